@@ -1,0 +1,98 @@
+"""Configuration, read from the environment in this one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(env: dict, key: str, default: int) -> int:
+    raw = env.get(key)
+    return default if raw in (None, "") else int(raw)
+
+
+def _path(env: dict, key: str, default: Path) -> Path:
+    raw = env.get(key)
+    return Path(raw).expanduser() if raw else default
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the app, the workers and the CLI read from the environment."""
+
+    region: str = "us-east-1"
+    # None on real AWS; the embedded stack points every boto3 client (and credstash) here.
+    endpoint_url: str | None = None
+    # Where job records, manifests and the model registry live.
+    state_bucket: str = "gems-state"
+    # Public URL of the API, handed to workers so they can call /stop_instances.
+    api_url: str = "http://127.0.0.1:8000"
+    credstash_table: str = "credential-store"
+    max_workers: int = 20
+    samples_per_worker: int = 3
+    ami_id: str = "ami-12c6146b"
+    instance_type: str = "c5.2xlarge"
+    instance_profile: str | None = None
+    subnet_id: str | None = None
+    security_group_ids: tuple[str, ...] = ()
+    # A worker whose heartbeat is older than this is declared FAILED by the read path.
+    heartbeat_timeout_s: int = 900
+    # Where worker code comes from on a real instance (pip spec or wheel URL); "local" in the embedded stack.
+    worker_source: str = "local"
+    sagemaker_endpoint: str | None = None
+    model_url: str | None = None  # local inference server (embedded stack)
+    shared_dir: Path = field(default_factory=lambda: (REPO_ROOT.parent / "shared").resolve())
+    home: Path = field(default_factory=lambda: REPO_ROOT / ".gems")
+    embedded: bool = False
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> Config:
+        env = dict(os.environ if env is None else env)
+        base = cls()
+        groups = env.get("GEMS_SECURITY_GROUP_IDS", "")
+        return cls(
+            region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or base.region,
+            endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+            state_bucket=env.get("GEMS_STATE_BUCKET", base.state_bucket),
+            api_url=env.get("GEMS_API", base.api_url).rstrip("/"),
+            credstash_table=env.get("GEMS_CREDSTASH_TABLE", base.credstash_table),
+            max_workers=_int(env, "GEMS_MAX_WORKERS", base.max_workers),
+            samples_per_worker=_int(env, "GEMS_SAMPLES_PER_WORKER", base.samples_per_worker),
+            ami_id=env.get("GEMS_AMI_ID", base.ami_id),
+            instance_type=env.get("GEMS_INSTANCE_TYPE", base.instance_type),
+            instance_profile=env.get("GEMS_INSTANCE_PROFILE") or None,
+            subnet_id=env.get("GEMS_SUBNET_ID") or None,
+            security_group_ids=tuple(g for g in groups.split(",") if g),
+            heartbeat_timeout_s=_int(env, "GEMS_HEARTBEAT_TIMEOUT", base.heartbeat_timeout_s),
+            worker_source=env.get("GEMS_WORKER_SOURCE", base.worker_source),
+            sagemaker_endpoint=env.get("GEMS_SAGEMAKER_ENDPOINT") or None,
+            model_url=env.get("GEMS_MODEL_URL") or None,
+            shared_dir=_path(env, "GEMS_SHARED", base.shared_dir),
+            home=_path(env, "GEMS_HOME", base.home),
+            embedded=env.get("GEMS_EMBEDDED", "") == "1",
+        )
+
+    def with_(self, **changes) -> Config:
+        return replace(self, **changes)
+
+
+def TestConfig(**changes) -> Config:  # noqa: N802 - reads like the class it stands for
+    """A Config for tests: no real AWS, short timeouts, shared data from GEMS_SHARED."""
+    base = Config.from_env({k: v for k, v in os.environ.items() if k in ("GEMS_SHARED",)})
+    defaults = dict(
+        region="us-east-1",
+        state_bucket="gems-test-state",
+        max_workers=10,
+        heartbeat_timeout_s=60,
+        api_url="http://testserver",
+    )
+    defaults.update(changes)
+    return base.with_(**defaults)
+
+
+def shared_dir() -> Path:
+    """The real shared data (../shared beside the repo unless GEMS_SHARED says otherwise)."""
+    return Config.from_env().shared_dir

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole check: lint, then every test tier (unit, moto integration, end-to-end, browser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ -x .venv/bin/python ]] || bash scripts/setup.sh
+.venv/bin/ruff check .
+.venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --diff . | head -50; exit 1; }
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,147 @@
+"""The per-sample pipeline: small steps with one signature, composed by a Pipeline object.
+
+A step is any callable `step(ctx: SampleContext) -> dict | None` with a `name` attribute.
+It reads its inputs from `ctx` (reads, options, artifacts of earlier steps), writes its
+outputs under `ctx.out`, registers them in `ctx.artifacts`, and returns the metrics that go
+into the sample's report under its name. It raises `StepSkipped` when its input is not given
+(the report says why) and `gems.errors.InputError` (or any exception) when the sample must fail.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from gems.errors import InputError
+
+
+class StepSkipped(Exception):
+    """Raised by a step whose input was not given; the message says why."""
+
+
+class SampleFailed(Exception):
+    """Raised by Pipeline.run when a step failed; `reason` is short and user-facing."""
+
+    def __init__(self, step: str, reason: str):
+        super().__init__(f"{step}: {reason}")
+        self.step = step
+        self.reason = reason
+
+
+@dataclass
+class PipelineOptions:
+    reference: Path | None = None  # FASTA for alignment and variant calling
+    hla_reference: Path | None = None  # directory with IMGT/HLA FASTA files
+    hla_class: str | None = None  # "1", "2", "both" or None (no HLA typing)
+    targets: Path | None = None  # BED restricting variant calling / coverage
+    annotation: Path | None = None  # GFF3 gene models
+    threads: int = 1
+    trim: bool = False  # adapter + quality trimming
+    min_read_length: int = 30
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+ProgressFn = Callable[[str, float | None], None]
+
+
+def _no_progress(step: str, fraction: float | None) -> None:
+    return None
+
+
+@dataclass
+class SampleContext:
+    sample: str
+    r1: Path
+    r2: Path
+    out: Path
+    options: PipelineOptions = field(default_factory=PipelineOptions)
+    artifacts: dict[str, Path] = field(default_factory=dict)  # e.g. "bam", "vcf", "hla_tsv"
+    report: dict[str, Any] = field(default_factory=dict)  # step name -> metrics
+    on_progress: ProgressFn = _no_progress
+    current_step: str = ""
+
+    def progress(self, fraction: float | None) -> None:
+        """Report progress of the current step (0..1, or None when unknown)."""
+        self.on_progress(self.current_step, fraction)
+
+
+class Step(Protocol):
+    name: str
+
+    def __call__(self, ctx: SampleContext) -> dict | None: ...
+
+
+def _peak_rss_mb() -> float:
+    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(self_kb, child_kb) / 1024, 1)
+
+
+class Pipeline:
+    """Runs steps in order; records status, timing and peak memory of each in `ctx.report`.
+
+    `finalizers` always run, after success or failure (the report writer is one), so a failed
+    sample still gets a report that says which step failed and why.
+    """
+
+    def __init__(self, steps: list[Step], finalizers: list[Step] | None = None):
+        self.steps = list(steps)
+        self.finalizers = list(finalizers or [])
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.steps]
+
+    def _run_one(self, step: Step, ctx: SampleContext) -> None:
+        steps = ctx.report.setdefault("steps", {})
+        ctx.current_step = step.name
+        ctx.progress(None)
+        start = time.perf_counter()
+        entry: dict[str, Any] = {}
+        try:
+            metrics = step(ctx)
+            entry["status"] = "done"
+            if metrics is not None:
+                ctx.report[step.name] = metrics
+        except StepSkipped as exc:
+            entry.update(status="skipped", reason=str(exc))
+        except InputError as exc:
+            entry.update(status="failed", reason=exc.message)
+            raise SampleFailed(step.name, exc.message) from exc
+        except Exception as exc:
+            entry.update(
+                status="failed",
+                reason=f"{type(exc).__name__}: {exc}",
+                traceback=traceback.format_exc(limit=5),
+            )
+            raise SampleFailed(step.name, f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            entry["seconds"] = round(time.perf_counter() - start, 3)
+            entry["peak_rss_mb"] = _peak_rss_mb()
+            steps[step.name] = entry
+
+    def run(self, ctx: SampleContext) -> dict[str, Any]:
+        ctx.out.mkdir(parents=True, exist_ok=True)
+        ctx.report.setdefault("sample", ctx.sample)
+        failure: SampleFailed | None = None
+        try:
+            for step in self.steps:
+                self._run_one(step, ctx)
+        except SampleFailed as exc:
+            failure = exc
+        ctx.report["status"] = "FAILED" if failure else "COMPLETE"
+        if failure:
+            ctx.report["failure"] = {"step": failure.step, "reason": failure.reason}
+        for fin in self.finalizers:
+            try:
+                self._run_one(fin, ctx)
+            except SampleFailed as exc:
+                failure = failure or exc
+        if failure:
+            raise failure
+        return ctx.report
