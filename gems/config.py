@@ -47,6 +47,8 @@ class Config:
     shared_dir: Path = field(default_factory=lambda: (REPO_ROOT.parent / "shared").resolve())
     home: Path = field(default_factory=lambda: REPO_ROOT / ".gems")
     embedded: bool = False
+    # GET /job is open by default (lab dashboards, curl); set GEMS_READ_REQUIRES_KEY=1 to close it.
+    read_requires_key: bool = False
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Config:
@@ -73,6 +75,7 @@ class Config:
             shared_dir=_path(env, "GEMS_SHARED", base.shared_dir),
             home=_path(env, "GEMS_HOME", base.home),
             embedded=env.get("GEMS_EMBEDDED", "") == "1",
+            read_requires_key=env.get("GEMS_READ_REQUIRES_KEY", "") == "1",
         )
 
     def with_(self, **changes) -> Config:

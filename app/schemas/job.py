@@ -1,0 +1,85 @@
+"""Marshmallow schemas of the job API: what POST /job accepts and what GET /job returns."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+
+
+class PipelineOptionsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    hla_reference = fields.String(
+        metadata={"description": "s3:// URL or key of an IMGT/HLA reference folder"}
+    )
+    targets = fields.String(metadata={"description": "s3:// URL or key of a BED of target regions"})
+    annotation = fields.String(metadata={"description": "s3:// URL or key of a GFF3 of gene models"})
+    trim = fields.Boolean(metadata={"description": "adapter and quality trimming (cutadapt)"})
+    threads = fields.Integer(validate=validate.Range(min=1, max=64))
+    min_read_length = fields.Integer(validate=validate.Range(min=1, max=1000))
+
+
+class JobRequestSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    bucket = fields.String(required=True, validate=validate.Length(min=3, max=63))
+    prefix = fields.String(required=True, validate=validate.Length(min=1, max=512))
+    hla_class = fields.Integer(required=True, strict=True, validate=validate.OneOf([1, 2]))
+    samples = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(min=1, max=5000)
+    )
+    workers = fields.Integer(strict=True, validate=validate.Range(min=1))
+    reference = fields.String(
+        metadata={"description": "s3:// URL or key (in the job's bucket) of the reference FASTA"}
+    )
+    options = fields.Nested(PipelineOptionsSchema)
+
+
+class WorkerSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    instance_id = fields.String()
+    instance_index = fields.Integer()
+    samples = fields.List(fields.String())
+    status = fields.String(metadata={"enum": ["PENDING", "RUNNING", "COMPLETE", "FAILED", "STOPPED"]})
+    step = fields.String()
+    updated = fields.String()
+    progress = fields.String(metadata={"description": "samples finished / samples"})
+    reason = fields.String()
+    sample_status = fields.Dict(keys=fields.String(), values=fields.Dict())
+
+
+class JobSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+        ordered = True
+
+    session_key = fields.String()
+    bucket = fields.String()
+    prefix = fields.String()
+    hla_class = fields.Integer(allow_none=True)
+    overall_status = fields.String(metadata={"enum": ["PENDING", "RUNNING", "COMPLETE", "FAILED", "STOPPED"]})
+    created = fields.String()
+    finished = fields.String()
+    results_prefix = fields.String()
+    workers = fields.List(fields.Nested(WorkerSchema))
+
+
+class JobListQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    session_key = fields.String()
+    bucket = fields.String()
+    prefix = fields.String()
+    status = fields.String(validate=validate.OneOf(["PENDING", "RUNNING", "COMPLETE", "FAILED", "STOPPED"]))
+
+
+class StopRequestSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    session_key = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    token = fields.String(metadata={"description": "the job's worker token (or send it as a Bearer token)"})

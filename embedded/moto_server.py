@@ -1,0 +1,70 @@
+"""moto on loopback, with S3 kept across restarts by replaying a log of S3 writes.
+
+S3 is the durable store of gems (job records, manifests, results, the model registry), so it
+is what must survive `gems up` being stopped. moto's request recorder can log requests and
+replay them into a fresh server; we log only S3 writes (PUT/POST/DELETE), because replaying
+EC2 needs every request, reads included, to regenerate the same random IDs, and such a log
+grows with every poll. EC2 instances are processes of this machine: they end with the stack,
+and their jobs are read back from their S3 records. KMS key material does not survive either:
+the stack re-creates its local secrets at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.request
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+SEED = 20261125
+
+
+def _is_s3_write(request) -> bool:
+    if request.method not in ("PUT", "POST", "DELETE"):
+        return False
+    auth = request.headers.get("Authorization", "") + request.full_path
+    return "/s3/aws4_request" in auth or "%2Fs3%2Faws4_request" in auth
+
+
+class MotoServer:
+    def __init__(self, port: int, state_dir: Path | None):
+        self.port = port
+        self.state_dir = state_dir
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = None
+
+    @property
+    def recording(self) -> Path | None:
+        return self.state_dir / "moto-writes.jsonl" if self.state_dir else None
+
+    def start(self) -> None:
+        from moto.moto_api import recorder
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        # The seed must be the first request so replayed IDs come out the same.
+        urllib.request.urlopen(
+            urllib.request.Request(f"{self.url}/moto-api/seed?a={SEED}", method="POST"), timeout=10
+        )
+        if self.recording is None:
+            return
+        self.recording.parent.mkdir(parents=True, exist_ok=True)
+        recorder._location = str(self.recording)
+        if self.recording.exists() and self.recording.stat().st_size:
+            n = sum(1 for _ in self.recording.open())
+            log.info("restoring the local AWS state (%d writes from %s)", n, self.recording)
+            recorder.replay_recording(target_host=self.url)
+        original = type(recorder)._record_request
+
+        def record_writes(rec, request, body=None):
+            if _is_s3_write(request):
+                original(rec, request, body)
+
+        recorder._record_request = record_writes.__get__(recorder)
+        recorder._user_enabled = True
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.stop()
+            self._server = None

@@ -1,0 +1,287 @@
+"""Jobs: submit (plan, lock, record, launch), read (one batched tag read + S3), stop.
+
+AWS is reached only through gems.aws wrappers; the clients come in with the JobService.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+
+from gems import jobview
+from gems import records as R
+from gems import tags as T
+from gems.aws import ec2 as EC2
+from gems.aws import s3 as S3
+from gems.config import Config
+from gems.errors import ConflictError, ForbiddenError, GemsError, NotFoundError, ValidationError
+from gems.plan import JobPlan, JobRequest, check_prefix, discover_pairs, new_session_key, plan_job
+from gems.states import JobStatus, WorkerStatus
+from gems.status import new_worker_record, record_status
+
+log = logging.getLogger(__name__)
+_submit_lock = threading.Lock()  # S3 conditional writes decide on AWS; this covers moto's non-atomic ones
+
+
+class ImmutableCache:
+    """Finished summaries and manifests never change: keep them in memory between requests."""
+
+    def __init__(self, limit: int = 5000):
+        self.limit = limit
+        self._data: dict[tuple[str, str], dict] = {}
+
+    def get(self, s3, bucket: str, key: str) -> dict | None:
+        hit = self._data.get((bucket, key))
+        if hit is None:
+            hit = S3.get_json(s3, bucket, key)
+            if hit is not None:
+                if len(self._data) >= self.limit:
+                    self._data.clear()
+                self._data[(bucket, key)] = hit
+        return hit
+
+
+class JobService:
+    def __init__(self, config: Config, ec2, s3, keys):
+        self.config = config
+        self.ec2 = ec2
+        self.s3 = s3
+        self.keys = keys
+        self.cache = ImmutableCache()
+
+    # ---- submit -------------------------------------------------------------------------
+    def submit(
+        self, request: JobRequest, *, user: str, idempotency_key: str | None = None
+    ) -> tuple[dict, bool]:
+        """Launch a job; returns (job, created). A replayed Idempotency-Key returns the first job."""
+        request.prefix = check_prefix(request.prefix)
+        if request.hla_class not in (1, 2):
+            raise ValidationError("hla_class must be 1 or 2", field="hla_class")
+        bucket = self.config.state_bucket
+        session_key = new_session_key(user, idempotency_key)
+        if idempotency_key and (existing := R.read_job(self.s3, bucket, session_key)):
+            return self.get(existing["session_key"]), False
+        if not S3.bucket_exists(self.s3, request.bucket):
+            raise ValidationError(
+                f"bucket {request.bucket!r} does not exist or is not readable", field="bucket"
+            )
+        objects = list(S3.list_keys(self.s3, request.bucket, request.prefix))
+        pairs = discover_pairs(objects, request.prefix)
+        created = T.now_iso()
+        token = self.keys.worker_token(session_key)
+        plan = plan_job(self.config, request, pairs, session_key=session_key, created=created, token=token)
+        with _submit_lock:
+            if idempotency_key and R.read_job(self.s3, bucket, session_key):
+                return self.get(session_key), False
+            self._take_lock(request, session_key)
+            try:
+                self._write_records(plan, user, idempotency_key)
+            except ConflictError:
+                return self.get(session_key), False
+        self._launch(plan)
+        return self.get(session_key), True
+
+    def _take_lock(self, request: JobRequest, session_key: str) -> None:
+        key = R.lock_key(request.bucket, request.prefix, request.hla_class)
+        bucket = self.config.state_bucket
+        body = {"session_key": session_key, "created": T.now_iso()}
+        try:
+            S3.put_json(self.s3, bucket, key, body, if_none_match=True)
+            return
+        except ConflictError:
+            pass
+        held, etag = S3.get_json_etag(self.s3, bucket, key)
+        if held and held["session_key"] != session_key:
+            try:
+                running = not JobStatus(self.get(held["session_key"])["overall_status"]).finished
+            except NotFoundError:
+                running = False
+            if running:
+                raise ConflictError(
+                    f"job {held['session_key']} is already running for this bucket, prefix and hla_class",
+                    field="prefix",
+                    details={"session_key": held["session_key"]},
+                )
+        S3.put_json(self.s3, bucket, key, body, if_match=etag)  # stale lock: take it over
+
+    def _write_records(self, plan: JobPlan, user: str, idempotency_key: str | None) -> None:
+        bucket = self.config.state_bucket
+        req = plan.request
+        for w in plan.workers:
+            manifest = {
+                "session_key": plan.session_key,
+                "index": w.index,
+                "bucket": req.bucket,
+                "samples": {s: [asdict(p) for p in plan.pairs[s]] for s in w.samples},
+            }
+            S3.put_json(self.s3, bucket, w.manifest_key, manifest)
+        job = {
+            "session_key": plan.session_key,
+            "bucket": req.bucket,
+            "prefix": req.prefix,
+            "hla_class": req.hla_class,
+            "reference": req.reference,
+            "options": req.options,
+            "created": plan.created,
+            "submitted_by": user,
+            "idempotency_key": idempotency_key,
+            "workers": [
+                {"index": w.index, "samples": w.samples, "manifest": w.manifest_key} for w in plan.workers
+            ],
+        }
+        S3.put_json(self.s3, bucket, R.job_key(plan.session_key), job, if_none_match=True)
+
+    def _launch(self, plan: JobPlan) -> None:
+        def one(w):
+            return w.index, EC2.run_instance(self.ec2, w.request)
+
+        launched: dict[int, str] = {}
+        error: GemsError | Exception | None = None
+        with ThreadPoolExecutor(max_workers=min(16, len(plan.workers))) as pool:
+            for fut in [pool.submit(one, w) for w in plan.workers]:
+                try:
+                    index, iid = fut.result()
+                    launched[index] = iid
+                except Exception as exc:  # noqa: BLE001 - collected, then the whole launch is undone
+                    error = error or exc
+        bucket = self.config.state_bucket
+        job = R.read_job(self.s3, bucket, plan.session_key)
+        for w in job["workers"]:
+            w["instance_id"] = launched.get(w["index"], "")
+        if error is not None:
+            EC2.terminate(self.ec2, list(launched.values()))
+            for w in job["workers"]:
+                w["status"], w["reason"] = WorkerStatus.FAILED.value, f"launch failed: {error}"
+            S3.put_json(self.s3, bucket, R.job_key(plan.session_key), job)
+            self.finish(plan.session_key)
+            raise error
+        S3.put_json(self.s3, bucket, R.job_key(plan.session_key), job)
+
+    # ---- read ---------------------------------------------------------------------------
+    def _samples_of(self, w: T.WorkerTags) -> list[str]:
+        manifest = self.cache.get(self.s3, self.config.state_bucket, w.manifest) if w.manifest else None
+        return sorted(manifest["samples"]) if manifest else []
+
+    def _from_s3(self, session_key: str) -> dict | None:
+        bucket = self.config.state_bucket
+        summary = self.cache.get(self.s3, bucket, R.summary_key(session_key))
+        if summary:
+            return summary
+        job = R.read_job(self.s3, bucket, session_key)
+        if job is None:
+            return None
+        workers = R.read_workers(self.s3, bucket, session_key, len(job["workers"]))
+        return jobview.from_records(job, workers, self.config.heartbeat_timeout_s)
+
+    def list(self, *, session_key=None, bucket=None, prefix=None, status=None) -> list[dict]:
+        """All jobs, newest first: live ones from one DescribeTags loop, finished ones from S3."""
+        by_session: dict[str, list[T.WorkerTags]] = {}
+        for iid, tags in EC2.read_gems_tags(self.ec2, session_key).items():
+            w = T.WorkerTags.parse(iid, tags)
+            if w:
+                by_session.setdefault(w.session_key, []).append(w)
+        jobs = {}
+        for key, workers in by_session.items():
+            summary = self.cache.get(self.s3, self.config.state_bucket, R.summary_key(key))
+            jobs[key] = summary or jobview.from_tags(
+                workers, self._samples_of, self.config.heartbeat_timeout_s
+            )
+        keys = [session_key] if session_key else R.list_session_keys(self.s3, self.config.state_bucket)
+        for key in keys:
+            if key not in jobs and (job := self._from_s3(key)):
+                jobs[key] = job
+        out = [
+            j
+            for j in jobs.values()
+            if (bucket is None or j["bucket"] == bucket)
+            and (prefix is None or j["prefix"].rstrip("/") == prefix.rstrip("/"))
+            and (status is None or j["overall_status"] == status)
+        ]
+        return sorted(out, key=lambda j: (j["created"], j["session_key"]), reverse=True)
+
+    def get(self, session_key: str) -> dict:
+        found = self.list(session_key=session_key)
+        if not found:
+            raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
+        return found[0]
+
+    def detail(self, session_key: str) -> dict:
+        """One job with per-sample states from the workers' S3 records."""
+        job = dict(self.get(session_key))
+        records = R.read_workers(self.s3, self.config.state_bucket, session_key, len(job["workers"]))
+        job["workers"] = [dict(w) for w in job["workers"]]
+        for w in job["workers"]:
+            rec = records[w["instance_index"]] if w["instance_index"] < len(records) else None
+            w["sample_status"] = (rec or {}).get("samples", w.get("sample_status", {}))
+        return job
+
+    # ---- stop ---------------------------------------------------------------------------
+    def stop(self, session_key: str, token: str) -> dict:
+        """Terminate one job's instances (never another's); unfinished workers become STOPPED."""
+        if not self.keys.check_worker_token(session_key, token):
+            raise ForbiddenError("this token does not belong to that job", field="token")
+        job = R.read_job(self.s3, self.config.state_bucket, session_key)
+        if job is None:
+            raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
+        live = EC2.read_gems_tags(self.ec2, session_key)
+        mine = [iid for iid, tags in live.items() if tags.get(T.SESSION) == session_key]
+        records = R.read_workers(self.s3, self.config.state_bucket, session_key, len(job["workers"]))
+        for plan, rec in zip(job["workers"], records, strict=True):
+            rec = rec or new_worker_record(
+                session_key, plan["index"], plan.get("instance_id", ""), plan["samples"]
+            )
+            if not WorkerStatus(rec["status"]).finished and rec["instance_id"]:
+                record_status(
+                    self.ec2,
+                    self.s3,
+                    state_bucket=self.config.state_bucket,
+                    record=rec,
+                    status=WorkerStatus.STOPPED,
+                    reason="stopped before it finished",
+                )
+        EC2.terminate(self.ec2, mine)
+        return self.finish(session_key)
+
+    def finish(self, session_key: str) -> dict:
+        """Write the summary once every worker is finished and free the bucket/prefix lock."""
+        view = self._from_s3(session_key)
+        if view and JobStatus(view["overall_status"]).finished:
+            bucket = self.config.state_bucket
+            view = dict(view, finished=T.now_iso())
+            try:
+                S3.put_json(self.s3, bucket, R.summary_key(session_key), view, if_none_match=True)
+            except ConflictError:
+                view = R.read_summary(self.s3, bucket, session_key) or view
+            lock = R.lock_key(view["bucket"], view["prefix"], view["hla_class"])
+            held = S3.get_json(self.s3, bucket, lock)
+            if held and held["session_key"] == session_key:
+                S3.delete_key(self.s3, bucket, lock)
+        return view or {}
+
+    def mark_lost(self, session_key: str, instance_id: str, why: str) -> None:
+        """An instance stopped without finishing (instance runner, or an EC2 state-change event)."""
+        job = R.read_job(self.s3, self.config.state_bucket, session_key)
+        if job is None:
+            return
+        for plan in job["workers"]:
+            if plan.get("instance_id") != instance_id:
+                continue
+            rec = R.read_workers(self.s3, self.config.state_bucket, session_key, len(job["workers"]))[
+                plan["index"]
+            ]
+            rec = rec or new_worker_record(session_key, plan["index"], instance_id, plan["samples"])
+            if not WorkerStatus(rec["status"]).finished:
+                for s in rec["samples"].values():
+                    if s["status"] not in ("COMPLETE", "FAILED"):
+                        s.update(status="FAILED", reason=why)
+                record_status(
+                    self.ec2,
+                    self.s3,
+                    state_bucket=self.config.state_bucket,
+                    record=rec,
+                    status=WorkerStatus.FAILED,
+                    reason=why,
+                )
+        self.finish(session_key)

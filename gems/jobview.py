@@ -1,0 +1,139 @@
+"""The job as the API shows it, built from live tags or from the durable S3 records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from gems.records import results_prefix
+from gems.states import WorkerStatus, overall_status
+from gems.tags import WorkerTags
+
+
+def _age_s(stamp: str, now: datetime) -> float | None:
+    try:
+        then = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+    return (now - then).total_seconds()
+
+
+def effective_status(status: WorkerStatus, heartbeat: str, reason: str, timeout_s: int, now: datetime):
+    """A running worker that stopped sending heartbeats is FAILED, not RUNNING forever."""
+    if status.finished:
+        return status, reason
+    age = _age_s(heartbeat, now)
+    if age is not None and age > timeout_s:
+        return WorkerStatus.FAILED, f"worker lost: no heartbeat for {int(age)} s (timeout {timeout_s} s)"
+    return status, reason
+
+
+def job_view(
+    *, session_key: str, bucket: str, prefix: str, hla_class: Any, created: str, workers: list[dict]
+) -> dict[str, Any]:
+    workers = sorted(workers, key=lambda w: w["instance_index"])
+    status = overall_status([WorkerStatus(w["status"]) for w in workers])
+    try:
+        hla = int(hla_class)
+    except (TypeError, ValueError):
+        hla = None
+    return {
+        "session_key": session_key,
+        "bucket": bucket,
+        "prefix": prefix,
+        "hla_class": hla,
+        "overall_status": status.value,
+        "created": created,
+        "results_prefix": results_prefix(prefix, session_key),
+        "workers": workers,
+    }
+
+
+def from_tags(workers: list[WorkerTags], samples_of, timeout_s: int, now: datetime | None = None) -> dict:
+    """`samples_of(worker)` resolves a manifest when the samples did not fit in a tag."""
+    now = now or datetime.now(UTC)
+    first = workers[0]
+    rows = []
+    for w in workers:
+        status, reason = effective_status(w.status, w.heartbeat or w.updated, w.reason, timeout_s, now)
+        rows.append(
+            {
+                "instance_id": w.instance_id,
+                "instance_index": w.index,
+                "samples": w.samples if w.samples is not None else samples_of(w),
+                "status": status.value,
+                "step": w.step,
+                "updated": w.updated,
+                "progress": w.progress,
+                "reason": reason,
+            }
+        )
+    return job_view(
+        session_key=first.session_key,
+        bucket=first.bucket,
+        prefix=first.prefix,
+        hla_class=first.hla_class,
+        created=first.created,
+        workers=rows,
+    )
+
+
+def from_records(
+    job: dict, worker_records: list[dict | None], timeout_s: int, now: datetime | None = None
+) -> dict:
+    """The view from S3 alone, for jobs whose instances EC2 has already forgotten."""
+    now = now or datetime.now(UTC)
+    rows = []
+    for plan in job["workers"]:
+        rec = worker_records[plan["index"]] if plan["index"] < len(worker_records) else None
+        if rec is None:
+            # The worker never reported: judge it by the submission time.
+            status, reason = effective_status(
+                WorkerStatus(plan.get("status", "PENDING")),
+                job["created"],
+                plan.get("reason", ""),
+                timeout_s,
+                now,
+            )
+            rows.append(
+                {
+                    "instance_id": plan.get("instance_id", ""),
+                    "instance_index": plan["index"],
+                    "samples": plan["samples"],
+                    "status": status.value,
+                    "step": "",
+                    "updated": job["created"],
+                    "progress": f"0/{len(plan['samples'])}",
+                    "reason": reason,
+                }
+            )
+            continue
+        status, reason = effective_status(
+            WorkerStatus(rec["status"]),
+            rec.get("heartbeat", rec["updated"]),
+            rec.get("reason", ""),
+            timeout_s,
+            now,
+        )
+        done = sum(1 for s in rec["samples"].values() if s["status"] in ("COMPLETE", "FAILED"))
+        rows.append(
+            {
+                "instance_id": rec["instance_id"],
+                "instance_index": rec["instance_index"],
+                "samples": list(rec["samples"]),
+                "status": status.value,
+                "step": rec.get("step", ""),
+                "updated": rec["updated"],
+                "progress": f"{done}/{len(rec['samples'])}",
+                "reason": reason,
+                "sample_status": rec["samples"],
+            }
+        )
+    return job_view(
+        session_key=job["session_key"],
+        bucket=job["bucket"],
+        prefix=job["prefix"],
+        hla_class=job["hla_class"],
+        created=job["created"],
+        workers=rows,
+    )

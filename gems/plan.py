@@ -1,0 +1,235 @@
+"""Planning a job (pure): find sample pairs, spread them over workers, build each launch.
+
+Nothing here talks to AWS; gems.jobs executes the plan through the wrappers in gems.aws.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import posixpath
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from gems import tags as T
+from gems.config import Config
+from gems.errors import ValidationError
+from userdata.render import render_user_data
+
+# Illumina names: <sample>_S1_L001_R1_001.fastq.gz; also <sample>_R1.fastq.gz and <sample>_1.fq.gz.
+_READ = re.compile(r"^(?P<stem>.+?)_(?:R)?(?P<mate>[12])(?P<tail>_\d{3})?\.f(?:ast)?q\.gz$")
+_ILLUMINA_SUFFIX = re.compile(r"_S\d+(?:_L\d{3})?$")
+_SAFE_PREFIX = re.compile(r"^[\w .:/=+\-@]+$", re.ASCII)
+
+
+@dataclass(frozen=True)
+class ReadPair:
+    r1: str  # S3 key
+    r2: str
+    size: int = 0
+
+
+@dataclass
+class JobRequest:
+    bucket: str
+    prefix: str
+    hla_class: int
+    samples: list[str] | None = None
+    workers: int | None = None
+    reference: str | None = None
+    options: dict = field(default_factory=dict)
+
+
+@dataclass
+class WorkerPlan:
+    index: int
+    samples: list[str]
+    tags: dict[str, str]
+    manifest_key: str
+    user_data: str = ""
+    request: dict = field(default_factory=dict)
+
+
+@dataclass
+class JobPlan:
+    session_key: str
+    created: str
+    request: JobRequest
+    pairs: dict[str, list[ReadPair]]
+    workers: list[WorkerPlan]
+
+
+def check_prefix(prefix: str) -> str:
+    """Normalise a prefix; refuse empty, absolute, `..` or characters a tag cannot carry."""
+    if not prefix or not prefix.strip("/"):
+        raise ValidationError("prefix must not be empty", field="prefix")
+    if prefix.startswith("/") or "\\" in prefix:
+        raise ValidationError("prefix must be relative (no leading '/')", field="prefix")
+    parts = prefix.split("/")
+    if any(p in ("..", ".") for p in parts):
+        raise ValidationError("prefix must not contain '.' or '..' segments", field="prefix")
+    if not _SAFE_PREFIX.match(prefix):
+        raise ValidationError(
+            "prefix may hold letters, digits, spaces and . _ - / : = + @ only", field="prefix"
+        )
+    return prefix.strip("/") + "/"
+
+
+def sample_name(stem: str) -> str:
+    return _ILLUMINA_SUFFIX.sub("", stem)
+
+
+def discover_pairs(objects: list[dict], prefix: str) -> dict[str, list[ReadPair]]:
+    """Group `*_R1_*.fastq.gz`/`*_R2_*` objects directly under `prefix` into pairs per sample.
+
+    Results of earlier jobs (under `<prefix>results/`) are ignored. Several lanes of one sample
+    become several pairs of that sample. An R1 without its R2 (or the reverse) is an error.
+    """
+    mates: dict[tuple[str, str], dict[str, tuple[str, int]]] = {}
+    for obj in objects:
+        key = obj["Key"]
+        rel = key[len(prefix) :] if key.startswith(prefix) else key
+        if "/" in rel:
+            continue
+        m = _READ.match(rel)
+        if not m:
+            continue
+        pair_id = (m["stem"], m["tail"] or "")
+        mates.setdefault(pair_id, {})[m["mate"]] = (key, int(obj.get("Size", 0)))
+    pairs: dict[str, list[ReadPair]] = {}
+    for (stem, _tail), found in sorted(mates.items()):
+        if set(found) != {"1", "2"}:
+            have, missing = ("R1", "R2") if "1" in found else ("R2", "R1")
+            raise ValidationError(
+                f"{posixpath.basename(next(iter(found.values()))[0])} has no {missing} mate", field="prefix"
+            )
+        pairs.setdefault(sample_name(stem), []).append(
+            ReadPair(r1=found["1"][0], r2=found["2"][0], size=found["1"][1] + found["2"][1])
+        )
+    return pairs
+
+
+def select_samples(pairs: dict[str, list[ReadPair]], wanted: list[str] | None) -> dict[str, list[ReadPair]]:
+    if not pairs:
+        raise ValidationError("no *_R1_*/*_R2_* fastq.gz pairs found under the prefix", field="prefix")
+    if wanted is None:
+        return pairs
+    missing = [s for s in wanted if s not in pairs]
+    if missing:
+        raise ValidationError(
+            f"samples not found under the prefix: {', '.join(missing[:5])}; found: {', '.join(sorted(pairs)[:10])}",
+            field="samples",
+        )
+    return {s: pairs[s] for s in dict.fromkeys(wanted)}
+
+
+def worker_count(n_samples: int, requested: int | None, config: Config) -> int:
+    if requested is not None:
+        if requested < 1:
+            raise ValidationError("workers must be at least 1", field="workers")
+        if requested > config.max_workers:
+            raise ValidationError(
+                f"workers ({requested}) is over the cap of {config.max_workers}", field="workers"
+            )
+        return min(requested, n_samples)
+    return min(max(1, math.ceil(n_samples / config.samples_per_worker)), config.max_workers)
+
+
+def assign(pairs: dict[str, list[ReadPair]], n_workers: int) -> list[list[str]]:
+    """Longest-processing-time first: the biggest samples go to the least loaded worker."""
+    loads = [0] * n_workers
+    groups: list[list[str]] = [[] for _ in range(n_workers)]
+    sizes = {s: sum(p.size for p in ps) for s, ps in pairs.items()}
+    for sample in sorted(pairs, key=lambda s: (-sizes[s], s)):
+        i = min(range(n_workers), key=lambda k: (loads[k], len(groups[k]), k))
+        groups[i].append(sample)
+        loads[i] += sizes[sample]
+    return [sorted(g) for g in groups]
+
+
+def new_session_key(user: str, idempotency_key: str | None) -> str:
+    """A fresh key, or one derived from the Idempotency-Key so a retried POST finds its job."""
+    if idempotency_key:
+        return hashlib.sha256(f"{user}\0{idempotency_key}".encode()).hexdigest()[:32]
+    return uuid.uuid4().hex
+
+
+def manifest_key(session_key: str, index: int) -> str:
+    return f"jobs/{session_key}/manifests/{index}.json"
+
+
+def run_instances_request(config: Config, worker: WorkerPlan, client_token: str) -> dict:
+    tag_list = T.to_aws(worker.tags)
+    request = {
+        "ImageId": config.ami_id,
+        "InstanceType": config.instance_type,
+        "MinCount": 1,
+        "MaxCount": 1,
+        "UserData": worker.user_data,
+        "ClientToken": client_token,
+        "InstanceInitiatedShutdownBehavior": "terminate",
+        "MetadataOptions": {"HttpTokens": "required", "InstanceMetadataTags": "enabled"},
+        "TagSpecifications": [
+            {"ResourceType": "instance", "Tags": tag_list},
+            {"ResourceType": "volume", "Tags": [t for t in tag_list if t["Key"] in (T.SESSION, T.NAME)]},
+        ],
+    }
+    if config.instance_profile:
+        request["IamInstanceProfile"] = {"Name": config.instance_profile}
+    if config.subnet_id:
+        request["SubnetId"] = config.subnet_id
+    if config.security_group_ids:
+        request["SecurityGroupIds"] = list(config.security_group_ids)
+    return request
+
+
+def worker_env(config: Config, session_key: str, index: int, token: str) -> dict[str, str]:
+    env = {
+        "GEMS_SESSION_KEY": session_key,
+        "GEMS_INSTANCE_INDEX": str(index),
+        "GEMS_JOB_TOKEN": token,
+        "GEMS_API": config.api_url,
+        "GEMS_STATE_BUCKET": config.state_bucket,
+        "AWS_DEFAULT_REGION": config.region,
+        "GEMS_WORKER_SOURCE": config.worker_source,
+        "GEMS_HEARTBEAT_TIMEOUT": str(config.heartbeat_timeout_s),
+    }
+    if config.endpoint_url:
+        env["AWS_ENDPOINT_URL"] = config.endpoint_url
+    return env
+
+
+def plan_job(
+    config: Config,
+    request: JobRequest,
+    pairs: dict[str, list[ReadPair]],
+    *,
+    session_key: str,
+    created: str,
+    token: str,
+) -> JobPlan:
+    chosen = select_samples(pairs, request.samples)
+    n = worker_count(len(chosen), request.workers, config)
+    workers = []
+    for index, samples in enumerate(assign(chosen, n)):
+        mkey = manifest_key(session_key, index)
+        w = WorkerPlan(
+            index=index,
+            samples=samples,
+            manifest_key=mkey,
+            tags=T.launch_tags(
+                session_key=session_key,
+                index=index,
+                bucket=request.bucket,
+                prefix=request.prefix,
+                hla_class=str(request.hla_class),
+                created=created,
+                samples=samples,
+                manifest_key=mkey,
+            ),
+        )
+        w.user_data = render_user_data(worker_env(config, session_key, index, token))
+        w.request = run_instances_request(config, w, client_token=f"{session_key}-{index}")
+        workers.append(w)
+    return JobPlan(session_key=session_key, created=created, request=request, pairs=chosen, workers=workers)

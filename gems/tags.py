@@ -1,0 +1,168 @@
+"""The EC2 tag codec: a worker's state as instance tags, within real AWS limits.
+
+Real EC2 allows 50 tags per resource, keys of 128 and values of 256 characters, letters,
+digits, spaces and `+ - = . _ : / @` only, and no `aws:` prefix. moto checks none of that
+but the count, so the product enforces it here, before anything is sent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from gems.errors import ValidationError
+from gems.states import WorkerStatus
+
+MAX_TAGS = 50
+MAX_KEY = 128
+MAX_VALUE = 256
+_ALLOWED = re.compile(r"^[\w .:/=+\-@]*$", re.ASCII)
+
+PREFIX = "gems:"
+SESSION = PREFIX + "session"
+INDEX = PREFIX + "index"
+BUCKET = PREFIX + "bucket"
+JOB_PREFIX = PREFIX + "prefix"
+HLA_CLASS = PREFIX + "hla-class"
+CREATED = PREFIX + "created"
+STATUS = PREFIX + "status"
+STEP = PREFIX + "step"
+UPDATED = PREFIX + "updated"
+HEARTBEAT = PREFIX + "heartbeat"
+REASON = PREFIX + "reason"
+SAMPLES = PREFIX + "samples"  # comma-joined sample names, when they fit
+MANIFEST = PREFIX + "manifest"  # else: the S3 key of the worker's sample manifest
+PROGRESS = PREFIX + "progress"  # samples finished / total, e.g. "1/3"
+NAME = "Name"
+
+
+class TagError(ValidationError):
+    """A tag that real EC2 would refuse."""
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def clean_value(value: str) -> str:
+    """Make free text (a step name, a failure reason) safe for a tag value."""
+    text = re.sub(r"[^\w .:/=+\-@]", " ", str(value), flags=re.ASCII)
+    text = re.sub(r"\s+", " ", text).strip()
+    return text[:MAX_VALUE]
+
+
+def check_tag(key: str, value: str) -> None:
+    if not key or len(key) > MAX_KEY:
+        raise TagError(f"tag key {key[:40]!r} must be 1-{MAX_KEY} characters", field="tags")
+    if key.lower().startswith("aws:"):
+        raise TagError(f"tag key {key[:40]!r} uses the reserved aws: prefix", field="tags")
+    if len(value) > MAX_VALUE:
+        raise TagError(f"tag {key!r} value is {len(value)} characters (limit {MAX_VALUE})", field="tags")
+    for text in (key, value):
+        if not _ALLOWED.match(text):
+            raise TagError(f"tag {key[:40]!r} has characters EC2 does not allow", field="tags")
+
+
+def to_aws(tags: dict[str, str]) -> list[dict[str, str]]:
+    """Validate a tag dict against EC2's limits and return it in the API's list shape."""
+    if len(tags) > MAX_TAGS:
+        raise TagError(f"{len(tags)} tags (EC2 allows {MAX_TAGS} per instance)", field="tags")
+    out = []
+    for key, value in tags.items():
+        value = str(value)
+        check_tag(key, value)
+        out.append({"Key": key, "Value": value})
+    return out
+
+
+def from_aws(items: list[dict]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in items}
+
+
+def fits_in_tag(names: list[str]) -> bool:
+    joined = ",".join(names)
+    return len(joined) <= MAX_VALUE and bool(_ALLOWED.match(joined))
+
+
+@dataclass(frozen=True)
+class WorkerTags:
+    """What the read path learns about one worker from its tags."""
+
+    instance_id: str
+    session_key: str
+    index: int
+    bucket: str
+    prefix: str
+    hla_class: str
+    created: str
+    status: WorkerStatus
+    step: str
+    updated: str
+    heartbeat: str
+    reason: str
+    samples: list[str] | None  # None when they live in a manifest
+    manifest: str | None
+    progress: str
+
+    @classmethod
+    def parse(cls, instance_id: str, tags: dict[str, str]) -> WorkerTags | None:
+        if SESSION not in tags or INDEX not in tags:
+            return None
+        try:
+            status = WorkerStatus(tags.get(STATUS, WorkerStatus.PENDING.value))
+            index = int(tags[INDEX])
+        except ValueError:
+            return None  # a hand-edited tag must not break the listing
+        samples = tags.get(SAMPLES)
+        return cls(
+            instance_id=instance_id,
+            session_key=tags[SESSION],
+            index=index,
+            bucket=tags.get(BUCKET, ""),
+            prefix=tags.get(JOB_PREFIX, ""),
+            hla_class=tags.get(HLA_CLASS, ""),
+            created=tags.get(CREATED, ""),
+            status=status,
+            step=tags.get(STEP, ""),
+            updated=tags.get(UPDATED, ""),
+            heartbeat=tags.get(HEARTBEAT, ""),
+            reason=tags.get(REASON, ""),
+            samples=samples.split(",") if samples else ([] if MANIFEST not in tags else None),
+            manifest=tags.get(MANIFEST),
+            progress=tags.get(PROGRESS, ""),
+        )
+
+
+def launch_tags(
+    *,
+    session_key: str,
+    index: int,
+    bucket: str,
+    prefix: str,
+    hla_class: str,
+    created: str,
+    samples: list[str],
+    manifest_key: str,
+) -> dict[str, str]:
+    """The tags an instance carries from its first moment (TagSpecifications)."""
+    tags = {
+        NAME: f"gems-{session_key[:12]}-{index}",
+        SESSION: session_key,
+        INDEX: str(index),
+        BUCKET: bucket,
+        JOB_PREFIX: prefix,
+        HLA_CLASS: hla_class,
+        CREATED: created,
+        STATUS: WorkerStatus.PENDING.value,
+        STEP: "launching",
+        UPDATED: created,
+        HEARTBEAT: created,
+        PROGRESS: f"0/{len(samples)}",
+    }
+    if fits_in_tag(samples):
+        tags[SAMPLES] = ",".join(samples)
+    else:
+        tags[MANIFEST] = manifest_key
+    to_aws(tags)  # refuse now what EC2 would refuse later
+    return tags

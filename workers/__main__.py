@@ -1,0 +1,7 @@
+"""`python -m workers`: the worker program an instance's user-data starts."""
+
+import sys
+
+from workers.worker import main
+
+sys.exit(main())

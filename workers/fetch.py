@@ -1,0 +1,53 @@
+"""Bringing a job's inputs onto the worker: read pairs and reference files from S3."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from gems.aws import s3 as S3
+
+
+def fetch_pairs(s3, bucket: str, pairs: list[dict], dest: Path) -> tuple[Path, Path]:
+    """Download a sample's read pairs; several lanes are concatenated (gzip members may be)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    if len(pairs) == 1:
+        p = pairs[0]
+        return (
+            S3.download(s3, bucket, p["r1"], dest / "R1.fastq.gz"),
+            S3.download(s3, bucket, p["r2"], dest / "R2.fastq.gz"),
+        )
+    outs = []
+    for mate in ("r1", "r2"):
+        out = dest / f"{mate.upper()}.fastq.gz"
+        with out.open("wb") as fh:
+            for i, p in enumerate(pairs):
+                part = S3.download(s3, bucket, p[mate], dest / f"lane{i}_{mate}.fastq.gz")
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, fh)
+                part.unlink()
+        outs.append(out)
+    return outs[0], outs[1]
+
+
+def fetch_reference(s3, url: str | None, default_bucket: str, cache: Path, field: str) -> Path | None:
+    """Download a file (or every object under a folder URL ending in '/') once per worker."""
+    if not url:
+        return None
+    bucket, key = S3.parse_s3_url(url, default_bucket, field=field)
+    if key.endswith("/"):
+        folder = cache / bucket / key
+        for obj in S3.list_keys(s3, bucket, key):
+            target = folder / obj["Key"][len(key) :]
+            if not target.exists():
+                S3.download(s3, bucket, obj["Key"], target)
+        return folder
+    target = cache / bucket / key
+    if not target.exists():
+        S3.download(s3, bucket, key, target)
+    # Sidecar indexes cached next to the file in S3 (.fai, .mmi, ...) come along when present.
+    for obj in S3.list_keys(s3, bucket, key + "."):
+        side = cache / bucket / obj["Key"]
+        if not side.exists():
+            S3.download(s3, bucket, obj["Key"], side)
+    return target

@@ -1,0 +1,213 @@
+"""The worker program: run this instance's share of a job, sample by sample, then hand over.
+
+One catch-all at the sample boundary records FAILED with a short reason and goes on with the
+next sample; one at the job boundary makes sure a crashing worker never stays RUNNING.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from gems import records as R
+from gems.aws import s3 as S3
+from gems.aws.clients import Clients
+from gems.config import Config
+from gems.jobs import JobService
+from gems.states import SampleStatus, WorkerStatus
+from gems.status import heartbeat, new_worker_record, record_status
+from workers.fetch import fetch_pairs, fetch_reference
+from workers.instance import instance_id
+from workers.pipeline import PipelineOptions
+
+log = logging.getLogger("gems.worker")
+HEARTBEAT_EVERY_S = 30
+
+
+class Worker:
+    def __init__(self, config: Config, clients: Clients, session_key: str, index: int, token: str, iid: str):
+        self.config, self.clients = config, clients
+        self.session_key, self.index, self.token, self.instance_id = session_key, index, token, iid
+        self.bucket = config.state_bucket
+        self.record: dict = {}
+        self._lock = threading.Lock()
+        self._last_tag = 0.0
+        self._stop = threading.Event()
+
+    # ---- status, always through gems.status.record_status ----------------------------------
+    def status(self, **change) -> None:
+        with self._lock:
+            record_status(
+                self.clients.ec2, self.clients.s3, state_bucket=self.bucket, record=self.record, **change
+            )
+            self._last_tag = time.monotonic()
+
+    def _progress(self, sample: str):
+        def report(step: str, fraction: float | None) -> None:
+            text = f"{sample}: {step}" + (f" {int(fraction * 100)}%" if fraction is not None else "")
+            changed = self.record["samples"][sample].get("step") != step
+            if changed or time.monotonic() - self._last_tag > 5:
+                self.status(step=text, sample=sample, sample_fields={"step": step})
+
+        return report
+
+    def _heartbeats(self) -> None:
+        while not self._stop.wait(HEARTBEAT_EVERY_S):
+            try:
+                heartbeat(self.clients.ec2, self.instance_id)
+            except Exception as exc:  # noqa: BLE001 - a missed beat is retried on the next tick
+                log.warning("heartbeat failed: %s", exc)
+
+    # ---- the job ----------------------------------------------------------------------------
+    def run(self, workdir: Path) -> WorkerStatus:
+        s3 = self.clients.s3
+        job = R.read_job(s3, self.bucket, self.session_key)
+        plan = job["workers"][self.index]
+        manifest = S3.get_json(s3, self.bucket, plan["manifest"])
+        self.record = S3.get_json(
+            s3, self.bucket, R.worker_key(self.session_key, self.index)
+        ) or new_worker_record(self.session_key, self.index, self.instance_id, plan["samples"])
+        self.record["instance_id"] = self.instance_id
+        self.status(status=WorkerStatus.RUNNING, step="preparing references")
+        threading.Thread(target=self._heartbeats, daemon=True).start()
+        options = self._options(job, workdir / "refs")
+        for sample in plan["samples"]:
+            if SampleStatus(self.record["samples"][sample]["status"]).finished:
+                continue  # a rerun of this worker keeps what is already done
+            self._run_sample(job, sample, manifest["samples"][sample], options, workdir / sample)
+        failed = [s for s, v in self.record["samples"].items() if v["status"] == SampleStatus.FAILED.value]
+        if failed:
+            reason = f"{len(failed)} of {len(self.record['samples'])} samples failed: " + "; ".join(
+                f"{s}: {self.record['samples'][s].get('reason', '')}" for s in failed[:3]
+            )
+            self.status(status=WorkerStatus.FAILED, step="done", reason=reason[:500])
+            return WorkerStatus.FAILED
+        self.status(status=WorkerStatus.COMPLETE, step="done")
+        return WorkerStatus.COMPLETE
+
+    def _options(self, job: dict, cache: Path) -> PipelineOptions:
+        opts = job.get("options") or {}
+        s3, bucket = self.clients.s3, job["bucket"]
+        return PipelineOptions(
+            reference=fetch_reference(s3, job.get("reference"), bucket, cache, "reference"),
+            hla_reference=fetch_reference(
+                s3, opts.get("hla_reference"), bucket, cache, "options.hla_reference"
+            ),
+            hla_class=str(job["hla_class"]) if job.get("hla_class") else None,
+            targets=fetch_reference(s3, opts.get("targets"), bucket, cache, "options.targets"),
+            annotation=fetch_reference(s3, opts.get("annotation"), bucket, cache, "options.annotation"),
+            threads=int(opts.get("threads") or os.cpu_count() or 1),
+            trim=bool(opts.get("trim", False)),
+            min_read_length=int(opts.get("min_read_length", 30)),
+        )
+
+    def _run_sample(
+        self, job: dict, sample: str, pairs: list[dict], options: PipelineOptions, workdir: Path
+    ) -> None:
+        from workers.sample import run_sample  # the analysis stack (pysam, mappy) loads only here
+
+        results = R.results_prefix(job["prefix"], self.session_key, sample)
+        out = workdir / "out"
+        self.status(step=f"{sample}: fetch", sample=sample, sample_status=SampleStatus.RUNNING)
+        try:
+            r1, r2 = fetch_pairs(self.clients.s3, job["bucket"], pairs, workdir / "reads")
+            report = run_sample(sample, r1, r2, out, options, on_progress=self._progress(sample))
+            self.status(step=f"{sample}: upload", sample=sample, sample_fields={"step": "upload"})
+            self._upload(out, job["bucket"], results)
+            self.status(
+                sample=sample,
+                sample_status=SampleStatus.COMPLETE,
+                sample_fields={
+                    "step": "done",
+                    "results": f"s3://{job['bucket']}/{results}",
+                    "summary": _brief(report),
+                },
+            )
+        except Exception as exc:  # noqa: BLE001 - the sample boundary: record FAILED and go on
+            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+            log.exception("sample %s failed", sample)
+            try:  # the failure report is uploaded too, so the user can read why
+                if out.exists():
+                    self._upload(out, job["bucket"], results, only=("report.json", "report.html"))
+            except Exception as up:  # noqa: BLE001
+                log.warning("could not upload the failure report: %s", up)
+            self.status(
+                sample=sample, sample_status=SampleStatus.FAILED, sample_fields={"reason": str(reason)[:300]}
+            )
+        finally:
+            shutil.rmtree(workdir / "reads", ignore_errors=True)
+
+    def _upload(self, out: Path, bucket: str, prefix: str, only: tuple[str, ...] | None = None) -> None:
+        """Upload every result file; report.json goes last so its presence means 'all uploaded'."""
+        files = sorted(p for p in out.rglob("*") if p.is_file() and not p.name.endswith((".tmp", ".part")))
+        files.sort(key=lambda p: p.name == "report.json")
+        for path in files:
+            if only and path.name not in only:
+                continue
+            S3.upload(self.clients.s3, path, bucket, prefix + path.relative_to(out).as_posix())
+
+    # ---- hand over --------------------------------------------------------------------------
+    def hand_over(self) -> None:
+        """If every worker is finished, write the summary and ask the API to stop the fleet."""
+        self._stop.set()
+        service = JobService(self.config, self.clients.ec2, self.clients.s3, keys=None)
+        summary = service.finish(self.session_key)
+        if not summary:
+            log.info("other workers are still running; leaving the fleet up")
+            return
+        body = json.dumps({"session_key": self.session_key}).encode()
+        req = urllib.request.Request(
+            f"{self.config.api_url}/stop_instances",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
+        )
+        for attempt in range(5):
+            try:
+                urllib.request.urlopen(req, timeout=30).read()  # noqa: S310 - the configured API URL
+                return
+            except Exception as exc:  # noqa: BLE001 - the API may be restarting; retry, then give up
+                log.warning("stop_instances failed (%s), attempt %d", exc, attempt + 1)
+                time.sleep(2**attempt)
+
+
+def _brief(report: dict) -> dict:
+    """The few figures kept in the worker record (the full report is in S3)."""
+    keep = {}
+    for step in ("qc", "align", "variants", "hla", "coverage"):
+        if isinstance(report.get(step), dict):
+            keep[step] = {k: v for k, v in report[step].items() if isinstance(v, int | float | str)}
+    return keep
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    config = Config.from_env()
+    clients = Clients(config)
+    session_key = os.environ["GEMS_SESSION_KEY"]
+    worker = Worker(
+        config,
+        clients,
+        session_key=session_key,
+        index=int(os.environ["GEMS_INSTANCE_INDEX"]),
+        token=os.environ["GEMS_JOB_TOKEN"],
+        iid=instance_id(),
+    )
+    workdir = Path(os.environ.get("GEMS_WORKDIR") or tempfile.mkdtemp(prefix=f"gems-{session_key[:8]}-"))
+    code = 0
+    try:
+        code = 0 if worker.run(workdir) is WorkerStatus.COMPLETE else 1
+    except Exception as exc:  # noqa: BLE001 - the job boundary: never leave the worker RUNNING
+        log.exception("worker failed")
+        if worker.record:
+            worker.status(status=WorkerStatus.FAILED, reason=f"{type(exc).__name__}: {exc}"[:300])
+        code = 2
+    worker.hand_over()
+    return code
