@@ -16,7 +16,9 @@ log = logging.getLogger(__name__)
 
 # Blueprints, each in its own module; a module that is missing is a bug, not optional.
 BLUEPRINTS = [
+    "app.views.health",
     "app.views.jobs",
+    "app.views.results",
     "app.views.stop",
     "app.predict.views",
 ]

@@ -31,7 +31,7 @@ STEP = PREFIX + "step"
 UPDATED = PREFIX + "updated"
 HEARTBEAT = PREFIX + "heartbeat"
 REASON = PREFIX + "reason"
-SAMPLES = PREFIX + "samples"  # comma-joined sample names, when they fit
+SAMPLES = PREFIX + "samples"  # space-separated sample names, when they fit (commas are not allowed)
 MANIFEST = PREFIX + "manifest"  # else: the S3 key of the worker's sample manifest
 PROGRESS = PREFIX + "progress"  # samples finished / total, e.g. "1/3"
 NAME = "Name"
@@ -80,9 +80,12 @@ def from_aws(items: list[dict]) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in items}
 
 
+_NAME_IN_TAG = re.compile(r"^[\w.:/=+\-@]+$", re.ASCII)
+
+
 def fits_in_tag(names: list[str]) -> bool:
-    joined = ",".join(names)
-    return len(joined) <= MAX_VALUE and bool(_ALLOWED.match(joined))
+    joined = " ".join(names)
+    return len(joined) <= MAX_VALUE and all(_NAME_IN_TAG.match(n) for n in names)
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ class WorkerTags:
             updated=tags.get(UPDATED, ""),
             heartbeat=tags.get(HEARTBEAT, ""),
             reason=tags.get(REASON, ""),
-            samples=samples.split(",") if samples else ([] if MANIFEST not in tags else None),
+            samples=samples.split(" ") if samples else ([] if MANIFEST not in tags else None),
             manifest=tags.get(MANIFEST),
             progress=tags.get(PROGRESS, ""),
         )
@@ -161,7 +164,7 @@ def launch_tags(
         PROGRESS: f"0/{len(samples)}",
     }
     if fits_in_tag(samples):
-        tags[SAMPLES] = ",".join(samples)
+        tags[SAMPLES] = " ".join(samples)
     else:
         tags[MANIFEST] = manifest_key
     to_aws(tags)  # refuse now what EC2 would refuse later

@@ -5,4 +5,10 @@
 exec > >(tee -a "${GEMS_LOG:-/var/log/gems-worker.log}") 2>&1
 {{PROVISION}}
 echo "[gems] starting worker ${GEMS_INSTANCE_INDEX} of job ${GEMS_SESSION_KEY}"
-exec "$GEMS_PYTHON" -m workers
+"$GEMS_PYTHON" -m workers
+code=$?
+echo "[gems] worker exited with code $code"
+# On EC2 the instance ends here (InstanceInitiatedShutdownBehavior=terminate); the embedded
+# runner does the same when this script exits.
+[[ -n "${GEMS_EMBEDDED:-}" ]] || shutdown -h now
+exit $code

@@ -1,0 +1,156 @@
+"""The instance runner: boots each launched instance by running its real user-data locally.
+
+It watches EC2 (the moto server) for gems instances. A new running instance gets its user-data
+run as a local process group; an instance that is stopped or terminated has its process ended;
+a process that exits ends its instance (as `shutdown` would with InstanceInitiatedShutdownBehavior
+= terminate), and if its worker had not finished, the worker is recorded FAILED with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from gems import tags as T
+from gems.aws import ec2 as EC2
+
+log = logging.getLogger(__name__)
+_GONE = {"stopping", "stopped", "shutting-down", "terminated"}
+
+
+@dataclass
+class Booted:
+    instance_id: str
+    session_key: str
+    proc: subprocess.Popen
+    log_path: Path
+
+
+class InstanceRunner:
+    def __init__(self, ec2, jobs, home: Path, env: dict[str, str], poll_s: float = 0.5):
+        self.ec2 = ec2
+        self.jobs = jobs  # gems.jobs.JobService, for mark_lost
+        self.home = home
+        self.env = env
+        self.poll_s = poll_s
+        self.booted: dict[str, Booted] = {}
+        self.seen: set[str] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="instance-runner", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            try:
+                self.tick()
+            except Exception as exc:  # noqa: BLE001 - keep watching; the next tick retries
+                log.warning("instance runner: %s", exc)
+
+    def _instances(self, filters: list[dict]) -> dict[str, dict]:
+        out = {}
+        for page in self.ec2.get_paginator("describe_instances").paginate(Filters=filters):
+            for res in page["Reservations"]:
+                for inst in res["Instances"]:
+                    out[inst["InstanceId"]] = inst
+        return out
+
+    def tick(self) -> None:
+        new = self._instances(
+            [
+                {"Name": "tag-key", "Values": [T.SESSION]},
+                {"Name": "instance-state-name", "Values": ["pending", "running"]},
+            ]
+        )
+        for iid, inst in new.items():
+            if iid not in self.seen:
+                self.seen.add(iid)
+                self._boot(iid, T.from_aws(inst.get("Tags", [])).get(T.SESSION, ""))
+        if not self.booted:
+            return
+        states = {
+            iid: inst["State"]["Name"]
+            for iid, inst in self._instances([{"Name": "instance-id", "Values": list(self.booted)}]).items()
+        }
+        for iid, b in list(self.booted.items()):
+            code = b.proc.poll()
+            if states.get(iid) in _GONE and code is None:
+                log.info("instance %s is %s: ending its worker", iid, states[iid])
+                self._kill(b)
+                self.booted.pop(iid)
+            elif code is not None:
+                self.booted.pop(iid)
+                self._exited(b, code, states.get(iid))
+
+    def _boot(self, iid: str, session_key: str) -> None:
+        user_data = EC2.user_data(self.ec2, iid)
+        if not user_data:
+            log.warning("instance %s has no user-data; leaving it alone", iid)
+            return
+        folder = self.home / "instances" / iid
+        folder.mkdir(parents=True, exist_ok=True)
+        script = folder / "user-data.sh"
+        script.write_text(user_data)
+        log_path = folder / "worker.log"
+        env = dict(
+            self.env,
+            GEMS_INSTANCE_ID=iid,
+            GEMS_WORKDIR=str(folder / "work"),
+            GEMS_LOG=str(log_path),
+            GEMS_PYTHON=sys.executable,
+            GEMS_EMBEDDED="1",
+        )
+        with open(folder / "console.log", "ab") as console:
+            proc = subprocess.Popen(  # noqa: S603 - the instance's own user-data, as EC2 would run it
+                ["bash", str(script)],
+                env=env,
+                cwd=folder,
+                stdout=console,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.booted[iid] = Booted(iid, session_key, proc, log_path)
+        log.info("booted instance %s (job %s) as pid %d", iid, session_key[:8], proc.pid)
+
+    def _exited(self, b: Booted, code: int, state: str | None) -> None:
+        log.info("worker on %s exited with code %s", b.instance_id, code)
+        self.jobs.mark_lost(
+            b.session_key, b.instance_id, f"worker process exited with code {code} before finishing"
+        )
+        if state not in _GONE:
+            EC2.terminate(self.ec2, [b.instance_id])
+
+    @staticmethod
+    def _kill(b: Booted, grace_s: float = 5.0) -> None:
+        try:
+            os.killpg(b.proc.pid, signal.SIGTERM)
+            b.proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(b.proc.pid, signal.SIGKILL)
+            b.proc.wait()
+        except ProcessLookupError:
+            pass
+
+    def stop(self, reason: str = "the embedded stack was stopped before the worker finished") -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+        for b in list(self.booted.values()):
+            self._kill(b)
+            try:
+                self.jobs.mark_lost(b.session_key, b.instance_id, reason)
+                EC2.terminate(self.ec2, [b.instance_id])
+            except Exception as exc:  # noqa: BLE001 - shutting down: record what we can
+                log.warning("could not record %s as lost: %s", b.instance_id, exc)
+        self.booted.clear()
+
+    def log_of(self, instance_id: str) -> Path:
+        return self.home / "instances" / instance_id / "console.log"

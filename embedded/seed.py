@@ -1,0 +1,71 @@
+"""Seeding the embedded stack: buckets, credstash secrets, the local API key and the demo data."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from gems import auth
+from gems.aws import s3 as S3
+from gems.aws.secrets import CredstashSecrets, create_store
+from gems.config import Config
+
+log = logging.getLogger(__name__)
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_BUCKET = "gems-demo"
+DEMO_PREFIX = "demo/"
+
+
+def api_key(home: Path) -> tuple[str, Path | None]:
+    """GEMS_API_KEY when set, else the key kept in .gems/api_key (generated once)."""
+    if os.environ.get("GEMS_API_KEY"):
+        return os.environ["GEMS_API_KEY"], None
+    path = home / "api_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(auth.new_key() + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip(), path
+
+
+def secrets(config: Config, key: str) -> CredstashSecrets:
+    """KMS keys do not survive a restart of moto, so the secrets are written anew each start."""
+    create_store(config)
+    store = CredstashSecrets(config)
+    auth.seed(store, {"local": key})
+    return store
+
+
+def buckets(s3, config: Config) -> None:
+    S3.ensure_bucket(s3, config.state_bucket, config.region)
+    S3.ensure_bucket(s3, DEMO_BUCKET, config.region)
+
+
+def demo_data(s3) -> None:
+    """Upload the demo reads and references unless they are already there."""
+    have = {o["Key"] for o in S3.list_keys(s3, DEMO_BUCKET, "")}
+    for path in sorted((DEMO_DIR / "reads").glob("*.fastq.gz")):
+        key = DEMO_PREFIX + path.name
+        if key not in have:
+            s3.upload_file(str(path), DEMO_BUCKET, key)
+    for path in sorted((DEMO_DIR / "references").iterdir()):
+        key = "references/" + path.name
+        if key not in have:
+            s3.upload_file(str(path), DEMO_BUCKET, key)
+
+
+def demo_job() -> dict:
+    """The demo job: every demo sample, two workers, class I HLA typing, the full pipeline."""
+    return {
+        "bucket": DEMO_BUCKET,
+        "prefix": DEMO_PREFIX,
+        "hla_class": 1,
+        "workers": 2,
+        "reference": f"s3://{DEMO_BUCKET}/references/demo.fa",
+        "options": {
+            "annotation": f"s3://{DEMO_BUCKET}/references/demo.gff3",
+            "targets": f"s3://{DEMO_BUCKET}/references/demo-targets.bed",
+            "threads": 1,
+        },
+    }

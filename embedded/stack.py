@@ -1,0 +1,139 @@
+"""The embedded stack: moto, the API, the instance runner and the model server, on loopback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from embedded import seed
+from embedded.moto_server import MotoServer
+from embedded.runner import InstanceRunner
+from gems.config import REPO_ROOT, Config
+
+log = logging.getLogger(__name__)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class StackOptions:
+    home: Path = field(default_factory=lambda: REPO_ROOT / ".gems")
+    port: int = 8000
+    moto_port: int = 8001
+    model_port: int = 8002
+    persist: bool = True
+    runner: bool = True
+    model: bool = True
+    seed_demo: bool = True
+
+
+class Stack:
+    def __init__(self, options: StackOptions | None = None):
+        self.options = options or StackOptions()
+        o = self.options
+        o.port = o.port or free_port()
+        o.moto_port = o.moto_port or free_port()
+        o.model_port = o.model_port or free_port()
+        self.moto = MotoServer(o.moto_port, o.home / "aws" if o.persist else None)
+        self.api_url = f"http://127.0.0.1:{o.port}"
+        self.model_url = f"http://127.0.0.1:{o.model_port}"
+        self.api_key = ""
+        self.api_key_path: Path | None = None
+        self.config: Config | None = None
+        self.runner: InstanceRunner | None = None
+        self._http = None
+        self._model_proc: subprocess.Popen | None = None
+
+    def environment(self) -> dict[str, str]:
+        """What every process of the stack (and each local 'instance') sees."""
+        o = self.options
+        return {
+            "AWS_ACCESS_KEY_ID": "embedded",
+            "AWS_SECRET_ACCESS_KEY": "embedded",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": self.moto.url,
+            "GEMS_API": self.api_url,
+            "GEMS_STATE_BUCKET": os.environ.get("GEMS_STATE_BUCKET", "gems-state"),
+            "GEMS_EMBEDDED": "1",
+            "GEMS_HOME": str(o.home),
+            "GEMS_MODEL_URL": self.model_url if o.model else "",
+            "GEMS_WORKER_SOURCE": "local",
+        }
+
+    def start(self) -> Stack:
+        from werkzeug.serving import make_server
+
+        from app import create_app
+        from app.services import Services
+
+        o = self.options
+        o.home.mkdir(parents=True, exist_ok=True)
+        env = self.environment()
+        os.environ.update(env)  # boto3 and credstash in this process read the same settings
+        self.moto.start()
+        self.config = Config.from_env()
+        self.api_key, self.api_key_path = seed.api_key(o.home)
+        secrets = seed.secrets(self.config, self.api_key)
+        services = Services.from_config(self.config, secrets=secrets)
+        seed.buckets(services.clients.s3, self.config)
+        if o.seed_demo:
+            seed.demo_data(services.clients.s3)
+        if o.model:
+            self._start_model()
+        app = create_app(self.config, services=services)
+        self._http = make_server("127.0.0.1", o.port, app, threaded=True)
+        threading.Thread(target=self._http.serve_forever, name="api", daemon=True).start()
+        if o.runner:
+            self.runner = InstanceRunner(services.clients.ec2, services.jobs, o.home, dict(os.environ))
+            self.runner.start()
+        return self
+
+    def _start_model(self) -> None:
+        from ml.artifacts import default_model_dir
+
+        cmd = [sys.executable, "-m", "ml.serve", "--model", str(default_model_dir()), "--host", "127.0.0.1"]
+        cmd += ["--port", str(self.options.model_port)]
+        log_path = self.options.home / "model-server.log"
+        with open(log_path, "ab") as out:
+            self._model_proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.model_url}/ping", timeout=1)  # noqa: S310 - loopback
+                return
+            except OSError:
+                if self._model_proc.poll() is not None:
+                    break
+                time.sleep(0.3)
+        log.warning("the model server did not start (see %s); /predict will answer 503", log_path)
+
+    def stop(self) -> None:
+        if self.runner:
+            self.runner.stop()
+        if self._http:
+            self._http.shutdown()
+        if self._model_proc and self._model_proc.poll() is None:
+            self._model_proc.terminate()
+            try:
+                self._model_proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._model_proc.kill()
+        self.moto.stop()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

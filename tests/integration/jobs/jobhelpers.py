@@ -1,0 +1,25 @@
+"""Helpers for the job API tests (imported by name: pytest puts this folder on sys.path)."""
+
+from __future__ import annotations
+
+import gzip
+
+KEYS = {"alice": "alice-key-0123456789", "bob": "bob-key-0123456789"}
+LAB = "lab-runs"
+
+
+def fastq(n: int = 4, tag: str = "r") -> bytes:
+    recs = [f"@{tag}{i}\nACGTACGTAC\n+\nIIIIIIIIII\n" for i in range(n)]
+    return gzip.compress("".join(recs).encode())
+
+
+def bearer(user: str = "alice") -> dict:
+    return {"Authorization": f"Bearer {KEYS[user]}"}
+
+
+def instances(ec2) -> list[dict]:
+    return [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]
+
+
+def state_snapshot(s3, bucket: str) -> dict:
+    return {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
