@@ -81,7 +81,7 @@ def follow(client: ApiClient, session_key: str, timeout_s: float = 1800, out=sys
         if line != last:
             print(f"{time.strftime('%H:%M:%S')}  {line}", file=out, flush=True)
             last = line
-        if job["overall_status"] in ("COMPLETE", "FAILED", "STOPPED"):
+        if all(w["status"] in ("COMPLETE", "FAILED", "STOPPED") for w in job["workers"]):
             return job
         if time.monotonic() > deadline:
             raise GemsError(f"job {session_key} still {job['overall_status']} after {timeout_s:.0f} s")

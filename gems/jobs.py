@@ -18,7 +18,7 @@ from gems.aws import s3 as S3
 from gems.config import Config
 from gems.errors import ConflictError, ForbiddenError, GemsError, NotFoundError, ValidationError
 from gems.plan import JobPlan, JobRequest, check_prefix, discover_pairs, new_session_key, plan_job
-from gems.states import JobStatus, WorkerStatus
+from gems.states import WorkerStatus
 from gems.status import new_worker_record, record_status
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,8 @@ class JobService:
         held, etag = S3.get_json_etag(self.s3, bucket, key)
         if held and held["session_key"] != session_key:
             try:
-                running = not JobStatus(self.get(held["session_key"])["overall_status"]).finished
+                held_job = self.get(held["session_key"])
+                running = not all(WorkerStatus(w["status"]).finished for w in held_job["workers"])
             except NotFoundError:
                 running = False
             if running:
@@ -217,11 +218,26 @@ class JobService:
             w["sample_status"] = (rec or {}).get("samples", w.get("sample_status", {}))
         return job
 
+    def logs(self, session_key: str) -> dict[int, str]:
+        """Each worker's uploaded log (the tail, at most 200 kB each)."""
+        job = R.read_job(self.s3, self.config.state_bucket, session_key)
+        if job is None:
+            raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
+        out = {}
+        for w in job["workers"]:
+            text = S3.get_text(self.s3, self.config.state_bucket, R.log_key(session_key, w["index"]))
+            out[w["index"]] = (text or "")[-200_000:]
+        return out
+
     # ---- stop ---------------------------------------------------------------------------
     def stop(self, session_key: str, token: str) -> dict:
         """Terminate one job's instances (never another's); unfinished workers become STOPPED."""
         if not self.keys.check_worker_token(session_key, token):
             raise ForbiddenError("this token does not belong to that job", field="token")
+        return self.terminate(session_key)
+
+    def terminate(self, session_key: str, reason: str = "stopped before it finished") -> dict:
+        """Stop a job for an authorised caller (a user with an API key, or the job's own token)."""
         job = R.read_job(self.s3, self.config.state_bucket, session_key)
         if job is None:
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
@@ -239,15 +255,19 @@ class JobService:
                     state_bucket=self.config.state_bucket,
                     record=rec,
                     status=WorkerStatus.STOPPED,
-                    reason="stopped before it finished",
+                    reason=reason,
                 )
         EC2.terminate(self.ec2, mine)
         return self.finish(session_key)
 
     def finish(self, session_key: str) -> dict:
-        """Write the summary once every worker is finished and free the bucket/prefix lock."""
+        """Write the summary once every worker is finished and free the bucket/prefix lock.
+
+        Returns the summary, or {} while some worker is still going (a FAILED worker does not
+        stop the others: they finish their own samples).
+        """
         view = self._from_s3(session_key)
-        if view and JobStatus(view["overall_status"]).finished:
+        if view and all(WorkerStatus(w["status"]).finished for w in view["workers"]):
             bucket = self.config.state_bucket
             view = dict(view, finished=T.now_iso())
             try:
@@ -258,7 +278,8 @@ class JobService:
             held = S3.get_json(self.s3, bucket, lock)
             if held and held["session_key"] == session_key:
                 S3.delete_key(self.s3, bucket, lock)
-        return view or {}
+            return view
+        return {}
 
     def mark_lost(self, session_key: str, instance_id: str, why: str) -> None:
         """An instance stopped without finishing (instance runner, or an EC2 state-change event)."""

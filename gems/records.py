@@ -4,6 +4,7 @@ Layout in the state bucket, one writer per object so no read-modify-write races:
   jobs/<key>/job.json              the request and the plan          (API, at submission)
   jobs/<key>/manifests/<i>.json    worker i's samples and read keys  (API, at submission)
   jobs/<key>/workers/<i>.json      worker i's status and its samples (worker i; the API on stop)
+  jobs/<key>/logs/<i>.log          worker i's log                    (worker i)
   jobs/<key>/summary.json          the finished job, as GET shows it (last worker, or stop)
   locks/<hash>.json                one running job per bucket/prefix/class
   idempotency/<hash>.json          Idempotency-Key -> session key
@@ -26,6 +27,10 @@ def worker_key(session_key: str, index: int) -> str:
 
 def summary_key(session_key: str) -> str:
     return f"jobs/{session_key}/summary.json"
+
+
+def log_key(session_key: str, index: int) -> str:
+    return f"jobs/{session_key}/logs/{index}.log"
 
 
 def lock_key(bucket: str, prefix: str, hla_class) -> str:

@@ -111,12 +111,12 @@ class Worker:
     def _run_sample(
         self, job: dict, sample: str, pairs: list[dict], options: PipelineOptions, workdir: Path
     ) -> None:
-        from workers.sample import run_sample  # the analysis stack (pysam, mappy) loads only here
-
         results = R.results_prefix(job["prefix"], self.session_key, sample)
         out = workdir / "out"
         self.status(step=f"{sample}: fetch", sample=sample, sample_status=SampleStatus.RUNNING)
         try:
+            from workers.sample import run_sample  # the analysis stack (pysam, mappy) loads only here
+
             r1, r2 = fetch_pairs(self.clients.s3, job["bucket"], pairs, workdir / "reads")
             report = run_sample(sample, r1, r2, out, options, on_progress=self._progress(sample))
             self.status(step=f"{sample}: upload", sample=sample, sample_fields={"step": "upload"})
@@ -143,6 +143,18 @@ class Worker:
             )
         finally:
             shutil.rmtree(workdir / "reads", ignore_errors=True)
+            self.upload_log()
+
+    def upload_log(self) -> None:
+        """The worker's log goes next to its record, so `gems logs` works after the instance is gone."""
+        path = Path(os.environ.get("GEMS_LOG", "/var/log/gems-worker.log"))
+        if path.is_file():
+            try:
+                S3.upload(
+                    self.clients.s3, path, self.bucket, R.log_key(self.session_key, self.index), attempts=2
+                )
+            except Exception as exc:  # noqa: BLE001 - logs are a convenience, never a reason to fail
+                log.warning("could not upload the log: %s", exc)
 
     def _upload(self, out: Path, bucket: str, prefix: str, only: tuple[str, ...] | None = None) -> None:
         """Upload every result file; report.json goes last so its presence means 'all uploaded'."""
@@ -157,11 +169,16 @@ class Worker:
     def hand_over(self) -> None:
         """If every worker is finished, write the summary and ask the API to stop the fleet."""
         self._stop.set()
+        self.upload_log()
         service = JobService(self.config, self.clients.ec2, self.clients.s3, keys=None)
         summary = service.finish(self.session_key)
         if not summary:
             log.info("other workers are still running; leaving the fleet up")
             return
+        self.stop_fleet()
+
+    def stop_fleet(self) -> None:
+        """POST /stop_instances with this job's token; the API may be restarting, so retry."""
         body = json.dumps({"session_key": self.session_key}).encode()
         req = urllib.request.Request(
             f"{self.config.api_url}/stop_instances",
@@ -169,11 +186,11 @@ class Worker:
             method="POST",
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
         )
-        for attempt in range(5):
+        for attempt in range(6):
             try:
                 urllib.request.urlopen(req, timeout=30).read()  # noqa: S310 - the configured API URL
                 return
-            except Exception as exc:  # noqa: BLE001 - the API may be restarting; retry, then give up
+            except Exception as exc:  # noqa: BLE001 - retry, then leave it to the sweep
                 log.warning("stop_instances failed (%s), attempt %d", exc, attempt + 1)
                 time.sleep(2**attempt)
 

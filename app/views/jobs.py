@@ -43,3 +43,19 @@ def list_jobs():
 def get_job(session_key: str):
     """One job with its workers and the state of each of their samples."""
     return jsonify(_job.dump(_service().detail(session_key)))
+
+
+@bp.get("/job/<session_key>/logs")
+@require_api_key
+def job_logs(session_key: str):
+    """Each worker's log, as uploaded by the worker after every sample and at the end."""
+    logs = _service().logs(session_key)
+    return jsonify({"session_key": session_key, "workers": {str(k): v for k, v in logs.items()}})
+
+
+@bp.post("/job/<session_key>/stop")
+@require_api_key
+def stop_job(session_key: str):
+    """Stop a job's fleet on a user's behalf; unfinished workers end as STOPPED."""
+    _service().get(session_key)  # 404 for an unknown job
+    return jsonify(_job.dump(_service().terminate(session_key, reason=f"stopped by {g.api_user}")))

@@ -60,6 +60,15 @@ def get_json(s3, bucket: str, key: str) -> dict | None:
     return json.loads(body)
 
 
+def get_text(s3, bucket: str, key: str) -> str | None:
+    try:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode(errors="replace")
+    except ClientError as exc:
+        if _code(exc) in ("NoSuchKey", "404"):
+            return None
+        raise
+
+
 def get_json_etag(s3, bucket: str, key: str) -> tuple[dict | None, str | None]:
     try:
         obj = s3.get_object(Bucket=bucket, Key=key)

@@ -1,0 +1,52 @@
+"""Scheduled sweep (Zappa event, every 5 minutes on AWS): workers that died are recorded FAILED.
+
+A worker whose instance is stopped or terminated without having finished, or whose heartbeat
+is older than the timeout, is marked FAILED with the reason, so no job stays RUNNING forever.
+The read path already shows such workers as FAILED; the sweep makes it durable and lets the
+last surviving worker's summary and the fleet stop happen.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from gems import tags as T
+from gems.aws import ec2 as EC2
+from gems.config import Config
+from gems.jobview import effective_status
+
+log = logging.getLogger(__name__)
+_GONE = {"stopping", "stopped", "shutting-down", "terminated"}
+
+
+def sweep_jobs(jobs, ec2, now: datetime | None = None) -> list[tuple[str, str, str]]:
+    """Mark lost workers FAILED; returns (session_key, instance_id, reason) for each."""
+    now = now or datetime.now(UTC)
+    marked = []
+    for iid, tags in EC2.read_gems_tags(ec2).items():
+        w = T.WorkerTags.parse(iid, tags)
+        if w is None or w.status.finished:
+            continue
+        status, reason = effective_status(
+            w.status, w.heartbeat or w.updated, w.reason, jobs.config.heartbeat_timeout_s, now
+        )
+        if not status.finished:
+            state = EC2.instance_states(ec2, w.session_key).get(iid)
+            if state in _GONE:
+                reason = f"instance {state} before the worker finished"
+            else:
+                continue
+        jobs.mark_lost(w.session_key, iid, reason)
+        marked.append((w.session_key, iid, reason))
+    return marked
+
+
+def sweep(event=None, context=None) -> dict:
+    from app.services import Services
+
+    services = Services.from_config(Config.from_env())
+    marked = sweep_jobs(services.jobs, services.clients.ec2)
+    for key, iid, reason in marked:
+        log.warning("job %s: worker %s marked FAILED (%s)", key, iid, reason)
+    return {"marked": len(marked)}

@@ -1,0 +1,131 @@
+"""The worker program against moto, with a stand-in pipeline: statuses, uploads, isolation, hand-over."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import pytest
+from jobhelpers import LAB, bearer, instances
+
+from gems import records as R
+from gems import tags as T
+from gems.aws import s3 as S3
+from gems.errors import InputError
+from workers.pipeline import SampleFailed
+from workers.worker import Worker
+
+
+@pytest.fixture
+def fake_pipeline(monkeypatch):
+    """run_sample writes a BAM-like file and a report; sample S2 has bad reads."""
+    calls = []
+
+    def run_sample(sample, r1, r2, out, options, on_progress=None):
+        calls.append((sample, r1.read_bytes()[:2], options))
+        out.mkdir(parents=True, exist_ok=True)
+        on_progress("qc", 0.5)
+        (out / "report.json").write_text(json.dumps({"sample": sample, "qc": {"pairs": 4}}))
+        if sample == "S2":
+            raise SampleFailed("qc", "R1 and R2 have different read names at read 3") from InputError("x")
+        (out / "sample.bam").write_bytes(b"BAM")
+        return {"sample": sample, "qc": {"pairs": 4}}
+
+    module = types.ModuleType("workers.sample")
+    module.run_sample = run_sample
+    monkeypatch.setitem(sys.modules, "workers.sample", module)
+    return calls
+
+
+def _worker(services, config, client, key, index, tmp_path):
+    iid = client.get(f"/job/{key}").json["workers"][index]["instance_id"]
+    w = Worker(config, services.clients, key, index, services.keys.worker_token(key), iid)
+    w.stop_fleet = lambda: client.post("/stop_instances", json={"session_key": key, "token": w.token})
+    return w
+
+
+def test_worker_runs_its_samples_and_isolates_a_failure(client, services, config, fake_pipeline, tmp_path):
+    key = client.post(
+        "/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 2, "workers": 2}, headers=bearer()
+    ).json["session_key"]
+    job = client.get(f"/job/{key}").json
+    index_of_s2 = next(w["instance_index"] for w in job["workers"] if "S2" in w["samples"])
+    w = _worker(services, config, client, key, index_of_s2, tmp_path)
+    status = w.run(tmp_path / "w")
+    assert status.value == "FAILED"
+    assert [c[0] for c in fake_pipeline] == sorted(job["workers"][index_of_s2]["samples"])
+    assert fake_pipeline[0][1] == b"\x1f\x8b"  # the real gzipped reads came down from S3
+    rec = S3.get_json(services.clients.s3, config.state_bucket, R.worker_key(key, index_of_s2))
+    assert rec["samples"]["S2"]["status"] == "FAILED"
+    assert "different read names" in rec["samples"]["S2"]["reason"]
+    for s in job["workers"][index_of_s2]["samples"]:
+        if s != "S2":
+            assert rec["samples"][s]["status"] == "COMPLETE"
+            keys = {
+                o["Key"] for o in S3.list_keys(services.clients.s3, LAB, R.results_prefix("run1/", key, s))
+            }
+            assert {k.rsplit("/", 1)[1] for k in keys} == {"report.json", "sample.bam"}
+    # The failed sample's report is uploaded so the user can read why; its BAM never existed.
+    failed = {
+        o["Key"].rsplit("/", 1)[1]
+        for o in S3.list_keys(services.clients.s3, LAB, R.results_prefix("run1/", key, "S2"))
+    }
+    assert failed == {"report.json"}
+    tags = T.from_aws(
+        next(i for i in instances(services.clients.ec2) if i["InstanceId"] == w.instance_id)["Tags"]
+    )
+    assert tags[T.STATUS] == "FAILED" and "S2" in tags[T.REASON]
+    # Not the last worker: no summary, fleet still up.
+    w.hand_over()
+    assert R.read_summary(services.clients.s3, config.state_bucket, key) is None
+    other = _worker(services, config, client, key, 1 - index_of_s2, tmp_path)
+    assert other.run(tmp_path / "o").value == "COMPLETE"
+    other.hand_over()
+    summary = R.read_summary(services.clients.s3, config.state_bucket, key)
+    assert summary["overall_status"] == "FAILED"
+    assert {i["State"]["Name"] for i in instances(services.clients.ec2)} == {"terminated"}
+    listed = client.get(f"/job/{key}").json
+    assert listed["overall_status"] == "FAILED"
+    assert {w["status"] for w in listed["workers"]} == {"FAILED", "COMPLETE"}
+
+
+def test_a_crashed_worker_is_recorded_failed(client, services, config, fake_pipeline, tmp_path):
+    key = client.post("/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 1}, headers=bearer()).json[
+        "session_key"
+    ]
+    iid = client.get(f"/job/{key}").json["workers"][0]["instance_id"]
+    services.jobs.mark_lost(key, iid, "worker process exited with code -9 before finishing")
+    job = client.get(f"/job/{key}").json
+    assert job["overall_status"] == "FAILED"
+    assert "code -9" in job["workers"][0]["reason"]
+
+
+def test_sweep_marks_workers_of_vanished_instances(client, services, config, tmp_path):
+    from app.events import sweep_jobs
+
+    key = client.post("/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 1}, headers=bearer()).json[
+        "session_key"
+    ]
+    iid = client.get(f"/job/{key}").json["workers"][0]["instance_id"]
+    assert sweep_jobs(services.jobs, services.clients.ec2) == []
+    services.clients.ec2.terminate_instances(InstanceIds=[iid])  # behind the job's back
+    marked = sweep_jobs(services.jobs, services.clients.ec2)
+    assert [(k, i) for k, i, _ in marked] == [(key, iid)]
+    assert client.get(f"/job/{key}").json["overall_status"] == "FAILED"
+    assert R.read_summary(services.clients.s3, config.state_bucket, key)["overall_status"] == "FAILED"
+
+
+def test_stale_heartbeat_reads_as_failed(client, services, config):
+    from datetime import UTC, datetime, timedelta
+
+    from gems.jobview import effective_status
+    from gems.states import WorkerStatus
+
+    old = (datetime.now(UTC) - timedelta(seconds=config.heartbeat_timeout_s + 5)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    status, reason = effective_status(
+        WorkerStatus.RUNNING, old, "", config.heartbeat_timeout_s, datetime.now(UTC)
+    )
+    assert status is WorkerStatus.FAILED and "heartbeat" in reason
