@@ -1,0 +1,101 @@
+"""`gems run-sample`: the worker's analysis pipeline on one local read pair, without AWS."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+from gems.errors import ValidationError
+from workers.pipeline import PipelineOptions, SampleFailed
+
+_READ_SUFFIX = re.compile(r"([._-](R?1)(_\d{3})?)?(\.f(ast)?q)?(\.gz)?$", re.IGNORECASE)
+
+
+def default_sample_name(r1: Path) -> str:
+    """HG002_chr20_R1.fastq.gz -> HG002_chr20 (read-number and FASTQ suffixes dropped)."""
+    name = _READ_SUFFIX.sub("", Path(r1).name)
+    return name or "sample"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gems run-sample",
+        description="Run QC, alignment, HLA typing, variant calling, annotation, coverage and the report "
+        "on one read pair. Steps whose input is not given are skipped and the report says so.",
+    )
+    p.add_argument("--r1", required=True, type=Path, help="read 1 FASTQ (gzip or plain)")
+    p.add_argument("--r2", required=True, type=Path, help="read 2 FASTQ (gzip or plain)")
+    p.add_argument(
+        "--reference", type=Path, help="reference FASTA (without it: no alignment, calls or coverage)"
+    )
+    p.add_argument("--hla-reference", type=Path, help="IMGT/HLA reference folder (enables HLA typing)")
+    p.add_argument("--hla-class", choices=["1", "2", "both"], help="HLA classes to type (default: both)")
+    p.add_argument("--targets", type=Path, help="BED of target regions for calling and coverage")
+    p.add_argument("--annotation", type=Path, help="GFF3 gene models for consequence annotation")
+    p.add_argument("--out", required=True, type=Path, help="output folder")
+    p.add_argument("--threads", type=int, default=1, help="threads (default 1)")
+    p.add_argument("--sample", help="sample name (default: from the R1 file name)")
+    p.add_argument("--trim", action="store_true", help="adapter and quality trimming (cutadapt)")
+    p.add_argument(
+        "--min-read-length", type=int, default=30, help="drop pairs with a read shorter (default 30)"
+    )
+    p.add_argument("--keep-work", action="store_true", help="keep intermediate files under OUT/work")
+    return p
+
+
+def options_from_args(args: argparse.Namespace) -> PipelineOptions:
+    if args.threads < 1:
+        raise ValidationError("--threads must be at least 1", field="threads")
+    if args.min_read_length < 0:
+        raise ValidationError("--min-read-length must be >= 0", field="min_read_length")
+    hla_class = args.hla_class or ("both" if args.hla_reference else None)
+    return PipelineOptions(
+        reference=args.reference,
+        hla_reference=args.hla_reference,
+        hla_class=hla_class,
+        targets=args.targets,
+        annotation=args.annotation,
+        threads=args.threads,
+        trim=args.trim,
+        min_read_length=args.min_read_length,
+        extra={"keep_work": True} if args.keep_work else {},
+    )
+
+
+def _progress_printer():
+    last = {"step": None}
+
+    def show(step: str, fraction: float | None) -> None:
+        if step != last["step"]:
+            last["step"] = step
+            print(f"  {step} ...", file=sys.stderr, flush=True)
+
+    return show
+
+
+def run_sample(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    options = options_from_args(args)
+    sample = args.sample or default_sample_name(args.r1)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValidationError(f"cannot create --out {args.out}: {exc.strerror}", field="out") from None
+    from workers.sample import run_sample as run  # the analysis stack loads only here
+
+    print(f"gems run-sample: {sample} -> {args.out}", file=sys.stderr)
+    start = time.perf_counter()
+    try:
+        report = run(sample, args.r1, args.r2, args.out, options, on_progress=_progress_printer())
+    except SampleFailed as exc:
+        print(f"gems run-sample: sample {sample} FAILED at {exc.step}: {exc.reason}", file=sys.stderr)
+        return 1
+    took = time.perf_counter() - start
+    skipped = ", ".join(f"{s['step']} ({s['reason']})" for s in report.get("skipped", []))
+    print(f"gems run-sample: sample {sample} COMPLETE in {took:.1f} s; report: {args.out / 'report.html'}")
+    if skipped:
+        print(f"  skipped: {skipped}")
+    return 0
