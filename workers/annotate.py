@@ -54,7 +54,8 @@ TSV_COLUMNS = [
 ]
 _SKIP_ALLELES = {"*", ".", "<NON_REF>", "<*>"}
 # INFO values may not hold these characters (VCF 4.2, section 1.6.1); VEP escapes them the same way.
-_ESCAPES = str.maketrans({"=": "%3D", ";": "%3B", ",": "%2C", " ": "%20", "|": "%7C"})
+# ('|' separates the fields and never occurs inside one.)
+_ESCAPES = str.maketrans({"=": "%3D", ";": "%3B", ",": "%2C", " ": "%20"})
 
 
 def allele_type(ref: str, alt: str) -> str:
@@ -80,7 +81,7 @@ def _csq_entry(alt: str, e: Effect) -> str:
         e.protein,
         "" if e.distance is None else str(e.distance),
     ]
-    return "|".join(v.translate(_ESCAPES) for v in values)
+    return "|".join(values).translate(_ESCAPES)
 
 
 def _genotype(rec) -> tuple[str, str, str]:

@@ -44,6 +44,8 @@ class Transcript:
             total += e - s + 1
         self.length = total
         self._starts = [s for s, _ in self.exons]
+        pairs = zip(self.exons, self.exons[1:], strict=False)
+        self._introns = [(a[1] + 1, b[0] - 1) for a, b in pairs if b[0] > a[1] + 1]
         self.cds_range: tuple[int, int] | None = None  # [first, last) mRNA index of the CDS
         self.phase = 0
         if self.cds:
@@ -95,9 +97,7 @@ class Transcript:
 
     def introns(self) -> list[tuple[int, int]]:
         """Introns in genomic order as (first, last) genomic positions."""
-        return [
-            (a[1] + 1, b[0] - 1) for a, b in zip(self.exons, self.exons[1:], strict=False) if b[0] > a[1] + 1
-        ]
+        return self._introns
 
     def nearest_exon_base(self, pos: int) -> tuple[int, int]:
         """For an intronic pos: (mRNA index of the closest exon base, signed offset on the transcript strand).
