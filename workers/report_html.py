@@ -34,10 +34,14 @@ th{background:#f6f8fa}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .status-done{color:var(--ok)}.status-failed{color:var(--bad);font-weight:700}.status-skipped{color:var(--warn)}
 .muted{color:var(--muted)}
-svg{width:100%;height:auto;max-height:280px}
+figure.plot{margin:.5rem 0 1rem}
+figure.plot svg{display:block;width:100%;height:200px;border-left:1px solid var(--muted);border-bottom:1px solid var(--muted)}
+.axis{display:flex;justify-content:space-between;gap:.75rem;font-size:.8rem;color:var(--muted)}
+.axis span{overflow-wrap:anywhere}.axis span:last-child{text-align:right}
+figcaption{font-size:.85rem;color:var(--muted)}
 code{font-size:.85em;word-break:break-all}
 details{margin:.25rem 0}
-@media (max-width:600px){body{font-size:15px}main{padding:.6rem}th,td{padding:.3rem}}
+@media (max-width:600px){body{font-size:15px}main{padding:.6rem}th,td{padding:.3rem}figure.plot svg{height:150px}}
 """
 
 
@@ -101,41 +105,47 @@ def _cards(report: dict) -> str:
 
 
 def coverage_svg(cov: dict) -> str:
-    """Area plot of the binned depth, with 10x/20x/30x guide lines; empty string without a profile."""
+    """Area plot of the binned depth with 10x/20x/30x guide lines, in a <figure>; "" without a profile.
+
+    The SVG stretches to the page width at a fixed height, so it holds shapes only; the labels are
+    HTML around it and stay legible on a phone.
+    """
     profile = cov.get("profile") or {}
     bins = profile.get("bins") or []
     if not bins:
         return ""
-    w, h, left, bottom, top = 1000, 260, 48, 28, 10
+    w, h = 1000, 200
     depths = [b[2] for b in bins]
     ymax = max(max(depths), 30) * 1.1
     n = len(bins)
-    x = lambda i: left + (w - left - 5) * i / max(n - 1, 1)  # noqa: E731
-    y = lambda d: top + (h - top - bottom) * (1 - d / ymax)  # noqa: E731
+    x = lambda i: w * i / max(n - 1, 1)  # noqa: E731
+    y = lambda d: h * (1 - d / ymax)  # noqa: E731
     pts = " ".join(f"{x(i):.1f},{y(d):.1f}" for i, d in enumerate(depths))
-    area = f"{x(0):.1f},{y(0):.1f} {pts} {x(n - 1):.1f},{y(0):.1f}"
+    area = f"0,{h} {pts} {w},{h}"
     guides = "".join(
-        f'<line x1="{left}" x2="{w - 5}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#9a6700" stroke-dasharray="4 4"/>'
-        f'<text x="{left - 4}" y="{y(t) + 4:.1f}" text-anchor="end" font-size="12" fill="#57606a">{t}×</text>'
+        f'<line x1="0" x2="{w}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#9a6700" stroke-dasharray="6 4" '
+        'vector-effect="non-scaling-stroke"/>'
         for t in (10, 20, 30)
     )
     first, last = bins[0], bins[-1]
-    mean = cov.get("mean_depth")
     desc = (
-        f"Mean depth {mean}× over {cov.get('bases', 0):,} bases in {n} bins of about "
+        f"Mean depth {cov.get('mean_depth')}× over {cov.get('bases', 0):,} bases in {n} bins of about "
         f"{profile.get('bin_bases')} bases, from {first[0]}:{first[1]:,} to {last[0]}:{last[1]:,}; "
         f"lowest bin {min(depths):.1f}×, highest {max(depths):.1f}×."
     )
-    return (
+    svg = (
         f'<svg viewBox="0 0 {w} {h}" role="img" aria-labelledby="covt covd" preserveAspectRatio="none">'
         f'<title id="covt">Coverage depth along the {_e(cov.get("over", "regions"))}</title><desc id="covd">{_e(desc)}</desc>'
         f'<polygon points="{area}" fill="#0b5cad" fill-opacity="0.25" stroke="none"/>'
-        f'<polyline points="{pts}" fill="none" stroke="#0b5cad" stroke-width="1.5"/>{guides}'
-        f'<line x1="{left}" x2="{w - 5}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#57606a"/>'
-        f'<text x="{left}" y="{h - 8}" font-size="12" fill="#57606a">{_e(first[0])}:{first[1]:,}</text>'
-        f'<text x="{w - 5}" y="{h - 8}" font-size="12" fill="#57606a" text-anchor="end">{_e(last[0])}:{last[1]:,}</text>'
-        "</svg>"
+        f'<polyline points="{pts}" fill="none" stroke="#0b5cad" stroke-width="1.5" vector-effect="non-scaling-stroke"/>'
+        f"{guides}</svg>"
     )
+    axis = f'<div class="axis"><span>{_e(first[0])}:{first[1]:,}</span><span>{_e(last[0])}:{last[1]:,}</span></div>'
+    caption = (
+        f"Mean depth per bin of about {_fmt(profile.get('bin_bases'))} bases; the plot's height is "
+        f"{ymax:.0f}×, dashed lines mark 10×, 20× and 30×."
+    )
+    return f'<figure class="plot">{svg}{axis}<figcaption>{_e(caption)}</figcaption></figure>'
 
 
 def _coverage(report: dict) -> str:
