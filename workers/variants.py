@@ -1,0 +1,130 @@
+"""Variant step: germline SNVs and indels from the BAM with bcftools (through pysam).
+
+mpileup -> call -m -> norm (left-align, split multi-allelics) -> soft filter -> bgzipped,
+tabix-indexed `variants.vcf.gz`. Settings (measured in docs/pipeline-calling.md on both shared
+GIAB samples, not tuned per sample):
+  * `-X illumina`: bcftools' Illumina profile (indel-size/gap settings for short reads);
+  * `-B`: no BAQ. BAQ lowers base qualities around indels, which cost SNP and indel recall
+    with minimap2's gap-aware alignments; precision is kept by the QUAL filter instead;
+  * `-F 0.2`: an indel candidate needs 20% of reads gapped (a germline het is near 50%),
+    which drops polymerase-slippage candidates in homopolymers;
+  * FILTER `LowQual` for QUAL < 20 (soft: records stay, only PASS ones are counted as calls).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pysam
+from pysam import bcftools
+
+from gems.errors import InputError
+from workers.pipeline import SampleContext, StepSkipped
+from workers.reference import Reference
+from workers.vcfstats import vcf_metrics
+
+MIN_QUAL = 20
+MPILEUP_ARGS = ("-X", "illumina", "-B", "-F", "0.2", "-d", "500", "-a", "FORMAT/AD,FORMAT/DP,INFO/AD")
+
+
+def bcftools_version() -> str:
+    return pysam.version.__bcftools_version__
+
+
+def _run(tool, *args: str) -> None:
+    try:
+        tool(*args, catch_stdout=False)
+    except pysam.utils.SamtoolsError as exc:
+        lines = [ln for ln in str(exc).replace("\\n", "\n").splitlines() if ln.strip()]
+        raise RuntimeError(f"bcftools {tool.__name__} failed: {lines[-1][:300] if lines else exc}") from exc
+
+
+def _targets_bed(targets: Path, ref: Reference, work: Path) -> Path:
+    """A validated copy of the targets BED named *.bed (bcftools picks BED coordinates by suffix)."""
+    try:
+        lines = Path(targets).read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"targets {Path(targets).name}: cannot be read ({exc})") from exc
+    kept, unknown = [], set()
+    for n, line in enumerate(lines, start=1):
+        if not line.strip() or line.startswith(("#", "track", "browser")):
+            continue
+        parts = line.split("\t")
+        try:
+            start, end = int(parts[1]), int(parts[2])
+        except (IndexError, ValueError):
+            raise InputError(
+                f"targets {Path(targets).name}: line {n} is not BED (chrom, start, end)"
+            ) from None
+        if start < 0 or end <= start:
+            raise InputError(f"targets {Path(targets).name}: line {n} has an empty or negative interval")
+        if parts[0] not in ref.contigs:
+            unknown.add(parts[0])
+            continue
+        kept.append(f"{parts[0]}\t{start}\t{end}")
+    if not kept:
+        detail = f" (contigs not in the reference: {', '.join(sorted(unknown)[:3])})" if unknown else ""
+        raise InputError(f"targets {Path(targets).name}: no usable intervals{detail}")
+    bed = work / "targets.bed"
+    bed.write_text("\n".join(kept) + "\n")
+    return bed
+
+
+def call_variants(bam: Path, ref: Reference, out_vcf: Path, work: Path, targets: Path | None = None) -> None:
+    """Write `out_vcf` (+ .tbi) from `bam`; nothing appears under that name unless complete."""
+    work.mkdir(parents=True, exist_ok=True)
+    fasta = str(ref.fasta)
+    pile, raw, norm = work / "mpileup.bcf", work / "calls.bcf", work / "norm.bcf"
+    part = Path(str(out_vcf) + ".part")
+    region = ("-R", str(_targets_bed(targets, ref, work))) if targets else ()
+    try:
+        _run(bcftools.mpileup, "-f", fasta, *MPILEUP_ARGS, *region, "-Ou", "-o", str(pile), str(bam))
+        _run(bcftools.call, "-m", "-v", "-a", "GQ", "-Ou", "-o", str(raw), str(pile))
+        _run(bcftools.norm, "-f", fasta, "-m", "-any", "-Ou", "-o", str(norm), str(raw))
+        _run(
+            bcftools.filter, "-s", "LowQual", "-e", f"QUAL<{MIN_QUAL}", "-Oz", "-o", str(part), str(norm),
+        )  # fmt: skip
+        _run(bcftools.index, "-t", "-f", "-o", str(part) + ".tbi", str(part))
+        Path(str(part) + ".tbi").replace(Path(str(out_vcf) + ".tbi"))
+        part.replace(out_vcf)
+    finally:
+        for p in (pile, raw, norm, part, Path(str(part) + ".tbi")):
+            p.unlink(missing_ok=True)
+
+
+class VariantStep:
+    """Calls germline SNVs/indels from `ctx.artifacts["bam"]` into `variants.vcf.gz` (+ .tbi)."""
+
+    name = "variants"
+
+    def __call__(self, ctx: SampleContext) -> dict:
+        from workers.align import reference_for  # one cached Reference per worker
+
+        if ctx.options.reference is None:
+            raise StepSkipped("no reference given")
+        bam = ctx.artifacts.get("bam")
+        if bam is None or not Path(bam).exists():
+            raise StepSkipped("no BAM (alignment did not run)")
+        ref = reference_for(ctx.options.reference)
+        out = Path(ctx.out)
+        vcf = out / "variants.vcf.gz"
+        for stale in (vcf, Path(str(vcf) + ".tbi")):
+            stale.unlink(missing_ok=True)
+        ctx.progress(0.0)
+        call_variants(Path(bam), ref, vcf, out / "work", ctx.options.targets)
+        ctx.artifacts["vcf"] = vcf
+        metrics = vcf_metrics(vcf)
+        metrics.update(
+            caller="bcftools mpileup/call (multiallelic model)",
+            tool_versions={"bcftools": bcftools_version(), "htslib": pysam.version.__htslib_version__},
+            settings={
+                "mpileup": " ".join(MPILEUP_ARGS),
+                "call": "-m -v",
+                "filter": f"LowQual: QUAL<{MIN_QUAL}",
+            },
+            targets=os.path.basename(ctx.options.targets) if ctx.options.targets else None,
+            vcf="variants.vcf.gz",
+        )
+        ctx.progress(1.0)
+        return metrics

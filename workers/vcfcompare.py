@@ -1,0 +1,177 @@
+"""Truth-versus-calls matching of normalised alleles, genotype-aware and haplotype-aware.
+
+1. Alleles with the same normalised key and the same copy number (het/hom) match.
+   Same key, different copy number is a genotype error: one FP and one FN, as hap.py counts it.
+2. What is left is grouped into clusters of nearby alleles (truth and calls together). A cluster
+   matches when some phasing of its truth alleles and some phasing of its call alleles spell the
+   same pair of haplotype sequences over the cluster's reference window; when the whole cluster
+   does not, the largest subsets that do are kept (dropping at most two alleles), the rest are
+   FP/FN. This is what lets an indel written two ways (or as an indel plus a SNP) match, as
+   vcfeval does with its haplotype replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import combinations, product
+
+from workers.vcfnorm import INDEL, SNP, Allele
+
+CLUSTER_PAD = 20  # bases between alleles that still puts them in one cluster
+MAX_ENUMERATE = 10  # unphased hets per side beyond which no phasing is tried
+MAX_CLUSTER = 10  # alleles per cluster beyond which subsets are not searched
+
+
+@dataclass
+class Counts:
+    tp_truth: int = 0
+    tp_call: int = 0
+    fp: int = 0
+    fn: int = 0
+    gt_mismatch: int = 0
+
+    def as_dict(self) -> dict:
+        precision = self.tp_call / (self.tp_call + self.fp) if self.tp_call + self.fp else 0.0
+        recall = self.tp_truth / (self.tp_truth + self.fn) if self.tp_truth + self.fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return {
+            "truth_total": self.tp_truth + self.fn,
+            "calls_total": self.tp_call + self.fp,
+            "tp": self.tp_truth,
+            "tp_calls": self.tp_call,
+            "fp": self.fp,
+            "fn": self.fn,
+            "genotype_mismatch": self.gt_mismatch,
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+        }
+
+
+@dataclass
+class Comparison:
+    by_kind: dict[str, Counts] = field(default_factory=lambda: {SNP: Counts(), INDEL: Counts()})
+    fp_alleles: list[Allele] = field(default_factory=list)
+    fn_alleles: list[Allele] = field(default_factory=list)
+
+    def tp(self, a: Allele, truth: bool) -> None:
+        c = self.by_kind[a.kind]
+        if truth:
+            c.tp_truth += 1
+        else:
+            c.tp_call += 1
+
+    def fp(self, a: Allele) -> None:
+        self.by_kind[a.kind].fp += 1
+        self.fp_alleles.append(a)
+
+    def fn(self, a: Allele) -> None:
+        self.by_kind[a.kind].fn += 1
+        self.fn_alleles.append(a)
+
+
+def _haplotype_pairs(alleles: list[Allele], start: int, window: str) -> set[tuple[str, str]]:
+    """Every unordered pair of haplotype sequences these alleles can form (all phasings)."""
+    fixed = [a for a in alleles if a.copies == 2]
+    hets = [a for a in alleles if a.copies != 2]
+    if len(hets) > MAX_ENUMERATE:
+        return set()
+    pairs = set()
+    # The first het goes on haplotype 0: the pair is unordered, so its mirror adds nothing.
+    for choice in product((0, 1), repeat=max(len(hets) - 1, 0)):
+        sides = (0, *choice) if hets else ()
+        haps = []
+        for h in (0, 1):
+            carried = sorted(
+                fixed + [a for a, s in zip(hets, sides, strict=True) if s == h], key=lambda a: a.pos
+            )
+            seq = _apply(carried, start, window)
+            if seq is None:
+                break
+            haps.append(seq)
+        if len(haps) == 2:
+            pairs.add(tuple(sorted(haps)))
+    return pairs
+
+
+def _apply(alleles: list[Allele], start: int, window: str) -> str | None:
+    out, cursor = [], start
+    for a in alleles:
+        if a.pos < cursor:
+            return None  # two alleles overlap on one haplotype: not a possible phasing
+        out.append(window[cursor - start : a.pos - start])
+        out.append(a.alt)
+        cursor = a.end
+    out.append(window[cursor - start :])
+    return "".join(out)
+
+
+def _matches(truth: list[Allele], calls: list[Allele], fetch: Callable[[str, int, int], str]) -> bool:
+    if not truth or not calls:
+        return False
+    chrom = truth[0].chrom
+    start = max(min(a.pos for a in truth + calls) - 1, 0)
+    end = max(a.end for a in truth + calls) + 1
+    window = fetch(chrom, start, end).upper()
+    t = _haplotype_pairs(truth, start, window)
+    return bool(t) and not t.isdisjoint(_haplotype_pairs(calls, start, window))
+
+
+def _clusters(truth: list[Allele], calls: list[Allele]) -> list[tuple[list[Allele], list[Allele]]]:
+    items = sorted(
+        [(a, True) for a in truth] + [(a, False) for a in calls], key=lambda x: (x[0].chrom, x[0].pos)
+    )
+    out: list[tuple[list[Allele], list[Allele]]] = []
+    chrom, reach = None, -1
+    for a, is_truth in items:
+        if a.chrom != chrom or a.pos > reach + CLUSTER_PAD:
+            out.append(([], []))
+            chrom, reach = a.chrom, a.end
+        reach = max(reach, a.end)
+        out[-1][0 if is_truth else 1].append(a)
+    return out
+
+
+def _resolve(truth: list[Allele], calls: list[Allele], fetch, result: Comparison) -> None:
+    both = [(a, True) for a in truth] + [(a, False) for a in calls]
+    max_drop = 0 if len(both) > MAX_CLUSTER else min(2, len(both) - 2)
+    for drop in range(max_drop + 1):
+        for dropped in combinations(range(len(both)), drop):
+            kept = [x for i, x in enumerate(both) if i not in dropped]
+            t = [a for a, is_t in kept if is_t]
+            c = [a for a, is_t in kept if not is_t]
+            if _matches(t, c, fetch):
+                for a, is_t in kept:
+                    result.tp(a, is_t)
+                for i in dropped:
+                    a, is_t = both[i]
+                    result.fn(a) if is_t else result.fp(a)
+                return
+    for a in truth:
+        result.fn(a)
+    for a in calls:
+        result.fp(a)
+
+
+def compare(truth: list[Allele], calls: list[Allele], fetch: Callable[[str, int, int], str]) -> Comparison:
+    result = Comparison()
+    by_key = {a.key: a for a in truth}
+    left_truth = dict(by_key)
+    left_calls: list[Allele] = []
+    for c in calls:
+        t = left_truth.get(c.key)
+        if t is None:
+            left_calls.append(c)
+        elif t.copies == c.copies:
+            del left_truth[c.key]
+            result.tp(t, True)
+            result.tp(c, False)
+        else:
+            del left_truth[c.key]
+            result.by_kind[c.kind].gt_mismatch += 1
+            result.fp(c)
+            result.fn(t)
+    for t_cl, c_cl in _clusters(list(left_truth.values()), left_calls):
+        _resolve(t_cl, c_cl, fetch, result)
+    return result
