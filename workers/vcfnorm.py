@@ -111,7 +111,7 @@ def read_alleles(
         raise InputError(f"{vcf}: cannot be read as VCF ({exc})") from exc
     with handle:
         for rec in handle:
-            if pass_only and rec.filter.keys() and "PASS" not in rec.filter.keys():
+            if pass_only and rec.filter.keys() and "PASS" not in rec.filter:
                 continue
             gt, phased = _genotype(rec, sample)
             if not rec.alts or not any(gt):
