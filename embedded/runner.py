@@ -105,6 +105,7 @@ class InstanceRunner:
             GEMS_INSTANCE_ID=iid,
             GEMS_WORKDIR=str(folder / "work"),
             GEMS_LOG=str(log_path),
+            GEMS_PIDFILE=str(folder / "worker.pid"),
             GEMS_PYTHON=sys.executable,
             GEMS_EMBEDDED="1",
         )

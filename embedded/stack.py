@@ -80,6 +80,8 @@ class Stack:
 
         o = self.options
         o.home.mkdir(parents=True, exist_ok=True)
+        for noisy in ("werkzeug", "botocore", "moto"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         env = self.environment()
         os.environ.update(env)  # boto3 and credstash in this process read the same settings
         self.moto.start()

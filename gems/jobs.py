@@ -185,10 +185,7 @@ class JobService:
                 by_session.setdefault(w.session_key, []).append(w)
         jobs = {}
         for key, workers in by_session.items():
-            summary = self.cache.get(self.s3, self.config.state_bucket, R.summary_key(key))
-            jobs[key] = summary or jobview.from_tags(
-                workers, self._samples_of, self.config.heartbeat_timeout_s
-            )
+            jobs[key] = jobview.from_tags(workers, self._samples_of, self.config.heartbeat_timeout_s)
         keys = [session_key] if session_key else R.list_session_keys(self.s3, self.config.state_bucket)
         for key in keys:
             if key not in jobs and (job := self._from_s3(key)):

@@ -206,6 +206,8 @@ def _brief(report: dict) -> dict:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if os.environ.get("GEMS_PIDFILE"):  # lets the embedded runner (and an operator) find the worker
+        Path(os.environ["GEMS_PIDFILE"]).write_text(f"{os.getpid()}\n")
     config = Config.from_env()
     clients = Clients(config)
     session_key = os.environ["GEMS_SESSION_KEY"]

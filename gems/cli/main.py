@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module, func, _ = COMMANDS[name]
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     try:
         return int(getattr(importlib.import_module(module), func)(rest) or 0)
     except GemsError as exc:

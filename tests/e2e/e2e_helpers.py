@@ -1,0 +1,106 @@
+"""End-to-end helpers: the embedded stack as a user runs it (`gems up` in its own process)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+from gems.client import ApiClient
+from gems.errors import GemsError
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningStack:
+    def __init__(self, home: Path, model: bool = False):
+        self.home = home
+        self.model = model
+        self.port, self.moto_port, self.model_port = _port(), _port(), _port()
+        self.proc: subprocess.Popen | None = None
+        self.api_url = f"http://127.0.0.1:{self.port}"
+        self.moto_url = f"http://127.0.0.1:{self.moto_port}"
+
+    def env(self) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GEMS_"))}
+        env.update(GEMS_HOME=str(self.home), GEMS_API=self.api_url, PYTHONUNBUFFERED="1")
+        if os.environ.get("GEMS_SHARED"):
+            env["GEMS_SHARED"] = os.environ["GEMS_SHARED"]
+        return env
+
+    def start(self) -> RunningStack:
+        cmd = [
+            sys.executable,
+            "-m",
+            "gems.cli.main",
+            "up",
+            "--port",
+            str(self.port),
+            "--moto-port",
+            str(self.moto_port),
+        ]
+        cmd += ["--model-port", str(self.model_port)] + ([] if self.model else ["--no-model"])
+        self.log = (self.home / "up.log").open("ab")
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(cmd, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                ApiClient(self.api_url, timeout=2).health()
+                break
+            except GemsError:
+                assert self.proc.poll() is None, (self.home / "up.log").read_text()[-3000:]
+                time.sleep(0.3)
+        else:
+            raise AssertionError("gems up did not answer within 90 s")
+        return self
+
+    def stop(self) -> int:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                return self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                return -9
+        return self.proc.returncode if self.proc else 0
+
+    @property
+    def api(self) -> ApiClient:
+        key = (self.home / "api_key").read_text().strip()
+        return ApiClient(self.api_url, key)
+
+    def client(self, service: str):
+        return boto3.client(
+            service,
+            endpoint_url=self.moto_url,
+            region_name="us-east-1",
+            aws_access_key_id="embedded",
+            aws_secret_access_key="embedded",
+        )
+
+
+@pytest.fixture
+def stack_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("gems-home")
+
+
+def wait_finished(api: ApiClient, key: str, timeout_s: float = 600) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = api.job(key)
+        if all(w["status"] in ("COMPLETE", "FAILED", "STOPPED") for w in job["workers"]):
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {key} did not finish: {api.job(key)}")

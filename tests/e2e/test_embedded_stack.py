@@ -1,0 +1,82 @@
+"""The product on one machine: `gems up`, a demo job on real reads, persistence, lost workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+from e2e_helpers import RunningStack, wait_finished
+
+from embedded.seed import DEMO_BUCKET, demo_job
+
+pytestmark = pytest.mark.slow
+
+
+def result_files(stack, key: str) -> dict[str, set[str]]:
+    s3 = stack.client("s3")
+    out: dict[str, set[str]] = {}
+    base = f"demo/results/{key}/"
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=DEMO_BUCKET, Prefix=base):
+        for obj in page.get("Contents", []):
+            sample, _, name = obj["Key"][len(base) :].partition("/")
+            out.setdefault(sample, set()).add(name)
+    return out
+
+
+def test_demo_job_runs_the_full_pipeline_and_survives_a_restart(stack_home):
+    stack = RunningStack(stack_home).start()
+    try:
+        status, job = stack.api.submit(demo_job())
+        assert status == 201
+        key = job["session_key"]
+        job = wait_finished(stack.api, key)
+        assert job["overall_status"] == "COMPLETE", job
+        files = result_files(stack, key)
+        assert set(files) == {"HG002", "NA12878", "HLA-sim-NA12878"}
+        for sample, names in files.items():
+            assert {
+                "report.json",
+                "report.html",
+                "sample.bam",
+                "sample.bam.bai",
+                "variants.vcf.gz",
+            } <= names, sample
+        assert "hla.tsv" in files["HLA-sim-NA12878"]
+        states = {
+            i["State"]["Name"]
+            for r in stack.client("ec2").describe_instances()["Reservations"]
+            for i in r["Instances"]
+        }
+        assert states == {"terminated"}  # the last worker stopped the fleet
+        detail = stack.api.job(key)
+        samples = {s: st["status"] for w in detail["workers"] for s, st in w["sample_status"].items()}
+        assert set(samples.values()) == {"COMPLETE"}
+    finally:
+        assert stack.stop() == 0
+    again = RunningStack(stack_home).start()
+    try:
+        listed = again.api.jobs()
+        assert [(j["session_key"], j["overall_status"]) for j in listed] == [(key, "COMPLETE")]
+        assert result_files(again, key) == files  # results are still in (local) S3
+    finally:
+        again.stop()
+
+
+def test_a_killed_worker_ends_failed_not_running(stack):
+    status, job = stack.api.submit(dict(demo_job(), workers=1, samples=["HG002"]))
+    key = job["session_key"]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        w = stack.api.job(key)["workers"][0]
+        if w["status"] == "RUNNING" and "HG002:" in w["step"]:
+            break
+        time.sleep(0.2)
+    pidfile = stack.home / "instances" / w["instance_id"] / "worker.pid"
+    os.kill(int(pidfile.read_text()), signal.SIGKILL)  # the worker process dies mid-sample
+    job = wait_finished(stack.api, key, timeout_s=60)
+    assert job["overall_status"] == "FAILED"
+    assert "exited with code 137 before finishing" in job["workers"][0]["reason"]
+    sample = job["workers"][0]["sample_status"]["HG002"]
+    assert sample["status"] == "FAILED" and "before finishing" in sample["reason"]
