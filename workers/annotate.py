@@ -128,6 +128,8 @@ def annotate_vcf(vcf: Path, models, fasta, tsv: Path, on_record=None) -> dict:
     by_consequence: Counter[str] = Counter()
     by_type: Counter[str] = Counter()
     genes: set[str] = set()
+    unannotated_contigs: set[str] = set()  # e.g. "chr1" calls against "1" gene models
+    model_contigs = models.contigs
     records = alleles = 0
     try:
         with pysam.VariantFile(str(vcf)) as vin:
@@ -144,6 +146,8 @@ def annotate_vcf(vcf: Path, models, fasta, tsv: Path, on_record=None) -> dict:
                 out.write("\t".join(TSV_COLUMNS) + "\n")
                 for rec in vin:
                     records += 1
+                    if rec.chrom not in model_contigs:
+                        unannotated_contigs.add(rec.chrom)
                     entries = []
                     gt, gq, dp = _genotype(rec)
                     for alt in rec.alts or ():
@@ -209,6 +213,7 @@ def annotate_vcf(vcf: Path, models, fasta, tsv: Path, on_record=None) -> dict:
         "transcripts_in_annotation": len(models),
         "genes_in_annotation": len(models.genes),
         "ref_mismatches": annotator.ref_mismatches,
+        "contigs_without_gene_models": sorted(unannotated_contigs)[:20],
         "codons_from_reference": fasta is not None,
     }
 

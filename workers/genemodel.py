@@ -139,6 +139,10 @@ class GeneModels:
         return len(self.transcripts)
 
     @property
+    def contigs(self) -> set[str]:
+        return set(self._by_chrom)
+
+    @property
     def genes(self) -> set[str]:
         return {t.gene_id or t.id for t in self.transcripts}
 
