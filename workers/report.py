@@ -72,7 +72,11 @@ def _references(ctx: SampleContext) -> dict[str, Any]:
 
 
 def _variant_counts(ctx: SampleContext) -> dict[str, int] | None:
-    """Called alleles by type: from the annotation step when it ran, else by reading the VCF."""
+    """Called alleles by type: the caller's own counts (PASS calls) when it gave them, else the
+    annotation step's (every allele), else counted from the VCF."""
+    by_type = (ctx.report.get("variants") or {}).get("by_type")
+    if isinstance(by_type, dict):
+        return {k: v for k, v in by_type.items() if v}
     by_type = (ctx.report.get("annotate") or {}).get("by_type")
     if isinstance(by_type, dict):
         return by_type
@@ -107,6 +111,7 @@ def _summary(ctx: SampleContext, variant_counts: dict | None) -> dict[str, Any]:
         "coverage_over": cov.get("over"),
         "fraction_20x": (cov.get("fraction_at_least") or {}).get("20x"),
         "variants": sum(variant_counts.values()) if variant_counts else None,
+        "variants_filtered": (r.get("variants") or {}).get("filtered"),
         "variant_counts": variant_counts,
         "hla_calls": [
             {k: c.get(k) for k in ("gene", "allele1", "allele2", "confidence")}

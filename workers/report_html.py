@@ -185,7 +185,7 @@ def _variants(report: dict, rows: list[dict], total: int) -> str:
     if counts:
         parts.append(
             _table(
-                "Called alleles by type",
+                "Called alleles by type (PASS calls when the caller counted them)",
                 ["Type", "Count"],
                 [[_e(k), _fmt(v)] for k, v in counts.items()],
                 {1},
@@ -201,6 +201,7 @@ def _variants(report: dict, rows: list[dict], total: int) -> str:
         "ref",
         "alt",
         "genotype",
+        "filter",
         "gene",
         "consequence",
         "protein_change",
@@ -215,8 +216,21 @@ def _variants(report: dict, rows: list[dict], total: int) -> str:
     ]  # fmt: skip
     shown = f"the {len(rows)} most severe of {total:,}" if total > len(rows) else f"all {total:,}"
     caption = f"Annotated alleles, most severe consequence first ({shown}; all in variants.tsv)"
-    headers = ["Chrom", "Pos", "Ref", "Alt", "GT", "Gene", "Consequence", "Protein", "cDNA", "GQ", "DP"]
-    parts.append(_table(caption, headers, body, {1, 9, 10}))
+    headers = [
+        "Chrom",
+        "Pos",
+        "Ref",
+        "Alt",
+        "GT",
+        "Filter",
+        "Gene",
+        "Consequence",
+        "Protein",
+        "cDNA",
+        "GQ",
+        "DP",
+    ]
+    parts.append(_table(caption, headers, body, {1, 10, 11}))
     return "".join(parts)
 
 
