@@ -221,9 +221,24 @@ class ReportStep:
 
         out = Path(ctx.out)
         out.mkdir(parents=True, exist_ok=True)
-        report = build_report(ctx)
-        rows, total = read_variant_rows(ctx.artifacts.get("variants_tsv"))
-        _write_atomic(out / "report.html", render_html(report, rows, total))
+        try:
+            report = build_report(ctx)
+            rows, total = read_variant_rows(ctx.artifacts.get("variants_tsv"))
+            html = render_html(report, rows, total)
+        except Exception as exc:
+            # Still leave the user the status, the failure and the step table, then fail loudly.
+            reason = f"{type(exc).__name__}: {exc}"
+            minimal = {
+                "schema": SCHEMA,
+                "sample": ctx.sample,
+                "status": "FAILED",  # Pipeline fails the sample at this step
+                "failure": ctx.report.get("failure") or {"step": "report", "reason": reason},
+                "steps": ctx.report.get("steps"),
+                "report_error": reason,
+            }
+            _write_atomic(out / "report.json", json.dumps(minimal, indent=1, default=str) + "\n")
+            raise
+        _write_atomic(out / "report.html", html)
         _write_atomic(out / "report.json", json.dumps(report, indent=1, default=str) + "\n")
         ctx.artifacts["report_json"] = out / "report.json"
         ctx.artifacts["report_html"] = out / "report.html"

@@ -213,3 +213,20 @@ def test_variant_counts_fall_back_to_the_vcf(tmp_path):
     Pipeline([_Fake("variants", {"records": 81}, artifacts={"vcf": vcf})], finalizers=[ReportStep()]).run(ctx)
     report = json.loads((ctx.out / "report.json").read_text())
     assert report["summary"]["variant_counts"] == {"deletion": 8, "insertion": 5, "snv": 70}
+
+
+def test_a_broken_report_still_leaves_status_and_reason(tmp_path):
+    ctx = _ctx(tmp_path)
+    bad_tsv = _Fake(
+        "annotate", ANNOTATE, artifacts={"variants_tsv": lambda c: c.out / "missing_dir" / "x.tsv"}
+    )
+    # A variants.tsv whose rows do not parse: the report step fails, but report.json says so.
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "missing_dir").mkdir()
+    (tmp_path / "out" / "missing_dir" / "x.tsv").write_text("chrom\tpos\tconsequence\nc1\tnot-a-number\tx\n")
+    with pytest.raises(SampleFailed) as err:
+        Pipeline([_Fake("qc", QC), bad_tsv], finalizers=[ReportStep()]).run(ctx)
+    assert err.value.step == "report"
+    report = json.loads((ctx.out / "report.json").read_text())
+    assert report["status"] == "FAILED" and report["steps"]["qc"]["status"] == "done"
+    assert report["failure"]["step"] == "report" and report["report_error"].startswith("ValueError")
