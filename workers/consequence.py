@@ -8,7 +8,7 @@ region = exon bases 1-3 or intron bases 3-8 from an exon boundary, upstream/down
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from workers.coding import coding_effect, hgvs_exonic, hgvs_genomic, reference_protein
 from workers.genemodel import GeneModels, Transcript
@@ -94,7 +94,7 @@ class _Allele:
     hi: int  # last affected genomic base (insertion: its right flank)
     ref: str
     alt: str
-    insertion: bool = field(default=False)
+    insertion: bool = False
 
     def overlaps(self, a: int, b: int) -> bool:
         return self.lo <= b and self.hi >= a
@@ -147,9 +147,7 @@ class Annotator:
         if edit is None:  # touches an intron
             if self._in_intron(t, v):
                 terms.add("intron_variant")
-            exonic = [p for p in range(v.lo, v.hi + 1) if t.exon_at(p) is not None]
-            if exonic:
-                terms |= self._exonic_region_terms(t, exonic, partial=True)
+            terms |= self._exonic_region_terms(t, range(v.lo, v.hi + 1), partial=True)
             cdna = hgvs_genomic(t, v.lo, v.hi, ref_tx, alt_tx, v.insertion)
             return Effect(sorted(terms) or ["intron_variant"], t, cdna=cdna)
         ms, me = edit
@@ -166,11 +164,11 @@ class Annotator:
             lo_cds, hi_cds = t.cds_genomic
             inside_cds = cs <= ms and me <= ce and (v.insertion is False or cs < ms < ce)
             if cs <= ms < ce and (inside_cds or not v.insertion) and mrna is not None:
-                ce_ = coding_effect(t, mrna, ms, me, alt_tx, seqs[1])
-                terms.update(ce_.terms)
+                coding = coding_effect(t, mrna, ms, me, alt_tx, seqs[1])
+                terms.update(coding.terms)
                 if me > ce:
                     terms.add("3_prime_UTR_variant")
-                effect.protein, effect.codons = ce_.protein, ce_.codons
+                effect.protein, effect.codons = coding.protein, coding.codons
             else:
                 positions = list(range(v.lo, v.hi + 1))
                 if v.insertion and not inside_cds:  # at a CDS edge: it adds to the UTR, the codons stay
