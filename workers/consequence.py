@@ -15,6 +15,7 @@ from workers.genemodel import GeneModels, Transcript
 from workers.protein import revcomp
 
 FLANK = 5000
+SEQUENCE_CACHE = 4096  # transcripts whose spliced sequence is kept (a genome has ~250,000)
 
 # Most severe first (VEP's ranking of the terms we emit).
 SEVERITY = [
@@ -115,6 +116,8 @@ class Annotator:
     def _sequences(self, t: Transcript) -> tuple[str, str] | None:
         """(spliced sequence, reference protein) of t, or None without a reference for its contig."""
         if t.id not in self._seq:
+            if len(self._seq) >= SEQUENCE_CACHE:  # calls come sorted: the oldest entry is done with
+                del self._seq[next(iter(self._seq))]
             try:
                 mrna = t.sequence(self.fetch) if self.fetch else None
             except (KeyError, ValueError):
