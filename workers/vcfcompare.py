@@ -2,10 +2,11 @@
 
 1. Alleles with the same normalised key and the same copy number (het/hom) match.
    Same key, different copy number is a genotype error: one FP and one FN, as hap.py counts it.
-2. What is left is grouped into clusters of nearby alleles (truth and calls together). A cluster
+2. What is left is grouped into clusters of overlapping alleles, then (for what still does not
+   match) of alleles within CLUSTER_PAD bases of each other, truth and calls together. A cluster
    matches when some phasing of its truth alleles and some phasing of its call alleles spell the
    same pair of haplotype sequences over the cluster's reference window; when the whole cluster
-   does not, the largest subsets that do are kept (dropping at most two alleles), the rest are
+   does not, the largest subsets that do are kept (setting aside up to three alleles), the rest are
    FP/FN. This is what lets an indel written two ways (or as an indel plus a SNP) match, as
    vcfeval does with its haplotype replay.
 """
@@ -18,9 +19,12 @@ from itertools import combinations, product
 
 from workers.vcfnorm import INDEL, SNP, Allele
 
-CLUSTER_PAD = 20  # bases between alleles that still puts them in one cluster
+OVERLAP_PAD = 1  # first pass: alleles that overlap or touch
+CLUSTER_PAD = 20  # second pass: bases between alleles that still puts them in one cluster
 MAX_ENUMERATE = 10  # unphased hets per side beyond which no phasing is tried
-MAX_CLUSTER = 10  # alleles per cluster beyond which subsets are not searched
+# Subset search: up to 3 alleles may be set aside in clusters of at most 8, 2 in clusters of
+# at most 12; bigger clusters match whole or not at all (keeps the search small).
+MAX_DROP = ((8, 3), (12, 2))
 
 
 @dataclass
@@ -118,14 +122,14 @@ def _matches(truth: list[Allele], calls: list[Allele], fetch: Callable[[str, int
     return bool(t) and not t.isdisjoint(_haplotype_pairs(calls, start, window))
 
 
-def _clusters(truth: list[Allele], calls: list[Allele]) -> list[tuple[list[Allele], list[Allele]]]:
+def _clusters(truth: list[Allele], calls: list[Allele], pad: int) -> list[tuple[list[Allele], list[Allele]]]:
     items = sorted(
         [(a, True) for a in truth] + [(a, False) for a in calls], key=lambda x: (x[0].chrom, x[0].pos)
     )
     out: list[tuple[list[Allele], list[Allele]]] = []
     chrom, reach = None, -1
     for a, is_truth in items:
-        if a.chrom != chrom or a.pos > reach + CLUSTER_PAD:
+        if a.chrom != chrom or a.pos > reach + pad:
             out.append(([], []))
             chrom, reach = a.chrom, a.end
         reach = max(reach, a.end)
@@ -133,31 +137,24 @@ def _clusters(truth: list[Allele], calls: list[Allele]) -> list[tuple[list[Allel
     return out
 
 
-def _resolve(truth: list[Allele], calls: list[Allele], fetch, result: Comparison) -> None:
+def _resolve(truth: list[Allele], calls: list[Allele], fetch) -> list[tuple[Allele, bool]]:
+    """The largest part of a cluster whose truth and call alleles spell the same haplotypes."""
     both = [(a, True) for a in truth] + [(a, False) for a in calls]
-    max_drop = 0 if len(both) > MAX_CLUSTER else min(2, len(both) - 2)
+    max_drop = next((d for size, d in MAX_DROP if len(both) <= size), 0)
+    max_drop = min(max_drop, len(both) - 2)
     for drop in range(max_drop + 1):
         for dropped in combinations(range(len(both)), drop):
             kept = [x for i, x in enumerate(both) if i not in dropped]
             t = [a for a, is_t in kept if is_t]
             c = [a for a, is_t in kept if not is_t]
             if _matches(t, c, fetch):
-                for a, is_t in kept:
-                    result.tp(a, is_t)
-                for i in dropped:
-                    a, is_t = both[i]
-                    result.fn(a) if is_t else result.fp(a)
-                return
-    for a in truth:
-        result.fn(a)
-    for a in calls:
-        result.fp(a)
+                return kept
+    return []
 
 
 def compare(truth: list[Allele], calls: list[Allele], fetch: Callable[[str, int, int], str]) -> Comparison:
     result = Comparison()
-    by_key = {a.key: a for a in truth}
-    left_truth = dict(by_key)
+    left_truth = {a.key: a for a in truth}
     left_calls: list[Allele] = []
     for c in calls:
         t = left_truth.get(c.key)
@@ -172,6 +169,20 @@ def compare(truth: list[Allele], calls: list[Allele], fetch: Callable[[str, int,
             result.by_kind[c.kind].gt_mismatch += 1
             result.fp(c)
             result.fn(t)
-    for t_cl, c_cl in _clusters(list(left_truth.values()), left_calls):
-        _resolve(t_cl, c_cl, fetch, result)
+    t_left, c_left = list(left_truth.values()), left_calls
+    # Overlapping alleles first (a record written two ways overlaps itself), then neighbours.
+    for pad in OVERLAP_PAD, CLUSTER_PAD:
+        next_t, next_c = [], []
+        for t_cl, c_cl in _clusters(t_left, c_left, pad):
+            kept = _resolve(t_cl, c_cl, fetch) if t_cl and c_cl else []
+            matched = {id(a) for a, _ in kept}
+            for a, is_t in kept:
+                result.tp(a, is_t)
+            next_t += [a for a in t_cl if id(a) not in matched]
+            next_c += [a for a in c_cl if id(a) not in matched]
+        t_left, c_left = next_t, next_c
+    for a in t_left:
+        result.fn(a)
+    for a in c_left:
+        result.fp(a)
     return result
