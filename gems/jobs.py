@@ -160,6 +160,44 @@ class JobService:
             raise error
         S3.put_json(self.s3, bucket, R.job_key(plan.session_key), job)
 
+    def retry(self, session_key: str, *, user: str) -> tuple[dict, bool]:
+        """Rerun only the samples that did not complete, as a new job linked to this one."""
+        job = R.read_job(self.s3, self.config.state_bucket, session_key)
+        if job is None:
+            raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
+        detail = self.detail(session_key)
+        if not all(WorkerStatus(w["status"]).finished for w in detail["workers"]):
+            raise ConflictError(
+                "the job is still running; retry it once every worker has finished", field="session_key"
+            )
+        done = {
+            s
+            for w in detail["workers"]
+            for s, st in (w.get("sample_status") or {}).items()
+            if st["status"] == "COMPLETE"
+        }
+        todo = [s for w in job["workers"] for s in w["samples"] if s not in done]
+        if not todo:
+            raise ConflictError("nothing to retry: every sample of this job completed", field="session_key")
+        retries_key = f"jobs/{session_key}/retries.json"
+        earlier = S3.get_json(self.s3, self.config.state_bucket, retries_key) or {"retries": []}
+        request = JobRequest(
+            bucket=job["bucket"],
+            prefix=job["prefix"],
+            hla_class=job["hla_class"],
+            samples=sorted(todo),
+            reference=job.get("reference"),
+            options=dict(job.get("options") or {}, retry_of=session_key),
+        )
+        # One retry per attempt number: a double click returns the same new job.
+        new, created = self.submit(
+            request, user=user, idempotency_key=f"retry:{session_key}:{len(earlier['retries'])}"
+        )
+        if created:
+            earlier["retries"].append(new["session_key"])
+            S3.put_json(self.s3, self.config.state_bucket, retries_key, earlier)
+        return new, created
+
     # ---- read ---------------------------------------------------------------------------
     def _samples_of(self, w: T.WorkerTags) -> list[str]:
         manifest = self.cache.get(self.s3, self.config.state_bucket, w.manifest) if w.manifest else None

@@ -106,6 +106,12 @@ class Worker:
             threads=int(opts.get("threads") or os.cpu_count() or 1),
             trim=bool(opts.get("trim", False)),
             min_read_length=int(opts.get("min_read_length", 30)),
+            # What the lake writer needs to file this sample's rows under its job.
+            extra={
+                "session_key": self.session_key,
+                "s3": s3,
+                "lake_bucket": getattr(self.config, "lake_bucket", None),
+            },
         )
 
     def _run_sample(

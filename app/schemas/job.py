@@ -17,6 +17,9 @@ class PipelineOptionsSchema(Schema):
     trim = fields.Boolean(metadata={"description": "adapter and quality trimming (cutadapt)"})
     threads = fields.Integer(validate=validate.Range(min=1, max=64))
     min_read_length = fields.Integer(validate=validate.Range(min=1, max=1000))
+    retry_of = fields.String(
+        metadata={"description": "set by POST /job/<key>/retry: the job this one reruns"}
+    )
 
 
 class JobRequestSchema(Schema):

@@ -59,3 +59,11 @@ def stop_job(session_key: str):
     """Stop a job's fleet on a user's behalf; unfinished workers end as STOPPED."""
     _service().get(session_key)  # 404 for an unknown job
     return jsonify(_job.dump(_service().terminate(session_key, reason=f"stopped by {g.api_user}")))
+
+
+@bp.post("/job/<session_key>/retry")
+@require_api_key
+def retry_job(session_key: str):
+    """Rerun only the samples that failed (or never ran), as a new job linked by options.retry_of."""
+    job, created = _service().retry(session_key, user=g.api_user)
+    return jsonify(_job.dump(job)), 201 if created else 200

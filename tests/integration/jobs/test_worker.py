@@ -129,3 +129,20 @@ def test_stale_heartbeat_reads_as_failed(client, services, config):
         WorkerStatus.RUNNING, old, "", config.heartbeat_timeout_s, datetime.now(UTC)
     )
     assert status is WorkerStatus.FAILED and "heartbeat" in reason
+
+
+def test_retry_reruns_only_the_failed_samples(client, services, config, fake_pipeline, tmp_path):
+    key = client.post("/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 1}, headers=bearer()).json[
+        "session_key"
+    ]
+    assert client.post(f"/job/{key}/retry", headers=bearer()).status_code == 409  # still running
+    w = _worker(services, config, client, key, 0, tmp_path)
+    w.run(tmp_path / "w")
+    w.hand_over()
+    resp = client.post(f"/job/{key}/retry", headers=bearer())
+    assert resp.status_code == 201, resp.json
+    retry = resp.json
+    assert retry["session_key"] != key
+    assert [s for w in retry["workers"] for s in w["samples"]] == ["S2"]
+    assert client.post(f"/job/{key}/retry").status_code == 401
+    assert client.post("/job/nope/retry", headers=bearer()).status_code == 404
