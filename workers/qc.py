@@ -31,17 +31,22 @@ class _Stats:
         self.qual_hist = np.zeros(128, dtype=np.int64)
         self.len_hist = np.zeros(_MAX_LEN + 1, dtype=np.int64)
 
-    def add(self, chunk: PairChunk, where: tuple[str, str]) -> None:
+    def add(self, chunk: PairChunk, where: tuple[str, str]) -> np.ndarray:
+        """Add a chunk; return the shorter mate's length of each pair."""
         self.pairs += len(chunk)
+        shorter = None
         for mate, records in enumerate((chunk.r1, chunk.r2)):
             seqs, quals = join_bytes(records)
             check_bases(seqs, where[mate])
             self.bases[mate] += len(seqs)
-            self.gc += seqs.count(b"G") + seqs.count(b"C") + seqs.count(b"g") + seqs.count(b"c")
+            # Only ACGTN (either case) remain after check_bases: deleting A/T/N leaves G and C.
+            self.gc += len(seqs.translate(None, b"ATNatn"))
             q = np.frombuffer(quals, dtype=np.uint8)
             self.qual_hist += np.bincount(q, minlength=128)[:128]
-            lengths = np.fromiter((len(r) for r in records), dtype=np.int64, count=len(records))
+            lengths = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
             self.len_hist += np.bincount(np.minimum(lengths, _MAX_LEN), minlength=_MAX_LEN + 1)
+            shorter = lengths if shorter is None else np.minimum(shorter, lengths)
+        return shorter
 
     def char_range(self) -> tuple[int, int]:
         seen = np.nonzero(self.qual_hist)[0]
@@ -119,7 +124,7 @@ class QcStep:
         kept_bases = 0
         try:
             for chunk in iter_pair_chunks(ctx.r1, ctx.r2):
-                stats.add(chunk, names)
+                shorter = stats.add(chunk, names)
                 lo, hi = stats.char_range()
                 if offset is None:
                     offset = detect_encoding(lo, hi)
@@ -135,6 +140,10 @@ class QcStep:
                     raise InputError("quality characters mix Phred+64 and Phred+33 encodings")
                 else:
                     detect_encoding(lo, hi)
+                if writer is None:
+                    # Nothing to rewrite: count short pairs without a Python loop.
+                    short += int((shorter < min_len).sum())
+                    continue
                 for a, b in zip(chunk.r1, chunk.r2, strict=True):
                     if offset == 64:
                         a.qualities = a.qualities_as_bytes().translate(_P64_TO_P33).decode()
@@ -143,13 +152,10 @@ class QcStep:
                         a, b = trimmer(a, b)
                     if len(a) < min_len or len(b) < min_len:
                         short += 1
-                        if writer is not None:
-                            continue
-                    else:
-                        kept_bases += len(a) + len(b)
+                        continue
+                    kept_bases += len(a) + len(b)
                     kept += 1
-                    if writer is not None:
-                        writer.write(a, b)
+                    writer.write(a, b)
                 ctx.progress(None)
         except BaseException:
             if writer is not None:
