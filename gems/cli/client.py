@@ -197,9 +197,14 @@ def predict(argv: list[str]) -> int:
     from gems.cli.predict_csv import read_patients, write_predictions
 
     patients = read_patients(args.csv)
-    body = _client(args).request("POST", "/predict", {"patients": patients})[1]
+    client = _client(args)
+    answer: dict = {"predictions": [], "model_version": ""}
+    for start in range(0, len(patients), 500):  # the API takes batches of up to 500 patients
+        body = client.request("POST", "/predict", {"patients": patients[start : start + 500]})[1]
+        answer["predictions"] += body["predictions"]
+        answer["model_version"] = body["model_version"]
     out = args.out.open("w", newline="") if args.out else sys.stdout
-    write_predictions(csv.writer(out), patients, body)
+    write_predictions(csv.writer(out), patients, answer)
     if args.out:
         out.close()
         print(f"wrote {len(patients)} predictions to {args.out}")

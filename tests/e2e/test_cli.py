@@ -1,0 +1,84 @@
+"""The `gems` command against a running embedded stack, as a bioinformatician uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def gems(stack, *args, timeout=600) -> subprocess.CompletedProcess:
+    env = dict(stack.env())
+    return subprocess.run(
+        [sys.executable, "-m", "gems.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_submit_wait_status_results_logs(stack, tmp_path):
+    assert gems(stack, "status").stdout.strip() == "no jobs"
+    run = gems(
+        stack,
+        "submit",
+        "--bucket",
+        "gems-demo",
+        "--prefix",
+        "demo/",
+        "--hla-class",
+        "1",
+        "--samples",
+        "NA12878",
+        "--reference",
+        "s3://gems-demo/references/demo.fa",
+        "--option",
+        "annotation=s3://gems-demo/references/demo.gff3",
+        "--wait",
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "COMPLETE" in run.stdout and "[####################] 1/1" in run.stdout
+    key = run.stdout.split()[1]
+    listed = json.loads(gems(stack, "status", "--json").stdout)
+    assert [j["session_key"] for j in listed] == [key]
+    table = gems(stack, "status", key).stdout
+    assert "NA12878" in table and "COMPLETE" in table
+    got = gems(stack, "results", key, "--out", str(tmp_path / "res"))
+    assert got.returncode == 0, got.stderr
+    names = {p.name for p in (tmp_path / "res" / "NA12878").iterdir()}
+    assert {"report.json", "report.html", "sample.bam", "variants.vcf.gz"} <= names
+    report = json.loads((tmp_path / "res" / "NA12878" / "report.json").read_text())
+    assert report["status"] == "COMPLETE"
+    logs = gems(stack, "logs", key)
+    assert logs.returncode == 0 and "worker 0" in logs.stdout and "NA12878" in logs.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["submit", "--bucket", "no-such-bucket", "--prefix", "demo/", "--hla-class", "1"], "bucket"),
+        (["submit", "--bucket", "gems-demo", "--prefix", "../etc/", "--hla-class", "1"], "prefix"),
+        (["status", "0000"], "no job"),
+        (["results", "0000", "--out", "/tmp/x"], "no job"),
+    ],
+)
+def test_errors_are_one_line_and_non_zero(stack, args, needle):
+    run = gems(stack, *args)
+    assert run.returncode != 0
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0], run.stderr
+
+
+def test_unreachable_api_is_one_line(stack):
+    env = dict(stack.env(), GEMS_API="http://127.0.0.1:9")
+    run = subprocess.run(
+        [sys.executable, "-m", "gems.cli.main", "status"], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 1 and run.stderr.count("\n") == 1 and "cannot reach" in run.stderr
+    assert os.environ.get("GEMS_API") != "http://127.0.0.1:9"
