@@ -25,23 +25,14 @@ from workers.reference import Reference, prepare_reference
 from workers.samrecord import MAX_FRAG_LEN, PairStats, hit_tuples, pair_to_sam, strip_mate_suffix
 
 CHUNK_PAIRS = 4096
-_REFERENCES: dict[tuple[str, int, float], Reference] = {}
 _ALIGNERS: dict[str, mappy.Aligner] = {}
 # Set in the parent before forking mapping processes, read by `_map_chunk` in the children.
 _STATE: dict = {}
 
 
 def reference_for(fasta: Path) -> Reference:
-    """prepare_reference once per FASTA per process (a worker runs many samples on one reference)."""
-    fasta = Path(fasta)
-    try:
-        st = fasta.stat()
-        key = (str(fasta.resolve()), st.st_size, st.st_mtime)
-    except OSError:
-        return prepare_reference(fasta)  # raises the InputError that says what is wrong
-    if key not in _REFERENCES:
-        _REFERENCES[key] = prepare_reference(fasta)
-    return _REFERENCES[key]
+    """The prepared reference (prepare_reference remembers it per process)."""
+    return prepare_reference(Path(fasta))
 
 
 def aligner_for(ref: Reference) -> mappy.Aligner:

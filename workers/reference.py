@@ -160,10 +160,27 @@ def _build_mmi(fasta: Path) -> Path:
     return mmi
 
 
+_PREPARED: dict[tuple[str, int, float], Reference] = {}
+
+
 def prepare_reference(fasta: Path) -> Reference:
-    """Validate `fasta` and return it with its .fai, minimap2 index and checksum (built if needed)."""
+    """Validate `fasta` and return it with its .fai, minimap2 index and checksum (built if needed).
+
+    Remembered per process for an unchanged file (same path, size and mtime), so the steps of
+    every sample a worker runs can call it without re-hashing a 3 GB genome.
+    """
     source = Path(fasta).expanduser()
     _check_fasta(source)
+    st = source.stat()
+    key = (str(source.resolve()), st.st_size, st.st_mtime)
+    ref = _PREPARED.get(key)
+    if ref is not None and ref.fai.exists() and ref.mmi.exists():
+        return ref
+    _PREPARED[key] = ref = _prepare(source)
+    return ref
+
+
+def _prepare(source: Path) -> Reference:
     checksum = _sha256(source)
     home = _home_for(source, checksum)
     fai = _build_fai(home)
