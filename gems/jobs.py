@@ -62,6 +62,17 @@ class JobService:
         bucket = self.config.state_bucket
         session_key = new_session_key(user, idempotency_key)
         if idempotency_key and (existing := R.read_job(self.s3, bucket, session_key)):
+            same = (existing["bucket"], existing["prefix"], existing["hla_class"]) == (
+                request.bucket,
+                request.prefix,
+                request.hla_class,
+            )
+            if not same:
+                raise ConflictError(
+                    "this Idempotency-Key was used for another request (bucket, prefix or hla_class differ)",
+                    field="Idempotency-Key",
+                    details={"session_key": existing["session_key"]},
+                )
             return self.get(existing["session_key"]), False
         if not S3.bucket_exists(self.s3, request.bucket):
             raise ValidationError(

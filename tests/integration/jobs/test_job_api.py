@@ -65,6 +65,9 @@ def test_idempotency_key_returns_the_same_job_and_launches_once(client, services
     assert first.status_code == 201 and second.status_code == 200
     assert first.json["session_key"] == second.json["session_key"]
     assert len(instances(services.clients.ec2)) == 1
+    reused = client.post("/job", json=dict(BODY, hla_class=2), headers=h)
+    assert reused.status_code == 409 and reused.json["field"] == "Idempotency-Key"
+    assert len(instances(services.clients.ec2)) == 1
 
 
 def test_same_prefix_while_running_is_a_conflict(client, services):
