@@ -1,0 +1,112 @@
+"""From a gene's pair table to the reported call: 2-field collapsing, the confidence margin
+over the best different 2-field genotype, ambiguity, read support, and the no-call reasons."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from . import names
+from .model import PairTable
+from .scoring import MISMATCH
+
+MIN_PAIRS = 20  # informative read pairs below which a gene is not called
+AMBIGUITY_MARGIN = 2.0  # log-likelihood (nats): genotypes closer than this explain the reads equally
+LOW_CONFIDENCE = 2 * MISMATCH  # a margin worth fewer than about two mismatching reads
+POOR_FIT = 1.5  # mismatches per read pair under the called pair: alleles may be missing
+MAX_ALTERNATIVES = 10
+
+NO_READS = "no HLA reads"
+INSUFFICIENT = "insufficient coverage"
+
+
+@dataclass
+class GeneCall:
+    gene: str
+    allele1: str | None = None  # 2-field
+    allele2: str | None = None
+    confidence: float | None = None  # log-likelihood margin over the runner-up 2-field genotype
+    reads1: int = 0  # read pairs explained at least as well by allele1 as by allele2
+    reads2: int = 0
+    pairs: int = 0  # informative read pairs (with coding-sequence evidence) for this gene
+    ambiguous: list[str] = field(default_factory=list)  # other 2-field genotypes as good as the call
+    note: str = ""
+    full1: str | None = None  # best full-resolution allele behind each 2-field call
+    full2: str | None = None
+    unique1: int = 0
+    unique2: int = 0
+    mismatches_per_pair: float | None = None
+    runner_up: str | None = None
+
+    @property
+    def called(self) -> bool:
+        return self.allele1 is not None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def no_call(gene: str, note: str, pairs: int = 0) -> GeneCall:
+    return GeneCall(gene=gene, pairs=pairs, note=note)
+
+
+def genotype_label(a: str, b: str) -> str:
+    return f"{a}/{b}"
+
+
+def make_call(gene: str, table: PairTable, allele_names: list[str]) -> GeneCall:
+    cand = [allele_names[i] for i in table.candidates]
+    c = len(cand)
+    iu, ju = np.triu_indices(c)
+    ll = table.ll[iu, ju]
+    two = [names.two_field(n) for n in cand]
+    keys = [names.order_key(n) for n in cand]
+    order = sorted(
+        range(len(ll)), key=lambda k: (-round(float(ll[k]), 6), *sorted((keys[iu[k]], keys[ju[k]])))
+    )
+    best_by_genotype: dict[tuple[str, str], float] = {}
+    first_pair: dict[tuple[str, str], int] = {}
+    for k in order:
+        a, b = sorted((two[iu[k]], two[ju[k]]), key=names.order_key)
+        if (a, b) not in best_by_genotype:
+            best_by_genotype[(a, b)] = float(ll[k])
+            first_pair[(a, b)] = k
+    top = order[0]
+    i, j = int(iu[top]), int(ju[top])
+    if names.order_key(cand[j]) < names.order_key(cand[i]):
+        i, j = j, i
+    call_gt = tuple(sorted((two[i], two[j]), key=names.order_key))
+    best_ll = best_by_genotype[call_gt]
+    others = [(gt, v) for gt, v in best_by_genotype.items() if gt != call_gt]
+    runner = max(others, key=lambda x: x[1]) if others else None
+    margin = best_ll - runner[1] if runner else float("inf")
+    ambiguous = [genotype_label(*gt) for gt, v in sorted(others, key=lambda x: -x[1]) if best_ll - v < AMBIGUITY_MARGIN]
+
+    Li, Lj, w = table.L[:, i], table.L[:, j], table.counts
+    pairs = int(w.sum())
+    fit = -best_ll / max(pairs, 1) / MISMATCH
+    notes = []
+    if ambiguous:
+        notes.append(f"ambiguous: {len(ambiguous)} other genotype(s) explain the reads as well")
+    elif margin < LOW_CONFIDENCE:
+        notes.append("LOW CONFIDENCE")
+    if fit > POOR_FIT:
+        notes.append(f"reads fit poorly ({fit:.1f} mismatches per pair): allele may be missing from the reference")
+    return GeneCall(
+        gene=gene,
+        allele1=two[i],
+        allele2=two[j],
+        confidence=round(min(margin, 999.0), 2),
+        reads1=int(w @ (Li >= Lj)),
+        reads2=int(w @ (Lj >= Li)),
+        pairs=pairs,
+        ambiguous=ambiguous[:MAX_ALTERNATIVES],
+        note="; ".join(notes),
+        full1=cand[i],
+        full2=cand[j],
+        unique1=int(w @ (Li > Lj + 1e-9)),
+        unique2=int(w @ (Lj > Li + 1e-9)),
+        mismatches_per_pair=round(fit, 3),
+        runner_up=genotype_label(*runner[0]) if runner else None,
+    )
