@@ -22,6 +22,7 @@ BLUEPRINTS = [
     "app.views.stop",
     "app.predict.views",
     "app.openapi",
+    "app.tes.views",
 ]
 
 
@@ -36,6 +37,8 @@ def create_app(config: Config | None = None, *, services=None) -> Flask:
     flask_app.config["JSON_SORT_KEYS"] = False
     flask_app.extensions["gems"] = services or Services.from_config(config)
     register_error_handlers(flask_app)
+    importlib.import_module("app.request_log").init_app(flask_app)
+    importlib.import_module("app.metrics").init_app(flask_app)
     for name in BLUEPRINTS:
         flask_app.register_blueprint(importlib.import_module(name).bp)
     return flask_app

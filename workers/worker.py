@@ -16,6 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from gems import logs
 from gems import records as R
 from gems.aws import s3 as S3
 from gems.aws.clients import Clients
@@ -211,7 +212,7 @@ def _brief(report: dict) -> dict:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure("worker")  # JSON lines carrying the session key and instance index
     if os.environ.get("GEMS_PIDFILE"):  # lets the embedded runner (and an operator) find the worker
         Path(os.environ["GEMS_PIDFILE"]).write_text(f"{os.getpid()}\n")
     config = Config.from_env()
