@@ -19,7 +19,7 @@ import mappy
 
 from gems.errors import InputError
 from workers.bamfile import BamSink, sam_header
-from workers.fastq import _reader_error
+from workers.fastq import reader_error
 from workers.pipeline import SampleContext, StepSkipped
 from workers.reference import Reference, prepare_reference
 from workers.samrecord import MAX_FRAG_LEN, PairStats, hit_tuples, pair_to_sam, strip_mate_suffix
@@ -91,7 +91,7 @@ def _chunks(r1: Path, r2: Path):
                     yield names, s1, q1, s2, q2
                     names, s1, q1, s2, q2 = [], [], [], [], []
     except (dnaio.FileFormatError, EOFError, OSError, ValueError) as exc:
-        raise _reader_error(exc, Path(r1), Path(r2)) from exc
+        raise reader_error(exc, Path(r1), Path(r2)) from exc
     if names:
         yield names, s1, q1, s2, q2
 

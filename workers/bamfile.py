@@ -55,7 +55,7 @@ def sam_header(contigs: dict[str, int], sample: str, program: dict[str, str]) ->
 class BamSink:
     """Takes SAM text (header first) and leaves `final` (+ .bai) once `close()` succeeds."""
 
-    def __init__(self, final: Path, work: Path, threads: int = 1, sort_mem_mb: int = 768):
+    def __init__(self, final: Path, work: Path, threads: int = 1, sort_mem_mb: int = 512):
         self.final = Path(final)
         self.work = Path(work)
         self.work.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,7 @@ class PairChunk:
         return len(self.r1)
 
 
-def _reader_error(exc: BaseException, r1: Path, r2: Path) -> InputError:
+def reader_error(exc: BaseException, r1: Path, r2: Path) -> InputError:
     """Translate a parser or decompressor failure into a one-line reason naming the file."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, EOFError | zlib.error | gzip.BadGzipFile):
@@ -95,7 +95,7 @@ def iter_pair_chunks(r1: Path, r2: Path, chunk_pairs: int = CHUNK_PAIRS) -> Iter
     except InputError:
         raise
     except (dnaio.FileFormatError, EOFError, zlib.error, OSError, UnicodeDecodeError, ValueError) as exc:
-        raise _reader_error(exc, r1, r2) from exc
+        raise reader_error(exc, r1, r2) from exc
     if n == 0:
         raise InputError(f"{r1.name}/{r2.name}: no reads (empty FASTQ)")
 

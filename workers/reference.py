@@ -123,6 +123,9 @@ def _build_fai(fasta: Path) -> Path:
         if not tmp_fai.exists() or tmp_fai.stat().st_size == 0:
             raise InputError(f"reference {fasta.name}: no sequences found")
         tmp_fai.replace(fai)
+        tmp_gzi = Path(str(tmp) + ".gzi")
+        if tmp_gzi.exists():  # bgzipped FASTA: htslib needs its block index beside it too
+            tmp_gzi.replace(Path(str(fasta) + ".gzi"))
     except pysam.SamtoolsError as exc:
         lines = [ln for ln in str(exc).splitlines() if ln.strip()]
         with open(fasta, "rb") as fh:

@@ -88,3 +88,14 @@ def test_plain_gzip_fasta_is_refused_with_a_hint(tmp_path):
         fh.write(FASTA.read_bytes())
     with pytest.raises(InputError, match="bgzip"):
         prepare_reference(gz)
+
+
+def test_bgzipped_fasta_gets_its_block_index(tmp_path):
+    import pysam
+
+    bgz = tmp_path / "ref.fa.gz"
+    pysam.tabix_compress(str(FASTA), str(bgz))
+    ref = prepare_reference(bgz)
+    assert ref.fai.exists() and Path(str(bgz) + ".gzi").exists() and ref.mmi.exists()
+    with pysam.FastaFile(str(ref.fasta)) as fa:
+        assert fa.fetch("chr22_16570000_16610000", 0, 10) == FASTA.read_text().splitlines()[1][:10]
