@@ -23,6 +23,7 @@ BLUEPRINTS = [
     "app.predict.views",
     "app.openapi",
     "app.tes.views",
+    "app.views.lake",
 ]
 
 

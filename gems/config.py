@@ -28,6 +28,8 @@ class Config:
     endpoint_url: str | None = None
     # Where job records, manifests and the model registry live.
     state_bucket: str = "gems-state"
+    # The cohort data lake (Parquet tables of every finished sample, see docs/lake.md).
+    lake_bucket: str = "gems-lake"
     # Public URL of the API, handed to workers so they can call /stop_instances.
     api_url: str = "http://127.0.0.1:8000"
     credstash_table: str = "credential-store"
@@ -59,6 +61,7 @@ class Config:
             region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or base.region,
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             state_bucket=env.get("GEMS_STATE_BUCKET", base.state_bucket),
+            lake_bucket=env.get("GEMS_LAKE_BUCKET", base.lake_bucket),
             api_url=env.get("GEMS_API", base.api_url).rstrip("/"),
             credstash_table=env.get("GEMS_CREDSTASH_TABLE", base.credstash_table),
             max_workers=_int(env, "GEMS_MAX_WORKERS", base.max_workers),

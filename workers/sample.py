@@ -13,7 +13,7 @@ WORK_DIR = "work"  # intermediates (trimmed reads, sort spill) that steps keep u
 
 
 def build_pipeline(options: PipelineOptions) -> Pipeline:
-    """qc -> align -> hla -> variants -> annotate -> coverage, with the report as finalizer.
+    """qc -> align -> hla -> variants -> annotate -> coverage, with the report and the lake as finalizers.
 
     Every step is always present: one whose input was not given (no reference, no HLA reference,
     no annotation, ...) raises StepSkipped, so the report says what did not run and why.
@@ -22,12 +22,13 @@ def build_pipeline(options: PipelineOptions) -> Pipeline:
     from workers.annotate import AnnotateStep
     from workers.coverage import CoverageStep
     from workers.hla.step import HlaStep
+    from workers.lake import LakeStep
     from workers.qc import QcStep
     from workers.report import ReportStep
     from workers.variants import VariantStep
 
     steps = [QcStep(), AlignStep(), HlaStep(), VariantStep(), AnnotateStep(), CoverageStep()]
-    return Pipeline(steps, finalizers=[ReportStep()])
+    return Pipeline(steps, finalizers=[ReportStep(), LakeStep()])
 
 
 def run_sample(

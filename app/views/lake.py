@@ -1,0 +1,92 @@
+"""GET /lake/...: the canned cohort questions over the data lake (docs/lake.md).
+
+In the embedded stack the questions run on DuckDB over the lake bucket in moto (imported inside
+the request, never at import time); on AWS (Lambda) they run on Athena over the Glue tables, since
+Lambda cannot carry DuckDB and pyarrow comfortably. Arbitrary SQL is the CLI's (`gems lake query`);
+the API answers only these questions, with validated parameters.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from app.auth import require_api_key
+from gems.errors import ValidationError
+from lake import questions as Q
+
+bp = Blueprint("lake", __name__)
+
+
+def _answer(question: Q.Question):
+    services = current_app.extensions["gems"]
+    config = services.config
+    if config.embedded:
+        from lake.engine import Engine
+        from lake.store import S3Store
+
+        engine = Engine(
+            S3Store(services.clients.s3, config.lake_bucket), cache_dir=config.home / "lake-cache"
+        )
+        result = engine.query(question.sql, list(question.params))
+        columns, rows, snapshot, used = result.columns, result.rows, result.snapshot, "duckdb"
+    else:
+        from gems.aws.clients import client
+        from lake.athena import RESULTS_PREFIX, run_query
+        from lake.glue import DATABASE
+
+        columns, rows = run_query(
+            client(config, "athena"),
+            question.sql,
+            question.params,
+            database=DATABASE,
+            output=f"s3://{config.lake_bucket}/{RESULTS_PREFIX}",
+        )
+        snapshot, used = {}, "athena"
+    body = {
+        "question": question.name,
+        "engine": used,
+        "columns": columns,
+        "rows": [dict(zip(columns, r, strict=True)) for r in rows],
+    }
+    if snapshot:
+        body["snapshot"] = snapshot
+    return jsonify(body)
+
+
+def _float_arg(name: str) -> float | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be a number", field=name) from None
+
+
+@bp.get("/lake/af")
+@require_api_key
+def allele_frequency():
+    """Cohort allele frequency of ?variant=CHROM:POS:REF:ALT."""
+    return _answer(Q.allele_frequency(request.args.get("variant", "")))
+
+
+@bp.get("/lake/carriers")
+@require_api_key
+def carriers():
+    """Carriers of ?variant=, or of any variant in ?gene= (optionally with ?consequence=)."""
+    a = request.args
+    return _answer(Q.carriers(gene=a.get("gene"), consequence=a.get("consequence"), variant=a.get("variant")))
+
+
+@bp.get("/lake/hla-frequencies")
+@require_api_key
+def hla_frequencies():
+    """HLA allele frequencies per gene (?gene= for one gene)."""
+    return _answer(Q.hla_frequencies(request.args.get("gene")))
+
+
+@bp.get("/lake/qc-fails")
+@require_api_key
+def qc_fails():
+    """Samples failing QC thresholds (?min_mapping_rate, max_duplicate_rate, min_coverage, min_fraction_20x)."""
+    return _answer(Q.qc_fails(**{k: _float_arg(k) for k in Q.QC_DEFAULTS}))
