@@ -81,7 +81,9 @@ def make_call(gene: str, table: PairTable, allele_names: list[str]) -> GeneCall:
     others = [(gt, v) for gt, v in best_by_genotype.items() if gt != call_gt]
     runner = max(others, key=lambda x: x[1]) if others else None
     margin = best_ll - runner[1] if runner else float("inf")
-    ambiguous = [genotype_label(*gt) for gt, v in sorted(others, key=lambda x: -x[1]) if best_ll - v < AMBIGUITY_MARGIN]
+    ambiguous = [
+        genotype_label(*gt) for gt, v in sorted(others, key=lambda x: -x[1]) if best_ll - v < AMBIGUITY_MARGIN
+    ]
 
     Li, Lj, w = table.L[:, i], table.L[:, j], table.counts
     pairs = int(w.sum())
@@ -92,7 +94,9 @@ def make_call(gene: str, table: PairTable, allele_names: list[str]) -> GeneCall:
     elif margin < LOW_CONFIDENCE:
         notes.append("LOW CONFIDENCE")
     if fit > POOR_FIT:
-        notes.append(f"reads fit poorly ({fit:.1f} mismatches per pair): allele may be missing from the reference")
+        notes.append(
+            f"reads fit poorly ({fit:.1f} mismatches per pair): allele may be missing from the reference"
+        )
     return GeneCall(
         gene=gene,
         allele1=two[i],

@@ -58,7 +58,9 @@ def _records(path: Path, progress: ReadProgress | None = None) -> Iterator[tuple
                 if not header.startswith("@"):
                     raise InputError(f"{label}: record {n} does not start with '@' (not FASTQ?)")
                 if not plus.startswith("+"):
-                    raise InputError(f"{label}: record {n} has no '+' separator line (truncated or not FASTQ)")
+                    raise InputError(
+                        f"{label}: record {n} has no '+' separator line (truncated or not FASTQ)"
+                    )
                 if len(seq) != len(qual):
                     raise InputError(f"{label}: record {n} has {len(seq)} bases but {len(qual)} qualities")
                 yield _pair_name(header.rstrip("\r\n")), seq.upper()
@@ -79,7 +81,9 @@ def read_pairs(r1: Path, r2: Path, progress: ReadProgress | None = None) -> Iter
             raise InputError(f"R1 has more reads than R2 ({n + 1}+ vs {n}): files are not a pair")
         n += 1
         if rec1[0] != rec2[0]:
-            raise InputError(f"pair {n}: R1 read {rec1[0]!r} and R2 read {rec2[0]!r} differ: files are not in the same order")
+            raise InputError(
+                f"pair {n}: R1 read {rec1[0]!r} and R2 read {rec2[0]!r} differ: files are not in the same order"
+            )
         yield rec1[1], rec2[1]
     if next(it2, None) is not None:
         raise InputError(f"R2 has more reads than R1 ({n + 1}+ vs {n}): files are not a pair")

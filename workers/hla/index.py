@@ -18,13 +18,12 @@ from pathlib import Path
 import mappy
 import numpy as np
 
-from . import exons
+from . import exons, names
 from . import msa as msa_mod
-from . import names
 from .reference import Allele, Reference
 
 log = logging.getLogger(__name__)
-INDEX_VERSION = "8"
+INDEX_VERSION = "9"
 
 
 def cache_root() -> Path:
@@ -86,6 +85,7 @@ def _save_msa(path: Path, m: msa_mod.GeneMSA, rep_cols_by_seq: dict[str, np.ndar
         rep_names=np.array(reps),
         reference=np.array(m.reference),
         windows=m.windows,
+        imputed=np.packbits(m.imputed, axis=1),
         rep_offsets=np.cumsum([0] + [len(c) for c in rep_cols]),
         rep_cols=np.concatenate(rep_cols) if rep_cols else np.zeros(0, dtype=np.int32),
     )
@@ -95,10 +95,20 @@ def _load_msa(path: Path, gene: str) -> msa_mod.GeneMSA:
     with np.load(path) as z:
         offs = z["rep_offsets"]
         pos2col = {
-            str(n): z["rep_cols"][offs[i] : offs[i + 1]].astype(np.int32) for i, n in enumerate(z["rep_names"])
+            str(n): z["rep_cols"][offs[i] : offs[i + 1]].astype(np.int32)
+            for i, n in enumerate(z["rep_names"])
         }
         names_ = [str(n) for n in z["names"]]
-        return msa_mod.GeneMSA(gene, names_, z["codes"], z["complete"], pos2col, str(z["reference"]), z["windows"])
+        return msa_mod.GeneMSA(
+            gene,
+            names_,
+            z["codes"],
+            z["complete"],
+            pos2col,
+            str(z["reference"]),
+            z["windows"],
+            np.unpackbits(z["imputed"], axis=1, count=z["codes"].shape[1]).astype(bool),
+        )
 
 
 def _build(ref: Reference, target: Path) -> None:
@@ -116,7 +126,9 @@ def _build(ref: Reference, target: Path) -> None:
         for a in _first_field_reps(with_cds, clean) if with_cds else []:
             cds_pos = exons.cds_positions(a.seq, nuc_seq[a.name])
             cols = m.pos2col[a.name]
-            rep_cols[f"{a.name}|gen"] = np.where(cds_pos >= 0, cols[np.maximum(cds_pos, 0)], -1).astype(np.int32)
+            rep_cols[f"{a.name}|gen"] = np.where(cds_pos >= 0, cols[np.maximum(cds_pos, 0)], -1).astype(
+                np.int32
+            )
             records.append((f"{a.name}|gen", a.seq))
         _save_msa(target / f"msa_{gene}.npz", m, rep_cols)
     for gene in ref.decoy_genes:

@@ -64,7 +64,7 @@ def _score(hit) -> int:
 
 def _good(hit) -> bool:
     aligned = hit.q_en - hit.q_st
-    return aligned >= MIN_ALIGNED and hit.NM <= MAX_DIVERGENCE * max(hit.blen, 1)
+    return aligned >= MIN_ALIGNED and MAX_DIVERGENCE * max(hit.blen, 1) >= hit.NM
 
 
 def _best_hits(aligner: mappy.Aligner, buf, seq: str) -> dict[str, tuple[int, object]]:

@@ -41,6 +41,7 @@ class GeneMSA:
     pos2col: dict[str, np.ndarray]  # allele name -> column of each of its bases (-1: not placed)
     reference: str  # the allele every other one was aligned to
     windows: np.ndarray  # (n, 2) column ranges [start, end) around indels, in canonical form
+    imputed: np.ndarray  # (n_alleles, n_cols) bool: code borrowed from the nearest complete allele
 
     @property
     def n_cols(self) -> int:
@@ -200,7 +201,39 @@ def build(gene: str, alleles: list[Allele]) -> GeneMSA:
     for s_, e_ in windows:
         for i in range(len(alleles)):
             codes[i, s_:e_] = canonical(codes[i], s_, e_)
-    return GeneMSA(gene, [a.name for a in alleles], codes, complete, pos2col, ref.name, windows)
+    imputed = impute(codes, complete)
+    return GeneMSA(gene, [a.name for a in alleles], codes, complete, pos2col, ref.name, windows, imputed)
+
+
+def _one_hot(rows: np.ndarray) -> np.ndarray:
+    out = np.zeros((rows.shape[0], rows.shape[1], GAP + 1), dtype=np.float32)
+    for v in range(GAP + 1):
+        out[:, :, v] = rows == v
+    return out.reshape(rows.shape[0], -1)
+
+
+def impute(codes: np.ndarray, complete: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """Fill the columns a partial allele does not cover with those of its nearest complete allele
+    (fewest differences where the partial allele is known), in place; returns the filled mask.
+
+    Without this, a partial allele could not be contradicted by reads outside its known exons,
+    and reads with errors there would favour it over every complete allele."""
+    imputed = np.zeros(codes.shape, dtype=bool)
+    full = np.flatnonzero(complete)
+    partial = np.flatnonzero(~complete | (codes == UNKNOWN).any(axis=1))
+    if len(full) == 0 or len(partial) == 0:
+        return imputed
+    full_hot = _one_hot(codes[full])
+    for start in range(0, len(partial), chunk):
+        rows = partial[start : start + chunk]
+        matches = _one_hot(codes[rows]) @ full_hot.T  # (rows, full)
+        matches[np.isin(rows, full)[:, None] & (full[None, :] == rows[:, None])] = -1  # not itself
+        nearest = full[np.argmax(matches, axis=1)]
+        for r, src in zip(rows, nearest, strict=True):
+            fill = (codes[r] == UNKNOWN) & (codes[src] != UNKNOWN)
+            codes[r, fill] = codes[src, fill]
+            imputed[r] = fill
+    return imputed
 
 
 class _Self:

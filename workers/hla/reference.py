@@ -75,7 +75,9 @@ def read_fasta(path: Path) -> list[tuple[str, str, str]]:
             return
         parts = header[1:].split()
         if len(parts) < 2:
-            raise InputError(f"{path.name}: FASTA header is not IMGT's ('>ACCESSION NAME ...'): {header[:60]}")
+            raise InputError(
+                f"{path.name}: FASTA header is not IMGT's ('>ACCESSION NAME ...'): {header[:60]}"
+            )
         accession = parts[0].split(":")[-1]
         name = parts[1]
         try:

@@ -2,7 +2,8 @@
 
 For a read pair r and allele a over the columns the pair covers:
   m = columns where the allele's base is known and differs from the read's (mismatches),
-  u = columns the allele does not cover (IMGT partial alleles),
+  u = columns the allele's own sequence does not cover (IMGT partial alleles; their other
+      columns are imputed from the nearest complete allele, see msa.impute),
   log P(r | a) = -m * MISMATCH - u * UNKNOWN_PENALTY   (up to a per-read constant).
 MISMATCH is log((1 - e) / e) for a per-base error e. The small UNKNOWN_PENALTY breaks ties
 towards alleles whose sequence is known where the read lies, yet lets a partial allele that
@@ -40,7 +41,7 @@ class GeneTables:
     minor: sparse.csr_matrix  # (n_cols, n_alleles): known and not the majority code
     known: sparse.csr_matrix  # (n_cols, n_alleles): allele covers the column
     equal: sparse.csr_matrix  # (n_cols*5, n_alleles): allele has code v (v not the majority)
-    known_cum: np.ndarray  # (n_alleles, n_cols+1) prefix sums of `known`
+    known_cum: np.ndarray  # (n_alleles, n_cols+1) prefix sums of columns with the allele's own base
 
 
 def tables(m: GeneMSA) -> GeneTables:
@@ -55,14 +56,13 @@ def tables(m: GeneMSA) -> GeneTables:
     ones = np.ones(len(a_idx), dtype=np.float32)
     minor = sparse.csr_matrix((ones, (c_idx, a_idx)), shape=(n_cols, n_alleles))
     equal = sparse.csr_matrix(
-        (ones, (c_idx.astype(np.int64) * NCODE + codes[a_idx, c_idx], a_idx)), shape=(n_cols * NCODE, n_alleles)
+        (ones, (c_idx.astype(np.int64) * NCODE + codes[a_idx, c_idx], a_idx)),
+        shape=(n_cols * NCODE, n_alleles),
     )
     ka, kc = np.nonzero(known_mask)
-    known = sparse.csr_matrix(
-        (np.ones(len(ka), dtype=np.float32), (kc, ka)), shape=(n_cols, n_alleles)
-    )
+    known = sparse.csr_matrix((np.ones(len(ka), dtype=np.float32), (kc, ka)), shape=(n_cols, n_alleles))
     known_cum = np.zeros((n_alleles, n_cols + 1), dtype=np.int32)
-    np.cumsum(known_mask, axis=1, out=known_cum[:, 1:])
+    np.cumsum(known_mask & ~m.imputed, axis=1, out=known_cum[:, 1:])
     return GeneTables(n_alleles, n_cols, majority, minor, known, equal, known_cum)
 
 

@@ -38,7 +38,17 @@ class TypingResult:
             "calls": [
                 {
                     k: c.to_dict()[k]
-                    for k in ("gene", "allele1", "allele2", "confidence", "reads1", "reads2", "pairs", "ambiguous", "note")
+                    for k in (
+                        "gene",
+                        "allele1",
+                        "allele2",
+                        "confidence",
+                        "reads1",
+                        "reads2",
+                        "pairs",
+                        "ambiguous",
+                        "note",
+                    )
                 }
                 for c in self.calls
             ],
@@ -86,7 +96,9 @@ def type_sample(
         if total_hla == 0:
             results.append(calls_mod.no_call(gene, calls_mod.NO_READS))
         elif ev.n_pairs < calls_mod.MIN_PAIRS:
-            note = f"{calls_mod.INSUFFICIENT}: {ev.n_pairs} informative read pairs (need {calls_mod.MIN_PAIRS})"
+            note = (
+                f"{calls_mod.INSUFFICIENT}: {ev.n_pairs} informative read pairs (need {calls_mod.MIN_PAIRS})"
+            )
             results.append(calls_mod.no_call(gene, note, ev.n_pairs))
         else:
             gene_msa = idx.msa(gene)

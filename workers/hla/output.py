@@ -1,0 +1,62 @@
+"""hla.tsv and hla.json, written to temporary names and renamed only when complete."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from .typer import TypingResult
+
+TSV_COLUMNS = ["gene", "allele1", "allele2", "confidence", "reads1", "reads2", "pairs", "ambiguous", "note"]
+MISSING = "-"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def tsv_text(result: TypingResult) -> str:
+    lines = ["\t".join(TSV_COLUMNS)]
+    for c in result.calls:
+        row = [
+            c.gene,
+            c.allele1 or MISSING,
+            c.allele2 or MISSING,
+            MISSING if c.confidence is None else f"{c.confidence:.2f}",
+            str(c.reads1),
+            str(c.reads2),
+            str(c.pairs),
+            ",".join(c.ambiguous) or MISSING,
+            c.note or MISSING,
+        ]
+        lines.append("\t".join(row))
+    return "\n".join(lines) + "\n"
+
+
+def evidence(result: TypingResult) -> dict:
+    st = result.stats
+    return {
+        "imgt_release": result.release,
+        "reference": result.reference,
+        "genes": result.genes,
+        "read_pairs": st.pairs,
+        "distinct_pairs": st.distinct_pairs,
+        "hla_reads": result.hla_reads,
+        "pairs_by_gene": dict(sorted(st.assigned.items())),
+        "informative_pairs_by_gene": dict(sorted(st.informative.items())),
+        "unmapped_pairs": st.unmapped,
+        "gene_ambiguous_pairs": st.ambiguous_gene,
+        "seconds": result.seconds,
+        "calls": [c.to_dict() for c in result.calls],
+    }
+
+
+def write(result: TypingResult, out: Path) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    tsv, js = out / "hla.tsv", out / "hla.json"
+    _atomic_write(js, json.dumps(evidence(result), indent=2) + "\n")
+    _atomic_write(tsv, tsv_text(result))
+    return tsv, js

@@ -1,0 +1,37 @@
+"""The pipeline step: HLA-type the sample for the job's `hla_class`."""
+
+from __future__ import annotations
+
+from gems.errors import InputError
+from workers.pipeline import SampleContext, StepSkipped
+
+from . import names, output, typer
+
+
+class HlaStep:
+    name = "hla"
+
+    def __init__(self, cache=None):
+        self.cache = cache  # index cache directory (None: the user cache)
+
+    def __call__(self, ctx: SampleContext) -> dict:
+        hla_class = ctx.options.hla_class
+        if hla_class in (None, ""):
+            raise StepSkipped("no hla_class requested")
+        try:
+            genes = names.genes_for_class(hla_class)
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
+        result = typer.type_sample(
+            ctx.r1,
+            ctx.r2,
+            genes,
+            reference_dir=ctx.options.hla_reference,
+            threads=ctx.options.threads,
+            progress=ctx.progress,
+            cache=self.cache,
+        )
+        tsv, js = output.write(result, ctx.out)
+        ctx.artifacts["hla_tsv"] = tsv
+        ctx.artifacts["hla_json"] = js
+        return result.metrics()
