@@ -63,11 +63,9 @@ def _references(ctx: SampleContext) -> dict[str, Any]:
         if path is not None and Path(path).is_file():
             out[key] = {"path": str(path), "sha256": _sha256(Path(path))}
     hla = ctx.report.get("hla") or {}
-    if ctx.options.hla_reference is not None:
-        out["hla_reference"] = {
-            "path": str(ctx.options.hla_reference),
-            "imgt_release": hla.get("imgt_release"),
-        }
+    if ctx.options.hla_reference is not None or hla:
+        where = str(ctx.options.hla_reference) if ctx.options.hla_reference else "shipped with gems"
+        out["hla_reference"] = {"path": where, "imgt_release": hla.get("imgt_release")}
     return out
 
 

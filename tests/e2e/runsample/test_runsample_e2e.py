@@ -104,3 +104,24 @@ def test_missing_reference_fails_at_align(tmp_path, capsys):
     assert rc == 1
     assert "FAILED at align" in capsys.readouterr().err
     assert json.loads((out / "report.json").read_text())["failure"]["step"] == "align"
+
+
+def test_hla_only_run(tmp_path):
+    """No reference: only QC and HLA typing run (class I on 1,211 fished RNA-seq pairs, the shared
+    HLA sample crc81n copied to tests/data/runsample), with the IMGT release shipped with gems."""
+    hla = DATA / "runsample"
+    out = tmp_path / "out"
+    rc = main(["run-sample", "--r1", str(hla / "crc81n_R1.fastq.gz"), "--r2", str(hla / "crc81n_R2.fastq.gz"),
+               "--hla-class", "1", "--out", str(out)])  # fmt: skip
+    assert rc == 0
+    rows = (out / "hla.tsv").read_text().splitlines()
+    assert rows[0].split("\t")[:4] == ["gene", "allele1", "allele2", "confidence"]
+    assert [r.split("\t")[0] for r in rows[1:]] == ["A", "B", "C"]
+    report = json.loads((out / "report.json").read_text())
+    assert [s["step"] for s in report["skipped"]] == ["align", "variants", "annotate", "coverage"]
+    assert [c["gene"] for c in report["summary"]["hla_calls"]] == ["A", "B", "C"]
+    assert report["checksums"]["hla_reference"]["imgt_release"] == report["hla"]["imgt_release"]
+    assert not (out / "sample.bam").exists()
+    html = (out / "report.html").read_text()
+    for row in rows[1:]:
+        assert row.split("\t")[1] in html
