@@ -1,0 +1,188 @@
+"""The small JSON reads the pages need beyond the job API: samples under a prefix, the model's gene
+list, a job's reports (inline HTML links and step timings) and a sample's variants as predict input."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+from flask import Blueprint, current_app, jsonify, request
+from marshmallow import RAISE, Schema, fields, validate
+
+from app.auth import require_api_key
+from app.schemas.load import query
+from gems.aws import s3 as S3
+from gems.errors import GemsError, NotFoundError, UnavailableError, ValidationError
+from gems.plan import check_prefix, discover_pairs, select_samples
+from gems.records import results_prefix
+
+bp = Blueprint("webapi", __name__)
+MAX_VARIANTS_BYTES = 64 * 1024 * 1024  # a whole-genome variants.tsv is a few hundred MB: refuse, do not hang
+
+
+class SamplesQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    bucket = fields.String(required=True, validate=validate.Length(min=3, max=63))
+    prefix = fields.String(required=True, validate=validate.Length(min=1, max=512))
+
+
+class GenesQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    q = fields.String(validate=validate.Length(max=40), metadata={"description": "symbol prefix"})
+    limit = fields.Integer(validate=validate.Range(min=1, max=50000))
+
+
+def _services():
+    return current_app.extensions["gems"]
+
+
+@bp.get("/samples")
+@require_api_key
+def samples():
+    """The read pairs found under bucket/prefix, per sample, without launching anything.
+
+    The same discovery POST /job uses: `<sample>_S1_L001_R1_001.fastq.gz` style pairs directly
+    under the prefix; an unpaired mate or an empty prefix is a 400 naming the field.
+    """
+    args = query(SamplesQuerySchema())
+    prefix = check_prefix(args["prefix"])
+    s3 = _services().clients.s3
+    if not S3.bucket_exists(s3, args["bucket"]):
+        raise ValidationError(f"bucket {args['bucket']!r} does not exist or is not readable", field="bucket")
+    pairs = select_samples(discover_pairs(list(S3.list_keys(s3, args["bucket"], prefix)), prefix), None)
+    found = [
+        {
+            "name": name,
+            "pairs": len(ps),
+            "size": sum(p.size for p in ps),
+            "files": [key for p in ps for key in (p.r1, p.r2)],
+        }
+        for name, ps in sorted(pairs.items())
+    ]
+    return jsonify({"bucket": args["bucket"], "prefix": prefix, "count": len(found), "samples": found})
+
+
+def _vocabulary():
+    from app.predict import vocabulary
+
+    try:
+        return vocabulary, vocabulary.load()
+    except (OSError, KeyError, ValueError, GemsError) as exc:
+        raise UnavailableError(f"the model's gene list cannot be read: {exc}") from None
+
+
+@bp.get("/predict/genes")
+def genes():
+    """The gene symbols and values the served model accepts, for the prediction form's autocomplete.
+
+    `q` narrows to symbols starting with it (case-insensitive), the model's own feature genes first.
+    """
+    args = query(GenesQuerySchema())
+    module, vocab = _vocabulary()
+    q = (args.get("q") or "").upper()
+    model = [g for g in vocab.model_genes if g.upper().startswith(q)]
+    seen = set(model)
+    rest = sorted(g for g in vocab.genes if g not in seen and g.upper().startswith(q))
+    listed = model + rest
+    limit = args.get("limit")
+    response = jsonify(
+        {
+            "genes": listed[:limit] if limit else listed,
+            "total": len(listed),
+            "model_genes": len(vocab.model_genes),
+            "variant_classes": list(module.VARIANT_CLASSES),
+            "sexes": list(module.SEXES),
+            "races": list(module.RACES),
+            "age_range": list(vocab.age_range),
+        }
+    )
+    response.cache_control.max_age = 3600
+    response.cache_control.public = True
+    return response
+
+
+def _job(session_key: str) -> dict:
+    return _services().jobs.get(session_key)
+
+
+@bp.get("/job/<session_key>/reports")
+@require_api_key
+def reports(session_key: str):
+    """Each sample's report: a link that opens report.html in the browser, and its step timings.
+
+    The link is pre-signed (an hour) with `Content-Type: text/html` so the browser shows the
+    report instead of downloading it; the timings come from the sample's report.json.
+    """
+    job = _job(session_key)
+    s3 = _services().clients.s3
+    wanted = request.args.get("sample")
+    base = results_prefix(job["prefix"], session_key)
+    out: dict[str, dict] = {}
+    for obj in S3.list_keys(s3, job["bucket"], base):
+        sample, _, name = obj["Key"][len(base) :].partition("/")
+        if name not in ("report.html", "report.json") or (wanted and sample != wanted):
+            continue
+        entry = out.setdefault(sample, {"report_url": None, "status": None, "steps": {}})
+        if name == "report.html":
+            entry["report_url"] = s3.generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": job["bucket"],
+                    "Key": obj["Key"],
+                    "ResponseContentType": "text/html; charset=utf-8",
+                    "ResponseContentDisposition": "inline",
+                },
+                ExpiresIn=3600,
+            )
+        else:
+            report = S3.get_json(s3, job["bucket"], obj["Key"]) or {}
+            entry["status"] = report.get("status")
+            entry["steps"] = {
+                step: {k: v for k, v in (info or {}).items() if k in ("status", "seconds", "reason")}
+                for step, info in (report.get("steps") or {}).items()
+            }
+    return jsonify({"session_key": session_key, "samples": out})
+
+
+@bp.get("/job/<session_key>/samples/<sample>/mutations")
+@require_api_key
+def sample_mutations(session_key: str, sample: str):
+    """A finished sample's variants.tsv turned into the `mutations` of a POST /predict body.
+
+    PASS calls with a coding consequence in a gene the model knows, one per allele, with the MAF
+    variant class and the protein change; silent ones are counted as `n_silent`.
+    """
+    from app.web.variants import mutations_from_rows, read_tsv
+
+    job = _job(session_key)
+    key = results_prefix(job["prefix"], session_key, sample) + "variants.tsv"
+    s3 = _services().clients.s3
+    try:
+        head = s3.head_object(Bucket=job["bucket"], Key=key)
+    except ClientError:
+        raise NotFoundError(
+            f"sample {sample!r} of job {session_key} has no variants.tsv (not finished, or no annotation)",
+            field="sample",
+        ) from None
+    if head["ContentLength"] > MAX_VARIANTS_BYTES:
+        raise ValidationError(
+            f"variants.tsv is {head['ContentLength'] // 2**20} MB; the form takes up to "
+            f"{MAX_VARIANTS_BYTES // 2**20} MB (send the mutations to POST /predict yourself)",
+            field="sample",
+        )
+    text = S3.get_text(s3, job["bucket"], key) or ""
+    _, vocab = _vocabulary()
+    mapped = mutations_from_rows(read_tsv(text), vocab.canonical)
+    return jsonify(
+        {
+            "session_key": session_key,
+            "sample": sample,
+            "mutations": mapped.mutations,
+            "n_silent": mapped.n_silent,
+            "not_in_model": mapped.not_in_model,
+            "not_counted": mapped.not_counted,
+            "truncated": mapped.truncated,
+        }
+    )

@@ -1,0 +1,119 @@
+// A job page: the workers section refreshes (server-rendered fragment) while the job runs, and the
+// results (pre-signed links, reports, step timings) load with the user's key as samples finish.
+(function () {
+  "use strict";
+  var EVERY_MS = 2000;
+  var section, key, lastFinished = -1;
+
+  function finishedCount() {
+    return section.querySelectorAll('tr[data-status="COMPLETE"], tr[data-status="FAILED"]').length;
+  }
+
+  function isActive() {
+    var summary = document.getElementById("job-summary");
+    return !summary || summary.dataset.active === "true";
+  }
+
+  function refresh() {
+    var headers = { "Accept": "text/html" };
+    if (gems.getKey()) { headers["Authorization"] = "Bearer " + gems.getKey(); }
+    fetch(section.dataset.fragment, { headers: headers }).then(function (r) {
+      if (!r.ok) { throw new Error("could not refresh the job (HTTP " + r.status + ")"); }
+      return r.text();
+    }).then(function (html) {
+      section.innerHTML = html;
+      after();
+    }).catch(function (err) {
+      document.getElementById("job-message").textContent = err.message;
+      setTimeout(refresh, EVERY_MS * 3);
+    });
+  }
+
+  function after() {
+    var active = isActive();
+    document.getElementById("stop-job").hidden = !active;
+    var done = finishedCount();
+    if (done !== lastFinished) { lastFinished = done; loadResults(); }
+    document.getElementById("job-message").textContent = active ? "Refreshing every few seconds while the job runs." : "";
+    if (active) { setTimeout(refresh, EVERY_MS); }
+  }
+
+  function size(n) {
+    if (n >= 1048576) { return (n / 1048576).toFixed(1) + " MB"; }
+    if (n >= 1024) { return (n / 1024).toFixed(1) + " kB"; }
+    return n + " B";
+  }
+
+  function stepsTable(sample, steps) {
+    var el = gems.el;
+    var names = Object.keys(steps || {});
+    if (!names.length) { return null; }
+    var rows = names.map(function (name) {
+      var s = steps[name] || {};
+      return el("tr", {}, [
+        el("th", { scope: "row", text: name }),
+        el("td", { text: s.status || "" }),
+        el("td", { "class": "num", text: s.seconds != null ? Number(s.seconds).toFixed(1) + " s" : "" }),
+        el("td", { text: s.reason || "" }),
+      ]);
+    });
+    return el("table", { "class": "steps" }, [
+      el("caption", { text: "Steps of " + sample }),
+      el("thead", {}, [el("tr", {}, ["Step", "Status", "Time", "Note"].map(function (h) { return el("th", { scope: "col", text: h }); }))]),
+      el("tbody", {}, rows),
+    ]);
+  }
+
+  function renderResults(results, reports) {
+    var el = gems.el;
+    var list = document.getElementById("results-list");
+    var state = document.getElementById("results-state");
+    var samples = Object.keys(results.samples || {}).sort();
+    list.textContent = "";
+    state.textContent = samples.length ? "Links are valid for an hour." : "No result files yet.";
+    samples.forEach(function (sample) {
+      var files = results.samples[sample];
+      var report = (reports.samples || {})[sample] || {};
+      var links = [];
+      if (report.report_url) {
+        links.push(el("a", { "class": "button report-link", href: report.report_url, target: "_blank", rel: "noopener", text: "Open report" }));
+      }
+      if (files.some(function (f) { return f.name === "variants.tsv"; })) {
+        links.push(el("a", { "class": "button secondary", href: "/predict/form?job=" + encodeURIComponent(section.dataset.sessionKey) + "&sample=" + encodeURIComponent(sample), text: "Predict from variants" }));
+      }
+      var items = files.map(function (f) {
+        return el("li", {}, [el("a", { href: f.url, download: f.name, text: f.name }), el("span", { "class": "muted", text: " " + size(f.size) })]);
+      });
+      list.appendChild(el("article", { "class": "result", "data-sample": sample, "aria-label": "Results of " + sample }, [
+        el("h3", { text: sample }),
+        el("div", { "class": "actions" }, links),
+        stepsTable(sample, report.steps),
+        el("details", {}, [el("summary", { text: files.length + " files" }), el("ul", { "class": "files" }, items)]),
+      ]));
+    });
+  }
+
+  function loadResults() {
+    var state = document.getElementById("results-state");
+    if (!gems.getKey()) { state.textContent = "Enter your API key at the top of the page to see the results."; return; }
+    var base = "/job/" + encodeURIComponent(section.dataset.sessionKey);
+    Promise.all([gems.api("GET", base + "/results"), gems.api("GET", base + "/reports")]).then(function (answers) {
+      renderResults(answers[0], answers[1]);
+    }).catch(function (err) { state.textContent = err.message; });
+  }
+
+  function stop() {
+    if (!window.confirm("Stop this job? Unfinished samples will not run.")) { return; }
+    gems.api("POST", "/job/" + encodeURIComponent(section.dataset.sessionKey) + "/stop").then(function () {
+      refresh();
+    }).catch(function (err) { document.getElementById("job-message").textContent = err.message; });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    section = document.getElementById("workers");
+    document.getElementById("stop-job").addEventListener("click", stop);
+    document.addEventListener("gems:key", function () { lastFinished = -1; refresh(); });
+    if (!document.getElementById("job-summary")) { refresh(); return; }
+    after();
+  });
+})();
