@@ -21,6 +21,7 @@ BLUEPRINTS = [
     "app.views.results",
     "app.views.stop",
     "app.predict.views",
+    "app.web.views",
     "app.openapi",
     "app.tes.views",
     "app.views.lake",
