@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from gems.errors import AuthError, UnavailableError, ValidationError
 
 TIMEOUT_S = 20
+_SESSION_URI = re.compile(r"^(?:v\w+/)?(?:appsessions/)?([A-Za-z0-9-]{1,64})/?$")
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,10 @@ class BaseSpaceSettings:
 
 def session_id(appsessionuri: str) -> str:
     """'v1pre3/appsessions/abc123' (or a bare id) -> 'abc123'; anything else is a 400."""
-    tail = (appsessionuri or "").strip().rstrip("/").rsplit("/", 1)[-1]
-    if not tail or not tail.replace("-", "").isalnum():
+    match = _SESSION_URI.match((appsessionuri or "").strip())
+    if not match:
         raise ValidationError("appsessionuri must name a BaseSpace app session", field="appsessionuri")
-    return tail
+    return match[1]
 
 
 class BaseSpace:
