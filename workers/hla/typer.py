@@ -27,7 +27,9 @@ class TypingResult:
 
     @property
     def hla_reads(self) -> int:
-        return int(sum(self.stats.assigned[g] for g in self.genes))
+        """Read pairs with coding-sequence evidence for a typed gene (pairs that only touch an
+        intron or UTR, such as repeats shared with the rest of the genome, do not count)."""
+        return int(sum(self.stats.informative[g] for g in self.genes))
 
     def metrics(self) -> dict:
         """The step's metrics for the sample report."""
@@ -86,7 +88,7 @@ def type_sample(
     report(MAPPING_SHARE)
     t_map = time.perf_counter()
 
-    total_hla = sum(mapper.stats.assigned[g] for g in typed)
+    total_hla = sum(mapper.stats.informative[g] for g in typed)
     results: list[GeneCall] = []
     for k, gene in enumerate(genes):
         if gene not in idx.genes:
