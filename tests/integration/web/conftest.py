@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 
 import pytest
 from moto import mock_aws
+from web_helpers import KEY, LAB, fastq
 
 from gems import auth
 from gems.aws.secrets import CredstashSecrets, create_store
 from gems.config import TestConfig
-
-KEY = "web-test-key"
-AUTH = {"Authorization": f"Bearer {KEY}"}
-LAB = "web-lab"
-
-
-def fastq(n: int = 4) -> bytes:
-    text = "".join(f"@r{i}\nACGTACGTAC\n+\nIIIIIIIIII\n" for i in range(n))
-    return gzip.compress(text.encode())
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import urllib.parse
 
 import pytest
-from conftest import fastq
 from fake_basespace import FakeBaseSpace
+from web_helpers import fastq
 
 from app.web.basespace_client import BaseSpaceSettings
 

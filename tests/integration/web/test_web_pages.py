@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import AUTH, LAB
+from web_helpers import AUTH, LAB
 
 from gems.records import results_prefix
 
