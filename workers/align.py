@@ -22,7 +22,14 @@ from workers.bamfile import BamSink, sam_header
 from workers.fastq import reader_error
 from workers.pipeline import SampleContext, StepSkipped
 from workers.reference import Reference, prepare_reference
-from workers.samrecord import MAX_FRAG_LEN, PairStats, hit_tuples, pair_to_sam, strip_mate_suffix
+from workers.samrecord import (
+    MAX_FRAG_LEN,
+    PairStats,
+    hit_tuples,
+    mate_scores,
+    pair_to_sam,
+    strip_mate_suffix,
+)
 
 CHUNK_PAIRS = 4096
 _ALIGNERS: dict[str, mappy.Aligner] = {}
@@ -54,10 +61,11 @@ def _map_seqs(seqs: tuple[list[str], list[str]]) -> list[list]:
 
 def _format(chunk, hits: list[list], rg_tag: str, stats: PairStats) -> str:
     names, s1, q1, s2, q2 = chunk
+    ms1, ms2 = mate_scores(q1), mate_scores(q2)
     return "".join(
         [
-            pair_to_sam(n, (a, b), (qa, qb), h, rg_tag, stats, MAX_FRAG_LEN)
-            for n, a, qa, b, qb, h in zip(names, s1, q1, s2, q2, hits, strict=True)
+            pair_to_sam(n, (a, b), (qa, qb), h, rg_tag, stats, MAX_FRAG_LEN, (m1, m2))
+            for n, a, qa, b, qb, h, m1, m2 in zip(names, s1, q1, s2, q2, hits, ms1, ms2, strict=True)
         ]
     )
 

@@ -154,3 +154,11 @@ def test_haplotype_match_respects_zygosity_and_drops_an_unrelated_fp():
     assert res.by_kind["INDEL"].as_dict()["fp"] == 1  # hom call of a het truth: genotype error
     assert res.by_kind["INDEL"].as_dict()["fn"] == 1
     assert res.by_kind["SNP"].as_dict()["fp"] == 1
+
+
+def test_bulk_mate_scores_equal_the_single_read_ones():
+    from workers.samrecord import mate_scores
+
+    quals = ["I" * 5 + "#" * 3, "", "/0?", "#", "IIII"]
+    assert mate_scores(quals) == [mate_score(q) for q in quals]
+    assert mate_scores([]) == []
