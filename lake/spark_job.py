@@ -96,7 +96,12 @@ def main(argv: list[str] | None = None) -> int:
     builder = SparkSession.builder.appName("gems-lake-frequencies")
     if args.master:
         builder = builder.master(args.master)
+    if (args.master or "").startswith("local"):
+        # one machine: 200 shuffle partitions (the cluster default) would be 200 tiny tasks per stage
+        builder = builder.config("spark.sql.shuffle.partitions", "4").config("spark.ui.enabled", "false")
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
     spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
     try:
         written = run(spark, args.lake, args.out)
     finally:
