@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dnaio
 import pytest
-from conftest import write_fastq
+from calling_fastq_helpers import write_fastq
 
 from gems.errors import InputError
 from workers.pipeline import PipelineOptions, SampleContext
