@@ -8,6 +8,7 @@ VCFs that describe the same change the same way compare equal key for key.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +67,17 @@ def _atomise(pos: int, ref: str, alt: str) -> list[tuple[int, str, str]]:
     return [(pos, ref, alt)]
 
 
+@contextmanager
+def quiet_htslib() -> Iterator[None]:
+    """Silence htslib's header warnings (bcftools mpileup declares INFO/MQ as Integer and every
+    reader of its VCFs then prints "MQ should be declared as Type=Float" to stderr)."""
+    previous = pysam.set_verbosity(0)
+    try:
+        yield
+    finally:
+        pysam.set_verbosity(previous)
+
+
 def load_regions(bed: Path | None) -> dict[str, list[tuple[int, int]]] | None:
     if bed is None:
         return None
@@ -106,7 +118,8 @@ def read_alleles(
 ) -> Iterator[Allele]:
     """Every ALT allele the sample carries, normalised, inside `regions` (by normalised start)."""
     try:
-        handle = pysam.VariantFile(str(vcf))
+        with quiet_htslib():
+            handle = pysam.VariantFile(str(vcf))
     except (OSError, ValueError) as exc:
         raise InputError(f"{vcf}: cannot be read as VCF ({exc})") from exc
     with handle:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pysam
 
+from workers.vcfnorm import quiet_htslib
+
 _TRANSITIONS = {("A", "G"), ("G", "A"), ("C", "T"), ("T", "C")}
 
 
@@ -21,7 +23,9 @@ def vcf_metrics(vcf: Path) -> dict:
     """Counts over PASS records (one per ALT allele after splitting); LowQual ones are counted apart."""
     counts = {"SNP": 0, "INDEL": 0, "MNP": 0, "OTHER": 0}
     het = hom = filtered = ts = tv = insertions = deletions = 0
-    with pysam.VariantFile(str(vcf)) as fh:
+    with quiet_htslib():
+        fh = pysam.VariantFile(str(vcf))
+    with fh:
         for rec in fh:
             keys = rec.filter.keys()
             if keys and "PASS" not in keys:
