@@ -50,7 +50,7 @@ def up(argv: list[str]) -> int:
     where = stack.api_key_path or "the GEMS_API_KEY environment variable"
     print(f"gems is up: API {stack.api_url}  (docs {stack.api_url}/docs, web app {stack.api_url}/)")
     print(f"API key: in {where}")
-    print(f"local AWS (moto): {stack.moto.url}; state kept in {stack.options.home}")
+    print(f"local AWS (moto): {stack.moto.url}; state kept in {stack.options.home}; logs in {stack.log_path}")
     print(f"demo reads: s3://{seed.DEMO_BUCKET}/{seed.DEMO_PREFIX}  -  try `gems demo` in another terminal")
     print("Ctrl-C stops everything.", flush=True)
     done = threading.Event()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from embedded import seed
 from embedded.moto_server import MotoServer
 from embedded.runner import InstanceRunner
+from gems import logs
 from gems.config import REPO_ROOT, Config
 
 log = logging.getLogger(__name__)
@@ -95,6 +97,10 @@ class Stack:
         if o.model:
             self._start_model()
         app = create_app(self.config, services=services)
+        # The terminal is for people; the stack's JSON log lines go to a file.
+        self.log_path = o.home / "gems.log"
+        self._log_stream = open(self.log_path, "a", buffering=1)  # noqa: SIM115 - closed in stop()
+        logs.configure("api", stream=self._log_stream)
         self._http = make_server("127.0.0.1", o.port, app, threaded=True)
         threading.Thread(target=self._http.serve_forever, name="api", daemon=True).start()
         if o.runner:
@@ -115,6 +121,13 @@ class Stack:
             try:
                 urllib.request.urlopen(f"{self.model_url}/ping", timeout=1)  # noqa: S310 - loopback
                 return
+            except urllib.error.HTTPError as exc:  # up, but without a usable model
+                log.warning(
+                    "the model server answers %s on /ping (see %s); /predict will answer 503",
+                    exc.code,
+                    log_path,
+                )
+                return
             except OSError:
                 if self._model_proc.poll() is not None:
                     break
@@ -133,6 +146,8 @@ class Stack:
             except subprocess.TimeoutExpired:
                 self._model_proc.kill()
         self.moto.stop()
+        if getattr(self, "_log_stream", None):
+            self._log_stream.close()
 
     def __enter__(self) -> Stack:
         return self.start()
