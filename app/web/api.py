@@ -124,7 +124,7 @@ def reports(session_key: str):
         sample, _, name = obj["Key"][len(base) :].partition("/")
         if name not in ("report.html", "report.json") or (wanted and sample != wanted):
             continue
-        entry = out.setdefault(sample, {"report_url": None, "status": None, "steps": {}})
+        entry = out.setdefault(sample, {"report_url": None, "status": None, "steps": []})
         if name == "report.html":
             entry["report_url"] = s3.generate_presigned_url(
                 "get_object",
@@ -139,10 +139,14 @@ def reports(session_key: str):
         else:
             report = S3.get_json(s3, job["bucket"], obj["Key"]) or {}
             entry["status"] = report.get("status")
-            entry["steps"] = {
-                step: {k: v for k, v in (info or {}).items() if k in ("status", "seconds", "reason")}
+            # a list, in the order the pipeline ran them (a JSON object's keys get sorted)
+            entry["steps"] = [
+                {
+                    "step": step,
+                    **{k: v for k, v in (info or {}).items() if k in ("status", "seconds", "reason")},
+                }
                 for step, info in (report.get("steps") or {}).items()
-            }
+            ]
     return jsonify({"session_key": session_key, "samples": out})
 
 

@@ -94,7 +94,7 @@ def describe() -> None:
                             "NA12878": {
                                 "report_url": "https://gems-demo.s3.amazonaws.com/...report.html?...",
                                 "status": "COMPLETE",
-                                "steps": {"align": {"status": "done", "seconds": 2.1}},
+                                "steps": [{"step": "align", "status": "done", "seconds": 2.1}],
                             }
                         },
                     },

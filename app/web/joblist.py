@@ -65,5 +65,15 @@ def job_progress(job: dict) -> tuple[int, int]:
     return sum(p[0] for p in pairs), sum(p[1] for p in pairs)
 
 
+def ended(job: dict) -> str | None:
+    """When the job ended: its `finished`, else (once nothing runs) its workers' last update."""
+    if job.get("finished"):
+        return job["finished"]
+    if is_active(job):
+        return None
+    stamps = [w.get("updated") or "" for w in job.get("workers") or []]
+    return max(stamps, default="") or None
+
+
 def is_active(job: dict) -> bool:
     return job.get("overall_status") in ACTIVE

@@ -34,7 +34,12 @@ def _config():
 
 @bp.app_context_processor
 def _helpers():
-    return {"duration": joblist.duration, "progress": joblist.progress, "job_progress": joblist.job_progress}
+    return {
+        "duration": joblist.duration,
+        "progress": joblist.progress,
+        "job_progress": joblist.job_progress,
+        "ended": joblist.ended,
+    }
 
 
 def _filters() -> dict:

@@ -112,7 +112,7 @@ def test_reports_and_variants_of_a_finished_sample(client, services, vocabulary_
     put_results(services, job, "S1", tsv)
     reports = client.get(f"/job/{key}/reports", headers=AUTH).get_json()["samples"]
     assert reports["S1"]["status"] == "COMPLETE"
-    assert reports["S1"]["steps"] == {"align": {"status": "done", "seconds": 1.5}}
+    assert reports["S1"]["steps"] == [{"step": "align", "status": "done", "seconds": 1.5}]
     assert "response-content-type=text%2Fhtml" in reports["S1"]["report_url"]
     assert client.get(f"/job/{key}/reports").status_code == 401
     answer = client.get(f"/job/{key}/samples/S1/mutations", headers=AUTH).get_json()

@@ -109,3 +109,13 @@ def test_job_filters_and_figures():
     assert joblist.progress("2/3") == (2, 3) and joblist.progress("") == (0, 0)
     job = {"workers": [{"progress": "1/2"}, {"progress": "2/2"}]}
     assert joblist.job_progress(job) == (3, 4)
+
+
+def test_a_finished_job_ends_at_its_last_worker_update():
+    job = {
+        "overall_status": "COMPLETE",
+        "workers": [{"updated": "2026-11-25T10:00:09Z"}, {"updated": "2026-11-25T10:03:00Z"}],
+    }
+    assert joblist.ended(job) == "2026-11-25T10:03:00Z"
+    assert joblist.ended(dict(job, finished="2026-11-25T10:04:00Z")) == "2026-11-25T10:04:00Z"
+    assert joblist.ended(dict(job, overall_status="RUNNING")) is None

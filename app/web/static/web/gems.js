@@ -96,6 +96,7 @@
       var has = !!getKey();
       state.textContent = has ? "key saved" + (localStorage.getItem(KEY) ? " on this device" : " for this tab") : "no key";
       input.value = "";
+      remember.checked = !!localStorage.getItem(KEY);
       input.placeholder = has ? "••••••••" : "paste your key";
     }
     form.addEventListener("submit", function (event) {

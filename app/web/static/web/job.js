@@ -46,12 +46,10 @@
 
   function stepsTable(sample, steps) {
     var el = gems.el;
-    var names = Object.keys(steps || {});
-    if (!names.length) { return null; }
-    var rows = names.map(function (name) {
-      var s = steps[name] || {};
+    if (!steps || !steps.length) { return null; }
+    var rows = steps.map(function (s) {
       return el("tr", {}, [
-        el("th", { scope: "row", text: name }),
+        el("th", { scope: "row", text: s.step }),
         el("td", { text: s.status || "" }),
         el("td", { "class": "num", text: s.seconds != null ? Number(s.seconds).toFixed(1) + " s" : "" }),
         el("td", { text: s.reason || "" }),
@@ -59,7 +57,9 @@
     });
     return el("table", { "class": "steps" }, [
       el("caption", { text: "Steps of " + sample }),
-      el("thead", {}, [el("tr", {}, ["Step", "Status", "Time", "Note"].map(function (h) { return el("th", { scope: "col", text: h }); }))]),
+      el("thead", {}, [el("tr", {}, ["Step", "Status", "Time", "Note"].map(function (h) {
+        return el("th", { scope: "col", "class": h === "Time" ? "num" : "", text: h });
+      }))]),
       el("tbody", {}, rows),
     ]);
   }

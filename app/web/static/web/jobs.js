@@ -20,6 +20,21 @@
     return [done, total];
   }
 
+  // Same figure as the server renders (app.web.joblist.duration/ended).
+  function elapsed(job) {
+    var end = job.finished;
+    if (!end && !ACTIVE[job.overall_status]) {
+      end = (job.workers || []).map(function (w) { return w.updated || ""; }).sort().pop();
+    }
+    var a = Date.parse(job.created), b = end ? Date.parse(end) : Date.now();
+    if (isNaN(a)) { return ""; }
+    var s = Math.max(0, Math.floor((b - a) / 1000));
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    if (s >= 3600) { return Math.floor(s / 3600) + " h " + pad(Math.floor(s % 3600 / 60)) + " min"; }
+    if (s >= 60) { return Math.floor(s / 60) + " min " + pad(s % 60) + " s"; }
+    return s + " s";
+  }
+
   function row(job) {
     var el = gems.el;
     var p = progress(job);
@@ -32,7 +47,7 @@
       el("td", { "data-label": "Bucket / prefix" }, [el("code", { text: job.bucket + "/" + job.prefix })]),
       el("td", { "data-label": "Created", text: created }),
       el("td", { "data-label": "Samples done" }, [bar, el("span", { "class": "muted", text: " " + p[0] + "/" + p[1] })]),
-      el("td", { "data-label": "Time", text: "" }),
+      el("td", { "data-label": "Time", text: elapsed(job) }),
     ]);
   }
 

@@ -1,0 +1,130 @@
+"""The web app in headless Chromium on a real `gems up`: launch a job through the form, watch it
+finish, open its report; get a prediction from the form; bad input shows next to its field; every
+page fits a phone. Screenshots of each page go to test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from browser_helpers import overflows, save_key, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_submit_a_job_watch_it_complete_and_open_the_report(stack, api_key, laptop):
+    page = laptop
+    page.goto(stack.api_url + "/jobs/new")
+    save_key(page, api_key)
+    page.fill("#bucket", "gems-demo")
+    page.fill("#prefix", "demo/")
+    page.click("#find-samples")
+    page.wait_for_selector("#samples-list input[value=NA12878]")
+    assert page.locator("#samples-list input[name=sample]").count() == 3
+    for other in ("HG002", "HLA-sim-NA12878"):
+        page.uncheck(f"#samples-list input[value='{other}']")
+    page.fill("#workers", "1")
+    shot(page, "new-job-laptop")
+    page.click("#launch")
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f]{32}$"))
+    key = page.url.rsplit("/", 1)[-1]
+    shot(page, "job-running-laptop")
+    page.wait_for_selector("#job-summary[data-status=COMPLETE]", timeout=240_000)
+    assert page.locator("tr[data-sample=NA12878][data-status=COMPLETE]").count() == 1
+    report_link = page.wait_for_selector("article.result[data-sample=NA12878] a.report-link", timeout=30_000)
+    page.wait_for_selector("article.result[data-sample=NA12878] table.steps")
+    assert page.locator("#stop-job").is_hidden()
+    shot(page, "job-complete-laptop")
+    with page.context.expect_page() as opened:
+        report_link.click()
+    report = opened.value
+    report.wait_for_load_state()
+    assert "NA12878" in report.content()
+    assert report.locator("svg").count() >= 1  # the coverage plot
+    shot(report, "report-laptop")
+    page.goto(stack.api_url + "/jobs?status=COMPLETE")
+    row = page.locator(f"tr:has(a[href='/jobs/{key}'])")
+    assert row.count() == 1 and "COMPLETE" in row.inner_text()
+    shot(page, "jobs-laptop")
+    assert stack.api.job(key)["overall_status"] == "COMPLETE"
+
+
+def test_prediction_form_draws_the_chart(stack, api_key, laptop):
+    page = laptop
+    page.goto(stack.api_url + "/predict/form")
+    save_key(page, api_key)
+    page.wait_for_selector("#predict-form[data-ready=true]")
+    page.fill("#m0-gene", "KRA")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#gene-options option')].some(o => o.value === 'KRAS')"
+    )
+    page.fill("#m0-gene", "KRAS")
+    page.select_option("#m0-variant_class", "Missense_Mutation")
+    page.fill("#m0-protein_change", "p.G12D")
+    page.click("#add-gene")
+    page.fill("#m1-gene", "APC")
+    page.select_option("#m1-variant_class", "Nonsense_Mutation")
+    page.fill("#age", "64")
+    page.select_option("#sex", "female")
+    page.select_option("#prior", "false")
+    page.click("#predict")
+    page.wait_for_selector("#chart ol.chart li.bar-row")
+    bars = page.locator("#chart li.bar-row")
+    assert bars.count() == 5
+    widths = [
+        float(re.search(r"width: ([\d.]+)%", bars.nth(i).locator(".bar").get_attribute("style"))[1])
+        for i in range(5)
+    ]
+    assert widths == sorted(widths, reverse=True) and 0 < sum(widths) <= 100.5
+    assert page.inner_text("#model-version").startswith("Model version ")
+    assert "Not a diagnosis" in page.inner_text("#answer-note")
+    shot(page, "predict-laptop")
+
+
+def test_bad_input_shows_its_error_next_to_the_field(stack, api_key, laptop):
+    page = laptop
+    page.goto(stack.api_url + "/jobs/new")
+    save_key(page, api_key)
+    page.fill("#prefix", "no-such-folder/")
+    page.click("#find-samples")
+    error = page.wait_for_selector("#prefix-error:not(:empty)")
+    assert "no *_R1_*/*_R2_* fastq.gz pairs" in error.inner_text()
+    assert page.get_attribute("#prefix", "aria-invalid") == "true"
+    page.fill("#prefix", "demo/")
+    page.fill("#workers", "0")
+    page.click("#launch")
+    error = page.wait_for_selector("#workers-error:not(:empty)")
+    assert "workers" in error.inner_text().lower()
+    assert page.locator("#form-error").is_hidden()
+    shot(page, "new-job-error-laptop")
+
+    page.goto(stack.api_url + "/predict/form")
+    page.wait_for_selector("#predict-form[data-ready=true]")
+    page.fill("#m0-gene", "KRASS")
+    page.fill("#age", "300")
+    page.click("#predict")
+    error = page.wait_for_selector("#m0-gene-error:not(:empty), #age_at_diagnosis-error:not(:empty)")
+    assert "KRAS" in error.inner_text() or "between" in error.inner_text()
+    shot(page, "predict-error-laptop")
+
+
+def test_pages_fit_a_phone(stack, api_key, phone):
+    page = phone
+    page.goto(stack.api_url + "/jobs")
+    save_key(page, api_key)
+    jobs = stack.api.jobs()
+    pages = {"jobs": "/jobs", "new-job": "/jobs/new", "predict": "/predict/form", "docs": "/docs"}
+    if jobs:
+        pages["job"] = f"/jobs/{jobs[0]['session_key']}"
+    for name, path in pages.items():
+        page.goto(stack.api_url + path)
+        page.wait_for_load_state("networkidle")
+        if name == "job":
+            page.wait_for_selector("#results-list article.result", timeout=30_000)
+        shot(page, f"{name}-phone")
+        assert overflows(page) <= 1, f"{path} scrolls sideways on a phone"
+    page.goto(stack.api_url + "/jobs/new")
+    page.keyboard.press("Tab")  # the skip link is the first stop and leads to the content
+    assert page.evaluate("() => document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => location.hash") == "#main"
