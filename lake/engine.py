@@ -9,7 +9,9 @@ in-process mock in tests, and every byte is checked against the manifest.
 
 Loaded tables are cached under `cache_dir`: each partition by its checksum (a growing cohort only
 downloads new partitions) and each table by its manifest digest (a repeated question on an
-unchanged lake opens one local file). DuckDB then runs the SQL on the Arrow tables in memory, with
+unchanged lake opens one local file). The first reader of a new manifest version also shares the
+consolidated table in the lake (`_snapshots/<table>-v<schema>-<digest>.parquet`, outside every
+table's prefix), so the next cold reader downloads one object instead of one per sample. DuckDB then runs the SQL on the Arrow tables in memory, with
 file access disabled.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import re
 import uuid
@@ -24,12 +27,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from botocore.exceptions import ClientError
+
 from gems.errors import InputError, ValidationError
 from lake import manifest as M
 from lake.readonly import check_read_only
 from lake.schema import PARTITION_KEYS, TABLES, file_version, upgrade
 
 THREADS = 16  # parallel partition downloads; S3 latency, not CPU, bounds a cold load
+SNAPSHOT_PREFIX = "_snapshots/"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,9 +55,10 @@ def _parse_pid(pid: str) -> tuple[str, str]:
 
 
 class Engine:
-    def __init__(self, store, cache_dir: Path | None = None):
+    def __init__(self, store, cache_dir: Path | None = None, snapshots: bool = True):
         self.store = store
         self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.snapshots = snapshots  # read and share consolidated tables under _snapshots/
         self._manifests: dict[str, dict] = {}
         self._tables: dict[str, object] = {}
 
@@ -117,6 +125,36 @@ class Engine:
             schema = schema.append(pa.field(k, pa.string()))
         return schema.empty_table()
 
+    def _snapshot_key(self, table: str, m: dict) -> str:
+        # the schema version is in the name: a gems that reads a newer schema must not reuse it
+        return f"{SNAPSHOT_PREFIX}{table}-v{TABLES[table].version}-{m['digest'][:32]}.parquet"
+
+    def _shared_snapshot(self, table: str, m: dict):
+        """The consolidated table another reader already built for this manifest digest, if any."""
+        import pyarrow.parquet as pq
+
+        try:
+            blob = self.store.get(self._snapshot_key(table, m))
+        except (ClientError, OSError) as exc:
+            log.info("lake: no shared snapshot of %s (%s)", table, exc)
+            return None
+        if blob is None:
+            return None
+        data = pq.read_table(io.BytesIO(blob))
+        if data.num_rows != sum(e["rows"] for e in m["partitions"].values()):
+            return None  # not what the manifest lists: rebuild from the partitions
+        return data
+
+    def _publish_snapshot(self, table: str, m: dict, blob: bytes) -> None:
+        key = self._snapshot_key(table, m)
+        try:
+            self.store.put_atomic(key, blob)
+            for old in self.store.keys(f"{SNAPSHOT_PREFIX}{table}-"):
+                if old != key:
+                    self.store.delete(old)
+        except (ClientError, OSError) as exc:  # a reader without write access still answers
+            log.info("lake: could not share the %s snapshot (%s)", table, exc)
+
     def table(self, table: str):
         """The whole table as a pyarrow Table (the manifest's partitions, migrated, with job/sample)."""
         import pyarrow as pa
@@ -125,21 +163,26 @@ class Engine:
         if table in self._tables:
             return self._tables[table]
         m = self.manifest(table)
-        cached = self._cache(f"{table}-{m['digest'][:32]}.parquet")
+        cached = self._cache(self._snapshot_key(table, m).removeprefix(SNAPSHOT_PREFIX))
         if cached is not None and cached.exists():
             data = pq.read_table(cached)
         else:
-            parts = sorted(m["partitions"].items())
-            if not parts:
-                data = self._empty(table)
-            else:
-                with ThreadPoolExecutor(THREADS) as pool:
-                    pieces = list(pool.map(lambda p: self._read_partition(table, *p), parts))
-                data = pa.concat_tables(pieces)
-            if cached is not None:
+            data = self._shared_snapshot(table, m) if self.snapshots and m["partitions"] else None
+            built = data is None
+            if built:
+                parts = sorted(m["partitions"].items())
+                if not parts:
+                    data = self._empty(table)
+                else:
+                    with ThreadPoolExecutor(THREADS) as pool:
+                        pieces = list(pool.map(lambda p: self._read_partition(table, *p), parts))
+                    data = pa.concat_tables(pieces)
+            if cached is not None or (built and self.snapshots and m["partitions"]):
                 buf = io.BytesIO()
                 pq.write_table(data, buf, compression="zstd")
                 self._write_cache(cached, buf.getvalue())
+                if built and self.snapshots and m["partitions"]:
+                    self._publish_snapshot(table, m, buf.getvalue())
         self._tables[table] = data
         return data
 

@@ -60,7 +60,9 @@ class TableSpec:
     def arrow_schema(self):
         import pyarrow as pa
 
-        fields = [pa.field(n, getattr(pa, _ARROW[t])(), metadata={"doc": d}) for n, t, d in self.columns]
+        # Column descriptions live here, in Glue and in docs/lake.md, not in every file's footer:
+        # embedded, they made a one-row qc partition 10 kB.
+        fields = [pa.field(n, getattr(pa, _ARROW[t])()) for n, t, _ in self.columns]
         meta = {VERSION_KEY: str(self.version).encode(), TABLE_KEY: self.name.encode()}
         return pa.schema(fields, metadata=meta)
 

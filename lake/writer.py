@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from gems.errors import ValidationError
@@ -18,6 +19,7 @@ from lake import manifest
 from lake.schema import TABLES, conform
 
 PART = "part-0.parquet"
+STATISTICS = {"variants": ["chrom", "pos", "gene"]}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -39,13 +41,15 @@ def parquet_bytes(table: str, data) -> bytes:
     import pyarrow.parquet as pq
 
     buf = io.BytesIO()
-    # zstd + dictionaries: gene/consequence/genotype columns repeat a handful of values.
-    pq.write_table(conform(table, data), buf, compression="zstd", use_dictionary=True)
+    # zstd + dictionaries: gene/consequence/genotype columns repeat a handful of values. Statistics
+    # only where engines prune on them (a region or gene of variants); on a one-row qc partition
+    # they were half the file.
+    stats = STATISTICS.get(table, False)
+    pq.write_table(conform(table, data), buf, compression="zstd", use_dictionary=True, write_statistics=stats)
     return buf.getvalue()
 
 
-def write_partition(store, table: str, job: str, sample: str, data, **publish) -> dict:
-    """Publish one partition and record it in the table's manifest; returns its manifest entry."""
+def _publish(store, table: str, job: str, sample: str, data, **publish) -> tuple[str, dict]:
     check_name(job, "job")
     check_name(sample, "sample")
     if table not in TABLES:
@@ -61,8 +65,28 @@ def write_partition(store, table: str, job: str, sample: str, data, **publish) -
         "schema_version": TABLES[table].version,
         "written_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    new = manifest.update(store, table, {manifest.partition_id(job, sample): entry})
-    return dict(new["partitions"][manifest.partition_id(job, sample)], manifest_version=new["version"])
+    return manifest.partition_id(job, sample), entry
+
+
+def write_partition(store, table: str, job: str, sample: str, data, **publish) -> dict:
+    """Publish one partition and record it in the table's manifest; returns its manifest entry."""
+    pid, entry = _publish(store, table, job, sample, data, **publish)
+    new = manifest.update(store, table, {pid: entry})
+    return dict(new["partitions"][pid], manifest_version=new["version"])
+
+
+def write_samples(store, job: str, samples: dict[str, dict], threads: int = 8) -> dict[str, dict]:
+    """Backfill many samples of one job (sample -> table name -> rows): partitions published in
+    parallel, then one manifest update per table instead of one per sample."""
+    jobs = [(t, s, data) for s, tables in samples.items() for t, data in tables.items()]
+    with ThreadPoolExecutor(threads) as pool:
+        done = list(pool.map(lambda a: (a[0], *_publish(store, a[0], job, a[1], a[2])), jobs))
+    result = {}
+    for table in TABLES:
+        changes = {pid: entry for t, pid, entry in done if t == table}
+        if changes:
+            result[table] = manifest.update(store, table, changes)
+    return result
 
 
 def write_sample(

@@ -142,3 +142,25 @@ def test_bad_partition_names_are_refused(store, tables):
     for job, sample in (("job/1", "S1"), ("job1", "../x"), ("job1", "S 1"), ("", "S1")):
         with pytest.raises(ValidationError):
             write_partition(store, "qc", job, sample, tables["qc"])
+
+
+def test_the_first_reader_shares_a_snapshot_that_later_readers_use(store, tables, tmp_path):
+    write_sample(store, "job1", "S1", tables)
+    write_sample(store, "job1", "S2", tables)
+    assert count(store) == 2 * tables["variants"].num_rows
+    snaps = [k for k in store.keys("_snapshots/") if k.startswith("_snapshots/variants-")]
+    assert len(snaps) == 1 and f"-v{2}-" in snaps[0]
+    got = []
+    original = store.get
+    store.get = lambda key: got.append(key) or original(key)
+    engine = Engine(store, cache_dir=tmp_path / "cache")
+    assert engine.query("SELECT count(*) FROM variants").rows == [(2 * tables["variants"].num_rows,)]
+    assert [k for k in got if k.startswith("variants/")] == []  # one snapshot object, no partitions
+    got.clear()
+    assert Engine(store, cache_dir=tmp_path / "cache").query("SELECT count(*) FROM variants").rows[0][0] > 0
+    assert not [k for k in got if not k.startswith("_manifests/")]  # the local cache answers
+    store.get = original
+    write_partition(store, "variants", "job1", "S2", tables["variants"].slice(0, 3))  # a rerun changes it
+    assert count(store) == tables["variants"].num_rows + 3
+    now = [k for k in store.keys("_snapshots/") if k.startswith("_snapshots/variants-")]
+    assert len(now) == 1 and now != snaps  # the stale snapshot is gone
