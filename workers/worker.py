@@ -54,6 +54,8 @@ class Worker:
         def report(step: str, fraction: float | None) -> None:
             text = f"{sample}: {step}" + (f" {int(fraction * 100)}%" if fraction is not None else "")
             changed = self.record["samples"][sample].get("step") != step
+            if changed:
+                log.info("sample %s: %s", sample, step)
             if changed or time.monotonic() - self._last_tag > 5:
                 self.status(step=text, sample=sample, sample_fields={"step": step})
 
@@ -120,6 +122,8 @@ class Worker:
     ) -> None:
         results = R.results_prefix(job["prefix"], self.session_key, sample)
         out = workdir / "out"
+        log.info("sample %s: fetching %d read pair(s)", sample, len(pairs))
+        started = time.monotonic()
         self.status(step=f"{sample}: fetch", sample=sample, sample_status=SampleStatus.RUNNING)
         try:
             from workers.sample import run_sample  # the analysis stack (pysam, mappy) loads only here
@@ -136,6 +140,13 @@ class Worker:
                     "results": f"s3://{job['bucket']}/{results}",
                     "summary": _brief(report),
                 },
+            )
+            log.info(
+                "sample %s: COMPLETE in %.1f s, results in s3://%s/%s",
+                sample,
+                time.monotonic() - started,
+                job["bucket"],
+                results,
             )
         except Exception as exc:  # noqa: BLE001 - the sample boundary: record FAILED and go on
             reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"

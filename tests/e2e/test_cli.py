@@ -8,8 +8,17 @@ import subprocess
 import sys
 
 import pytest
+from e2e_helpers import RunningStack
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def shared_stack(tmp_path_factory):
+    """One stack for the quick error cases (each would otherwise pay a start-up)."""
+    running = RunningStack(tmp_path_factory.mktemp("gems-cli")).start()
+    yield running
+    running.stop()
 
 
 def gems(stack, *args, timeout=600) -> subprocess.CompletedProcess:
@@ -68,15 +77,15 @@ def test_submit_wait_status_results_logs(stack, tmp_path):
         (["results", "0000", "--out", "/tmp/x"], "no job"),
     ],
 )
-def test_errors_are_one_line_and_non_zero(stack, args, needle):
-    run = gems(stack, *args)
+def test_errors_are_one_line_and_non_zero(shared_stack, args, needle):
+    run = gems(shared_stack, *args)
     assert run.returncode != 0
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and needle in lines[0], run.stderr
 
 
-def test_unreachable_api_is_one_line(stack):
-    env = dict(stack.env(), GEMS_API="http://127.0.0.1:9")
+def test_unreachable_api_is_one_line(shared_stack):
+    env = dict(shared_stack.env(), GEMS_API="http://127.0.0.1:9")
     run = subprocess.run(
         [sys.executable, "-m", "gems.cli.main", "status"], env=env, capture_output=True, text=True
     )
