@@ -128,3 +128,37 @@ def test_pages_fit_a_phone(stack, api_key, phone):
     assert page.evaluate("() => document.activeElement.className") == "skip"
     page.keyboard.press("Enter")
     assert page.evaluate("() => location.hash") == "#main"
+
+
+def finished_job(stack) -> str:
+    """The COMPLETE demo job of the first test, or a fresh one when that test did not get so far."""
+    for job in stack.api.jobs():
+        if job["overall_status"] == "COMPLETE":
+            return job["session_key"]
+    from e2e_helpers import wait_finished
+
+    from embedded.seed import demo_job
+
+    _, job = stack.api.submit(dict(demo_job(), workers=1, samples=["NA12878"]))
+    assert wait_finished(stack.api, job["session_key"], timeout_s=240)["overall_status"] == "COMPLETE"
+    return job["session_key"]
+
+
+def test_predict_from_a_finished_jobs_variants(stack, api_key, laptop):
+    key = finished_job(stack)
+    page = laptop
+    page.goto(f"{stack.api_url}/jobs/{key}")
+    save_key(page, api_key)
+    page.click("article.result[data-sample=NA12878] >> text=Predict from variants")
+    page.wait_for_url(re.compile(r"/predict/form\?job="))
+    state = page.wait_for_selector("#from-job-state:has-text('Loaded')")
+    expected = stack.api.request("GET", f"/job/{key}/samples/NA12878/mutations")[1]
+    assert f"Loaded {len(expected['mutations'])} coding variant(s) of NA12878" in state.inner_text()
+    assert page.input_value("#n_silent") == str(expected["n_silent"])
+    genes = [page.input_value(f"#m{i}-gene") for i in range(len(expected["mutations"]))]
+    assert genes == [m["gene"] for m in expected["mutations"]]
+    shot(page, "predict-from-job-laptop")
+    if expected["mutations"]:  # the sample's own variants are enough for the model to answer
+        page.click("#predict")
+        page.wait_for_selector("#chart li.bar-row")
+        shot(page, "predict-from-job-answer-laptop")
