@@ -7,6 +7,7 @@ reference checksum, never inside the reference directory (the shipped one is rea
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -20,10 +21,13 @@ import numpy as np
 
 from . import exons, names
 from . import msa as msa_mod
-from .reference import Allele, Reference
+from .reference import Allele, Reference, load_sequences
 
 log = logging.getLogger(__name__)
 INDEX_VERSION = "9"
+# Hits kept per read: one representative per allele lineage means few equal hits per gene,
+# and only the best hit of each gene is used.
+BEST_N = 16
 
 
 def cache_root() -> Path:
@@ -69,6 +73,7 @@ class TypingIndex:
         return self._msas[gene]
 
 
+@functools.lru_cache(maxsize=65536)
 def seq_gene(seq_name: str) -> str:
     """Gene of an index sequence named `ALLELE|kind`."""
     return names.gene_of(seq_name.split("|", 1)[0])
@@ -93,25 +98,24 @@ def _save_msa(path: Path, m: msa_mod.GeneMSA, rep_cols_by_seq: dict[str, np.ndar
 
 def _load_msa(path: Path, gene: str) -> msa_mod.GeneMSA:
     with np.load(path) as z:
-        offs = z["rep_offsets"]
-        pos2col = {
-            str(n): z["rep_cols"][offs[i] : offs[i + 1]].astype(np.int32)
-            for i, n in enumerate(z["rep_names"])
-        }
-        names_ = [str(n) for n in z["names"]]
-        return msa_mod.GeneMSA(
-            gene,
-            names_,
-            z["codes"],
-            z["complete"],
-            pos2col,
-            str(z["reference"]),
-            z["windows"],
-            np.unpackbits(z["imputed"], axis=1, count=z["codes"].shape[1]).astype(bool),
-        )
+        arrays = {k: z[k] for k in z.files}  # each access re-reads the member: read once
+    offs, cols = arrays["rep_offsets"], arrays["rep_cols"].astype(np.int32)
+    pos2col = {str(n): cols[offs[i] : offs[i + 1]] for i, n in enumerate(arrays["rep_names"])}
+    codes = arrays["codes"]
+    return msa_mod.GeneMSA(
+        gene,
+        [str(n) for n in arrays["names"]],
+        codes,
+        arrays["complete"],
+        pos2col,
+        str(arrays["reference"]),
+        arrays["windows"],
+        np.unpackbits(arrays["imputed"], axis=1, count=codes.shape[1]).astype(bool),
+    )
 
 
 def _build(ref: Reference, target: Path) -> None:
+    load_sequences(ref)
     records: list[tuple[str, str]] = []
     for gene in ref.classical_genes:
         m = msa_mod.build(gene, ref.nuc[gene])
@@ -160,7 +164,7 @@ def load_index(ref: Reference, cache: Path | None = None) -> TypingIndex:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     meta = json.loads((directory / "meta.json").read_text())
-    aligner = mappy.Aligner(str(directory / "hla.mmi"), preset="sr", best_n=40)
+    aligner = mappy.Aligner(str(directory / "hla.mmi"), preset="sr", best_n=BEST_N)
     if not aligner:
         raise RuntimeError(f"cannot load the HLA index in {directory}")
     return TypingIndex(meta["release"], directory, meta["genes"], meta["decoys"], aligner, {})

@@ -38,24 +38,51 @@ class PairTable:
         return int(min(i, j)), int(max(i, j))
 
 
-def _chunks(n_rows: int, n_cols: int):
-    step = max(1, CELLS_PER_CHUNK // max(n_cols, 1))
-    for start in range(0, n_rows, step):
-        yield np.arange(start, min(n_rows, start + step))
+FULL_CELLS = 25_000_000  # up to this many patterns x alleles, all read likelihoods stay in memory
 
 
-def rank_alleles(p: Patterns, t: GeneTables) -> dict[str, np.ndarray]:
+class ReadScores:
+    """Read-vs-allele scores over all alleles of a gene, in memory when small enough and
+    otherwise recomputed chunk by chunk (memory stays bounded for deep samples)."""
+
+    def __init__(self, p: Patterns, t: GeneTables):
+        self.p, self.t = p, t
+        self._full = None
+        if len(p) * t.n_alleles <= FULL_CELLS:
+            self._full = self._compute(p)
+
+    @staticmethod
+    def _score(m: np.ndarray, u: np.ndarray, span: np.ndarray):
+        L = (-MISMATCH * m - UNKNOWN_PENALTY * u).astype(np.float32)
+        return L, m.astype(np.int32), u < span[:, None]
+
+    def _compute(self, sub: Patterns):
+        m, u = mismatches_unknown(sub, self.t)
+        return self._score(m, u, sub.span)
+
+    def chunks(self):
+        """Yield (counts, L, mismatches, covered) for blocks of patterns."""
+        if self._full is not None:
+            yield (self.p.counts, *self._full)
+            return
+        step = max(1, CELLS_PER_CHUNK // max(self.t.n_alleles, 1))
+        for start in range(0, len(self.p), step):
+            sub = self.p.subset(np.arange(start, min(len(self.p), start + step)))
+            yield (sub.counts, *self._compute(sub))
+
+    def columns(self, alleles: np.ndarray) -> np.ndarray:
+        if self._full is not None:
+            return self._full[0][:, alleles].astype(np.float64)
+        return loglik(self.p, self.t, alleles)
+
+
+def rank_alleles(scores: ReadScores) -> dict[str, np.ndarray]:
     """Per-allele summaries over all reads: homozygous LL, reads best explained, coverage."""
-    single = np.zeros(t.n_alleles)
-    hits = np.zeros(t.n_alleles)
-    covered = np.zeros(t.n_alleles)
-    for rows in _chunks(len(p), t.n_alleles):
-        sub = p.subset(rows)
-        m, u = mismatches_unknown(sub, t)
-        w = sub.counts
-        single += w @ (-MISMATCH * m - UNKNOWN_PENALTY * u)
-        cov = u < sub.span[:, None]
-        m_cov = np.where(cov, m, np.iinfo(np.int64).max)
+    n = scores.t.n_alleles
+    single, hits, covered = np.zeros(n), np.zeros(n), np.zeros(n)
+    for w, L, m, cov in scores.chunks():
+        single += w @ L
+        m_cov = np.where(cov, m, np.iinfo(np.int32).max)
         best = m_cov.min(axis=1)
         hits += w @ ((m_cov == best[:, None]) & cov)
         covered += w @ cov
@@ -70,9 +97,9 @@ def initial_candidates(summary: dict[str, np.ndarray], k: int = TOP_K) -> np.nda
     return np.unique(np.concatenate(picks))
 
 
-def pair_table(p: Patterns, t: GeneTables, candidates: np.ndarray) -> PairTable:
-    L = loglik(p, t, candidates)
-    w = p.counts
+def pair_table(scores: ReadScores, candidates: np.ndarray) -> PairTable:
+    L = scores.columns(candidates)
+    w = scores.p.counts
     c = len(candidates)
     ll = np.empty((c, c))
     for i in range(c):
@@ -81,31 +108,31 @@ def pair_table(p: Patterns, t: GeneTables, candidates: np.ndarray) -> PairTable:
     return PairTable(candidates, ll, L, w)
 
 
-def best_partners(p: Patterns, t: GeneTables, allele: int) -> np.ndarray:
+def best_partners(scores: ReadScores, allele: int) -> np.ndarray:
     """LL(allele, x) for every allele x of the gene."""
-    out = np.zeros(t.n_alleles)
-    for rows in _chunks(len(p), t.n_alleles):
-        sub = p.subset(rows)
-        L = loglik(sub, t)
-        out += sub.counts @ (np.logaddexp(L[:, [allele]], L) + LOG_HALF)
-    # a homozygote's LL has no mixing term
-    out[allele] = p.counts @ loglik(p, t, np.array([allele]))[:, 0]
+    out = np.zeros(scores.t.n_alleles)
+    single = 0.0
+    for w, L, _, _ in scores.chunks():
+        out += w @ (np.logaddexp(L[:, [allele]], L) + np.float32(LOG_HALF))
+        single += w @ L[:, allele]
+    out[allele] = single  # a homozygote's LL has no mixing term
     return out
 
 
 def select_pair(p: Patterns, t: GeneTables) -> PairTable:
-    candidates = initial_candidates(rank_alleles(p, t))
-    table = pair_table(p, t, candidates)
+    scores = ReadScores(p, t)
+    candidates = initial_candidates(rank_alleles(scores))
+    table = pair_table(scores, candidates)
     for _ in range(MAX_ROUNDS):
         i, j = table.best()
         best_ll = table.ll[i, j]
         extra = []
         for member in {int(table.candidates[i]), int(table.candidates[j])}:
-            partners = best_partners(p, t, member)
-            better = np.flatnonzero(partners > best_ll + 1e-9)
+            partners = best_partners(scores, member)
+            better = np.flatnonzero(partners > best_ll + 1e-6)
             top = better[np.argsort(-partners[better], kind="stable")][:TOP_K]
             extra.extend(x for x in top if x not in set(table.candidates.tolist()))
         if not extra:
             break
-        table = pair_table(p, t, np.unique(np.concatenate([table.candidates, np.array(extra)])))
+        table = pair_table(scores, np.unique(np.concatenate([table.candidates, np.array(extra)])))
     return table

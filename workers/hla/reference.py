@@ -39,6 +39,7 @@ class Reference:
     nuc: dict[str, list[Allele]] = field(default_factory=dict)  # gene -> CDS alleles
     gen: dict[str, list[Allele]] = field(default_factory=dict)  # gene -> genomic alleles
     files: list[Path] = field(default_factory=list)
+    loaded: bool = False
 
     @property
     def classical_genes(self) -> list[str]:
@@ -133,8 +134,9 @@ def _fasta_files(directory: Path, kind: str) -> list[Path]:
     return found
 
 
-def load(directory: Path | None = None) -> Reference:
-    """Load an IMGT/HLA reference directory (the shipped one when `directory` is None)."""
+def scan(directory: Path | None = None) -> Reference:
+    """Find the files and release of an IMGT/HLA reference directory (the shipped one when
+    `directory` is None) without parsing sequences: enough to find its cached index."""
     directory = Path(directory) if directory is not None else DEFAULT_REFERENCE
     if not directory.is_dir():
         raise InputError(f"HLA reference {directory} is not a directory")
@@ -143,8 +145,21 @@ def load(directory: Path | None = None) -> Reference:
     if not nuc_files:
         raise InputError(f"HLA reference {directory} has no IMGT coding-sequence file (*nuc*.fasta[.gz])")
     files = nuc_files + gen_files
-    ref = Reference(directory=directory, release=detect_release(directory, files), files=files)
-    for kind, paths in (("nuc", nuc_files), ("gen", gen_files)):
+    return Reference(directory=directory, release=detect_release(directory, files), files=files)
+
+
+def load(directory: Path | None = None) -> Reference:
+    """Scan a reference directory and parse all its sequences."""
+    ref = scan(directory)
+    load_sequences(ref)
+    return ref
+
+
+def load_sequences(ref: Reference) -> None:
+    if ref.loaded:
+        return
+    for kind in ("nuc", "gen"):
+        paths = [p for p in ref.files if p in _fasta_files(ref.directory, kind)]
         table = getattr(ref, kind)
         seen: set[str] = set()
         for path in paths:
@@ -156,4 +171,4 @@ def load(directory: Path | None = None) -> Reference:
     for table in (ref.nuc, ref.gen):
         for alleles in table.values():
             alleles.sort(key=lambda a: names.order_key(a.name))
-    return ref
+    ref.loaded = True

@@ -71,7 +71,7 @@ def type_sample(
 ) -> TypingResult:
     report = progress or (lambda f: None)
     t0 = time.perf_counter()
-    ref = reference.load(reference_dir)
+    ref = reference.scan(reference_dir)
     idx = index.load_index(ref, cache)
     t_index = time.perf_counter()
     typed = [g for g in genes if g in idx.genes]
