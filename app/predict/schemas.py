@@ -1,0 +1,168 @@
+"""Marshmallow schemas of POST /predict: one patient or a batch in, site probabilities out.
+
+Gene symbols are checked against the served model's vocabulary (app.predict.vocabulary); an
+unknown or misspelt symbol is a 400 that names the field and suggests the closest known symbol.
+"""
+
+from __future__ import annotations
+
+import math
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+
+from app.predict import vocabulary
+
+MAX_GENES = 5000  # a hypermutated tumour can carry a few thousand; send n_nonsilent for the rest
+MAX_BATCH = 500
+MAX_COUNT = 200_000
+
+
+def _vocab() -> vocabulary.Vocabulary:
+    return vocabulary.load()
+
+
+def _gene(symbol: str, where: str) -> str:
+    known = _vocab().canonical(symbol.strip())
+    if known is not None:
+        return known
+    hint = _vocab().suggest(symbol.strip())
+    tail = f"; did you mean {hint!r}?" if hint else " (not an HGNC symbol the model knows)"
+    raise ValidationError(f"unknown gene symbol {symbol!r}{tail}", field_name=where)
+
+
+class FiniteFloat(fields.Float):
+    """A float that refuses NaN and infinities (and strings that spell them)."""
+
+    def _validated(self, value):
+        number = super()._validated(value)
+        if number is not None and not math.isfinite(number):
+            raise self.make_error("special")
+        return number
+
+    default_error_messages = {"special": "must be a finite number (NaN and infinity are not allowed)"}
+
+
+class StrictInteger(fields.Integer):
+    """An integer that must arrive as a JSON number, not a string."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, bool | str):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class StrictFloat(FiniteFloat):
+    def _validated(self, value):
+        if isinstance(value, bool | str):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class MutationSchema(Schema):
+    gene = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    variant_class = fields.String(load_default=None, validate=validate.OneOf(vocabulary.VARIANT_CLASSES))
+    protein_change = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^p\.[A-Za-z*]+\d+[A-Za-z*_0-9]*$", error="must look like p.V600E"),
+    )
+
+
+class PatientSchema(Schema):
+    patient_id = fields.String(load_default=None, validate=validate.Length(max=64))
+    mutated_genes = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list)
+    variant_classes = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(validate=validate.OneOf(vocabulary.VARIANT_CLASSES)),
+        load_default=dict,
+    )
+    mutations = fields.List(fields.Nested(MutationSchema), load_default=list)
+    age_at_diagnosis = StrictFloat(load_default=None, allow_none=True)
+    sex = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(vocabulary.SEXES))
+    race = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(vocabulary.RACES))
+    prior_malignancy = fields.Boolean(load_default=None, allow_none=True)
+    n_nonsilent = StrictInteger(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_COUNT)
+    )
+    n_silent = StrictInteger(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_COUNT)
+    )
+
+    @validates("mutated_genes")
+    def _too_many(self, value, **_):
+        if len(value) > MAX_GENES:
+            raise ValidationError(
+                f"{len(value)} genes: at most {MAX_GENES} per patient (give n_nonsilent for the full count)"
+            )
+
+    @validates("mutations")
+    def _too_many_mutations(self, value, **_):
+        if len(value) > MAX_GENES:
+            raise ValidationError(f"{len(value)} mutations: at most {MAX_GENES} per patient")
+
+    @validates("age_at_diagnosis")
+    def _age(self, value, **_):
+        low, high = _vocab().age_range
+        if value is not None and not low <= value <= high:
+            raise ValidationError(f"must be between {low:g} and {high:g} years")
+
+    @validates_schema
+    def _genes_known(self, data, **_):
+        genes = data.get("mutated_genes") or []
+        for i, symbol in enumerate(genes):
+            _gene(symbol, f"mutated_genes.{i}")
+        for i, mutation in enumerate(data.get("mutations") or []):
+            _gene(mutation["gene"], f"mutations.{i}.gene")
+        listed = {(_vocab().canonical(g) or g) for g in genes}
+        for symbol in data.get("variant_classes") or {}:
+            canonical = _gene(symbol, f"variant_classes.{symbol}")
+            if canonical not in listed:
+                raise ValidationError(
+                    f"{symbol!r} has a variant class but is not in mutated_genes",
+                    field_name=f"variant_classes.{symbol}",
+                )
+        if not genes and not data.get("mutations") and data.get("n_nonsilent") is None:
+            raise ValidationError(
+                "give mutated_genes or mutations (a patient without mutations says nothing to the model)",
+                field_name="mutated_genes",
+            )
+
+    @post_load
+    def _to_patient(self, data, **_):
+        """The feature builder's patient dict (ml.features), with canonical gene symbols."""
+        vocab = _vocab()
+        classes = {vocab.canonical(g): c for g, c in (data.pop("variant_classes") or {}).items()}
+        genes = [vocab.canonical(g) for g in data.pop("mutated_genes")]
+        mutations = [{**m, "gene": vocab.canonical(m["gene"])} for m in data.pop("mutations")]
+        mutations += [{"gene": g, "variant_class": classes.get(g)} for g in dict.fromkeys(genes)]
+        data["mutations"] = [{k: v for k, v in m.items() if v is not None} for m in mutations]
+        if data["prior_malignancy"] is not None:
+            data["prior_malignancy"] = int(data["prior_malignancy"])
+        return data
+
+
+class BatchSchema(Schema):
+    patients = fields.List(
+        fields.Nested(PatientSchema), required=True, validate=validate.Length(min=1, max=MAX_BATCH)
+    )
+    top = fields.Integer(load_default=3, validate=validate.Range(min=1, max=20))
+
+
+class SiteSchema(Schema):
+    site = fields.String()
+    probability = fields.Float()
+
+
+class PredictionSchema(Schema):
+    patient_id = fields.String(allow_none=True)
+    top = fields.List(fields.Nested(SiteSchema))
+    probabilities = fields.Dict(keys=fields.String(), values=fields.Float())
+
+
+class AnswerSchema(Schema):
+    model_version = fields.String()
+    served_by = fields.String()
+    predictions = fields.List(fields.Nested(PredictionSchema))
+    note = fields.String()

@@ -1,0 +1,84 @@
+"""POST /predict: validated patient facts in, the likely primary sites with probabilities out."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from app.auth import require_api_key
+from app.drift import record_served
+from app.metrics import observe_prediction
+from app.predict.client import ModelClient
+from app.predict.schemas import AnswerSchema, BatchSchema, PatientSchema
+from app.schemas.load import load
+from gems.errors import UnavailableError, ValidationError
+
+bp = Blueprint("predict", __name__)
+
+NOTE = (
+    "Not a diagnosis. The model ranks the 11 primary sites it was trained on (TCGA tumours) from somatic "
+    "mutations and a few clinical facts; it cannot say that a tumour is from any other site, that there is "
+    "no cancer, or how sure a pathologist would be. Confirm with histopathology."
+)
+_CLIENT_KEY = "gems_predict_client"
+
+
+def model_client() -> ModelClient:
+    """One client per app; tests may put their own in app.extensions[_CLIENT_KEY]."""
+    client = current_app.extensions.get(_CLIENT_KEY)
+    if client is None:
+        config = current_app.config["GEMS"]
+        runtime = None
+        if config.sagemaker_endpoint:
+            services = current_app.extensions.get("gems")
+            runtime = services.clients.sagemaker_runtime if services is not None else None
+        client = current_app.extensions[_CLIENT_KEY] = ModelClient(config, runtime=runtime)
+    return client
+
+
+def _answer(raw: dict, ids: list, top: int, served_by: str) -> dict:
+    predictions = raw.get("predictions")
+    if not isinstance(predictions, list) or len(predictions) != len(ids):
+        raise UnavailableError("the model answered something other than one prediction per patient")
+    out = []
+    for pid, item in zip(ids, predictions, strict=True):
+        ranked = sorted(item["probabilities"].items(), key=lambda kv: -kv[1])
+        out.append(
+            {
+                "patient_id": pid,
+                "top": [{"site": site, "probability": round(p, 4)} for site, p in ranked[:top]],
+                "probabilities": {site: round(p, 4) for site, p in ranked},
+            }
+        )
+    return AnswerSchema().dump(
+        {
+            "model_version": raw.get("model_version", "unknown"),
+            "served_by": served_by,
+            "predictions": out,
+            "note": NOTE,
+        }
+    )
+
+
+@bp.post("/predict")
+@require_api_key
+def predict():
+    """Rank the likely primary sites of one patient's tumour, or of a batch (`{"patients": [...]}`)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body:
+        raise ValidationError(
+            'the body must be a non-empty JSON object: one patient, or {"patients": [...]}', field="body"
+        )
+    if "patients" in body:
+        batch = load(BatchSchema(), body)
+        patients, top = batch["patients"], batch["top"]
+    else:
+        top = body.pop("top", 3)
+        if not isinstance(top, int) or isinstance(top, bool) or not 1 <= top <= 20:
+            raise ValidationError("top: must be an integer between 1 and 20", field="top")
+        patients = [load(PatientSchema(), body)]
+    client = model_client()
+    raw = client.predict(patients)
+    answer = _answer(raw, [p.get("patient_id") for p in patients], top, client.served_by)
+    observe_prediction(answer["model_version"], len(patients))
+    record_served(patients, answer["model_version"])
+    return jsonify(answer)

@@ -1,0 +1,174 @@
+"""/predict latency and throughput, next to CatBoost's own in-process prediction as the floor.
+
+    .venv/bin/python -m benchmarks.predict [--model DIR] [--requests 200] [--batches 20]
+
+Three ways to score the same real patients (TCGA rows from ../shared/data/tcga, or the test slice):
+  floor    the feature builder + CatBoost predict_proba in this process (no HTTP, no validation)
+  server   POST /invocations on the local inference server (JSON, feature building server-side)
+  /predict the Flask app (schema validation, gene checks, auth) -> local inference server
+Latency: one patient per call (p50/p99 over --requests calls). Throughput: batches of 100 patients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import urllib.request
+from pathlib import Path
+
+from gems.config import TestConfig, shared_dir
+from ml import artifacts, data, serve
+from ml.predictor import Predictor
+
+BATCH = 100
+SLICE = Path(__file__).resolve().parent.parent / "tests" / "data" / "ml" / "tcga_slice"
+
+
+def as_request(patient: dict) -> dict:
+    """A data-set patient as a /predict body (what a clinic or a job's variant results would send)."""
+    body = {
+        k: patient[k]
+        for k in ("age_at_diagnosis", "sex", "race", "n_silent")
+        if patient.get(k) == patient.get(k) and patient.get(k) is not None
+    }
+    if body.get("race") not in ("white", "black", "asian", "other", "unknown"):
+        body.pop("race", None)
+    if body.get("sex") not in ("female", "male"):
+        body.pop("sex", None)
+    if "n_silent" in body:
+        body["n_silent"] = int(body["n_silent"])
+    if patient.get("prior_malignancy") in (0, 1):
+        body["prior_malignancy"] = bool(patient["prior_malignancy"])
+    body["mutations"] = [
+        {
+            k: v
+            for k, v in m.items()
+            if k != "variant_class"
+            or v
+            in (
+                "Missense_Mutation",
+                "Nonsense_Mutation",
+                "Frame_Shift_Del",
+                "Frame_Shift_Ins",
+                "Splice_Site",
+                "Nonstop_Mutation",
+                "Translation_Start_Site",
+                "In_Frame_Del",
+                "In_Frame_Ins",
+            )
+        }
+        for m in patient["mutations"]
+    ][:5000]
+    body["patient_id"] = patient["patient_id"]
+    return body
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def timed(fn, items) -> list[float]:
+    out = []
+    for item in items:
+        started = time.perf_counter()
+        fn(item)
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.predict")
+    parser.add_argument("--model", type=Path, default=artifacts.DEFAULT_MODEL_DIR)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--batches", type=int, default=20)
+    args = parser.parse_args(argv)
+
+    tcga = shared_dir() / "data" / "tcga"
+    source = tcga if (tcga / "tcga_mc3_mut.csv.gz").exists() else SLICE
+    patients = data.load(source, labels=False).patients
+    # Keep the patients a form or a job could send (up to 5000 listed mutations), in a fixed order.
+    patients = [p for p in patients if len(p["mutations"]) <= 5000 and p["mutations"]]
+    needed = max(args.requests, args.batches * BATCH)
+    patients = (patients * (needed // len(patients) + 1))[:needed]
+    bodies = [as_request(p) for p in patients]
+
+    predictor = Predictor(args.model)
+    server, url = serve.start_in_thread(args.model)
+    from app import create_app
+    from app.services import Services
+    from gems import auth
+    from gems.aws.clients import Clients
+
+    class Secrets(dict):
+        def put(self, name, value):
+            self[name] = value
+
+    secrets = Secrets()
+    auth.seed(secrets, {"bench": "bench-key"})
+    config = TestConfig(model_url=url, sagemaker_endpoint=None)
+    app = create_app(
+        config,
+        services=Services(config=config, clients=Clients(config), keys=auth.KeyStore(secrets), jobs=None),
+    )
+    client = app.test_client()
+    headers = {"Authorization": "Bearer bench-key"}
+
+    def floor(items):
+        predictor.predict_patients(items)
+
+    def invocations(items):
+        request = urllib.request.Request(
+            url + "/invocations",
+            data=json.dumps({"instances": items}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
+            response.read()
+
+    def predict_api(items):
+        response = client.post(
+            "/predict", json={"patients": items} if len(items) > 1 else items[0], headers=headers
+        )
+        assert response.status_code == 200, response.get_json()
+
+    ways = [
+        ("catboost in-process (floor)", floor, patients),
+        ("inference server /invocations", invocations, bodies),
+        ("Flask /predict -> server", predict_api, bodies),
+    ]
+    for _, fn, items in ways:  # warm-up: imports, first-call caches (gene vocabulary), connections
+        fn(items[:1])
+        fn(items[:BATCH])
+    rows = []
+    for name, fn, items in ways:
+        singles = timed(fn, [[x] for x in items[: args.requests]])
+        batches = [items[i * BATCH : (i + 1) * BATCH] for i in range(args.batches)]
+        batch_times = timed(fn, batches)
+        rows.append(
+            (
+                name,
+                statistics.median(singles) * 1000,
+                percentile(singles, 99) * 1000,
+                args.batches * BATCH / sum(batch_times),
+            )
+        )
+    server.shutdown()
+    server.server_close()
+
+    floor_p50, floor_tput = rows[0][1], rows[0][3]
+    print(
+        f"model {predictor.version}; {len(set(p['patient_id'] for p in patients))} distinct real patients from {source}; {args.requests} single calls, {args.batches} batches of {BATCH}"
+    )
+    print(f"{'path':<32} {'p50 ms':>8} {'p99 ms':>8} {'x floor':>8} {'patients/s':>11} {'floor/x':>8}")
+    for name, p50, p99, tput in rows:
+        print(
+            f"{name:<32} {p50:>8.2f} {p99:>8.2f} {p50 / floor_p50:>8.1f} {tput:>11.0f} {floor_tput / tput:>8.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

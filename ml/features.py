@@ -1,0 +1,210 @@
+"""The one feature builder, shared by training, the inference server and the web app.
+
+`build_features(patient, spec)` turns one patient (plain dict) into one feature row (list) in the
+order `feature_names(spec)` gives. Training calls it for every row of the TCGA tables and the
+inference server calls it for every request, so the two can never drift. Pure Python on purpose:
+the Lambda app imports this module, so it must not pull in numpy, pandas or catboost.
+
+A patient dict:
+    {"age_at_diagnosis": 61.0, "sex": "female", "race": "white", "prior_malignancy": 0,
+     "mutations": [{"gene": "TP53", "variant_class": "Missense_Mutation", "protein_change": "p.R175H"}],
+     "mutated_genes": ["KRAS"],          # non-silent, class unknown
+     "n_nonsilent": 120, "n_silent": 40}  # optional; n_nonsilent defaults to the listed mutations
+
+What the caller does not know is None (a missing value to the model), never a guess. Nothing here
+says which caller (Firehose or MC3) produced a row: only coding classes both callers report are
+counted, and silent mutations are counted only as `Silent` (UTR/intron/flank calls differ by caller).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+# MAF Variant_Classification -> the class the model sees. Short names are accepted for API users.
+TRUNCATING = "truncating"
+MISSENSE = "missense"
+INFRAME = "inframe"
+UNKNOWN = "unknown"
+VARIANT_CLASSES: dict[str, str] = {
+    "Missense_Mutation": MISSENSE,
+    "Nonsense_Mutation": TRUNCATING,
+    "Frame_Shift_Del": TRUNCATING,
+    "Frame_Shift_Ins": TRUNCATING,
+    "Splice_Site": TRUNCATING,
+    "Nonstop_Mutation": TRUNCATING,
+    "Translation_Start_Site": TRUNCATING,
+    "In_Frame_Del": INFRAME,
+    "In_Frame_Ins": INFRAME,
+    "missense": MISSENSE,
+    "truncating": TRUNCATING,
+    "nonsense": TRUNCATING,
+    "frameshift": TRUNCATING,
+    "splice_site": TRUNCATING,
+    "inframe": INFRAME,
+    "unknown": UNKNOWN,
+}
+FRAMESHIFT = frozenset({"Frame_Shift_Del", "Frame_Shift_Ins", "frameshift"})
+# Per-gene value: the worst thing seen in that gene.
+GENE_NONE, GENE_MUTATED, GENE_TRUNCATING = 0, 1, 2
+
+SEXES = ("female", "male")
+RACES = ("white", "black", "asian", "other")
+CATEGORICAL = ("sex", "race", "prior_malignancy")
+NUMERIC = (
+    "age_at_diagnosis",
+    "n_nonsilent",
+    "n_silent",
+    "n_missense",
+    "n_truncating",
+    "n_inframe",
+    "n_frameshift",
+    "n_genes_mutated",
+    "frac_truncating",
+    "frac_frameshift",
+    "frac_silent",
+)
+_PROTEIN = re.compile(r"^p\.[A-Za-z*]+\d+")
+# A single amino-acid change (p.R175H): its ref>alt pair is a caller-neutral proxy for the
+# nucleotide spectrum (smoking C>A gives G>V/G>C, APOBEC and MSI give E>K, R>H, A>T ...).
+_SUBSTITUTION = re.compile(r"^p\.([A-Z])\d+([A-Z*])$")
+MISSING_CATEGORY = "unknown"
+
+
+def feature_names(spec: dict) -> list[str]:
+    """Column names, in the order `build_features` fills them."""
+    return (
+        list(CATEGORICAL)
+        + list(NUMERIC)
+        + [f"gene:{g}" for g in spec["genes"]]
+        + [f"hotspot:{h}" for h in spec["hotspots"]]
+        + [f"aa:{a}" for a in spec.get("substitutions", [])]
+    )
+
+
+def categorical_indices(spec: dict) -> list[int]:
+    return list(range(len(CATEGORICAL)))
+
+
+def variant_class(name: str | None) -> str:
+    return VARIANT_CLASSES.get(name or "unknown", UNKNOWN)
+
+
+def hotspot_key(gene: str, protein_change: str | None) -> str | None:
+    """`GENE:p.V600E`, or None when the protein change is absent or not HGVS-like."""
+    if not protein_change or not _PROTEIN.match(protein_change):
+        return None
+    return f"{gene}:{protein_change}"
+
+
+def substitution(protein_change: str | None) -> str | None:
+    """`R>H` for p.R175H; None for anything that is not one amino acid changed into another."""
+    match = _SUBSTITUTION.match(protein_change or "")
+    if match is None or match.group(1) == match.group(2):
+        return None
+    return f"{match.group(1)}>{match.group(2)}"
+
+
+def _category(value, allowed: tuple[str, ...] | None = None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING_CATEGORY
+    text = str(value).strip().lower()
+    if allowed is not None and text not in allowed:
+        return MISSING_CATEGORY
+    return text or MISSING_CATEGORY
+
+
+def _prior(value) -> str:
+    if value is None or value == -1 or (isinstance(value, float) and math.isnan(value)):
+        return MISSING_CATEGORY
+    if isinstance(value, str):
+        return {"yes": "yes", "true": "yes", "1": "yes", "no": "no", "false": "no", "0": "no"}.get(
+            value.strip().lower(), MISSING_CATEGORY
+        )
+    return "yes" if int(value) == 1 else "no"
+
+
+def _number(value) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _ratio(part: float | None, whole: float | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return part / whole
+
+
+def build_features(patient: dict, spec: dict) -> list:
+    """One patient -> one feature row (categoricals as str, numbers as float or None)."""
+    gene_index = spec.get("_gene_index") or {g: i for i, g in enumerate(spec["genes"])}
+    hotspot_index = spec.get("_hotspot_index") or {h: i for i, h in enumerate(spec["hotspots"])}
+    gene_values = [GENE_NONE] * len(gene_index)
+    hotspot_values = [0] * len(hotspot_index)
+    substitution_index = spec.get("_substitution_index") or {
+        a: i for i, a in enumerate(spec.get("substitutions", []))
+    }
+    substitution_counts = [0] * len(substitution_index)
+    n_substitutions = 0
+    counts = {MISSENSE: 0, TRUNCATING: 0, INFRAME: 0, UNKNOWN: 0}
+    frameshifts = 0
+    genes_hit: set[str] = set()
+
+    mutations = list(patient.get("mutations") or [])
+    mutations += [{"gene": g} for g in patient.get("mutated_genes") or []]
+    for mutation in mutations:
+        gene = mutation["gene"]
+        raw_class = mutation.get("variant_class")
+        kind = variant_class(raw_class)
+        counts[kind] += 1
+        frameshifts += raw_class in FRAMESHIFT
+        genes_hit.add(gene)
+        index = gene_index.get(gene)
+        if index is not None:
+            value = GENE_TRUNCATING if kind == TRUNCATING else GENE_MUTATED
+            gene_values[index] = max(gene_values[index], value)
+        protein = mutation.get("protein_change")
+        key = hotspot_key(gene, protein)
+        if key is not None and key in hotspot_index:
+            hotspot_values[hotspot_index[key]] = 1
+        change = substitution(protein)
+        if change is not None:
+            n_substitutions += 1
+            if change in substitution_index:
+                substitution_counts[substitution_index[change]] += 1
+
+    listed = float(len(mutations))
+    n_nonsilent = _number(patient.get("n_nonsilent"))
+    n_nonsilent = listed if n_nonsilent is None else max(n_nonsilent, listed)
+    n_silent = _number(patient.get("n_silent"))
+    total = None if n_silent is None else n_nonsilent + n_silent
+    row: list = [
+        _category(patient.get("sex"), SEXES),
+        _category(patient.get("race"), RACES),
+        _prior(patient.get("prior_malignancy")),
+        _number(patient.get("age_at_diagnosis")),
+        n_nonsilent,
+        n_silent,
+        float(counts[MISSENSE]),
+        float(counts[TRUNCATING]),
+        float(counts[INFRAME]),
+        float(frameshifts),
+        float(len(genes_hit)),
+        _ratio(float(counts[TRUNCATING]), listed),
+        _ratio(float(frameshifts), listed),
+        _ratio(n_silent, total),
+    ]
+    spectrum = [c / n_substitutions if n_substitutions else None for c in substitution_counts]
+    return row + [float(v) for v in gene_values] + [float(v) for v in hotspot_values] + spectrum
+
+
+def prepared(spec: dict) -> dict:
+    """The spec with lookup tables cached, for building many rows."""
+    return {
+        **spec,
+        "_gene_index": {g: i for i, g in enumerate(spec["genes"])},
+        "_hotspot_index": {h: i for i, h in enumerate(spec["hotspots"])},
+        "_substitution_index": {a: i for i, a in enumerate(spec.get("substitutions", []))},
+    }

@@ -1,0 +1,75 @@
+"""A loaded model directory that turns patients (or ready feature rows) into site probabilities."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from gems.errors import InputError
+from ml import artifacts, features
+
+
+class Predictor:
+    """The CatBoost model of one model directory, with its feature spec and version."""
+
+    def __init__(self, model_dir: str | Path):
+        from catboost import CatBoostClassifier
+
+        self.model_dir = Path(model_dir)
+        if not self.model_dir.is_dir():
+            raise InputError(f"model directory {self.model_dir} does not exist")
+        self.config = artifacts.read_config(self.model_dir)
+        self.manifest = artifacts.read_manifest(self.model_dir)
+        model_path = self.model_dir / artifacts.MODEL_FILE
+        if not model_path.exists():
+            raise InputError(f"model directory {self.model_dir}: {artifacts.MODEL_FILE} is missing")
+        model = CatBoostClassifier()
+        try:
+            model.load_model(str(model_path))
+        except Exception as exc:  # noqa: BLE001 - catboost raises its own CatBoostError for any bad file
+            raise InputError(
+                f"model file {model_path} is corrupt or not a CatBoost model ({exc})".splitlines()[0]
+            ) from None
+        self.model = model
+        self.spec = features.prepared(self.config["spec"])
+        self.feature_names = features.feature_names(self.config["spec"])
+        if self.feature_names != self.config["feature_names"]:
+            raise InputError(
+                f"model directory {self.model_dir}: config.json's feature names do not match its spec"
+            )
+        self.classes = [str(c) for c in model.classes_]
+        if self.classes != list(self.config["classes"]):
+            raise InputError(f"model directory {self.model_dir}: model classes differ from config.json")
+        self.categorical = features.categorical_indices(self.config["spec"])
+        self.version = self.manifest.get("version", "unknown")
+
+    def rows(self, patients: list[dict]) -> list[list]:
+        return [features.build_features(p, self.spec) for p in patients]
+
+    def _clean(self, row: list) -> list:
+        if len(row) != len(self.feature_names):
+            raise InputError(
+                f"a feature row has {len(row)} values; the model takes {len(self.feature_names)}"
+            )
+        cat = set(self.categorical)
+        out = []
+        for i, value in enumerate(row):
+            if i in cat:
+                out.append(features.MISSING_CATEGORY if value in (None, "") else str(value))
+            else:
+                out.append(math.nan if value is None or value == "" else float(value))
+        return out
+
+    def predict_rows(self, rows: list[list]) -> list[list[float]]:
+        """Class probabilities (in self.classes order) for ready feature rows."""
+        from catboost import Pool
+
+        if not rows:
+            return []
+        pool = Pool(
+            [self._clean(r) for r in rows], cat_features=self.categorical, feature_names=self.feature_names
+        )
+        return self.model.predict_proba(pool).tolist()
+
+    def predict_patients(self, patients: list[dict]) -> list[list[float]]:
+        return self.predict_rows(self.rows(patients))

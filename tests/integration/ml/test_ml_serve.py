@@ -1,0 +1,129 @@
+"""The SageMaker-contract inference server, in-process on 127.0.0.1 with the committed default model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.error
+import urllib.request
+
+import pytest
+
+from ml import artifacts, features, serve
+
+PATIENT = {
+    "patient_id": "demo-1",
+    "sex": "male",
+    "age_at_diagnosis": 45,
+    "mutations": [
+        {"gene": "IDH1", "variant_class": "Missense_Mutation", "protein_change": "p.R132H"},
+        {"gene": "ATRX", "variant_class": "Nonsense_Mutation"},
+        {"gene": "TP53", "variant_class": "Missense_Mutation", "protein_change": "p.R273C"},
+    ],
+    "n_silent": 10,
+}
+
+
+def call(
+    url: str,
+    path: str,
+    body: bytes | None = None,
+    content_type: str = "application/json",
+    accept: str | None = None,
+):
+    headers = {"Content-Type": content_type} | ({"Accept": accept} if accept else {})
+    request = urllib.request.Request(
+        url + path, data=body, headers=headers, method="POST" if body is not None else "GET"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read().decode()
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv, url = serve.start_in_thread(artifacts.DEFAULT_MODEL_DIR)
+    yield url
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_ping_reports_the_version(server):
+    status, headers, body = call(server, "/ping")
+    version = artifacts.read_manifest(artifacts.DEFAULT_MODEL_DIR)["version"]
+    assert status == 200 and json.loads(body) == {"status": "ok", "model_version": version}
+    assert headers["X-Model-Version"] == version
+
+
+def test_invocations_json(server):
+    status, _, body = call(
+        server,
+        "/invocations",
+        json.dumps({"instances": [PATIENT, {"mutated_genes": ["VHL", "PBRM1"], "sex": "male"}]}).encode(),
+    )
+    assert status == 200, body
+    answer = json.loads(body)
+    config = artifacts.read_config(artifacts.DEFAULT_MODEL_DIR)
+    assert answer["classes"] == config["classes"]
+    first, second = answer["predictions"]
+    assert first["patient_id"] == "demo-1" and first["predicted_site"] == "Brain"
+    assert second["predicted_site"] == "Kidney"
+    assert sum(first["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_invocations_csv_takes_feature_rows_in_config_order(server):
+    config = artifacts.read_config(artifacts.DEFAULT_MODEL_DIR)
+    row = features.build_features(PATIENT, config["spec"])
+    line = ",".join("" if v is None else str(v) for v in row)
+    status, headers, body = call(server, "/invocations", (line + "\n" + line + "\n").encode(), "text/csv")
+    assert status == 200 and headers["Content-Type"] == "text/csv"
+    lines = body.strip().splitlines()
+    assert lines[0].split(",") == ["predicted_site", *config["classes"]]
+    assert len(lines) == 3 and lines[1].startswith("Brain,")
+    # CSV and JSON give the same probabilities for the same patient.
+    _, _, as_json = call(server, "/invocations", json.dumps(PATIENT).encode())
+    probs = json.loads(as_json)["predictions"][0]["probabilities"]
+    assert [float(x) for x in lines[1].split(",")[1:]] == pytest.approx(
+        [probs[c] for c in config["classes"]], abs=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"{not json", "application/json", 400),
+        (b'{"instances": 3}', "application/json", 400),
+        (b"1,2,3\n", "text/csv", 400),
+        (b"x", "application/x-npy", 415),
+    ],
+)
+def test_bad_requests_get_clear_answers(server, body, content_type, status):
+    code, _, text = call(server, "/invocations", body, content_type)
+    assert code == status and json.loads(text)["message"]
+
+
+def test_unknown_route_is_404(server):
+    assert call(server, "/nope")[0] == 404
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "missing"])
+def test_a_missing_or_corrupt_model_keeps_the_server_up_and_says_why(tmp_path, damage):
+    broken = tmp_path / "model"
+    shutil.copytree(artifacts.DEFAULT_MODEL_DIR, broken)
+    if damage == "corrupt":
+        (broken / artifacts.MODEL_FILE).write_bytes(b"this is not a catboost model")
+    else:
+        (broken / artifacts.MODEL_FILE).unlink()
+    srv, url = serve.start_in_thread(broken)
+    try:
+        status, _, body = call(url, "/ping")
+        assert status == 503
+        reason = json.loads(body)["reason"]
+        assert ("corrupt" if damage == "corrupt" else "model.cbm is missing") in reason
+        status, _, body = call(url, "/invocations", json.dumps(PATIENT).encode())
+        assert status == 503 and json.loads(body)["message"] == reason
+    finally:
+        srv.shutdown()
+        srv.server_close()

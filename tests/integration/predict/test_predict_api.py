@@ -1,0 +1,145 @@
+"""POST /predict through the Flask app and the local inference server (the embedded stack's path)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from app import create_app
+from app.services import Services
+from gems import auth
+from gems.aws.clients import Clients
+from gems.config import TestConfig
+from ml import artifacts, serve
+
+KEY = "predict-test-key"
+HEADERS = {"Authorization": f"Bearer {KEY}"}
+
+
+class DictSecrets(dict):
+    def put(self, name, value):
+        self[name] = value
+
+
+def make_client(config):
+    secrets = DictSecrets()
+    auth.seed(secrets, {"clinic": KEY})
+    services = Services(config=config, clients=Clients(config), keys=auth.KeyStore(secrets), jobs=None)
+    return create_app(config, services=services).test_client()
+
+
+@pytest.fixture(scope="module")
+def model_url():
+    server, url = serve.start_in_thread(artifacts.DEFAULT_MODEL_DIR)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def client(model_url):
+    return make_client(TestConfig(model_url=model_url, sagemaker_endpoint=None))
+
+
+def test_one_patient(client):
+    body = {
+        "mutated_genes": ["IDH1", "ATRX", "TP53"],
+        "variant_classes": {"ATRX": "Nonsense_Mutation"},
+        "sex": "male",
+        "age_at_diagnosis": 38,
+    }
+    response = client.post("/predict", json=body, headers=HEADERS)
+    assert response.status_code == 200, response.get_json()
+    answer = response.get_json()
+    assert answer["model_version"] == artifacts.read_manifest(artifacts.DEFAULT_MODEL_DIR)["version"]
+    assert answer["served_by"].startswith("local:http://127.0.0.1:")
+    assert "Not a diagnosis" in answer["note"]
+    (prediction,) = answer["predictions"]
+    assert [t["site"] for t in prediction["top"]][0] == "Brain" and len(prediction["top"]) == 3
+    probabilities = [t["probability"] for t in prediction["top"]]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert len(prediction["probabilities"]) == 11
+
+
+def test_a_batch(client):
+    patients = [
+        {"patient_id": f"p{i}", "mutated_genes": genes, "sex": sex}
+        for i, (genes, sex) in enumerate(
+            [(["VHL", "PBRM1"], "male"), (["BRAF"], "female"), (["APC", "KRAS", "TP53"], "male")]
+        )
+    ]
+    response = client.post("/predict", json={"patients": patients, "top": 2}, headers=HEADERS)
+    assert response.status_code == 200, response.get_json()
+    predictions = response.get_json()["predictions"]
+    assert [p["patient_id"] for p in predictions] == ["p0", "p1", "p2"]
+    assert all(len(p["top"]) == 2 for p in predictions)
+    assert predictions[0]["top"][0]["site"] == "Kidney"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "body"),
+        ({"mutated_genes": ["TP35"]}, "mutated_genes.0"),
+        ({"mutated_genes": ["TP53"] * 10_000}, "mutated_genes"),
+        ({"mutated_genes": ["TP53"], "age_at_diagnosis": -4}, "age_at_diagnosis"),
+        ({"mutated_genes": ["TP53"], "age_at_diagnosis": "sixty"}, "age_at_diagnosis"),
+        ({"mutated_genes": ["TP53"], "top": 0}, "top"),
+    ],
+)
+def test_bad_bodies_are_400_naming_the_field(client, body, field):
+    response = client.post("/predict", json=body, headers=HEADERS)
+    assert response.status_code == 400
+    assert response.get_json()["field"] == field
+
+
+def test_nan_in_the_json_body_is_400(client):
+    raw = '{"mutated_genes": ["TP53"], "age_at_diagnosis": NaN}'
+    response = client.post("/predict", data=raw, content_type="application/json", headers=HEADERS)
+    assert response.status_code == 400 and response.get_json()["field"] == "age_at_diagnosis"
+
+
+def test_not_json_is_400(client):
+    response = client.post("/predict", data="genes=TP53", content_type="text/plain", headers=HEADERS)
+    assert response.status_code == 400 and response.get_json()["field"] == "body"
+
+
+def test_predict_needs_an_api_key(client):
+    assert client.post("/predict", json={"mutated_genes": ["TP53"]}).status_code == 401
+
+
+def test_a_corrupt_model_makes_predict_503_and_the_rest_stays_up(tmp_path):
+    broken = tmp_path / "model"
+    shutil.copytree(artifacts.DEFAULT_MODEL_DIR, broken)
+    (broken / artifacts.MODEL_FILE).write_bytes(b"garbage")
+    server, url = serve.start_in_thread(broken)
+    try:
+        client = make_client(TestConfig(model_url=url, sagemaker_endpoint=None))
+        client.application.extensions["gems_predict_client"] = None
+        from app.predict.client import ModelClient
+
+        client.application.extensions["gems_predict_client"] = ModelClient(
+            client.application.config["GEMS"], attempts=2, backoff_s=0.01
+        )
+        response = client.post("/predict", json={"mutated_genes": ["TP53"]}, headers=HEADERS)
+        assert response.status_code == 503
+        message = response.get_json()["message"]
+        assert "corrupt" in message and "after 2 attempts" in message
+        assert client.get("/health").status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_unreachable_model_server_is_503_with_the_reason():
+    from app.predict.client import ModelClient
+
+    client = make_client(TestConfig(model_url="http://127.0.0.1:9", sagemaker_endpoint=None))
+    client.application.extensions["gems_predict_client"] = ModelClient(
+        client.application.config["GEMS"], attempts=2, backoff_s=0.01, timeout_s=2
+    )
+    response = client.post("/predict", json={"mutated_genes": ["TP53"]}, headers=HEADERS)
+    assert response.status_code == 503 and "unreachable" in response.get_json()["message"]
+    assert json.loads(response.data)["error"] == "unavailable"

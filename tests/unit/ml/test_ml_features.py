@@ -1,0 +1,135 @@
+"""The one feature builder: values, order, and that nothing in it tells which caller made a row."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from ml import features
+
+SPEC = {
+    "genes": ["TP53", "KRAS", "APC"],
+    "hotspots": ["KRAS:p.G12D", "BRAF:p.V600E"],
+    "substitutions": ["R>H", "G>D", "E>K"],
+}
+
+
+def row_dict(patient, spec=SPEC):
+    return dict(zip(features.feature_names(spec), features.build_features(patient, spec), strict=True))
+
+
+def test_names_and_row_have_the_same_length_and_order():
+    row = features.build_features({"mutated_genes": ["TP53"]}, SPEC)
+    names = features.feature_names(SPEC)
+    assert len(row) == len(names) == 3 + len(features.NUMERIC) + 3 + 2 + 3
+    assert names[:3] == list(features.CATEGORICAL)
+    assert names[-1] == "aa:E>K"
+
+
+def test_values_for_a_patient_with_classes_hotspots_and_counts():
+    patient = {
+        "age_at_diagnosis": 61.5,
+        "sex": "Female",
+        "race": "asian",
+        "prior_malignancy": 1,
+        "mutations": [
+            {"gene": "TP53", "variant_class": "Missense_Mutation", "protein_change": "p.R175H"},
+            {"gene": "TP53", "variant_class": "Nonsense_Mutation", "protein_change": "p.R213*"},
+            {"gene": "KRAS", "variant_class": "Missense_Mutation", "protein_change": "p.G12D"},
+            {"gene": "APC", "variant_class": "Frame_Shift_Del", "protein_change": "p.T1556fs"},
+            {"gene": "ZNF99", "variant_class": "In_Frame_Del"},
+        ],
+        "n_silent": 5,
+    }
+    f = row_dict(patient)
+    assert (f["sex"], f["race"], f["prior_malignancy"]) == ("female", "asian", "yes")
+    assert f["age_at_diagnosis"] == 61.5
+    assert f["n_nonsilent"] == 5 and f["n_silent"] == 5
+    assert (f["n_missense"], f["n_truncating"], f["n_inframe"], f["n_frameshift"]) == (2, 2, 1, 1)
+    assert f["n_genes_mutated"] == 4
+    assert f["frac_truncating"] == pytest.approx(2 / 5)
+    assert f["frac_silent"] == pytest.approx(0.5)
+    # The worst class seen in a gene wins: TP53 has a nonsense mutation -> truncating (2).
+    assert (f["gene:TP53"], f["gene:KRAS"], f["gene:APC"]) == (2, 1, 2)
+    assert (f["hotspot:KRAS:p.G12D"], f["hotspot:BRAF:p.V600E"]) == (1, 0)
+    # Spectrum over the 3 single amino-acid substitutions (R>H, R>*, G>D).
+    assert f["aa:R>H"] == pytest.approx(1 / 3) and f["aa:G>D"] == pytest.approx(1 / 3) and f["aa:E>K"] == 0
+
+
+def test_unknowns_are_missing_not_guesses():
+    f = row_dict({"mutated_genes": ["KRAS"], "prior_malignancy": -1, "race": "martian"})
+    assert (f["sex"], f["race"], f["prior_malignancy"]) == ("unknown", "unknown", "unknown")
+    assert f["age_at_diagnosis"] is None and f["n_silent"] is None and f["frac_silent"] is None
+    assert f["n_nonsilent"] == 1 and f["gene:KRAS"] == 1
+    assert all(f[f"aa:{a}"] is None for a in SPEC["substitutions"])
+
+
+def test_explicit_burden_is_kept_but_never_below_the_listed_mutations():
+    assert row_dict({"mutated_genes": ["TP53"], "n_nonsilent": 250})["n_nonsilent"] == 250
+    assert row_dict({"mutated_genes": ["TP53", "KRAS"], "n_nonsilent": 1})["n_nonsilent"] == 2
+
+
+def test_nan_age_and_nan_prior_from_pandas_are_missing():
+    f = row_dict(
+        {
+            "mutated_genes": ["TP53"],
+            "age_at_diagnosis": math.nan,
+            "prior_malignancy": math.nan,
+            "sex": math.nan,
+        }
+    )
+    assert f["age_at_diagnosis"] is None and f["prior_malignancy"] == "unknown" and f["sex"] == "unknown"
+
+
+def test_the_caller_that_made_a_row_changes_nothing():
+    base = {"mutated_genes": ["TP53"], "age_at_diagnosis": 50}
+    rows = [
+        features.build_features({**base, "source": s, "patient_id": f"P{s}"}, SPEC)
+        for s in ("Firehose", "MC3")
+    ]
+    assert rows[0] == rows[1]
+    assert not any(n in ("source", "deceased", "cohort") for n in features.feature_names(SPEC))
+
+
+def test_prepared_spec_gives_the_same_row():
+    patient = {
+        "mutations": [{"gene": "KRAS", "variant_class": "Missense_Mutation", "protein_change": "p.G12D"}]
+    }
+    assert features.build_features(patient, features.prepared(SPEC)) == features.build_features(patient, SPEC)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("p.R175H", "R>H"),
+        ("p.R213*", "R>*"),
+        ("p.T1556fs", None),
+        ("p.R175R", None),
+        (None, None),
+        ("BRCA", None),
+    ],
+)
+def test_substitution(change, expected):
+    assert features.substitution(change) == expected
+
+
+def test_hotspot_key_ignores_anything_that_is_not_a_protein_change():
+    # Some MC3 rows carry the cohort name where the protein change belongs: never a feature.
+    assert features.hotspot_key("PIK3CA", "BRCA") is None
+    assert features.hotspot_key("BRAF", "p.V600E") == "BRAF:p.V600E"
+
+
+def test_module_is_pure_python():
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(features))
+    imported = {
+        a.name.split(".")[0]
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Import | ast.ImportFrom)
+        for a in getattr(n, "names", [])
+    }
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not imported & {"numpy", "pandas", "catboost", "sklearn", "flask"}
