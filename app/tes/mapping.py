@@ -195,13 +195,15 @@ def task_view(
     executor_logs = []
     system_logs = []
     for w in job.get("workers") or []:
-        entry = {"start_time": job["created"], "exit_code": _exit_code(w["status"])}
-        if w["status"] in ("COMPLETE", "FAILED", "STOPPED"):
-            entry["end_time"] = w.get("updated") or job.get("finished")
-        if view == "FULL":
-            entry["stdout"] = (worker_logs or {}).get(w["instance_index"], "")
-            entry["stderr"] = ""
-        executor_logs.append({k: v for k, v in entry.items() if v is not None})
+        code = _exit_code(w["status"])
+        # TES requires exit_code in an executor log, so a worker has one only once it has ended.
+        if code is not None:
+            entry = {"start_time": job["created"], "end_time": w.get("updated") or job.get("finished")}
+            entry["exit_code"] = code
+            if view == "FULL":
+                entry["stdout"] = (worker_logs or {}).get(w["instance_index"], "")
+                entry["stderr"] = ""
+            executor_logs.append({k: v for k, v in entry.items() if v is not None})
         if w.get("reason"):
             system_logs.append(f"worker {w['instance_index']} ({w.get('instance_id', '')}): {w['reason']}")
     log = {
