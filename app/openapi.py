@@ -142,7 +142,7 @@ def build_spec(app: Flask) -> dict:
     spec = APISpec(
         title="gems API",
         version=gems.__version__,
-        openapi_version="3.0.3",
+        openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
         info={
             "description": (
@@ -159,12 +159,17 @@ def build_spec(app: Flask) -> dict:
     for name, schema in registry.SCHEMAS.items():
         spec.components.schema(name, schema=schema)
     by_path: dict[str, dict] = {}
+    used: set[str] = set()
     for rule in sorted(api_rules(app), key=lambda r: r.rule):
         view = app.view_functions[rule.endpoint]
         ops = by_path.setdefault(openapi_path(rule.rule), {})
         for method in sorted(rule.methods - SKIP_METHODS):
             entry = registry.OPERATIONS.get(rule.endpoint)
-            ops[method.lower()] = _operation(rule, method, view, entry)
+            op = _operation(rule, method, view, entry)
+            if op["operationId"] in used:  # one view on several rules (/ and /jobs): ids must differ
+                op["operationId"] += "_" + (re.sub(r"\W+", "_", rule.rule).strip("_") or "root")
+            used.add(op["operationId"])
+            ops[method.lower()] = op
     for path, ops in by_path.items():
         spec.path(path=path, operations=ops)
     return spec.to_dict()
