@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gems.errors import InputError
+
 from . import calls as calls_mod
 from . import fastq, index, model, reference, scoring
 from .calls import GeneCall
@@ -71,7 +73,18 @@ def type_sample(
 ) -> TypingResult:
     report = progress or (lambda f: None)
     t0 = time.perf_counter()
-    ref = reference.scan(reference_dir)
+    try:
+        ref = reference.scan(reference_dir)
+    except InputError as exc:
+        # an unusable reference is reported per gene, like a reference missing some genes:
+        # the sample's other results are kept
+        return TypingResult(
+            release="unknown",
+            reference=str(reference_dir),
+            genes=list(genes),
+            calls=[calls_mod.no_call(g, f"no usable HLA reference: {exc.message}") for g in genes],
+            stats=MappingStats(),
+        )
     idx = index.load_index(ref, cache)
     t_index = time.perf_counter()
     typed = [g for g in genes if g in idx.genes]

@@ -127,3 +127,14 @@ def test_no_hla_class_skips_the_step(tmp_path, hla_data):
     ctx = _ctx(tmp_path, hla_data, "crc81n", None)
     report = Pipeline([HlaStep()]).run(ctx)
     assert report["steps"]["hla"]["status"] == "skipped"
+
+
+def test_unusable_reference_is_reported_per_gene(tmp_path, hla_data):
+    empty = tmp_path / "empty_ref"
+    empty.mkdir()
+    ctx = _ctx(tmp_path, hla_data, "crc81n", "1", hla_reference=empty)
+    ctx.out.mkdir(parents=True)
+    metrics = HlaStep(cache=tmp_path / "cache")(ctx)
+    assert [c["allele1"] for c in metrics["calls"]] == [None, None, None]
+    assert all("no IMGT coding-sequence file" in c["note"] for c in metrics["calls"])
+    assert (ctx.out / "hla.tsv").exists()
