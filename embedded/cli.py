@@ -134,6 +134,12 @@ def demo(argv: list[str]) -> int:
         job = client.job(job["session_key"])
         print_results(client, job)
         print(f"job {job['session_key']} {job['overall_status']}")
+        key = job["session_key"]
+        if stack:
+            print(f"browse it: run `gems up`, then open http://127.0.0.1:{args.port}/jobs/{key}")
+        else:
+            print(f"browse it: {client.api_url}/jobs/{key}")
+        print(f"download it: gems results {key} --out results/")
         return 0 if job["overall_status"] == "COMPLETE" else 1
     finally:
         if stack:

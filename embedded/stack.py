@@ -108,6 +108,24 @@ class Stack:
             self.runner.start()
         return self
 
+    def restart_api(self, down_s: float = 0.0) -> None:
+        """Stop the API server, wait, and serve a fresh app on the same port, as a restarted API
+        process (or a Lambda cold start) would: moto, the instance runner and the workers go on."""
+        from werkzeug.serving import make_server
+
+        from app import create_app
+        from app.services import Services
+        from gems.aws.secrets import CredstashSecrets
+
+        self._http.shutdown()
+        self._http.server_close()
+        time.sleep(down_s)
+        services = Services.from_config(self.config, secrets=CredstashSecrets(self.config))
+        app = create_app(self.config, services=services)
+        logs.configure("api", stream=self._log_stream)
+        self._http = make_server("127.0.0.1", self.options.port, app, threaded=True)
+        threading.Thread(target=self._http.serve_forever, name="api", daemon=True).start()
+
     def _start_model(self) -> None:
         from ml.artifacts import default_model_dir
 
