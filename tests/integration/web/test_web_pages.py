@@ -123,3 +123,56 @@ def test_reports_and_variants_of_a_finished_sample(client, services, vocabulary_
     assert answer["n_silent"] == 1 and answer["not_in_model"] == ["NOPE1"]
     missing = client.get(f"/job/{key}/samples/S2/mutations", headers=AUTH)
     assert missing.status_code == 404 and missing.get_json()["field"] == "sample"
+
+
+def test_job_page_shows_failures_with_their_reasons(client, services):
+    from gems.states import SampleStatus, WorkerStatus
+    from gems.status import new_worker_record, record_status
+
+    job = submit(client, samples=["S1", "S2"], workers=1)
+    key, worker = job["session_key"], job["workers"][0]
+    record = new_worker_record(key, 0, worker["instance_id"], ["S1", "S2"])
+    common = dict(state_bucket=services.config.state_bucket, record=record)
+    record_status(services.clients.ec2, services.clients.s3, **common, status=WorkerStatus.RUNNING)
+    record_status(
+        services.clients.ec2,
+        services.clients.s3,
+        **common,
+        sample="S1",
+        sample_status=SampleStatus.FAILED,
+        sample_fields={"reason": "S1_S1_L001_R1_001.fastq.gz: not gzip", "step": "qc"},
+    )
+    record_status(
+        services.clients.ec2,
+        services.clients.s3,
+        **common,
+        sample="S2",
+        sample_status=SampleStatus.RUNNING,
+        sample_fields={"step": "align"},
+    )
+    html = client.get(f"/jobs/{key}/workers").get_data(as_text=True)
+    assert re.search(r'data-sample="S1" data-status="FAILED"', html)
+    assert "S1_S1_L001_R1_001.fastq.gz: not gzip" in html
+    assert re.search(r'data-sample="S2" data-status="RUNNING"', html) and ">align<" in html
+    assert 'data-active="true"' in html  # the page keeps refreshing
+    record_status(
+        services.clients.ec2,
+        services.clients.s3,
+        **common,
+        status=WorkerStatus.FAILED,
+        reason="1 of 2 samples failed: S1: not gzip",
+    )
+    html = client.get(f"/jobs/{key}/workers").get_data(as_text=True)
+    assert "<strong>Reason:</strong> 1 of 2 samples failed: S1: not gzip" in html
+
+
+def test_pages_when_reading_needs_the_key(app, client):
+    app.config["GEMS"] = app.config["GEMS"].with_(read_requires_key=True)
+    job = submit(client)
+    listing = client.get("/jobs").get_data(as_text=True)
+    assert job["session_key"][:12] not in listing and "needs your API key" in listing
+    page = client.get(f"/jobs/{job['session_key']}")
+    assert page.status_code == 200 and "Enter your API key" in page.get_data(as_text=True)
+    assert client.get(f"/jobs/{job['session_key']}/workers").status_code == 401
+    fragment = client.get(f"/jobs/{job['session_key']}/workers", headers=AUTH)
+    assert fragment.status_code == 200 and "Worker 0" in fragment.get_data(as_text=True)
