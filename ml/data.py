@@ -56,10 +56,12 @@ class Dataset:
     labels: list[str] | None = None
     checksum: str = ""
     files: list[str] = field(default_factory=list)
+    # Every gene symbol in the variant tables (all rows, silent too): what /predict accepts.
+    genes: set[str] = field(default_factory=set)
 
     def subset(self, keep: list[int]) -> Dataset:
         labels = None if self.labels is None else [self.labels[i] for i in keep]
-        return Dataset([self.patients[i] for i in keep], labels, self.checksum, self.files)
+        return Dataset([self.patients[i] for i in keep], labels, self.checksum, self.files, self.genes)
 
 
 def _protein(frame: pd.DataFrame) -> pd.Series:
@@ -143,6 +145,7 @@ def load(data_dir: str | Path, *, labels: bool = False, drop_other: bool = True)
     patients: list[dict] = []
     targets: list[str] = []
     read: list[Path] = []
+    genes: set[str] = set()
     for source, name in MATRICES.items():
         matrix = root / name
         if not matrix.exists():
@@ -154,12 +157,14 @@ def load(data_dir: str | Path, *, labels: bool = False, drop_other: bool = True)
         nonsilent_path, silent_path = (root / p for p in VARIANT_TABLES[source])
         if nonsilent_path.exists():
             read += [nonsilent_path] + ([silent_path] if silent_path.exists() else [])
-            mutations = _mutations_by_patient(_read_variants(nonsilent_path, silent=False))
-            silent_counts = (
-                _read_variants(silent_path, silent=True).groupby("patient_id").size().to_dict()
-                if silent_path.exists()
-                else None
-            )
+            nonsilent = _read_variants(nonsilent_path, silent=False)
+            genes.update(nonsilent["gene"].dropna().unique())
+            mutations = _mutations_by_patient(nonsilent)
+            silent_counts = None
+            if silent_path.exists():
+                silent = _read_variants(silent_path, silent=True)
+                genes.update(silent["gene"].dropna().unique())
+                silent_counts = silent.groupby("patient_id").size().to_dict()
             extra = {}
         else:
             genes = _matrix_genes(matrix).set_index("patient_id")
@@ -188,5 +193,9 @@ def load(data_dir: str | Path, *, labels: bool = False, drop_other: bool = True)
     if not read:
         raise InputError(f"{root}: no {' or '.join(MATRICES.values())} found")
     return Dataset(
-        patients, targets if labels else None, _checksum(read), [str(p.relative_to(root)) for p in read]
+        patients,
+        targets if labels else None,
+        _checksum(read),
+        [str(p.relative_to(root)) for p in read],
+        {g for g in genes if isinstance(g, str) and g and g != "Unknown"},
     )

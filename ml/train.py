@@ -60,15 +60,6 @@ def make_spec(
     }
 
 
-def known_genes(patients: list[dict]) -> list[str]:
-    """Every gene symbol the training data mentions: what /predict accepts as a symbol."""
-    genes = set()
-    for patient in patients:
-        genes.update(m["gene"] for m in patient.get("mutations") or [])
-        genes.update(patient.get("mutated_genes") or [])
-    return sorted(g for g in genes if isinstance(g, str) and g and g != "Unknown")
-
-
 def feature_frame(patients: list[dict], spec: dict):
     import pandas as pd
 
@@ -165,7 +156,7 @@ def train(
             "variant_classes": sorted(features.VARIANT_CLASSES),
             "age_at_diagnosis": [0, 120],
         },
-        "known_genes": known_genes(dataset.patients),
+        "known_genes": sorted(dataset.genes),
     }
     table = {k: v for k, v in results.items() if k != "split"}
     return artifacts.write_model_dir(

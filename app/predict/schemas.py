@@ -66,7 +66,9 @@ class MutationSchema(Schema):
     variant_class = fields.String(load_default=None, validate=validate.OneOf(vocabulary.VARIANT_CLASSES))
     protein_change = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^p\.[A-Za-z*]+\d+[A-Za-z*_0-9]*$", error="must look like p.V600E"),
+        validate=validate.Regexp(
+            r"^p\.\S{1,200}$", error="must be a protein change starting with p. (like p.V600E)"
+        ),
     )
 
 
