@@ -112,7 +112,7 @@ class JobCollector:
 
 class AppMetrics:
     def __init__(self, app: Flask):
-        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry = CollectorRegistry()  # no auto_describe: collecting reads AWS, only at scrape
         self.requests = Counter(
             "gems_http_requests",
             "HTTP requests by route and status",

@@ -61,6 +61,12 @@ def _int_setting(task: dict, tag: str, env: str, *, required: bool) -> int | Non
 
 def job_request(task: dict) -> JobRequest:
     """The gems job a TES task asks for; ValidationError names the offending field."""
+    resources = task.get("resources") or {}
+    if resources.get("backend_parameters_strict") and resources.get("backend_parameters"):
+        raise ValidationError(
+            "resources.backend_parameters: gems supports none (see service-info)",
+            field="resources.backend_parameters",
+        )
     inputs = task.get("inputs") or []
     if not inputs:
         raise ValidationError("inputs: list the read files (s3://...) or one DIRECTORY input", field="inputs")
@@ -176,9 +182,7 @@ def task_view(
         return out
     task = stored or default_task(job)
     results_url = f"s3://{job['bucket']}/{job['results_prefix']}"
-    tags = dict(task.get("tags") or {})
-    tags.setdefault("hla_class", str(job.get("hla_class")))
-    tags["gems_status"] = job["overall_status"]
+    tags = dict(task.get("tags") or {})  # the client's own, unchanged (filters compare them whole)
     out.update(
         name=task.get("name") or f"gems {job['session_key'][:8]}",
         inputs=[
@@ -211,6 +215,7 @@ def task_view(
         "metadata": {
             "gems_session_key": job["session_key"],
             "gems_status": job["overall_status"],
+            "hla_class": str(job.get("hla_class")),
             "results": results_url,
             "workers": str(len(job.get("workers") or [])),
         },

@@ -18,6 +18,7 @@ import gems
 from app.auth import read_access, require_api_key
 from app.schemas.load import json_body, load
 from app.tes import mapping
+from app.tes import openapi as _openapi  # noqa: F401 - registers the TES operations in /openapi.json
 from app.tes.schemas import ListQuerySchema, TaskRequestSchema, ViewQuerySchema
 from gems.aws import s3 as S3
 from gems.errors import GemsError, NotFoundError, ValidationError

@@ -53,7 +53,7 @@ def test_create_maps_inputs_onto_a_job_of_those_samples(tes_client, tes_services
     basic = tes_client.get(f"{BASE}/tasks/{task_id}?view=BASIC").get_json()
     assert basic["name"] == "hla typing run1"
     assert basic["executors"][0]["image"] == "ubuntu:22.04"  # recorded, shown back
-    assert basic["tags"]["project"] == "p1"
+    assert basic["tags"] == {"project": "p1"}  # the client's tags, nothing added
     assert basic["logs"][0]["metadata"]["results"] == f"s3://{TES_LAB}/run1/results/{task_id}/"
     assert basic["logs"][0]["logs"] == []  # no executor log (TES requires its exit_code) until a worker ends
 
@@ -77,6 +77,10 @@ def test_bad_tasks_get_a_400_naming_the_field_and_leave_nothing(tes_client, tes_
         (task_body(inputs=[{"url": "https://example.org/a_R1.fastq.gz"}]), "inputs.0.url"),
         (task_body(executors=[{"image": "x", "command": ["y"]}]), "tags.hla_class"),
         (task_body(tags={"hla_class": "3"}), "tags.hla_class"),
+        (
+            task_body(resources={"backend_parameters": {"x": "1"}, "backend_parameters_strict": True}),
+            "resources.backend_parameters",
+        ),
         (task_body(inputs=[{"url": f"s3://{TES_LAB}/run1/S1_S1_L001_R1_001.fastq.gz"}]), "prefix"),
         (dict(task_body(), bogus=1), "bogus"),
     ]

@@ -1,0 +1,73 @@
+"""Schemathesis over the app's own /openapi.json (in process, on moto): no 5xx, answers match.
+
+Every documented operation gets a few generated requests, with a valid API key so the
+generated bodies reach the validation and the job service rather than stopping at 401.
+/predict is left out: without a model server it answers 503 by design (tested in its area).
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from conftest import OPS_KEYS
+from hypothesis import HealthCheck, given, settings
+from schemathesis import checks
+
+pytestmark = pytest.mark.slow
+AUTH = {"Authorization": f"Bearer {OPS_KEYS['alice']}"}
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+]
+
+
+# Findings in other areas' endpoints, reported to their owners. Listed, not skipped: the test
+# fails when one of these starts passing, so the list only shrinks.
+KNOWN = {
+    "POST /job": "500 on a bucket name with lone surrogates (boto3 cannot encode it)",
+    "POST /stop_instances": "500 on some generated session keys",
+    "GET /samples": "500 on a bucket name with control characters",
+    "GET /basespace/launch": "503 when BaseSpace is not configured, undocumented",
+    "POST /basespace/launch": "503 when BaseSpace is not configured",
+    "GET /lake/af": "400 undocumented",
+    "GET /lake/carriers": "400 undocumented",
+    "GET /jobs/{session_key}": "HTML 404 page where the document says JSON",
+    "GET /metrics": "text/plain (Prometheus) answer: the OpenAPI registry only knows JSON and HTML",
+}
+SETTINGS = settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def test_fuzz_no_server_errors_and_answers_match_the_schema(ops_client):
+    # schemathesis' pytest plugin (from_fixture) does not run under pytest 9: drive hypothesis directly.
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", ops_client.application)
+    tried, found = [], []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.path == "/predict":
+            continue
+
+        @SETTINGS
+        @given(case=operation.as_strategy())
+        def fuzz(case):
+            case.call_and_validate(headers=AUTH, checks=CHECKS)
+
+        name = f"{operation.method.upper()} {operation.path}"
+        try:
+            fuzz()
+        except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - gather every finding, then fail once
+            found.append(f"{name}: {' '.join(str(exc).split())}"[:700])
+        tried.append(name)
+    failed = {f.split(":", 1)[0] for f in found}
+    unexpected = [f for f in found if f.split(":", 1)[0] not in KNOWN]
+    assert not unexpected, "\n".join(unexpected)
+    fixed = sorted(set(KNOWN) & set(tried) - failed)
+    assert not fixed, f"now clean, remove from KNOWN: {fixed}"
+    assert {"POST /job", "GET /job", "POST /ga4gh/tes/v1/tasks", "GET /ga4gh/tes/v1/tasks"} <= set(tried)
