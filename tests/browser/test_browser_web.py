@@ -102,10 +102,18 @@ def test_bad_input_shows_its_error_next_to_the_field(stack, api_key, laptop):
     page.wait_for_selector("#predict-form[data-ready=true]")
     page.fill("#m0-gene", "KRASS")
     page.fill("#age", "300")
+    page.fill("#n_silent", "-1")
     page.click("#predict")
-    error = page.wait_for_selector("#m0-gene-error:not(:empty), #age_at_diagnosis-error:not(:empty)")
-    assert "KRAS" in error.inner_text() or "between" in error.inner_text()
+    # every invalid field the API names gets its own message
+    assert "between" in page.wait_for_selector("#age_at_diagnosis-error:not(:empty)").inner_text()
+    assert "n_silent" in page.wait_for_selector("#n_silent-error:not(:empty)").inner_text()
     shot(page, "predict-error-laptop")
+    page.fill("#age", "64")
+    page.fill("#n_silent", "")
+    page.click("#predict")
+    error = page.wait_for_selector("#m0-gene-error:not(:empty)")
+    assert "did you mean 'KRAS'" in error.inner_text()  # the misspelt gene, next to its row
+    assert page.locator("#age_at_diagnosis-error").inner_text() == ""
 
 
 def test_pages_fit_a_phone(stack, api_key, phone):

@@ -45,9 +45,29 @@
     if (box) { box.hidden = true; box.textContent = ""; }
   }
 
-  // Put an API error next to the field it names (`field`), or in the form's error box.
+  // marshmallow's {"mutations": {"0": {"gene": ["..."]}}} -> {"mutations.0.gene": "..."}
+  function flatten(messages, prefix, out) {
+    Object.keys(messages || {}).forEach(function (k) {
+      var v = messages[k], path = prefix ? prefix + "." + k : k;
+      if (Array.isArray(v)) { out[path] = k === "_schema" ? v.join(" ") : path + ": " + v.join(" "); }
+      else if (v && typeof v === "object") { flatten(v, path, out); }
+      else { out[path] = path + ": " + String(v); }
+    });
+    return out;
+  }
+
+  // Put an API error next to the field it names (`field`), or in the form's error box; when the
+  // API lists several invalid fields (details.fields), each goes next to its own input.
   function showError(root, err) {
     var body = err.body || {};
+    var others = flatten((body.details || {}).fields, "", {});
+    Object.keys(others).forEach(function (path) {
+      if (path === body.field) { return; }
+      var p = root.querySelector('[data-error-for="' + CSS.escape(path) + '"]');
+      var i = root.querySelector('[name="' + CSS.escape(path) + '"]');
+      if (p) { p.textContent = others[path]; }
+      if (i) { i.setAttribute("aria-invalid", "true"); }
+    });
     var field = body.field || "";
     var message = body.message || err.message || "something went wrong";
     var target = field ? root.querySelector('[data-error-for="' + CSS.escape(field) + '"]') : null;
