@@ -26,6 +26,15 @@ SKIP_METHODS = {"HEAD", "OPTIONS"}
 _PARAM = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 _CONVERTER_TYPES = {"int": "integer", "float": "number"}
 _HTML = {"text/html": {"schema": {"type": "string"}}}
+TAGS = {
+    "jobs": "Start, list, follow and stop jobs.",
+    "results": "A job's result files.",
+    "predict": "The primary-site model.",
+    "stop": "Workers stopping their own job's fleet.",
+    "health": "Liveness.",
+    "web": "The web app's pages and the small JSON reads behind them.",
+    "openapi": "This document and its interactive docs.",
+}
 
 
 def openapi_path(rule: str) -> str:
@@ -172,6 +181,11 @@ def build_spec(app: Flask) -> dict:
             ops[method.lower()] = op
     for path, ops in by_path.items():
         spec.path(path=path, operations=ops)
+    present = {t for ops in by_path.values() for op in ops.values() for t in op["tags"]}
+    # Swagger UI lists tags in this order: the job API first, the pages last.
+    ordered = [t for t in TAGS if t in present] + sorted(present - set(TAGS))
+    for name in ordered:
+        spec.tag({"name": name, "description": TAGS.get(name, "")} if TAGS.get(name) else {"name": name})
     return spec.to_dict()
 
 
