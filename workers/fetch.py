@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
 from gems.aws import s3 as S3
+
+log = logging.getLogger(__name__)
 
 
 def fetch_pairs(s3, bucket: str, pairs: list[dict], dest: Path) -> tuple[Path, Path]:
@@ -51,3 +54,31 @@ def fetch_reference(s3, url: str | None, default_bucket: str, cache: Path, field
         if not side.exists():
             S3.download(s3, bucket, obj["Key"], side)
     return target
+
+
+def share_reference_index(s3, url: str | None, default_bucket: str, fasta: Path | None) -> list[str]:
+    """Index the reference once and put the indexes next to the FASTA in S3 for the next workers.
+
+    Best effort: a reference that cannot be indexed is reported by each sample's align step.
+    """
+    if not url or fasta is None:
+        return []
+    from workers.reference import prepare_reference  # pysam and mappy load only on workers
+
+    try:
+        ref = prepare_reference(fasta)
+    except Exception as exc:  # noqa: BLE001 - the samples will fail with the reason
+        log.warning("could not index the reference %s: %s", fasta, exc)
+        return []
+    bucket, key = S3.parse_s3_url(url, default_bucket, field="reference")
+    have = {o["Key"] for o in S3.list_keys(s3, bucket, key + ".")}
+    shared = []
+    for index in (ref.fai, ref.mmi):
+        target = key + index.name[len(ref.fasta.name) :]
+        if index.name.startswith(ref.fasta.name) and target not in have and index.is_file():
+            try:
+                S3.upload(s3, index, bucket, target, attempts=2)
+                shared.append(target)
+            except Exception as exc:  # noqa: BLE001 - a missing cache only costs the next worker time
+                log.warning("could not cache %s in S3: %s", target, exc)
+    return shared

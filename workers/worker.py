@@ -24,7 +24,7 @@ from gems.config import Config
 from gems.jobs import JobService
 from gems.states import SampleStatus, WorkerStatus
 from gems.status import heartbeat, new_worker_record, record_status
-from workers.fetch import fetch_pairs, fetch_reference
+from workers.fetch import fetch_pairs, fetch_reference, share_reference_index
 from workers.instance import instance_id
 from workers.pipeline import PipelineOptions
 
@@ -98,8 +98,10 @@ class Worker:
     def _options(self, job: dict, cache: Path) -> PipelineOptions:
         opts = job.get("options") or {}
         s3, bucket = self.clients.s3, job["bucket"]
+        reference = fetch_reference(s3, job.get("reference"), bucket, cache, "reference")
+        share_reference_index(s3, job.get("reference"), bucket, reference)
         return PipelineOptions(
-            reference=fetch_reference(s3, job.get("reference"), bucket, cache, "reference"),
+            reference=reference,
             hla_reference=fetch_reference(
                 s3, opts.get("hla_reference"), bucket, cache, "options.hla_reference"
             ),

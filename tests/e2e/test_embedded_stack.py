@@ -44,6 +44,13 @@ def test_demo_job_runs_the_full_pipeline_and_survives_a_restart(stack_home):
                 "variants.vcf.gz",
             } <= names, sample
         assert "hla.tsv" in files["HLA-sim-NA12878"]
+        refs = {
+            o["Key"]
+            for o in stack.client("s3").list_objects_v2(Bucket=DEMO_BUCKET, Prefix="references/")["Contents"]
+        }
+        assert "references/demo.fa.fai" in refs and any(
+            k.endswith(".mmi") for k in refs
+        )  # indexed once, cached in S3
         states = {
             i["State"]["Name"]
             for r in stack.client("ec2").describe_instances()["Reservations"]
