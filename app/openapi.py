@@ -15,7 +15,7 @@ import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Flask, current_app, jsonify, render_template
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request
 
 import gems
 from app import openapi_registry as registry
@@ -201,7 +201,10 @@ def cached_spec(app: Flask) -> dict:
 @bp.get("/openapi.json")
 def openapi_json():
     """This API's OpenAPI 3 document, built from the live routes and their marshmallow schemas."""
-    return jsonify(cached_spec(current_app._get_current_object()))
+    doc = dict(cached_spec(current_app._get_current_object()))
+    # "Try it out" must call the API where this request came in (API Gateway adds a stage prefix).
+    doc["servers"] = [{"url": request.script_root or "/"}]
+    return jsonify(doc)
 
 
 @bp.get("/docs")

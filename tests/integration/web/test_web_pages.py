@@ -176,3 +176,14 @@ def test_pages_when_reading_needs_the_key(app, client):
     assert client.get(f"/jobs/{job['session_key']}/workers").status_code == 401
     fragment = client.get(f"/jobs/{job['session_key']}/workers", headers=AUTH)
     assert fragment.status_code == 200 and "Worker 0" in fragment.get_data(as_text=True)
+
+
+def test_pages_work_under_an_api_gateway_stage(client):
+    """Behind API Gateway the app is mounted under /<stage>: every URL the pages use carries it."""
+    page = client.get("/jobs/new", base_url="http://api.example/prod/").get_data(as_text=True)
+    assert 'data-root="/prod"' in page  # the JavaScript prefixes its API calls with it
+    assert 'href="/prod/web/static/web/web.css"' in page and 'data-samples-url="/prod/samples"' in page
+    doc = client.get("/openapi.json", base_url="http://api.example/prod/").get_json()
+    assert doc["servers"] == [{"url": "/prod"}]
+    docs = client.get("/docs", base_url="http://api.example/prod/").get_data(as_text=True)
+    assert 'src="/prod/static/swagger-ui/swagger-ui-bundle.js"' in docs

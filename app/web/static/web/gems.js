@@ -38,6 +38,11 @@
     });
   }
 
+  // Behind API Gateway the app lives under a stage (/prod): every hand-written path goes through here.
+  function url(path) {
+    return (document.body.dataset.root || "") + path;
+  }
+
   function clearErrors(root) {
     root.querySelectorAll(".field-error").forEach(function (p) { p.textContent = ""; });
     root.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
@@ -131,6 +136,6 @@
     show();
   }
 
-  window.gems = { getKey: getKey, setKey: setKey, api: api, clearErrors: clearErrors, showError: showError, el: el, badge: badge };
+  window.gems = { url: url, getKey: getKey, setKey: setKey, api: api, clearErrors: clearErrors, showError: showError, el: el, badge: badge };
   document.addEventListener("DOMContentLoaded", keyForm);
 })();

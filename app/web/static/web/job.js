@@ -79,7 +79,7 @@
         links.push(el("a", { "class": "button report-link", href: report.report_url, target: "_blank", rel: "noopener", text: "Open report" }));
       }
       if (files.some(function (f) { return f.name === "variants.tsv"; })) {
-        links.push(el("a", { "class": "button secondary", href: "/predict/form?job=" + encodeURIComponent(section.dataset.sessionKey) + "&sample=" + encodeURIComponent(sample), text: "Predict from variants" }));
+        links.push(el("a", { "class": "button secondary", href: gems.url("/predict/form?job=") + encodeURIComponent(section.dataset.sessionKey) + "&sample=" + encodeURIComponent(sample), text: "Predict from variants" }));
       }
       var items = files.map(function (f) {
         return el("li", {}, [el("a", { href: f.url, download: f.name, text: f.name }), el("span", { "class": "muted", text: " " + size(f.size) })]);
@@ -96,7 +96,7 @@
   function loadResults() {
     var state = document.getElementById("results-state");
     if (!gems.getKey()) { state.textContent = "Enter your API key at the top of the page to see the results."; return; }
-    var base = "/job/" + encodeURIComponent(section.dataset.sessionKey);
+    var base = gems.url("/job/") + encodeURIComponent(section.dataset.sessionKey);
     Promise.all([gems.api("GET", base + "/results"), gems.api("GET", base + "/reports")]).then(function (answers) {
       renderResults(answers[0], answers[1]);
     }).catch(function (err) { state.textContent = err.message; });
@@ -104,7 +104,7 @@
 
   function stop() {
     if (!window.confirm("Stop this job? Unfinished samples will not run.")) { return; }
-    gems.api("POST", "/job/" + encodeURIComponent(section.dataset.sessionKey) + "/stop").then(function () {
+    gems.api("POST", gems.url("/job/") + encodeURIComponent(section.dataset.sessionKey) + "/stop").then(function () {
       refresh();
     }).catch(function (err) { document.getElementById("job-message").textContent = err.message; });
   }

@@ -42,7 +42,7 @@
       [el("div", { "class": "fill", style: "width: " + (p[1] ? (100 * p[0] / p[1]) : 0) + "%" })]);
     var created = String(job.created || "").replace("T", " ").replace("Z", "");
     return el("tr", { "data-status": job.overall_status }, [
-      el("td", { "data-label": "Job" }, [el("a", { href: "/jobs/" + encodeURIComponent(job.session_key) }, [el("code", { text: job.session_key.slice(0, 12) })])]),
+      el("td", { "data-label": "Job" }, [el("a", { href: gems.url("/jobs/") + encodeURIComponent(job.session_key) }, [el("code", { text: job.session_key.slice(0, 12) })])]),
       el("td", { "data-label": "Status" }, [gems.badge(job.overall_status)]),
       el("td", { "data-label": "Bucket / prefix" }, [el("code", { text: job.bucket + "/" + job.prefix })]),
       el("td", { "data-label": "Created", text: created }),
@@ -72,7 +72,7 @@
     if (f.status) { q.push("status=" + encodeURIComponent(f.status)); }
     if (f.bucket) { q.push("bucket=" + encodeURIComponent(f.bucket)); }
     var state = document.getElementById("jobs-state");
-    gems.api("GET", "/job" + (q.length ? "?" + q.join("&") : "")).then(function (jobs) {
+    gems.api("GET", gems.url("/job") + (q.length ? "?" + q.join("&") : "")).then(function (jobs) {
       var active = render(jobs);
       state.textContent = active ? "Refreshing every few seconds while jobs run." : "Updated " + new Date().toLocaleTimeString() + ".";
       if (active) { setTimeout(refresh, EVERY_MS); }

@@ -59,8 +59,8 @@
     }
     var button = document.getElementById("launch");
     button.disabled = true;
-    gems.api("POST", "/job", payload).then(function (job) {
-      window.location.href = "/jobs/" + encodeURIComponent(job.session_key);
+    gems.api("POST", gems.url("/job"), payload).then(function (job) {
+      window.location.href = gems.url("/jobs/") + encodeURIComponent(job.session_key);
     }).catch(function (err) {
       button.disabled = false;
       gems.showError(form, err);

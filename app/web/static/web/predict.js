@@ -104,7 +104,7 @@
     var state = document.getElementById("answer-state");
     var holder = document.getElementById("chart");
     state.textContent = "Asking the model…";
-    gems.api("POST", "/predict", body()).then(function (answer) {
+    gems.api("POST", gems.url("/predict"), body()).then(function (answer) {
       var p = answer.predictions[0];
       holder.textContent = "";
       holder.appendChild(chart(p));
@@ -131,7 +131,7 @@
     if (!key) { gems.showError(jobForm, { body: { field: "session_key", message: "give the job's key" } }); return; }
     if (!sample) { gems.showError(jobForm, { body: { field: "sample", message: "give a finished sample of that job" } }); return; }
     state.textContent = "Reading the sample's variants…";
-    gems.api("GET", "/job/" + encodeURIComponent(key) + "/samples/" + encodeURIComponent(sample) + "/mutations").then(function (answer) {
+    gems.api("GET", gems.url("/job/") + encodeURIComponent(key) + "/samples/" + encodeURIComponent(sample) + "/mutations").then(function (answer) {
       rows.textContent = "";
       answer.mutations.forEach(function (m) { addRow(m); });
       if (!answer.mutations.length) { addRow(); }
