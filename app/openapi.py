@@ -117,6 +117,11 @@ def _operation(rule, method: str, view, entry: registry.Operation | None) -> dic
         if entry.body_example is not None:
             body["content"]["application/json"]["example"] = entry.body_example
         op["requestBody"] = body
+    if entry and entry.form is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": entry.form}},
+        }
     answers = dict(entry.responses) if entry and entry.responses else {200: registry.Answer("OK")}
     responses = {str(status): _response(answer) for status, answer in answers.items()}
     errors = set(entry.errors if entry else ())

@@ -79,6 +79,7 @@ class Operation:
     responses: dict = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     html: bool = False
+    form: object = None  # a schema for an application/x-www-form-urlencoded body (HTML forms)
 
 
 SCHEMAS: dict[str, type[Schema]] = {

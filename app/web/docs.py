@@ -23,6 +23,18 @@ def describe() -> None:
         "web.basespace.confirm",
         Operation(
             html=True,
+            form={
+                "type": "object",
+                "required": ["token", "session_id"],
+                "properties": {
+                    "token": {
+                        "type": "string",
+                        "description": "the BaseSpace access token the launch page got",
+                    },
+                    "session_id": {"type": "string", "description": "the BaseSpace app session id"},
+                    "returnurl": {"type": "string", "description": "where 'Back to BaseSpace' goes"},
+                },
+            },
             responses={
                 303: Answer("The job was launched: on to its page.", html=True),
                 200: Answer("The launch page again, with the reason it could not start.", html=True),

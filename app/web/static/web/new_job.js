@@ -71,5 +71,7 @@
     form = document.getElementById("job-form");
     document.getElementById("find-samples").addEventListener("click", findSamples);
     form.addEventListener("submit", submit);
+    // With a key and a prefix already there (the embedded stack's demo), list the samples at once.
+    if (gems.getKey() && value("bucket") && value("prefix")) { findSamples(); }
   });
 })();
