@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from conftest import OPS_LAB
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -95,3 +97,26 @@ def test_request_ids_are_echoed_or_made(ops_client):
     assert given.headers["X-Request-Id"] == "trace-42"
     made = ops_client.get("/health").headers["X-Request-Id"]
     assert len(made) == 32 and made != "trace-42"
+
+
+class StandInModel:
+    served_by = "stand-in"
+
+    def predict(self, patients):
+        return {
+            "model_version": "m-7",
+            "predictions": [{"probabilities": {"Lung": 0.7, "Breast": 0.3}} for _ in patients],
+        }
+
+
+def test_predict_counts_by_version_and_records_drift_counts(ops_client, ops_services, auth_header):
+    ops_client.application.extensions["gems_predict_client"] = StandInModel()
+    batch = {"patients": [{"mutated_genes": ["TP53"], "sex": "male", "age_at_diagnosis": 60}] * 2}
+    resp = ops_client.post("/predict", json=batch, headers=auth_header)
+    assert resp.status_code == 200, resp.get_json()
+    assert scrape(ops_client)[("gems_predictions_total", (("model_version", "m-7"),))] == 2
+    s3, bucket = ops_services.clients.s3, ops_services.config.state_bucket
+    (obj,) = s3.list_objects_v2(Bucket=bucket, Prefix="drift/served/m-7/")["Contents"]
+    counts = json.loads(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+    assert counts["n"] == 2 and counts["features"]["sex"]["male"] == 2
+    assert "TP53" not in json.dumps(counts)
