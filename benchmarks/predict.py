@@ -80,6 +80,23 @@ def timed(fn, items) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
+    from moto import mock_aws
+
+    # /predict also appends drift counts to the state bucket: an in-process moto S3 stands in for it.
+    for key, value in (
+        ("AWS_ACCESS_KEY_ID", "bench"),
+        ("AWS_SECRET_ACCESS_KEY", "bench"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
+        os.environ.setdefault(key, value)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    with mock_aws():
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.predict")
     parser.add_argument("--model", type=Path, default=artifacts.DEFAULT_MODEL_DIR)
     parser.add_argument("--requests", type=int, default=200)
@@ -109,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     secrets = Secrets()
     auth.seed(secrets, {"bench": "bench-key"})
     config = TestConfig(model_url=url, sagemaker_endpoint=None)
+    Clients(config).s3.create_bucket(Bucket=config.state_bucket)
     app = create_app(
         config,
         services=Services(config=config, clients=Clients(config), keys=auth.KeyStore(secrets), jobs=None),

@@ -7,6 +7,7 @@ unknown or misspelt symbol is a 400 that names the field and suggests the closes
 from __future__ import annotations
 
 import math
+import re
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
@@ -72,6 +73,63 @@ class MutationSchema(Schema):
     )
 
 
+_PROTEIN_CHANGE = re.compile(r"^p\.\S{1,200}$")
+_MUTATION_KEYS = frozenset(MutationSchema._declared_fields)
+_CLASSES = frozenset(vocabulary.VARIANT_CLASSES)
+
+
+def _mutation_problems(item) -> dict | None:
+    """MutationSchema's rules in plain Python (same messages): a field per problem, or None."""
+    if not isinstance(item, dict):
+        return {"_schema": ["Invalid input type."]}
+    problems = {key: ["Unknown field."] for key in item if key not in _MUTATION_KEYS}
+    gene = item.get("gene")
+    if not isinstance(gene, str) or not 1 <= len(gene) <= 40:
+        problems["gene"] = [
+            "Missing data for required field." if gene is None else "must be a symbol of 1-40 characters"
+        ]
+    kind = item.get("variant_class")
+    if kind is not None and kind not in _CLASSES:
+        problems["variant_class"] = [f"Must be one of: {', '.join(vocabulary.VARIANT_CLASSES)}."]
+    change = item.get("protein_change")
+    if change is not None and not (isinstance(change, str) and _PROTEIN_CHANGE.match(change)):
+        problems["protein_change"] = ["must be a protein change starting with p. (like p.V600E)"]
+    return problems or None
+
+
+class MutationList(fields.List):
+    """A list of MutationSchema objects, checked without a schema per item.
+
+    Posting a whole exome gives hundreds of mutations per patient; marshmallow's nested load costs
+    ~80 us each, which made validation most of /predict's time. The rules and messages are
+    MutationSchema's (which still documents the shape for OpenAPI).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(fields.Nested(MutationSchema), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, list | tuple):
+            raise self.make_error("invalid")
+        errors = {}
+        out = []
+        for i, item in enumerate(value):
+            problems = _mutation_problems(item)
+            if problems:
+                errors[i] = problems
+            else:
+                out.append(
+                    {
+                        "gene": item["gene"],
+                        "variant_class": item.get("variant_class"),
+                        "protein_change": item.get("protein_change"),
+                    }
+                )
+        if errors:
+            raise ValidationError(errors, valid_data=out)
+        return out
+
+
 class PatientSchema(Schema):
     patient_id = fields.String(load_default=None, validate=validate.Length(max=64))
     mutated_genes = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list)
@@ -80,7 +138,7 @@ class PatientSchema(Schema):
         values=fields.String(validate=validate.OneOf(vocabulary.VARIANT_CLASSES)),
         load_default=dict,
     )
-    mutations = fields.List(fields.Nested(MutationSchema), load_default=list)
+    mutations = MutationList(load_default=list)
     age_at_diagnosis = StrictFloat(load_default=None, allow_none=True)
     sex = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(vocabulary.SEXES))
     race = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(vocabulary.RACES))

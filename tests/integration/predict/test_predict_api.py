@@ -6,6 +6,7 @@ import json
 import shutil
 
 import pytest
+from moto import mock_aws
 
 from app import create_app
 from app.services import Services
@@ -36,6 +37,16 @@ def model_url():
     yield url
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def aws():
+    """The view also appends drift counts to the state bucket: keep that in moto."""
+    with mock_aws():
+        import boto3
+
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=TestConfig().state_bucket)
+        yield
 
 
 @pytest.fixture

@@ -105,3 +105,21 @@ def test_batches_are_capped_and_errors_point_into_the_batch():
     assert bad({"patients": [{"mutated_genes": ["TP53"]}] * (MAX_BATCH + 1)}, BatchSchema).field == "patients"
     error = bad({"patients": [{"mutated_genes": ["TP53"]}, {"mutated_genes": ["EGRF"]}]}, BatchSchema)
     assert error.field == "patients.1.mutated_genes.0" and "did you mean 'EGFR'" in error.message
+
+
+@pytest.mark.parametrize(
+    ("mutation", "field"),
+    [
+        ({"gene": "BRAF", "variant_class": "Nasty"}, "mutations.0.variant_class"),
+        ({"gene": "BRAF", "allele": "T"}, "mutations.0.allele"),
+        ({"variant_class": "Missense_Mutation"}, "mutations.0.gene"),
+        ({"gene": 7}, "mutations.0.gene"),
+        ("BRAF", "mutations.0._schema"),
+    ],
+)
+def test_bad_mutations_name_the_item_and_key(mutation, field):
+    assert bad({"mutations": [mutation]}).field == field
+
+
+def test_mutations_must_be_a_list():
+    assert bad({"mutations": {"gene": "BRAF"}}).field == "mutations"
