@@ -193,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--samples", type=int, default=1000)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument(
+        "--spark", action="store_true", help="also time `gems lake spark-job` (local[2], needs a JDK)"
+    )
     args = p.parse_args(argv)
     import boto3
 
@@ -281,6 +284,13 @@ def main(argv: list[str] | None = None) -> int:
               f"(variants {lake_bytes['variants'] / 1e6:.2f}, hla {lake_bytes['hla'] / 1e6:.2f}, "
               f"qc {lake_bytes['qc'] / 1e6:.2f}) = {total / vcf_bytes:.2f}x the VCFs; "
               f"variants table as one cached file {cache_bytes / 1e6:.2f} MB = {cache_bytes / vcf_bytes:.2f}x")  # fmt: skip
+        if args.spark:
+            from lake.spark_run import run_spark_job
+
+            t0 = time.perf_counter()
+            run_spark_job(store, str(root / "spark"), "local[2]")
+            print(f"spark-job (local[2], staging included): {time.perf_counter() - t0:.1f} s for every site's AF "
+                  "and every HLA allele's frequency")  # fmt: skip
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -8,6 +8,7 @@ reads that folder. On a cluster, submit lake/spark_job.py itself against s3:// (
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import sys
 import tempfile
@@ -42,6 +43,9 @@ def run_spark_job(store, out: str, master: str = "local[2]") -> int:
     except ImportError:
         raise UnavailableError("pyspark is not installed (pip install -r requirements/dev.txt)") from None
     from lake import spark_job
+
+    # py4j logs its shutdown at INFO from an atexit hook, after the streams may be closed
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
     with tempfile.TemporaryDirectory(prefix="gems-lake-spark-") as tmp:
         used = stage(store, Path(tmp))
