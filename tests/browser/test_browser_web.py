@@ -129,6 +129,9 @@ def test_pages_fit_a_phone(stack, api_key, phone):
         page.wait_for_load_state("networkidle")
         if name == "job":
             page.wait_for_selector("#results-list article.result", timeout=30_000)
+        if name == "new-job":  # key and demo prefix already there: the samples are listed at once
+            page.wait_for_selector("#samples-list input[value=NA12878]")
+            assert page.locator("#samples-list input[name=sample]").count() == 3
         if name == "docs":  # Swagger UI, served by the app, rendered the whole document
             page.wait_for_selector(".opblock-tag-section")
             assert page.locator(".opblock").count() >= 30

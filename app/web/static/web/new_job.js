@@ -1,7 +1,7 @@
 // The new-job form: list the samples under the prefix (GET /samples), then POST /job with the key.
 (function () {
   "use strict";
-  var form;
+  var form, lookups = 0;
 
   function value(name) {
     var input = form.querySelector('[name="' + name + '"]');
@@ -14,8 +14,10 @@
     var list = document.getElementById("samples-list");
     list.textContent = "";
     state.textContent = "Looking under the prefix…";
+    var ticket = ++lookups;  // only the latest lookup may fill the list
     var url = form.dataset.samplesUrl + "?bucket=" + encodeURIComponent(value("bucket")) + "&prefix=" + encodeURIComponent(value("prefix"));
     return gems.api("GET", url).then(function (found) {
+      if (ticket !== lookups) { return; }
       state.textContent = found.count + " sample" + (found.count === 1 ? "" : "s") + " under s3://" + found.bucket + "/" + found.prefix;
       found.samples.forEach(function (s) {
         var id = "sample-" + s.name.replace(/[^A-Za-z0-9_-]/g, "_");
@@ -26,6 +28,7 @@
         ]));
       });
     }).catch(function (err) {
+      if (ticket !== lookups) { return; }
       state.textContent = "";
       gems.showError(form, err);
     });
