@@ -49,12 +49,23 @@ class ReadScores:
         self.p, self.t = p, t
         self._full = None
         if len(p) * t.n_alleles <= FULL_CELLS:
-            self._full = self._compute(p)
+            # filled block by block so that only one block's temporaries exist at a time
+            n, a = len(p), t.n_alleles
+            full = (np.empty((n, a), np.float32), np.empty((n, a), np.int16), np.empty((n, a), bool))
+            for rows in self._blocks():
+                for dst, src in zip(full, self._compute(p.subset(rows)), strict=True):
+                    dst[rows] = src
+            self._full = full
+
+    def _blocks(self):
+        step = max(1, CELLS_PER_CHUNK // max(self.t.n_alleles, 1))
+        for start in range(0, len(self.p), step):
+            yield np.arange(start, min(len(self.p), start + step))
 
     @staticmethod
     def _score(m: np.ndarray, u: np.ndarray, span: np.ndarray):
         L = (-MISMATCH * m - UNKNOWN_PENALTY * u).astype(np.float32)
-        return L, m.astype(np.int32), u < span[:, None]
+        return L, m.astype(np.int16), u < span[:, None]
 
     def _compute(self, sub: Patterns):
         m, u = mismatches_unknown(sub, self.t)
@@ -65,9 +76,8 @@ class ReadScores:
         if self._full is not None:
             yield (self.p.counts, *self._full)
             return
-        step = max(1, CELLS_PER_CHUNK // max(self.t.n_alleles, 1))
-        for start in range(0, len(self.p), step):
-            sub = self.p.subset(np.arange(start, min(len(self.p), start + step)))
+        for rows in self._blocks():
+            sub = self.p.subset(rows)
             yield (sub.counts, *self._compute(sub))
 
     def columns(self, alleles: np.ndarray) -> np.ndarray:
@@ -82,7 +92,7 @@ def rank_alleles(scores: ReadScores) -> dict[str, np.ndarray]:
     single, hits, covered = np.zeros(n), np.zeros(n), np.zeros(n)
     for w, L, m, cov in scores.chunks():
         single += w @ L
-        m_cov = np.where(cov, m, np.iinfo(np.int32).max)
+        m_cov = np.where(cov, m, np.iinfo(np.int16).max)
         best = m_cov.min(axis=1)
         hits += w @ ((m_cov == best[:, None]) & cov)
         covered += w @ cov

@@ -39,7 +39,7 @@ class GeneTables:
     n_cols: int
     majority: np.ndarray  # (n_cols,) majority code among known alleles (UNKNOWN if none)
     minor: sparse.csr_matrix  # (n_cols, n_alleles): known and not the majority code
-    known: sparse.csr_matrix  # (n_cols, n_alleles): allele covers the column
+    known: np.ndarray  # (n_cols, n_alleles) float32: allele covers the column (dense: imputation fills most)
     equal: sparse.csr_matrix  # (n_cols*5, n_alleles): allele has code v (v not the majority)
     known_cum: np.ndarray  # (n_alleles, n_cols+1) prefix sums of columns with the allele's own base
 
@@ -139,11 +139,12 @@ def mismatches_unknown(p: Patterns, t: GeneTables, alleles: np.ndarray | None = 
     minor, known, equal, cum = t.minor, t.known, t.equal, t.known_cum
     if alleles is not None:
         minor, known, equal, cum = minor[:, alleles], known[:, alleles], equal[:, alleles], cum[alleles]
-    m = (p.on_major @ minor).toarray() + (p.off_major @ known).toarray() - (p.off_code @ equal).toarray()
-    covered = np.zeros((len(p), cum.shape[0]), dtype=np.int64)
+    m = (p.on_major @ minor).toarray()
+    m += p.off_major @ known
+    m -= (p.off_code @ equal).toarray()
+    u = np.broadcast_to(p.span[:, None].astype(np.int32), (len(p), cum.shape[0])).copy()
     for j in range(p.run_start.shape[1]):
-        covered += (cum[:, p.run_end[:, j]] - cum[:, p.run_start[:, j]]).T
-    u = p.span[:, None] - covered
+        u -= (cum[:, p.run_end[:, j]] - cum[:, p.run_start[:, j]]).T
     return m, u
 
 
