@@ -19,7 +19,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from gems.aws import s3 as S3
-from gems.errors import ConflictError, ValidationError
+from gems.errors import ConflictError, NotFoundError, ValidationError
 
 TMP_PREFIX = "_tmp/"  # never under a table's prefix, so no reader (Athena, Spark, us) lists it
 
@@ -32,12 +32,20 @@ class S3Store:
     def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 
+    def _missing_bucket(self, exc: ClientError) -> None:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            raise NotFoundError(
+                f"the lake bucket {self.bucket} does not exist (no sample written to it yet, or "
+                "GEMS_LAKE_BUCKET / AWS_ENDPOINT_URL point elsewhere)"
+            ) from None
+
     def get(self, key: str) -> bytes | None:
         try:
             return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
+            self._missing_bucket(exc)
             raise
 
     def put_atomic(self, key: str, data: bytes, *, fail_before_publish: bool = False) -> None:
@@ -57,7 +65,11 @@ class S3Store:
         return [o["Key"] for o in S3.list_keys(self.s3, self.bucket, prefix)]
 
     def read_json(self, key: str) -> tuple[dict | None, str | None]:
-        return S3.get_json_etag(self.s3, self.bucket, key)
+        try:
+            return S3.get_json_etag(self.s3, self.bucket, key)
+        except ClientError as exc:
+            self._missing_bucket(exc)
+            raise
 
     def swap_json(self, key: str, data: dict, expected: str | None) -> None:
         """Write `data` only if the object is still the one read (ETag `expected`, None: absent)."""

@@ -164,3 +164,10 @@ def test_the_first_reader_shares_a_snapshot_that_later_readers_use(store, tables
     assert count(store) == tables["variants"].num_rows + 3
     now = [k for k in store.keys("_snapshots/") if k.startswith("_snapshots/variants-")]
     assert len(now) == 1 and now != snaps  # the stale snapshot is gone
+
+
+def test_a_missing_lake_bucket_is_named_not_a_stack_trace(store):
+    from gems.errors import NotFoundError
+
+    with pytest.raises(NotFoundError, match="lake bucket no-such-lake does not exist"):
+        Engine(S3Store(store.s3, "no-such-lake")).query("SELECT count(*) FROM qc")
