@@ -41,6 +41,7 @@ from lake.engine import Engine
 from lake.questions import allele_frequency, carriers, hla_frequencies
 from lake.store import S3Store
 from lake.writer import write_samples
+from workers.annotate import TSV_COLUMNS
 from workers.lake import sample_tables
 from workers.pipeline import PipelineOptions, SampleContext
 
@@ -83,9 +84,7 @@ def make_cohort(n: int, root: Path, seed: int = 7) -> list[tuple[str, Path, dict
     af = rng.beta(0.4, 1.2, size=len(lines))
     base = json.loads((DATA / "NA12878" / "report.json").read_text())
     hla_pool = _hla_pool()
-    tsv_head = "\t".join(json.loads('["chrom","pos","ref","alt","type","filter","qual","genotype","GQ","DP",'
-                                    '"gene","gene_id","transcript","biotype","consequence","protein_change",'
-                                    '"cdna_change","codon_change","transcripts_affected"]'))  # fmt: skip
+    tsv_head = "\t".join(TSV_COLUMNS)
     samples = []
     for i in range(n):
         name = f"P{i:05d}"
