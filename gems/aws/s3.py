@@ -114,11 +114,30 @@ def download(s3, bucket: str, key: str, dest: Path) -> Path:
     return dest
 
 
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".tsv": "text/tab-separated-values; charset=utf-8",
+    ".log": "text/plain; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".gz": "application/gzip",
+}
+
+
+def content_type(name: str) -> str:
+    """So a pre-signed link to report.html opens in the browser instead of downloading."""
+    for suffix, kind in _CONTENT_TYPES.items():
+        if name.endswith(suffix):
+            return kind
+    return "application/octet-stream"
+
+
 def upload(s3, path: Path, bucket: str, key: str, *, attempts: int = 4, backoff: float = 0.5) -> None:
     """Upload one file, retrying transient failures; raises after the last attempt."""
+    extra = {"ContentType": content_type(path.name)}
     for attempt in range(1, attempts + 1):
         try:
-            s3.upload_file(str(path), bucket, key)
+            s3.upload_file(str(path), bucket, key, ExtraArgs=extra)
             return
         except (ClientError, OSError):
             if attempt == attempts:

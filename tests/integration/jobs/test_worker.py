@@ -66,6 +66,10 @@ def test_worker_runs_its_samples_and_isolates_a_failure(client, services, config
                 o["Key"] for o in S3.list_keys(services.clients.s3, LAB, R.results_prefix("run1/", key, s))
             }
             assert {k.rsplit("/", 1)[1] for k in keys} == {"report.json", "sample.bam"}
+            head = services.clients.s3.head_object(
+                Bucket=LAB, Key=R.results_prefix("run1/", key, s) + "report.json"
+            )
+            assert head["ContentType"] == "application/json"
     # The failed sample's report is uploaded so the user can read why; its BAM never existed.
     failed = {
         o["Key"].rsplit("/", 1)[1]
