@@ -171,3 +171,18 @@ def test_a_missing_lake_bucket_is_named_not_a_stack_trace(store):
 
     with pytest.raises(NotFoundError, match="lake bucket no-such-lake does not exist"):
         Engine(S3Store(store.s3, "no-such-lake")).query("SELECT count(*) FROM qc")
+
+
+@pytest.mark.parametrize("where", ["s3", "local"])
+def test_concurrent_writers_all_land_in_the_manifest(store, tables, tmp_path, where):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lake.store import LocalStore
+
+    target = store if where == "s3" else LocalStore(tmp_path / "lake")
+    names = [f"S{i}" for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda s: write_partition(target, "qc", "job1", s, tables["qc"]), names))
+    m = M.read(target, "qc")
+    assert sorted(m["partitions"]) == [f"job=job1/sample={s}" for s in names]
+    assert m["version"] == 8 and count(target, "qc") == 8
