@@ -41,11 +41,18 @@ def parquet_bytes(table: str, data) -> bytes:
     import pyarrow.parquet as pq
 
     buf = io.BytesIO()
+    data = conform(table, data)
     # zstd + dictionaries: gene/consequence/genotype columns repeat a handful of values. Statistics
     # only where engines prune on them (a region or gene of variants); on a one-row qc partition
-    # they were half the file.
+    # they were half the file. The Arrow schema is not stored (Parquet's logical types already give
+    # back every column's type, checked in the tests); the version keys are written explicitly.
     stats = STATISTICS.get(table, False)
-    pq.write_table(conform(table, data), buf, compression="zstd", use_dictionary=True, write_statistics=stats)
+    writer = pq.ParquetWriter(
+        buf, data.schema, compression="zstd", use_dictionary=True, write_statistics=stats, store_schema=False
+    )
+    writer.write_table(data)
+    writer.add_key_value_metadata(data.schema.metadata)
+    writer.close()
     return buf.getvalue()
 
 

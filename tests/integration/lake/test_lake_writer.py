@@ -15,6 +15,7 @@ from moto import mock_aws
 from gems.errors import InputError, ValidationError
 from lake import manifest as M
 from lake.engine import Engine
+from lake.schema import TABLES
 from lake.store import S3Store
 from lake.writer import partition_key, write_partition, write_sample
 from workers.lake import sample_tables
@@ -51,8 +52,11 @@ def test_partition_layout_manifest_and_checksums(store, tables):
         assert entry["sha256"] == hashlib.sha256(blob).hexdigest() == written[t]["sha256"]
         assert entry["rows"] == tables[t].num_rows and m["version"] == 1
         assert M.read(store, t, version=1) == m  # the frozen copy a report can cite
-        meta = pq.read_schema(io.BytesIO(blob)).metadata
-        assert meta[b"gems.lake.schema_version"] and meta[b"gems.lake.table"] == t.encode()
+        schema = pq.read_schema(io.BytesIO(blob))
+        assert (
+            schema.metadata[b"gems.lake.schema_version"] and schema.metadata[b"gems.lake.table"] == t.encode()
+        )
+        assert schema.equals(TABLES[t].arrow_schema())  # every type comes back as written
     assert not [k for k in keys if k.startswith("_tmp/")]
     assert count(store) == tables["variants"].num_rows
 
