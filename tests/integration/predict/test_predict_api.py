@@ -39,7 +39,7 @@ def model_url():
     server.server_close()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def aws():
     """The view also appends drift counts to the state bucket: keep that in moto."""
     with mock_aws():
