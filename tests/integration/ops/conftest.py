@@ -6,13 +6,11 @@ import gzip
 
 import pytest
 from moto import mock_aws
+from opshelpers import OPS_KEYS, OPS_LAB
 
 from gems import auth
 from gems.aws.secrets import CredstashSecrets, create_store
 from gems.config import TestConfig
-
-OPS_KEYS = {"alice": "alice-key-0123456789"}
-OPS_LAB = "ops-lab"
 
 
 def _fastq() -> bytes:

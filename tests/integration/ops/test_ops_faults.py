@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import OPS_LAB
+from opshelpers import OPS_LAB
 
 from gems import records as R
 from gems import tags as T

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from conftest import OPS_KEYS
 from hypothesis import HealthCheck, given, settings
+from opshelpers import OPS_KEYS
 from schemathesis import checks
 
 pytestmark = pytest.mark.slow

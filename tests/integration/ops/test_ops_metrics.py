@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import OPS_LAB
+from opshelpers import OPS_LAB
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.metrics import observe_prediction

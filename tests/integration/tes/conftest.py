@@ -6,13 +6,11 @@ import gzip
 
 import pytest
 from moto import mock_aws
+from teshelpers import TES_KEYS, TES_LAB
 
 from gems import auth
 from gems.aws.secrets import CredstashSecrets, create_store
 from gems.config import TestConfig
-
-TES_KEYS = {"alice": "alice-key-0123456789"}
-TES_LAB = "tes-lab"
 
 
 def _fastq() -> bytes:

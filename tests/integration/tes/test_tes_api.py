@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import TES_LAB
+from teshelpers import TES_LAB
 
 from gems import records as R
 from gems.aws import s3 as S3
