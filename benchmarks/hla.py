@@ -2,6 +2,7 @@
 sample (2 threads), and scaling with read count (one sample repeated 1x, 10x, 50x).
 
     .venv/bin/python -m benchmarks.hla [--samples a,b] [--scale-sample sim_na12878] [--no-scaling]
+                                       [--random N] [--seed S]
 
 Each typing run is a fresh `gems type-hla` process, so its time includes loading the cached
 index and its peak RSS is that process's own. Scaling repeats the same reads: identical pairs
@@ -14,6 +15,7 @@ import argparse
 import csv
 import gzip
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -48,11 +50,97 @@ def repeat_fastq(src: Path, dst: Path, times: int) -> None:
             fh.write(data)
 
 
+_COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
+
+
+def _revcomp(seq: str) -> str:
+    return seq.translate(_COMPLEMENT)[::-1]
+
+
+def simulate_random(mode: str, seed: int, n: int, work: Path) -> list[tuple[str, Path, Path, dict]]:
+    """Random genotypes (15% homozygous per gene) with 6 random decoy alleles, read with a simple
+    simulator (uniform fragments, 0.2% substitutions): DNA = 2x150 from genomic sequences at
+    20x per haplotype; RNA = 2x101 from complete CDS sequences at 40x. Checks that the shared
+    samples' results are not a property of those samples alone."""
+    from workers.hla import names, reference
+
+    ref = reference.load()
+    rng = random.Random(seed)
+    src = ref.gen if mode == "dna" else ref.nuc
+    read_len, frag, fold = (150, (400, 60), 20) if mode == "dna" else (101, (250, 50), 40)
+    pool = {
+        g: [
+            a
+            for a in src[g]
+            if not names.parse(a.name)[2] and (mode == "dna" or len(a.seq) >= 0.97 * len(src[g][0].seq))
+        ]
+        for g in names.CLASSICAL
+    }
+    decoys = [a for g in ref.decoy_genes for a in src.get(g, [])]
+
+    def reads(seq: str, depth: int):
+        for _ in range(int(len(seq) * depth / (2 * read_len))):
+            size = min(len(seq), max(read_len, int(rng.gauss(*frag))))
+            start = rng.randint(0, len(seq) - size)
+            f = seq[start : start + size]
+            f = _revcomp(f) if rng.random() < 0.5 else f
+            yield f[:read_len], _revcomp(f)[:read_len]
+
+    def noisy(r: str) -> str:
+        return "".join(rng.choice("ACGT".replace(b, "")) if rng.random() < 0.002 else b for b in r)
+
+    samples = []
+    for k in range(n):
+        name = f"random_{mode}_{k}"
+        truth, pairs = {}, []
+        for g in names.CLASSICAL:
+            a = rng.choice(pool[g])
+            b = a if rng.random() < 0.15 else rng.choice(pool[g])
+            truth[g] = {"alleles": (a.name, b.name), "note": ""}
+            for allele in (a, b):
+                pairs += list(reads(allele.seq, fold))
+        for d in rng.sample(decoys, min(6, len(decoys))):
+            pairs += list(reads(d.seq, fold))
+        rng.shuffle(pairs)
+        r1, r2 = work / f"{name}_R1.fastq.gz", work / f"{name}_R2.fastq.gz"
+        with gzip.open(r1, "wt", compresslevel=1) as f1, gzip.open(r2, "wt", compresslevel=1) as f2:
+            for i, (a, b) in enumerate(pairs):
+                f1.write(f"@{name}.{i}/1\n{noisy(a)}\n+\n{'I' * len(a)}\n")
+                f2.write(f"@{name}.{i}/2\n{noisy(b)}\n+\n{'I' * len(b)}\n")
+        samples.append((name, r1, r2, truth))
+    return samples
+
+
+def random_section(n: int, seed: int, work: Path) -> None:
+    print(f"\n## Random simulated genotypes ({n} DNA + {n} RNA samples, seed {seed})\n")
+    print("| reads | samples | alleles matched | per gene | misses |\n|---|---|---|---|---|")
+    for mode in ("dna", "rna"):
+        hit = total = 0
+        per_gene: dict[str, list[int]] = {}
+        misses = []
+        for name, r1, r2, truth in simulate_random(mode, seed, n, work):
+            run_typer(r1, r2, work / name)
+            for sc in evaluate.score(truth, evaluate.read_calls(work / name / "hla.tsv")):
+                hit += sc.matched
+                total += 2
+                g = per_gene.setdefault(sc.gene, [0, 0])
+                g[0] += sc.matched
+                g[1] += 2
+                if sc.matched < 2:
+                    misses.append(f"{name} {'/'.join(sc.truth)} called {'/'.join(sc.call or ('-',))}")
+        genes = ", ".join(f"{g} {h}/{t}" for g, (h, t) in per_gene.items())
+        print(
+            f"| {mode.upper()} | {n} | {hit}/{total} ({100 * hit / max(total, 1):.1f}%) | {genes} | {'; '.join(misses) or '-'} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.hla")
     p.add_argument("--samples", default=None, help="comma-separated sample names (default: all)")
     p.add_argument("--scale-sample", default="sim_na12878")
     p.add_argument("--no-scaling", action="store_true")
+    p.add_argument("--random", type=int, default=8, help="random simulated samples per read type (0: none)")
+    p.add_argument("--seed", type=int, default=2026)
     args = p.parse_args(argv)
     data = shared_dir() / "data" / "hla"
     with (data / "samples.tsv").open() as fh:
@@ -124,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
                 with gzip.open(r1, "rt") as fh:
                     pairs = sum(1 for _ in fh) // 4
                 print(f"| {times}x | {pairs} | {seconds:.1f} | {cpu:.1f} | {cpu / base:.2f} | {rss:.0f} |")
+        if args.random:
+            random_section(args.random, args.seed, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
