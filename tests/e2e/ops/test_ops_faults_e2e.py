@@ -90,6 +90,7 @@ def test_terminated_instances_leave_the_record_and_finished_results(stack):
     if samples["HG002"]["status"] != "COMPLETE":  # it was cut off: a reason, not RUNNING forever
         hg002 = next(w for w in job["workers"] if "HG002" in w["samples"])
         assert hg002["status"] == "FAILED" and hg002["reason"]
+        assert samples["HG002"]["status"] == "FAILED" and samples["HG002"]["reason"]
     results = stack.api.results(key)["samples"]
     assert {"report.json", "sample.bam", "variants.vcf.gz"} <= {f["name"] for f in results["NA12878"]}
     s3 = stack.client("s3")
