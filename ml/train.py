@@ -21,15 +21,15 @@ log = logging.getLogger(__name__)
 
 # The committed model's hyperparameters, chosen by ml.tune (see docs/model.md for the search).
 DEFAULT_PARAMS: dict = {
-    "iterations": 600,
-    "learning_rate": 0.08,
-    "depth": 6,
-    "l2_leaf_reg": 3.0,
-    "border_count": 64,
+    "iterations": 500,
+    "learning_rate": 0.08417872626411771,
+    "depth": 4,
+    "l2_leaf_reg": 2.067418275056318,
+    "border_count": 32,
     "auto_class_weights": "SqrtBalanced",
 }
 # How many of each feature family to keep, ranked by how many training patients carry them.
-DEFAULT_SPEC = {"n_genes": 600, "n_hotspots": 150, "min_hotspot_patients": 5, "n_substitutions": 40}
+DEFAULT_SPEC = {"n_genes": 600, "n_hotspots": 150, "min_hotspot_patients": 3, "n_substitutions": 40}
 FIXED_PARAMS = {"loss_function": "MultiClass", "one_hot_max_size": 8, "boosting_type": "Plain", "verbose": 0}
 SPEC_KEYS = tuple(DEFAULT_SPEC)
 
