@@ -138,3 +138,15 @@ def test_unusable_reference_is_reported_per_gene(tmp_path, hla_data):
     assert [c["allele1"] for c in metrics["calls"]] == [None, None, None]
     assert all("no IMGT coding-sequence file" in c["note"] for c in metrics["calls"])
     assert (ctx.out / "hla.tsv").exists()
+
+
+def test_truncated_gzip_is_an_input_error(tmp_path, hla_data):
+    data = (hla_data / "crc81n_R1.fastq.gz").read_bytes()
+    r1 = tmp_path / "t_R1.fastq.gz"
+    r1.write_bytes(data[: len(data) // 2])
+    ctx = SampleContext(
+        "t", r1, hla_data / "crc81n_R2.fastq.gz", tmp_path / "out", PipelineOptions(hla_class="1")
+    )
+    ctx.out.mkdir(parents=True)
+    with pytest.raises(InputError, match="t_R1.fastq.gz"):
+        HlaStep()(ctx)
