@@ -40,6 +40,7 @@ def secrets(config: Config, key: str) -> CredstashSecrets:
 def buckets(s3, config: Config) -> None:
     S3.ensure_bucket(s3, config.state_bucket, config.region)
     S3.ensure_bucket(s3, DEMO_BUCKET, config.region)
+    S3.ensure_bucket(s3, config.lake_bucket, config.region)
 
 
 def demo_data(s3) -> None:

@@ -42,7 +42,7 @@ class KeyStore:
         return hmac.new(key, session_key.encode(), hashlib.sha256).hexdigest()
 
     def check_worker_token(self, session_key: str, token: str) -> bool:
-        return hmac.compare_digest(self.worker_token(session_key), token or "")
+        return hmac.compare_digest(self.worker_token(session_key).encode(), (token or "").encode())
 
 
 def seed(secrets, users: dict[str, str]) -> None:

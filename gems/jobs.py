@@ -18,29 +18,12 @@ from gems.aws import s3 as S3
 from gems.config import Config
 from gems.errors import ConflictError, ForbiddenError, GemsError, NotFoundError, ValidationError
 from gems.plan import JobPlan, JobRequest, check_prefix, discover_pairs, new_session_key, plan_job
+from gems.readcache import ImmutableCache, TagSnapshot
 from gems.states import WorkerStatus
 from gems.status import new_worker_record, record_status
 
 log = logging.getLogger(__name__)
 _submit_lock = threading.Lock()  # S3 conditional writes decide on AWS; this covers moto's non-atomic ones
-
-
-class ImmutableCache:
-    """Finished summaries and manifests never change: keep them in memory between requests."""
-
-    def __init__(self, limit: int = 5000):
-        self.limit = limit
-        self._data: dict[tuple[str, str], dict] = {}
-
-    def get(self, s3, bucket: str, key: str) -> dict | None:
-        hit = self._data.get((bucket, key))
-        if hit is None:
-            hit = S3.get_json(s3, bucket, key)
-            if hit is not None:
-                if len(self._data) >= self.limit:
-                    self._data.clear()
-                self._data[(bucket, key)] = hit
-        return hit
 
 
 class JobService:
@@ -50,6 +33,7 @@ class JobService:
         self.s3 = s3
         self.keys = keys
         self.cache = ImmutableCache()
+        self.tags = TagSnapshot(ec2)
 
     # ---- submit -------------------------------------------------------------------------
     def submit(
@@ -162,7 +146,15 @@ class JobService:
         job = R.read_job(self.s3, bucket, plan.session_key)
         for w in job["workers"]:
             w["instance_id"] = launched.get(w["index"], "")
+        self.tags.invalidate()
         if error is not None:
+            # Tags first: until EC2 forgets them, these instances must not read as PENDING.
+            if launched:
+                EC2.create_tags(
+                    self.ec2,
+                    list(launched.values()),
+                    {T.STATUS: WorkerStatus.FAILED.value, T.REASON: T.clean_value(f"launch failed: {error}")},
+                )
             EC2.terminate(self.ec2, list(launched.values()))
             for w in job["workers"]:
                 w["status"], w["reason"] = WorkerStatus.FAILED.value, f"launch failed: {error}"
@@ -228,7 +220,8 @@ class JobService:
     def list(self, *, session_key=None, bucket=None, prefix=None, status=None) -> list[dict]:
         """All jobs, newest first: live ones from one DescribeTags loop, finished ones from S3."""
         by_session: dict[str, list[T.WorkerTags]] = {}
-        for iid, tags in EC2.read_gems_tags(self.ec2, session_key).items():
+        live = EC2.read_gems_tags(self.ec2, session_key) if session_key else self.tags.read()
+        for iid, tags in live.items():
             w = T.WorkerTags.parse(iid, tags)
             if w:
                 by_session.setdefault(w.session_key, []).append(w)
@@ -304,6 +297,7 @@ class JobService:
                     reason=reason,
                 )
         EC2.terminate(self.ec2, mine)
+        self.tags.invalidate()
         return self.finish(session_key)
 
     def finish(self, session_key: str) -> dict:

@@ -19,7 +19,7 @@ from pathlib import Path
 from gems import logs
 from gems import records as R
 from gems.aws import s3 as S3
-from gems.aws.clients import Clients
+from gems.aws.clients import Clients, client
 from gems.config import Config
 from gems.jobs import JobService
 from gems.states import SampleStatus, WorkerStatus
@@ -115,7 +115,9 @@ class Worker:
             extra={
                 "session_key": self.session_key,
                 "s3": s3,
-                "lake_bucket": getattr(self.config, "lake_bucket", None),
+                "lake_bucket": self.config.lake_bucket,
+                # On AWS the lake's partitions are also registered in Glue for Athena.
+                "glue": None if self.config.endpoint_url else client(self.config, "glue"),
             },
         )
 

@@ -22,11 +22,16 @@ class PipelineOptionsSchema(Schema):
     )
 
 
+# S3's bucket naming rules (lowercase letters, digits, dots, hyphens; 3-63 characters).
+BUCKET_NAME = validate.Regexp(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$", error="not a valid S3 bucket name")
+SESSION_KEY = validate.Regexp(r"^[A-Za-z0-9_\-]{1,64}$", error="not a session key")
+
+
 class JobRequestSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    bucket = fields.String(required=True, validate=validate.Length(min=3, max=63))
+    bucket = fields.String(required=True, validate=BUCKET_NAME)
     prefix = fields.String(required=True, validate=validate.Length(min=1, max=512))
     hla_class = fields.Integer(required=True, strict=True, validate=validate.OneOf([1, 2]))
     samples = fields.List(
@@ -74,8 +79,8 @@ class JobListQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    session_key = fields.String()
-    bucket = fields.String()
+    session_key = fields.String(validate=SESSION_KEY)
+    bucket = fields.String(validate=BUCKET_NAME)
     prefix = fields.String()
     status = fields.String(validate=validate.OneOf(["PENDING", "RUNNING", "COMPLETE", "FAILED", "STOPPED"]))
 
@@ -84,5 +89,5 @@ class StopRequestSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    session_key = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    session_key = fields.String(required=True, validate=SESSION_KEY)
     token = fields.String(metadata={"description": "the job's worker token (or send it as a Bearer token)"})

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
 from app.auth import require_api_key
+from app.schemas.job import BUCKET_NAME
 from app.schemas.load import query
 from gems.aws import s3 as S3
 from gems.errors import GemsError, NotFoundError, UnavailableError, ValidationError
@@ -22,7 +23,7 @@ class SamplesQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    bucket = fields.String(required=True, validate=validate.Length(min=3, max=63))
+    bucket = fields.String(required=True, validate=BUCKET_NAME)
     prefix = fields.String(required=True, validate=validate.Length(min=1, max=512))
 
 

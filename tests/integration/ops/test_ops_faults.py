@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import types
 from types import SimpleNamespace
 
@@ -47,8 +48,10 @@ class Flaky:
 def sleeps(monkeypatch):
     """Record the backoff delays instead of waiting them out."""
     delays: list[float] = []
-    monkeypatch.setattr(S3.time, "sleep", delays.append)
-    monkeypatch.setattr(EC2.time, "sleep", delays.append)
+    # Replace the modules' `time`, not time.sleep itself: other threads of the test process sleep too.
+    fake = SimpleNamespace(sleep=delays.append, monotonic=time.monotonic, time=time.time)
+    monkeypatch.setattr(S3, "time", fake)
+    monkeypatch.setattr(EC2, "time", fake)
     return delays
 
 

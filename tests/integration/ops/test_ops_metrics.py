@@ -65,6 +65,7 @@ def test_metrics_count_requests_jobs_workers_and_steps(ops_client, ops_services,
     assert before[("gems_job_listing_up", ())] == 1
 
     finish_worker(ops_services, key, "S1", {"qc": 2.0, "align": 40.0})
+    ops_services.jobs.tags.invalidate()  # a worker is another process: its tags show once the 1 s snapshot expires
     after = scrape(ops_client)
     assert after[("gems_jobs", (("state", "COMPLETE"),))] == 1
     assert after[("gems_jobs", (("state", "PENDING"),))] == 0
