@@ -61,7 +61,14 @@ def test_invocations_json(server):
     status, _, body = call(
         server,
         "/invocations",
-        json.dumps({"instances": [PATIENT, {"mutated_genes": ["VHL", "PBRM1"], "sex": "male"}]}).encode(),
+        json.dumps(
+            {
+                "instances": [
+                    PATIENT,
+                    {"mutated_genes": ["VHL", "PBRM1"], "sex": "male", "n_nonsilent": 60, "n_silent": 20},
+                ]
+            }
+        ).encode(),
     )
     assert status == 200, body
     answer = json.loads(body)

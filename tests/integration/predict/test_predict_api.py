@@ -76,7 +76,7 @@ def test_one_patient(client):
 
 def test_a_batch(client):
     patients = [
-        {"patient_id": f"p{i}", "mutated_genes": genes, "sex": sex}
+        {"patient_id": f"p{i}", "mutated_genes": genes, "sex": sex, "n_nonsilent": 60, "n_silent": 20}
         for i, (genes, sex) in enumerate(
             [(["VHL", "PBRM1"], "male"), (["BRAF"], "female"), (["APC", "KRAS", "TP53"], "male")]
         )
