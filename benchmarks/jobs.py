@@ -90,27 +90,35 @@ def main(argv: list[str] | None = None) -> int:
         n_inst = len(EC2.read_gems_tags(clients.ec2))
         api.jobs()  # warm caches (manifests) as a long-running API would have them
         raw = timed(lambda: EC2.read_gems_tags(clients.ec2), args.repeats)
-        get = timed(api.jobs, args.repeats)
+        snapshot = stack.services.jobs.tags
+
+        def fresh_get():
+            snapshot.invalidate()  # force this request to do its own tag read
+            return api.jobs()
+
+        get = timed(fresh_get, args.repeats)
+        shared = timed(api.jobs, args.repeats)
         one_key = api.jobs()[0]["session_key"]
         get_one = timed(lambda: api.job(one_key), args.repeats)
         print(
             f"\n{args.jobs} jobs x {args.workers} workers submitted in {fill_s:.1f} s; {n_inst} tagged instances\n"
         )
-        print(f"{'measure':<34} {'p50 ms':>9} {'p99 ms':>9} {'ratio p50':>10}")
+        print(f"{'measure':<36} {'p50 ms':>9} {'p99 ms':>9} {'ratio p50':>10}")
         base = statistics.median(raw)
         for name, values in (
             ("DescribeTags page loop (raw)", raw),
-            ("GET /job (all jobs)", get),
+            ("GET /job, its own tag read", get),
+            ("GET /job, shared read (< 1 s old)", shared),
             ("GET /job/<key> (one job)", get_one),
         ):
             print(
-                f"{name:<34} {pct(values, 50) * 1000:>9.1f} {pct(values, 99) * 1000:>9.1f} {statistics.median(values) / base:>9.2f}x"
+                f"{name:<36} {pct(values, 50) * 1000:>9.1f} {pct(values, 99) * 1000:>9.1f} {statistics.median(values) / base:>9.2f}x"
             )
         print()
         for name, ms, _, workers in rows:
-            print(f"{name:<34} {ms:>9.1f} ms  ({workers} instances launched)")
+            print(f"{name:<36} {ms:>9.1f} ms  ({workers} instances launched)")
         ratio = statistics.median(get) / base
-        print(f"\nGET /job / DescribeTags loop = {ratio:.2f}x (goal <= 1.5x)")
+        print(f"\nGET /job (own tag read) / DescribeTags loop = {ratio:.2f}x (goal <= 1.5x)")
     finally:
         stack.stop()
     return 0

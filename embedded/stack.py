@@ -90,7 +90,7 @@ class Stack:
         self.config = Config.from_env()
         self.api_key, self.api_key_path = seed.api_key(o.home)
         secrets = seed.secrets(self.config, self.api_key)
-        services = Services.from_config(self.config, secrets=secrets)
+        services = self.services = Services.from_config(self.config, secrets=secrets)
         seed.buckets(services.clients.s3, self.config)
         if o.seed_demo:
             seed.demo_data(services.clients.s3)
