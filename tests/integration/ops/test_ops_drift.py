@@ -7,11 +7,8 @@ import json
 import pytest
 
 from app.drift import record_served
-from gems.config import shared_dir
 from gems.errors import GemsError
 from ml import cli, drift
-
-TCGA = shared_dir() / "data" / "tcga"
 
 
 def test_served_batches_are_appended_and_summed(ops_client, ops_services):
@@ -56,11 +53,10 @@ def test_drift_builds_and_keeps_the_baseline_from_data(tmp_path, monkeypatch, ca
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not TCGA.is_dir(), reason="needs the shared TCGA tables (GEMS_SHARED)")
-def test_drift_report_against_the_training_data(tmp_path, capsys):
+def test_drift_report_against_the_training_data(tmp_path, capsys, shared):
     from ml import data
 
-    patients = data.load(TCGA, labels=False).patients
+    patients = data.load(shared / "data" / "tcga", labels=False).patients
     baseline = tmp_path / "baseline.json"
     baseline.write_text(json.dumps(drift.histogram(patients)))
     like_training = tmp_path / "same.json"
