@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import gzip
+from motostack import fastq  # noqa: F401 - re-exported for the job tests
 
 KEYS = {"alice": "alice-key-0123456789", "bob": "bob-key-0123456789"}
 LAB = "lab-runs"
-
-
-def fastq(n: int = 4, tag: str = "r") -> bytes:
-    recs = [f"@{tag}{i}\nACGTACGTAC\n+\nIIIIIIIIII\n" for i in range(n)]
-    return gzip.compress("".join(recs).encode())
 
 
 def bearer(user: str = "alice") -> dict:

@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
-
 import pytest
-from moto import mock_aws
+from motostack import moto_services
 from opshelpers import OPS_KEYS, OPS_LAB
-
-from gems import auth
-from gems.aws.secrets import CredstashSecrets, create_store
-from gems.config import TestConfig
-
-
-def _fastq() -> bytes:
-    return gzip.compress(b"@r0\nACGTACGTAC\n+\nIIIIIIIIII\n")
 
 
 @pytest.fixture
 def ops_services():
-    from app.services import Services
-
-    with mock_aws():
-        config = TestConfig()
-        svc = Services.from_config(config, secrets=None)
-        svc.clients.s3.create_bucket(Bucket=config.state_bucket)
-        create_store(config)
-        store = CredstashSecrets(config)
-        auth.seed(store, OPS_KEYS)
-        svc.keys.secrets = store
-        s3 = svc.clients.s3
-        s3.create_bucket(Bucket=OPS_LAB)
-        for sample, n in (("S1", 1), ("S2", 2), ("S3", 3)):
-            for mate in (1, 2):
-                s3.put_object(
-                    Bucket=OPS_LAB, Key=f"run1/{sample}_S{n}_L001_R{mate}_001.fastq.gz", Body=_fastq()
-                )
+    with moto_services(OPS_KEYS, OPS_LAB) as svc:
         yield svc
 
 
