@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from gems.errors import UnavailableError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,6 +20,53 @@ def _int(env: dict, key: str, default: int) -> int:
 def _path(env: dict, key: str, default: Path) -> Path:
     raw = env.get(key)
     return Path(raw).expanduser() if raw else default
+
+
+@dataclass(frozen=True)
+class BaseSpaceSettings:
+    api_url: str = "https://api.basespace.illumina.com"
+    oauth_url: str = "https://basespace.illumina.com"
+    client_id: str = ""
+    client_secret: str = ""
+    bucket: str = ""  # where the launched samples' FASTQs are copied for the job
+    job_defaults: dict = field(default_factory=dict)  # reference/options merged into each job
+    redirect_uri: str = ""  # this endpoint's public URL, when the app cannot see it (API Gateway stage)
+    defaults_ok: bool = True  # GEMS_BASESPACE_JOB_DEFAULTS parsed as a JSON object
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> BaseSpaceSettings:
+        env = os.environ if env is None else env
+        base = cls()
+        raw = env.get("GEMS_BASESPACE_JOB_DEFAULTS") or "{}"
+        try:
+            defaults = json.loads(raw)
+        except ValueError:
+            defaults = None  # said by check(), when a launch needs it, not at app start-up
+        return cls(
+            api_url=(env.get("GEMS_BASESPACE_API") or base.api_url).rstrip("/"),
+            oauth_url=(env.get("GEMS_BASESPACE_OAUTH") or base.oauth_url).rstrip("/"),
+            client_id=env.get("GEMS_BASESPACE_CLIENT_ID", ""),
+            client_secret=env.get("GEMS_BASESPACE_CLIENT_SECRET", ""),
+            bucket=env.get("GEMS_BASESPACE_BUCKET", ""),
+            job_defaults=defaults if isinstance(defaults, dict) else {},
+            defaults_ok=isinstance(defaults, dict),
+            redirect_uri=env.get("GEMS_BASESPACE_REDIRECT_URI", ""),
+        )
+
+    def check(self) -> None:
+        if not self.defaults_ok:
+            raise UnavailableError("GEMS_BASESPACE_JOB_DEFAULTS is not a JSON object")
+        missing = [
+            name
+            for name, value in (
+                ("GEMS_BASESPACE_CLIENT_ID", self.client_id),
+                ("GEMS_BASESPACE_CLIENT_SECRET", self.client_secret),
+                ("GEMS_BASESPACE_BUCKET", self.bucket),
+            )
+            if not value
+        ]
+        if missing:
+            raise UnavailableError(f"BaseSpace launch is not configured: set {', '.join(missing)}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +101,7 @@ class Config:
     embedded: bool = False
     # GET /job is open by default (lab dashboards, curl); set GEMS_READ_REQUIRES_KEY=1 to close it.
     read_requires_key: bool = False
+    basespace: BaseSpaceSettings = field(default_factory=BaseSpaceSettings)
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Config:
@@ -79,6 +130,7 @@ class Config:
             home=_path(env, "GEMS_HOME", base.home),
             embedded=env.get("GEMS_EMBEDDED", "") == "1",
             read_requires_key=env.get("GEMS_READ_REQUIRES_KEY", "") == "1",
+            basespace=BaseSpaceSettings.from_env(env),
         )
 
     def with_(self, **changes) -> Config:

@@ -24,7 +24,7 @@ COPY_PREFIX = "basespace"
 
 def settings() -> BaseSpaceSettings:
     """Tests may put their own settings in app.config['GEMS_BASESPACE']."""
-    return current_app.config.get("GEMS_BASESPACE") or BaseSpaceSettings.from_env()
+    return current_app.config.get("GEMS_BASESPACE") or current_app.config["GEMS"].basespace
 
 
 def _redirect_uri(s: BaseSpaceSettings) -> str:

@@ -8,60 +8,16 @@ loopback; nothing here knows which one it talks to.
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
 
+from gems.config import BaseSpaceSettings
 from gems.errors import AuthError, UnavailableError, ValidationError
 
 TIMEOUT_S = 20
 _SESSION_URI = re.compile(r"^(?:v\w+/)?(?:appsessions/)?([A-Za-z0-9-]{1,64})/?$")
-
-
-@dataclass(frozen=True)
-class BaseSpaceSettings:
-    api_url: str = "https://api.basespace.illumina.com"
-    oauth_url: str = "https://basespace.illumina.com"
-    client_id: str = ""
-    client_secret: str = ""
-    bucket: str = ""  # where the launched samples' FASTQs are copied for the job
-    job_defaults: dict = field(default_factory=dict)  # reference/options merged into each job
-    redirect_uri: str = ""  # this endpoint's public URL, when the app cannot see it (API Gateway stage)
-
-    @classmethod
-    def from_env(cls, env: dict | None = None) -> BaseSpaceSettings:
-        env = os.environ if env is None else env
-        base = cls()
-        raw = env.get("GEMS_BASESPACE_JOB_DEFAULTS") or "{}"
-        try:
-            defaults = json.loads(raw)
-        except ValueError:
-            raise UnavailableError("GEMS_BASESPACE_JOB_DEFAULTS is not JSON") from None
-        return cls(
-            api_url=(env.get("GEMS_BASESPACE_API") or base.api_url).rstrip("/"),
-            oauth_url=(env.get("GEMS_BASESPACE_OAUTH") or base.oauth_url).rstrip("/"),
-            client_id=env.get("GEMS_BASESPACE_CLIENT_ID", ""),
-            client_secret=env.get("GEMS_BASESPACE_CLIENT_SECRET", ""),
-            bucket=env.get("GEMS_BASESPACE_BUCKET", ""),
-            job_defaults=defaults if isinstance(defaults, dict) else {},
-            redirect_uri=env.get("GEMS_BASESPACE_REDIRECT_URI", ""),
-        )
-
-    def check(self) -> None:
-        missing = [
-            name
-            for name, value in (
-                ("GEMS_BASESPACE_CLIENT_ID", self.client_id),
-                ("GEMS_BASESPACE_CLIENT_SECRET", self.client_secret),
-                ("GEMS_BASESPACE_BUCKET", self.bucket),
-            )
-            if not value
-        ]
-        if missing:
-            raise UnavailableError(f"BaseSpace launch is not configured: set {', '.join(missing)}")
 
 
 def session_id(appsessionuri: str) -> str:
