@@ -52,6 +52,7 @@ def up(argv: list[str]) -> int:
     print(f"API key: in {where}")
     print(f"local AWS (moto): {stack.moto.url}; state kept in {stack.options.home}; logs in {stack.log_path}")
     print(f"demo reads: s3://{seed.DEMO_BUCKET}/{seed.DEMO_PREFIX}  -  try `gems demo` in another terminal")
+    print(f"`source {stack.env_path}` points gems lake (and the aws CLI) at this stack's local AWS")
     print("Ctrl-C stops everything.", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -103,6 +103,7 @@ class Stack:
         logs.configure("api", stream=self._log_stream)
         self._http = make_server("127.0.0.1", o.port, app, threaded=True)
         threading.Thread(target=self._http.serve_forever, name="api", daemon=True).start()
+        self._write_env_file(env)
         if o.runner:
             self.runner = InstanceRunner(services.clients.ec2, services.jobs, o.home, dict(os.environ))
             self.runner.start()
@@ -125,6 +126,23 @@ class Stack:
         logs.configure("api", stream=self._log_stream)
         self._http = make_server("127.0.0.1", self.options.port, app, threaded=True)
         threading.Thread(target=self._http.serve_forever, name="api", daemon=True).start()
+
+    def _write_env_file(self, env: dict[str, str]) -> None:
+        """`source .gems/env` points any AWS tool (gems lake, the aws CLI) at this stack."""
+        import shlex
+
+        self.env_path = self.options.home / "env"
+        keep = (
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_DEFAULT_REGION",
+            "AWS_ENDPOINT_URL",
+            "GEMS_API",
+        )
+        lines = [f"export {k}={shlex.quote(env[k])}" for k in keep]
+        self.env_path.write_text(
+            "# written by `gems up`: the embedded stack's local AWS and API\n" + "\n".join(lines) + "\n"
+        )
 
     def _start_model(self) -> None:
         from ml.artifacts import default_model_dir

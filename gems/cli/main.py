@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
+
+from botocore.exceptions import NoCredentialsError
 
 from gems.errors import GemsError
 
@@ -52,12 +55,17 @@ def main(argv: list[str] | None = None) -> int:
     except GemsError as exc:
         print(f"gems {name}: {exc.message}", file=sys.stderr)
         return 1
+    except NoCredentialsError:
+        home = os.environ.get("GEMS_HOME", ".gems")
+        print(
+            f"gems {name}: no AWS credentials; for the embedded stack run `source {home}/env` (written by gems up)",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print(f"gems {name}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback on request
-        import os
-
         if os.environ.get("GEMS_DEBUG"):
             raise
         print(f"gems {name}: {type(exc).__name__}: {exc}", file=sys.stderr)

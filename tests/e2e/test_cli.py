@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -91,3 +92,50 @@ def test_unreachable_api_is_one_line(shared_stack):
     )
     assert run.returncode == 1 and run.stderr.count("\n") == 1 and "cannot reach" in run.stderr
     assert os.environ.get("GEMS_API") != "http://127.0.0.1:9"
+
+
+def test_predict_a_csv_of_patients_and_stop_a_job(tmp_path_factory, tmp_path):
+    stack = RunningStack(tmp_path_factory.mktemp("gems-cli-model"), model=True).start()
+    try:
+        patients = tmp_path / "patients.csv"
+        patients.write_text(
+            "patient_id,mutated_genes,age_at_diagnosis,sex\n"
+            "p1,IDH1 ATRX TP53,38,male\n"
+            "p2,VHL;PBRM1;SETD2,61,female\n"
+        )
+        out = tmp_path / "predictions.csv"
+        run = gems(stack, "predict", str(patients), "--out", str(out))
+        assert run.returncode == 0, run.stderr
+        rows = list(csv.DictReader(out.open()))
+        assert [r["patient_id"] for r in rows] == ["p1", "p2"]
+        assert rows[0]["predicted_site"] == "Brain"  # IDH1 + ATRX + TP53 in a young adult: a glioma
+        assert {f"p_{r['predicted_site']}" for r in rows} <= set(rows[0])
+        total = sum(float(v) for k, v in rows[0].items() if k.startswith("p_"))
+        assert abs(total - 1) < 0.01
+        bad = tmp_path / "bad.csv"
+        bad.write_text("patient_id,mutated_genes\np1,TP53 NOTAGENE1\n")
+        run = gems(stack, "predict", str(bad))
+        assert run.returncode == 1 and "NOTAGENE1" in run.stderr and run.stderr.count("\n") == 1
+
+        submitted = gems(
+            stack,
+            "submit",
+            "--bucket",
+            "gems-demo",
+            "--prefix",
+            "demo/",
+            "--hla-class",
+            "1",
+            "--samples",
+            "HG002",
+            "--reference",
+            "s3://gems-demo/references/demo.fa",
+        )
+        key = submitted.stdout.split()[1]
+        stopped = gems(stack, "stop", key)
+        assert stopped.returncode == 0 and stopped.stdout.strip() == f"job {key} STOPPED", (
+            stopped.stdout + stopped.stderr
+        )
+        assert json.loads(gems(stack, "status", key, "--json").stdout)["overall_status"] == "STOPPED"
+    finally:
+        stack.stop()

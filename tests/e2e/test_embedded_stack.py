@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
+import urllib.request
 
 import pytest
 from e2e_helpers import RunningStack, wait_finished
@@ -60,6 +64,9 @@ def test_demo_job_runs_the_full_pipeline_and_survives_a_restart(stack_home):
         detail = stack.api.job(key)
         samples = {s: st["status"] for w in detail["workers"] for s, st in w["sample_status"].items()}
         assert set(samples.values()) == {"COMPLETE"}
+        # The samples reached the cohort lake, and `gems lake` finds them through `.gems/env`.
+        lake = lake_json(stack, "hla-frequencies", "--gene", "A")
+        assert {row["allele"] for row in lake} == {"A*01:01", "A*11:01"}  # HLA-sim-NA12878's class I types
     finally:
         assert stack.stop() == 0
     again = RunningStack(stack_home).start()
@@ -69,6 +76,33 @@ def test_demo_job_runs_the_full_pipeline_and_survives_a_restart(stack_home):
         assert result_files(again, key) == files  # results are still in (local) S3
     finally:
         again.stop()
+
+
+def lake_json(stack, *args) -> list[dict]:
+    env = dict(stack.env())
+    for line in (stack.home / "env").read_text().splitlines():
+        if line.startswith("export "):
+            k, _, v = line[len("export ") :].partition("=")
+            env[k] = v.strip("'")
+    cmd = [sys.executable, "-m", "gems.cli.main", "lake", *args, "--format", "json", "--no-cache"]
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_a_class_ii_job_types_class_ii_genes(stack):
+    status, job = stack.api.submit(dict(demo_job(), hla_class=2, workers=1, samples=["HLA-sim-NA12878"]))
+    job = wait_finished(stack.api, job["session_key"])
+    assert job["overall_status"] == "COMPLETE", job
+    url = next(
+        f["url"]
+        for f in stack.api.results(job["session_key"])["samples"]["HLA-sim-NA12878"]
+        if f["name"] == "hla.tsv"
+    )
+    rows = [line.split("\t") for line in urllib.request.urlopen(url).read().decode().splitlines()]  # noqa: S310
+    calls = {r[0]: (r[1], r[2]) for r in rows[1:]}
+    assert set(calls) == {"DRB1", "DQA1", "DQB1", "DPB1"}
+    assert calls["DRB1"] == ("DRB1*01:01", "DRB1*03:01")  # NA12878's types (shared/data/hla/truth.tsv)
 
 
 def test_a_killed_worker_ends_failed_not_running(stack):
