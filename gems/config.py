@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from gems.errors import UnavailableError
+from gems.errors import NotFoundError, UnavailableError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,7 +66,10 @@ class BaseSpaceSettings:
             if not value
         ]
         if missing:
-            raise UnavailableError(f"BaseSpace launch is not configured: set {', '.join(missing)}")
+            # Not a server fault: this deployment simply has no BaseSpace app.
+            raise NotFoundError(
+                f"BaseSpace launch is not configured on this deployment: set {', '.join(missing)}"
+            )
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,13 @@ _PAGE = Operation(html=True, responses={200: Answer("An HTML page.", html=True)}
 
 
 def describe() -> None:
-    for endpoint in ("web.jobs_page", "web.new_job_page", "web.predict_page", "web.basespace.launch"):
+    for endpoint in ("web.jobs_page", "web.new_job_page", "web.predict_page"):
         register(endpoint, _PAGE)
+    # 404: this deployment has no BaseSpace app configured.
+    register(
+        "web.basespace.launch",
+        Operation(html=True, responses={200: Answer("An HTML page.", html=True)}, errors=(400, 404, 503)),
+    )
     register(
         "web.job_page",
         Operation(html=True, responses={200: Answer("An HTML page.", html=True)}, errors=(404,)),
@@ -39,7 +44,7 @@ def describe() -> None:
                 303: Answer("The job was launched: on to its page.", html=True),
                 200: Answer("The launch page again, with the reason it could not start.", html=True),
             },
-            errors=(400, 503),
+            errors=(400, 404, 503),
         ),
     )
     register(

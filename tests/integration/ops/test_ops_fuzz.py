@@ -26,8 +26,6 @@ CHECKS = [
 # Findings in other areas' endpoints, reported to their owners. Listed, not skipped: the test
 # fails when one of these starts passing, so the list only shrinks.
 KNOWN = {
-    "GET /basespace/launch": "503 when BaseSpace is not configured, undocumented",
-    "POST /basespace/launch": "503 when BaseSpace is not configured",
     "GET /lake/af": "400 undocumented",
     "GET /lake/carriers": "400 undocumented",
     "GET /jobs/{session_key}": "HTML 404 page where the document says JSON",

@@ -73,5 +73,5 @@ def test_a_bad_code_or_token_is_refused_with_its_reason(client, fake):
 def test_unconfigured_launch_says_what_is_missing(app, client):
     app.config["GEMS_BASESPACE"] = BaseSpaceSettings()
     response = client.get("/basespace/launch?appsessionuri=v1pre3/appsessions/as42")
-    assert response.status_code == 503
+    assert response.status_code == 404
     assert "GEMS_BASESPACE_CLIENT_ID" in response.get_json()["message"]
