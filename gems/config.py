@@ -98,6 +98,10 @@ class Config:
     # Where worker code comes from on a real instance (pip spec or wheel URL); "local" in the embedded stack.
     worker_source: str = "local"
     sagemaker_endpoint: str | None = None
+    # Model deployment (`gems model deploy-candidate`): the serving image, the role SageMaker assumes.
+    serve_image: str | None = None
+    sagemaker_role: str | None = None
+    sagemaker_instance_type: str = "ml.m5.large"
     model_url: str | None = None  # local inference server (embedded stack)
     shared_dir: Path = field(default_factory=lambda: (REPO_ROOT.parent / "shared").resolve())
     home: Path = field(default_factory=lambda: REPO_ROOT / ".gems")
@@ -128,6 +132,9 @@ class Config:
             heartbeat_timeout_s=_int(env, "GEMS_HEARTBEAT_TIMEOUT", base.heartbeat_timeout_s),
             worker_source=env.get("GEMS_WORKER_SOURCE", base.worker_source),
             sagemaker_endpoint=env.get("GEMS_SAGEMAKER_ENDPOINT") or None,
+            serve_image=env.get("GEMS_SERVE_IMAGE") or None,
+            sagemaker_role=env.get("GEMS_SAGEMAKER_ROLE") or None,
+            sagemaker_instance_type=env.get("GEMS_SAGEMAKER_INSTANCE_TYPE") or base.sagemaker_instance_type,
             model_url=env.get("GEMS_MODEL_URL") or None,
             shared_dir=_path(env, "GEMS_SHARED", base.shared_dir),
             home=_path(env, "GEMS_HOME", base.home),

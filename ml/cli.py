@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from gems.config import Config
 from gems.errors import InputError, ValidationError
 from ml import artifacts, drift
 
@@ -111,8 +112,6 @@ def _evaluate(args) -> int:
 def _clients():
     import boto3
 
-    from gems.config import Config
-
     config = Config.from_env()
     session = boto3.session.Session(region_name=config.region)
     return config, session.client("s3", endpoint_url=config.endpoint_url), session
@@ -143,8 +142,9 @@ def _versions(args) -> int:
 
 
 def _sagemaker_settings(args) -> dict | None:
-    image = args.image or os.environ.get("GEMS_SERVE_IMAGE")
-    role = args.role or os.environ.get("GEMS_SAGEMAKER_ROLE")
+    config = Config.from_env()
+    image = args.image or config.serve_image
+    role = args.role or config.sagemaker_role
     if not image and not role:
         return None
     if not (image and role):
@@ -266,9 +266,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("version")
         p.add_argument("--image", help="serving image URI (default $GEMS_SERVE_IMAGE)")
         p.add_argument("--role", help="SageMaker execution role ARN (default $GEMS_SAGEMAKER_ROLE)")
-        p.add_argument(
-            "--instance-type", default=os.environ.get("GEMS_SAGEMAKER_INSTANCE_TYPE", "ml.m5.large")
-        )
+        p.add_argument("--instance-type", default=Config.from_env().sagemaker_instance_type)
         p.add_argument("--endpoint", default="gems-site-candidate", help="candidate endpoint name")
         p.set_defaults(func=func)
     p = sub.add_parser("rollback", help="serve the version that was in production before the last promote")
