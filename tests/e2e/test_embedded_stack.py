@@ -87,7 +87,7 @@ def lake_json(stack, *args) -> list[dict]:
     cmd = [sys.executable, "-m", "gems.cli.main", "lake", *args, "--format", "json", "--no-cache"]
     run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
+    return json.loads(run.stdout)["rows"]
 
 
 def test_a_class_ii_job_types_class_ii_genes(stack):
