@@ -282,20 +282,9 @@ class JobService:
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         live = EC2.read_gems_tags(self.ec2, session_key)
         mine = [iid for iid, tags in live.items() if tags.get(T.SESSION) == session_key]
-        records = R.read_workers(self.s3, self.config.state_bucket, session_key, len(job["workers"]))
-        for plan, rec in zip(job["workers"], records, strict=True):
-            rec = rec or new_worker_record(
-                session_key, plan["index"], plan.get("instance_id", ""), plan["samples"]
-            )
-            if not WorkerStatus(rec["status"]).finished and rec["instance_id"]:
-                record_status(
-                    self.ec2,
-                    self.s3,
-                    state_bucket=self.config.state_bucket,
-                    record=rec,
-                    status=WorkerStatus.STOPPED,
-                    reason=reason,
-                )
+        for plan in job["workers"]:
+            if plan.get("instance_id"):
+                self._end_worker(session_key, plan, plan["instance_id"], WorkerStatus.STOPPED, reason)
         EC2.terminate(self.ec2, mine)
         self.tags.invalidate()
         return self.finish(session_key)
@@ -321,28 +310,27 @@ class JobService:
             return view
         return {}
 
+    def _end_worker(self, session_key, plan, instance_id, status, reason, *, fail_samples=False) -> None:
+        """Record an unfinished worker as ended (STOPPED or FAILED); a finished one keeps its state."""
+        rec = S3.get_json(self.s3, self.config.state_bucket, R.worker_key(session_key, plan["index"]))
+        rec = rec or new_worker_record(session_key, plan["index"], instance_id, plan["samples"])
+        if WorkerStatus(rec["status"]).finished:
+            return
+        if fail_samples:
+            for s in rec["samples"].values():
+                if s["status"] not in ("COMPLETE", "FAILED"):
+                    s.update(status="FAILED", reason=reason)
+        record_status(
+            self.ec2, self.s3, state_bucket=self.config.state_bucket, record=rec, status=status, reason=reason
+        )
+
     def mark_lost(self, session_key: str, instance_id: str, why: str) -> None:
         """An instance stopped without finishing (instance runner, or an EC2 state-change event)."""
         job = R.read_job(self.s3, self.config.state_bucket, session_key)
         if job is None:
             return
         for plan in job["workers"]:
-            if plan.get("instance_id") != instance_id:
-                continue
-            rec = R.read_workers(self.s3, self.config.state_bucket, session_key, len(job["workers"]))[
-                plan["index"]
-            ]
-            rec = rec or new_worker_record(session_key, plan["index"], instance_id, plan["samples"])
-            if not WorkerStatus(rec["status"]).finished:
-                for s in rec["samples"].values():
-                    if s["status"] not in ("COMPLETE", "FAILED"):
-                        s.update(status="FAILED", reason=why)
-                record_status(
-                    self.ec2,
-                    self.s3,
-                    state_bucket=self.config.state_bucket,
-                    record=rec,
-                    status=WorkerStatus.FAILED,
-                    reason=why,
-                )
+            if plan.get("instance_id") == instance_id:
+                self._end_worker(session_key, plan, instance_id, WorkerStatus.FAILED, why, fail_samples=True)
+        self.tags.invalidate()
         self.finish(session_key)
