@@ -14,6 +14,23 @@ from e2e_helpers import RunningStack
 pytestmark = pytest.mark.slow
 
 
+def submit_demo(sample: str) -> list[str]:
+    """`gems submit` of one demo sample with the demo reference."""
+    return [
+        "submit",
+        "--bucket",
+        "gems-demo",
+        "--prefix",
+        "demo/",
+        "--hla-class",
+        "1",
+        "--samples",
+        sample,
+        "--reference",
+        "s3://gems-demo/references/demo.fa",
+    ]
+
+
 @pytest.fixture(scope="module")
 def shared_stack(tmp_path_factory):
     """One stack for the quick error cases (each would otherwise pay a start-up)."""
@@ -36,21 +53,7 @@ def gems(stack, *args, timeout=600) -> subprocess.CompletedProcess:
 def test_submit_wait_status_results_logs(stack, tmp_path):
     assert gems(stack, "status").stdout.strip() == "no jobs"
     run = gems(
-        stack,
-        "submit",
-        "--bucket",
-        "gems-demo",
-        "--prefix",
-        "demo/",
-        "--hla-class",
-        "1",
-        "--samples",
-        "NA12878",
-        "--reference",
-        "s3://gems-demo/references/demo.fa",
-        "--option",
-        "annotation=s3://gems-demo/references/demo.gff3",
-        "--wait",
+        stack, *submit_demo("NA12878"), "--option", "annotation=s3://gems-demo/references/demo.gff3", "--wait"
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "COMPLETE" in run.stdout and "[####################] 1/1" in run.stdout
@@ -117,20 +120,7 @@ def test_predict_a_csv_of_patients_and_stop_a_job(tmp_path_factory, tmp_path):
         run = gems(stack, "predict", str(bad))
         assert run.returncode == 1 and "NOTAGENE1" in run.stderr and run.stderr.count("\n") == 1
 
-        submitted = gems(
-            stack,
-            "submit",
-            "--bucket",
-            "gems-demo",
-            "--prefix",
-            "demo/",
-            "--hla-class",
-            "1",
-            "--samples",
-            "HG002",
-            "--reference",
-            "s3://gems-demo/references/demo.fa",
-        )
+        submitted = gems(stack, *submit_demo("HG002"))
         key = submitted.stdout.split()[1]
         stopped = gems(stack, "stop", key)
         assert stopped.returncode == 0 and stopped.stdout.strip() == f"job {key} STOPPED", (
