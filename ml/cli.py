@@ -58,6 +58,19 @@ def _tune(args) -> int:
     return 0
 
 
+def _compare(args) -> int:
+    from ml import compare
+
+    recipes = compare.read_recipes(args.recipes)
+    result = compare.compare(
+        args.data, recipes, count=args.inner_splits, seed=args.seed, threads=args.threads
+    )
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    print(compare.format_table(result))
+    return 0
+
+
 def _write_predictions(path: Path, rows: list[list], header: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
@@ -223,6 +236,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n-hotspots", dest="n_hotspots", type=int)
     p.add_argument("--min-hotspot-patients", dest="min_hotspot_patients", type=int)
     p.add_argument("--n-substitutions", dest="n_substitutions", type=int)
+    p.add_argument("--n-codons", dest="n_codons", type=int)
     p.add_argument("--version", help="version name (default: created time and seed)")
     p.add_argument(
         "--no-refit", action="store_true", help="ship the split's model instead of refitting on all patients"
@@ -238,6 +252,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=-1)
     p.add_argument("--out", help="write the result JSON here")
     p.set_defaults(func=_tune)
+
+    p = sub.add_parser("compare", help="score whole recipes on k inner splits of the training patients")
+    p.add_argument("--data", required=True)
+    p.add_argument("--recipes", required=True, help="JSON: name -> {params, spec}")
+    p.add_argument("--inner-splits", dest="inner_splits", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=-1)
+    p.add_argument("--out", help="write the result JSON here")
+    p.set_defaults(func=_compare)
 
     p = sub.add_parser("predict", help="predict primary sites for every patient row of a data directory")
     p.add_argument("--model", default=default_model)

@@ -67,6 +67,10 @@ NUMERIC = (
 _PROTEIN = re.compile(r"^p\.[A-Za-z*]+\d+")
 # A single amino-acid change (p.R175H): its ref>alt pair is a caller-neutral proxy for the
 # nucleotide spectrum (smoking C>A gives G>V/G>C, APOBEC and MSI give E>K, R>H, A>T ...).
+# The first position of a protein change (p.R132H, p.WQ288fs, p.W288Cfs*12, p.599_600insDFREYEY):
+# a codon-level hotspot that both callers spell the same way (their frameshift and insertion
+# notations differ, so NPM1's exact Firehose and MC3 strings never match, but its codon 288 does).
+_POSITION = re.compile(r"^p\.[A-Z*]*(\d+)")
 _SUBSTITUTION = re.compile(r"^p\.([A-Z])\d+([A-Z*])$")
 MISSING_CATEGORY = "unknown"
 
@@ -79,6 +83,7 @@ def feature_names(spec: dict) -> list[str]:
         + [f"gene:{g}" for g in spec["genes"]]
         + [f"hotspot:{h}" for h in spec["hotspots"]]
         + [f"aa:{a}" for a in spec.get("substitutions", [])]
+        + [f"codon:{c}" for c in spec.get("codons", [])]
     )
 
 
@@ -95,6 +100,12 @@ def hotspot_key(gene: str, protein_change: str | None) -> str | None:
     if not protein_change or not _PROTEIN.match(protein_change):
         return None
     return f"{gene}:{protein_change}"
+
+
+def codon_key(gene: str, protein_change: str | None) -> str | None:
+    """`NPM1:288` for any change starting at codon 288; None when there is no position."""
+    match = _POSITION.match(protein_change or "")
+    return None if match is None else f"{gene}:{int(match.group(1))}"
 
 
 def substitution(protein_change: str | None) -> str | None:
@@ -147,6 +158,8 @@ def build_features(patient: dict, spec: dict) -> list:
         a: i for i, a in enumerate(spec.get("substitutions", []))
     }
     substitution_counts = [0] * len(substitution_index)
+    codon_index = spec.get("_codon_index") or {c: i for i, c in enumerate(spec.get("codons", []))}
+    codon_values = [0] * len(codon_index)
     n_substitutions = 0
     counts = {MISSENSE: 0, TRUNCATING: 0, INFRAME: 0, UNKNOWN: 0}
     frameshifts = 0
@@ -169,6 +182,9 @@ def build_features(patient: dict, spec: dict) -> list:
         key = hotspot_key(gene, protein)
         if key is not None and key in hotspot_index:
             hotspot_values[hotspot_index[key]] = 1
+        codon = codon_key(gene, protein) if codon_index else None
+        if codon is not None and codon in codon_index:
+            codon_values[codon_index[codon]] = 1
         change = substitution(protein)
         if change is not None:
             n_substitutions += 1
@@ -197,7 +213,13 @@ def build_features(patient: dict, spec: dict) -> list:
         _ratio(n_silent, total),
     ]
     spectrum = [c / n_substitutions if n_substitutions else None for c in substitution_counts]
-    return row + [float(v) for v in gene_values] + [float(v) for v in hotspot_values] + spectrum
+    return (
+        row
+        + [float(v) for v in gene_values]
+        + [float(v) for v in hotspot_values]
+        + spectrum
+        + [float(v) for v in codon_values]
+    )
 
 
 def prepared(spec: dict) -> dict:
@@ -207,4 +229,5 @@ def prepared(spec: dict) -> dict:
         "_gene_index": {g: i for i, g in enumerate(spec["genes"])},
         "_hotspot_index": {h: i for i, h in enumerate(spec["hotspots"])},
         "_substitution_index": {a: i for i, a in enumerate(spec.get("substitutions", []))},
+        "_codon_index": {c: i for i, c in enumerate(spec.get("codons", []))},
     }

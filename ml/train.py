@@ -29,18 +29,31 @@ DEFAULT_PARAMS: dict = {
     "auto_class_weights": "SqrtBalanced",
 }
 # How many of each feature family to keep, ranked by how many training patients carry them.
-DEFAULT_SPEC = {"n_genes": 600, "n_hotspots": 150, "min_hotspot_patients": 3, "n_substitutions": 40}
+DEFAULT_SPEC = {
+    "n_genes": 600,
+    "n_hotspots": 150,
+    "min_hotspot_patients": 3,
+    "n_substitutions": 40,
+    "n_codons": 250,
+}
 FIXED_PARAMS = {"loss_function": "MultiClass", "one_hot_max_size": 8, "boosting_type": "Plain", "verbose": 0}
 SPEC_KEYS = tuple(DEFAULT_SPEC)
 
 
 def make_spec(
-    patients: list[dict], *, n_genes: int, n_hotspots: int, min_hotspot_patients: int, n_substitutions: int
+    patients: list[dict],
+    *,
+    n_genes: int,
+    n_hotspots: int,
+    min_hotspot_patients: int,
+    n_substitutions: int,
+    n_codons: int = 0,
 ) -> dict:
-    """Genes, hotspots (GENE:p.X) and amino-acid substitutions, most frequent first (ties by name)."""
+    """Genes, hotspots (GENE:p.X), substitutions and hotspot codons (GENE:pos), most frequent first."""
     gene_patients: collections.Counter = collections.Counter()
     hotspot_patients: collections.Counter = collections.Counter()
     substitutions: collections.Counter = collections.Counter()
+    codon_patients: collections.Counter = collections.Counter()
     for patient in patients:
         mutations = patient.get("mutations") or []
         gene_patients.update({m["gene"] for m in mutations} | set(patient.get("mutated_genes") or []))
@@ -48,6 +61,9 @@ def make_spec(
             {k for m in mutations if (k := features.hotspot_key(m["gene"], m.get("protein_change")))}
         )
         substitutions.update(s for m in mutations if (s := features.substitution(m.get("protein_change"))))
+        codon_patients.update(
+            {k for m in mutations if (k := features.codon_key(m["gene"], m.get("protein_change")))}
+        )
 
     def top(counter: collections.Counter, n: int, floor: int = 1) -> list[str]:
         ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -57,6 +73,7 @@ def make_spec(
         "genes": top(gene_patients, n_genes),
         "hotspots": top(hotspot_patients, n_hotspots, min_hotspot_patients),
         "substitutions": top(substitutions, n_substitutions),
+        "codons": top(codon_patients, n_codons, min_hotspot_patients),
     }
 
 

@@ -120,6 +120,39 @@ def test_hotspot_key_ignores_anything_that_is_not_a_protein_change():
     assert features.hotspot_key("BRAF", "p.V600E") == "BRAF:p.V600E"
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("p.R132H", "IDH1:132"),
+        # Firehose and MC3 spell NPM1's insertion differently; the codon is the same.
+        ("p.WQ288fs", "IDH1:288"),
+        ("p.W288Cfs*12", "IDH1:288"),
+        ("p.599_600insDFREYEY", "IDH1:599"),
+        ("p.X685_splice", "IDH1:685"),
+        ("BRCA", None),
+        (None, None),
+    ],
+)
+def test_codon_key(change, expected):
+    assert features.codon_key("IDH1", change) == expected
+
+
+def test_codons_come_last_and_match_across_caller_notations():
+    spec = {**SPEC, "codons": ["NPM1:288", "IDH1:132"]}
+    names = features.feature_names(spec)
+    assert names[-2:] == ["codon:NPM1:288", "codon:IDH1:132"]
+    # Without codons in the spec (models trained before them) the row is what it was.
+    assert names[: len(features.feature_names(SPEC))] == features.feature_names(SPEC)
+    for change in ("p.WQ288fs", "p.W288Cfs*12"):
+        patient = {
+            "mutations": [{"gene": "NPM1", "variant_class": "Frame_Shift_Ins", "protein_change": change}]
+        }
+        f = row_dict(patient, spec)
+        assert (f["codon:NPM1:288"], f["codon:IDH1:132"]) == (1, 0)
+    f = row_dict({"mutations": [{"gene": "IDH1", "protein_change": "p.R132C"}]}, features.prepared(spec))
+    assert (f["codon:NPM1:288"], f["codon:IDH1:132"]) == (0, 1)
+
+
 def test_module_is_pure_python():
     import ast
     import inspect
