@@ -49,7 +49,7 @@ def score(
     fit_set: data.Dataset, valid_set: data.Dataset, params: dict, spec_options: dict, seed: int, threads: int
 ) -> dict:
     """Fit one recipe on one inner split: macro-F1 per source on its validation patients."""
-    spec = train.make_spec(fit_set.patients, **spec_options)
+    spec = train.make_spec(fit_set.patients, labels=fit_set.labels, **spec_options)
     model = train.fit(
         train.feature_frame(fit_set.patients, spec), fit_set.labels, params, seed, threads=threads
     )

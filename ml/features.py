@@ -222,6 +222,46 @@ def build_features(patient: dict, spec: dict) -> list:
     )
 
 
+# Slots of the clinical facts in a row (CATEGORICAL, then age first among NUMERIC).
+CLINICAL_SLOTS = {"sex": 0, "race": 1, "prior_malignancy": 2, "age_at_diagnosis": 3}
+
+
+def not_given(patient: dict) -> list[str]:
+    """Clinical facts a caller left out (None or NaN): these are averaged over, never read as unknown.
+
+    TCGA's own "unknown" is not neutral: whole studies left a field blank (97-100% of ovarian
+    patients have no prior-malignancy answer, MC3's breast rows have no clinical facts at all), so
+    a model reads "unknown" as a hint to the site. A clinician who skips a field must not get that.
+    """
+    missing = []
+    for name in CLINICAL_SLOTS:
+        value = patient.get(name)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            missing.append(name)
+    return missing
+
+
+def with_profiles(row: list, missing: list[str], profiles: dict) -> list[list]:
+    """Copies of `row` with each missing fact taken from a training profile of the same sex.
+
+    `profiles` is config.json's `clinical_profiles`: {"female": [{sex, race, prior_malignancy,
+    age_at_diagnosis}, ...], "male": [...]}, real training patients spread over age. Averaging the
+    model over these copies estimates P(site | what was given) without the "unknown" shortcut.
+    """
+    if not missing or not profiles:
+        return [row]
+    sex = row[CLINICAL_SLOTS["sex"]]
+    chosen = profiles.get(sex) if sex in profiles else [p for group in profiles.values() for p in group]
+    out = []
+    for profile in chosen:
+        copy = list(row)
+        for name in missing:
+            value = profile[name]
+            copy[CLINICAL_SLOTS[name]] = value if name == "age_at_diagnosis" else _category(value)
+        out.append(copy)
+    return out or [row]
+
+
 def prepared(spec: dict) -> dict:
     """The spec with lookup tables cached, for building many rows."""
     return {

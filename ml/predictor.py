@@ -71,5 +71,23 @@ class Predictor:
         )
         return self.model.predict_proba(pool).tolist()
 
-    def predict_patients(self, patients: list[dict]) -> list[list[float]]:
-        return self.predict_rows(self.rows(patients))
+    def predict_patients(self, patients: list[dict], *, average_missing: bool = False) -> list[list[float]]:
+        """Probabilities per patient; with `average_missing`, facts left out are averaged over.
+
+        The API averages (see features.not_given); `gems model predict/evaluate` read a TCGA-like
+        directory the way training read it, where "unknown" is a recorded value.
+        """
+        rows = self.rows(patients)
+        profiles = self.config.get("clinical_profiles") if average_missing else None
+        if not profiles:
+            return self.predict_rows(rows)
+        expanded, spans = [], []
+        for patient, row in zip(patients, rows, strict=True):
+            copies = features.with_profiles(row, features.not_given(patient), profiles)
+            spans.append((len(expanded), len(expanded) + len(copies)))
+            expanded += copies
+        probabilities = self.predict_rows(expanded)
+        return [
+            [sum(p[k] for p in probabilities[a:b]) / (b - a) for k in range(len(self.classes))]
+            for a, b in spans
+        ]

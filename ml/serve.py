@@ -139,7 +139,7 @@ class Handler(BaseHTTPRequestHandler):
             elif content_type == "application/json":
                 patients = _instances(body)
                 ids = [p.get("patient_id") for p in patients]
-                rows = predictor.rows(patients)
+                rows = None
             else:
                 return self._send(
                     415,
@@ -148,9 +148,13 @@ class Handler(BaseHTTPRequestHandler):
                         "message": f"{content_type}: send application/json or text/csv",
                     },
                 )
-            if len(rows) > MAX_INSTANCES:
-                raise ValueError(f"{len(rows)} instances: at most {MAX_INSTANCES} per call")
-            result = answer(predictor, predictor.predict_rows(rows), ids)
+            if len(ids) > MAX_INSTANCES:
+                raise ValueError(f"{len(ids)} instances: at most {MAX_INSTANCES} per call")
+            if rows is None:
+                probabilities = predictor.predict_patients(patients, average_missing=True)
+            else:
+                probabilities = predictor.predict_rows(rows)
+            result = answer(predictor, probabilities, ids)
         except (ValueError, KeyError, TypeError, GemsError) as exc:
             message = exc.message if isinstance(exc, GemsError) else str(exc)
             return self._send(400, {"error": "invalid_request", "message": message})

@@ -19,11 +19,13 @@ from ml import artifacts, data, evaluate, features
 
 log = logging.getLogger(__name__)
 
-# The committed model's hyperparameters, chosen by ml.tune (see docs/model.md for the search).
+# The committed model's hyperparameters: L2, borders and class weights from the ml.tune search
+# (stage 1), rounds, rate and depth from `gems model compare` over three inner splits (stage 2,
+# ml/recipes.json); docs/model.md records both.
 DEFAULT_PARAMS: dict = {
-    "iterations": 500,
-    "learning_rate": 0.08417872626411771,
-    "depth": 4,
+    "iterations": 1000,
+    "learning_rate": 0.05,
+    "depth": 6,
     "l2_leaf_reg": 2.067418275056318,
     "border_count": 32,
     "auto_class_weights": "SqrtBalanced",
@@ -35,6 +37,7 @@ DEFAULT_SPEC = {
     "min_hotspot_patients": 3,
     "n_substitutions": 40,
     "n_codons": 250,
+    "n_site_genes": 0,
 }
 FIXED_PARAMS = {"loss_function": "MultiClass", "one_hot_max_size": 8, "boosting_type": "Plain", "verbose": 0}
 SPEC_KEYS = tuple(DEFAULT_SPEC)
@@ -48,8 +51,15 @@ def make_spec(
     min_hotspot_patients: int,
     n_substitutions: int,
     n_codons: int = 0,
+    n_site_genes: int = 0,
+    labels: list[str] | None = None,
 ) -> dict:
-    """Genes, hotspots (GENE:p.X), substitutions and hotspot codons (GENE:pos), most frequent first."""
+    """Genes, hotspots (GENE:p.X), substitutions and hotspot codons (GENE:pos), most frequent first.
+
+    With `n_site_genes` (needs `labels`), the genes most enriched in each site are added after the
+    frequent ones: frequency alone favours long genes hit in high-burden tumours and misses the
+    drivers of rare, quiet ones (NPM1, MYD88, CD79B, BAP1 are not among the 600 most frequent).
+    """
     gene_patients: collections.Counter = collections.Counter()
     hotspot_patients: collections.Counter = collections.Counter()
     substitutions: collections.Counter = collections.Counter()
@@ -69,12 +79,78 @@ def make_spec(
         ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
         return [k for k, c in ranked[:n] if c >= floor]
 
+    genes = top(gene_patients, n_genes)
+    if n_site_genes:
+        if labels is None:
+            raise ValueError("n_site_genes needs the training labels")
+        genes += [g for g in site_genes(patients, labels, n_site_genes) if g not in set(genes)]
     return {
-        "genes": top(gene_patients, n_genes),
+        "genes": genes,
         "hotspots": top(hotspot_patients, n_hotspots, min_hotspot_patients),
         "substitutions": top(substitutions, n_substitutions),
         "codons": top(codon_patients, n_codons, min_hotspot_patients),
     }
+
+
+MIN_SITE_GENE_PATIENTS = 5
+
+
+def site_genes(patients: list[dict], labels: list[str], per_site: int) -> list[str]:
+    """For each site (by name), the `per_site` genes most enriched in it over the other sites.
+
+    Enrichment is the ratio of the fractions of patients with a non-silent mutation in the gene,
+    in the site and outside it (+0.5 / +1 to keep small counts finite); a gene needs at least
+    MIN_SITE_GENE_PATIENTS patients of the site. Ties by name, so the list is reproducible.
+    """
+    per_label = collections.Counter(labels)
+    hits: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    overall: collections.Counter = collections.Counter()
+    for patient, label in zip(patients, labels, strict=True):
+        genes = {m["gene"] for m in patient.get("mutations") or []} | set(patient.get("mutated_genes") or [])
+        hits[label].update(genes)
+        overall.update(genes)
+    chosen: list[str] = []
+    for site in sorted(per_label):
+        inside, outside = per_label[site], len(labels) - per_label[site]
+        scored = sorted(
+            (-((a + 0.5) / (inside + 1)) / ((overall[g] - a + 0.5) / (outside + 1)), g)
+            for g, a in hits[site].items()
+            if a >= MIN_SITE_GENE_PATIENTS
+        )
+        chosen += [g for _, g in scored[:per_site]]
+    return list(dict.fromkeys(chosen))
+
+
+PROFILES_PER_SEX = 24
+
+
+def clinical_profiles(frame, per_sex: int = PROFILES_PER_SEX) -> dict:
+    """Real training patients with every clinical fact known, spread evenly over age, per sex.
+
+    The API averages the model over these when a caller leaves a fact out (features.with_profiles).
+    """
+    missing = features.MISSING_CATEGORY
+    known = frame[
+        (frame["race"] != missing)
+        & (frame["prior_malignancy"] != missing)
+        & frame["age_at_diagnosis"].notna()
+    ]
+    profiles = {}
+    for sex in features.SEXES:
+        rows = known[known["sex"] == sex].sort_values(
+            ["age_at_diagnosis", "race", "prior_malignancy"], kind="stable"
+        )
+        picks = [rows.iloc[int((i + 0.5) * len(rows) / per_sex)] for i in range(per_sex)] if len(rows) else []
+        profiles[sex] = [
+            {
+                "sex": sex,
+                "race": str(r["race"]),
+                "prior_malignancy": str(r["prior_malignancy"]),
+                "age_at_diagnosis": float(r["age_at_diagnosis"]),
+            }
+            for r in picks
+        ]
+    return profiles
 
 
 def feature_frame(patients: list[dict], spec: dict):
@@ -107,7 +183,7 @@ def holdout(
     ids = [p["patient_id"] for p in dataset.patients]
     train_idx, test_idx = evaluate.split(ids, dataset.labels, seed=seed)
     train_set, test_set = dataset.subset(train_idx), dataset.subset(test_idx)
-    spec = make_spec(train_set.patients, **spec_options)
+    spec = make_spec(train_set.patients, labels=train_set.labels, **spec_options)
     model = fit(feature_frame(train_set.patients, spec), train_set.labels, params, seed, threads=threads)
     classes = [str(c) for c in model.classes_]
     predicted = [str(p) for p in model.predict(feature_frame(test_set.patients, spec)).ravel()]
@@ -143,7 +219,7 @@ def train(
     results, model, spec, train_rows = holdout(dataset, params, spec_options, seed, threads)
     log.info("held-out:\n%s", evaluate.format_table({k: v for k, v in results.items() if k != "split"}))
     if refit_all:
-        spec = make_spec(dataset.patients, **spec_options)
+        spec = make_spec(dataset.patients, labels=dataset.labels, **spec_options)
         model = fit(feature_frame(dataset.patients, spec), dataset.labels, params, seed, threads=threads)
         train_rows = len(dataset.patients)
     created = artifacts.now()
@@ -174,6 +250,11 @@ def train(
             "age_at_diagnosis": [0, 120],
         },
         "known_genes": sorted(dataset.genes),
+        # Filled in for the facts an API caller leaves out (features.with_profiles); drawn from every
+        # labelled patient, which the held-out metrics above never use.
+        "clinical_profiles": clinical_profiles(
+            feature_frame(dataset.patients, {"genes": [], "hotspots": []})
+        ),
     }
     table = {k: v for k, v in results.items() if k != "split"}
     return artifacts.write_model_dir(

@@ -58,7 +58,7 @@ def search(
         params, spec_options = _space(trial)
         key = tuple(sorted(spec_options.items()))
         if key not in frames:
-            spec = train.make_spec(fit_set.patients, **spec_options)
+            spec = train.make_spec(fit_set.patients, labels=fit_set.labels, **spec_options)
             frames[key] = (
                 train.feature_frame(fit_set.patients, spec),
                 train.feature_frame(valid_set.patients, spec),

@@ -198,6 +198,9 @@ class PatientSchema(Schema):
         mutations = [{**m, "gene": vocab.canonical(m["gene"])} for m in data.pop("mutations")]
         mutations += [{"gene": g, "variant_class": classes.get(g)} for g in dict.fromkeys(genes)]
         data["mutations"] = [{k: v for k, v in m.items() if v is not None} for m in mutations]
+        if data["race"] == "unknown":
+            # Said to be unknown is the same as not given: averaged over (see ml.features.not_given).
+            data["race"] = None
         if data["prior_malignancy"] is not None:
             data["prior_malignancy"] = int(data["prior_malignancy"])
         return data
@@ -219,6 +222,10 @@ class PredictionSchema(Schema):
     patient_id = fields.String(allow_none=True)
     top = fields.List(fields.Nested(SiteSchema))
     probabilities = fields.Dict(keys=fields.String(), values=fields.Float())
+    not_given = fields.List(
+        fields.String(),
+        metadata={"description": "clinical facts left out: averaged over, not read as unknown"},
+    )
 
 
 class AnswerSchema(Schema):

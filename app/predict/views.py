@@ -11,13 +11,15 @@ from app.predict.client import ModelClient
 from app.predict.schemas import AnswerSchema, BatchSchema, PatientSchema
 from app.schemas.load import load
 from gems.errors import UnavailableError, ValidationError
+from ml import features
 
 bp = Blueprint("predict", __name__)
 
 NOTE = (
     "Not a diagnosis. The model ranks the 11 primary sites it was trained on (TCGA tumours) from somatic "
     "mutations and a few clinical facts; it cannot say that a tumour is from any other site, that there is "
-    "no cancer, or how sure a pathologist would be. Confirm with histopathology."
+    "no cancer, or how sure a pathologist would be. Clinical facts listed in not_given are averaged over "
+    "training patients of the same sex rather than read as unknown. Confirm with histopathology."
 )
 _CLIENT_KEY = "gems_predict_client"
 
@@ -35,18 +37,20 @@ def model_client() -> ModelClient:
     return client
 
 
-def _answer(raw: dict, ids: list, top: int, served_by: str) -> dict:
+def _answer(raw: dict, patients: list[dict], top: int, served_by: str) -> dict:
+    ids = [p.get("patient_id") for p in patients]
     predictions = raw.get("predictions")
     if not isinstance(predictions, list) or len(predictions) != len(ids):
         raise UnavailableError("the model answered something other than one prediction per patient")
     out = []
-    for pid, item in zip(ids, predictions, strict=True):
+    for patient, pid, item in zip(patients, ids, predictions, strict=True):
         ranked = sorted(item["probabilities"].items(), key=lambda kv: -kv[1])
         out.append(
             {
                 "patient_id": pid,
                 "top": [{"site": site, "probability": round(p, 4)} for site, p in ranked[:top]],
                 "probabilities": {site: round(p, 4) for site, p in ranked},
+                "not_given": features.not_given(patient),
             }
         )
     return AnswerSchema().dump(
@@ -78,7 +82,7 @@ def predict():
         patients = [load(PatientSchema(), body)]
     client = model_client()
     raw = client.predict(patients)
-    answer = _answer(raw, [p.get("patient_id") for p in patients], top, client.served_by)
+    answer = _answer(raw, patients, top, client.served_by)
     observe_prediction(answer["model_version"], len(patients))
     record_served(patients, answer["model_version"])
     return jsonify(answer)

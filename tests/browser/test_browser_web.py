@@ -78,6 +78,8 @@ def test_prediction_form_draws_the_chart(stack, api_key, laptop):
     assert widths == sorted(widths, reverse=True) and 0 < sum(widths) <= 100.5
     assert page.inner_text("#model-version").startswith("Model version ")
     assert "Not a diagnosis" in page.inner_text("#answer-note")
+    # Race was left out: the answer says it was averaged over rather than read as unknown.
+    assert "averaged over: race." in page.inner_text("#answer-state")
     shot(page, "predict-laptop")
 
 

@@ -89,3 +89,30 @@ def test_tune_is_reproducible_from_its_seed(monkeypatch):
     assert first["best_params"] == again["best_params"] and first["best_spec"] == again["best_spec"]
     assert set(first["best_spec"]) <= set(compare.train.SPEC_KEYS)
     assert all(t["seconds"] >= 0 and 0 <= t["value"] <= 1 for t in first["history"])
+
+
+def test_site_genes_are_the_genes_enriched_in_each_site():
+    def patient(*genes):
+        return {"mutations": [{"gene": g} for g in genes]}
+
+    patients = (
+        [patient("NPM1", "TTN")] * 6 + [patient("TTN")] * 4 + [patient("VHL")] * 5 + [patient("TTN")] * 5
+    )
+    labels = ["Hematopoietic"] * 10 + ["Kidney"] * 10
+    assert compare.train.site_genes(patients, labels, 1) == ["NPM1", "VHL"]
+    # Four patients are too few to call a gene a site's (MIN_SITE_GENE_PATIENTS).
+    assert compare.train.site_genes(patients[4:], labels[4:], 1) == ["TTN", "VHL"]
+    spec = compare.train.make_spec(
+        patients,
+        labels=labels,
+        n_genes=1,
+        n_hotspots=0,
+        min_hotspot_patients=1,
+        n_substitutions=0,
+        n_site_genes=1,
+    )
+    assert spec["genes"] == ["TTN", "NPM1", "VHL"]
+    with pytest.raises(ValueError, match="labels"):
+        compare.train.make_spec(
+            patients, n_genes=1, n_hotspots=0, min_hotspot_patients=1, n_substitutions=0, n_site_genes=1
+        )

@@ -82,7 +82,9 @@ def test_invocations_json(server):
 
 def test_invocations_csv_takes_feature_rows_in_config_order(server):
     config = artifacts.read_config(artifacts.DEFAULT_MODEL_DIR)
-    row = features.build_features(PATIENT, config["spec"])
+    # Every clinical fact given: JSON averages over facts left out, CSV rows are taken as they are.
+    patient = {**PATIENT, "race": "white", "prior_malignancy": 0}
+    row = features.build_features(patient, config["spec"])
     line = ",".join("" if v is None else str(v) for v in row)
     status, headers, body = call(server, "/invocations", (line + "\n" + line + "\n").encode(), "text/csv")
     assert status == 200 and headers["Content-Type"] == "text/csv"
@@ -90,7 +92,7 @@ def test_invocations_csv_takes_feature_rows_in_config_order(server):
     assert lines[0].split(",") == ["predicted_site", *config["classes"]]
     assert len(lines) == 3 and lines[1].startswith("Brain,")
     # CSV and JSON give the same probabilities for the same patient.
-    _, _, as_json = call(server, "/invocations", json.dumps(PATIENT).encode())
+    _, _, as_json = call(server, "/invocations", json.dumps(patient).encode())
     probs = json.loads(as_json)["predictions"][0]["probabilities"]
     assert [float(x) for x in lines[1].split(",")[1:]] == pytest.approx(
         [probs[c] for c in config["classes"]], abs=1e-6
@@ -134,3 +136,24 @@ def test_a_missing_or_corrupt_model_keeps_the_server_up_and_says_why(tmp_path, d
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_facts_left_out_are_averaged_over_training_profiles_not_read_as_unknown(server):
+    from ml.predictor import Predictor
+
+    predictor = Predictor(artifacts.DEFAULT_MODEL_DIR)
+    profiles = predictor.config["clinical_profiles"]
+    assert len(profiles["female"]) == len(profiles["male"]) >= 10
+    patient = {"mutated_genes": ["PIK3CA", "GATA3", "CDH1"], "sex": "female", "n_nonsilent": 30}
+    status, _, body = call(server, "/invocations", json.dumps(patient).encode())
+    assert status == 200, body
+    served = json.loads(body)["predictions"][0]["probabilities"]
+    row = predictor.rows([patient])[0]
+    copies = features.with_profiles(row, ["race", "prior_malignancy", "age_at_diagnosis"], profiles)
+    assert len(copies) == len(profiles["female"])
+    expected = [
+        sum(p[k] for p in predictor.predict_rows(copies)) / len(copies) for k in range(len(predictor.classes))
+    ]
+    assert [served[c] for c in predictor.classes] == pytest.approx(expected, abs=1e-6)
+    as_unknown = predictor.predict_rows([row])[0]
+    assert [served[c] for c in predictor.classes] != pytest.approx(as_unknown, abs=1e-3)

@@ -72,6 +72,26 @@ def test_one_patient(client):
     probabilities = [t["probability"] for t in prediction["top"]]
     assert probabilities == sorted(probabilities, reverse=True)
     assert len(prediction["probabilities"]) == 11
+    assert prediction["not_given"] == ["race", "prior_malignancy"]
+
+
+def test_race_said_unknown_is_averaged_like_race_left_out(client):
+    body = {
+        "mutated_genes": ["SPOP", "FOXA1"],
+        "sex": "male",
+        "age_at_diagnosis": 66,
+        "prior_malignancy": False,
+    }
+    left_out = client.post("/predict", json=body, headers=HEADERS).get_json()["predictions"][0]
+    said = client.post("/predict", json={**body, "race": "unknown"}, headers=HEADERS).get_json()[
+        "predictions"
+    ][0]
+    assert left_out["not_given"] == said["not_given"] == ["race"]
+    assert left_out["probabilities"] == said["probabilities"]
+    given = client.post("/predict", json={**body, "race": "white"}, headers=HEADERS).get_json()[
+        "predictions"
+    ][0]
+    assert given["not_given"] == [] and given["probabilities"] != said["probabilities"]
 
 
 def test_a_batch(client):

@@ -166,3 +166,40 @@ def test_module_is_pure_python():
     }
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not imported & {"numpy", "pandas", "catboost", "sklearn", "flask"}
+
+
+PROFILES = {
+    "female": [
+        {"sex": "female", "race": "white", "prior_malignancy": "no", "age_at_diagnosis": 40.0},
+        {"sex": "female", "race": "asian", "prior_malignancy": "yes", "age_at_diagnosis": 70.0},
+    ],
+    "male": [{"sex": "male", "race": "black", "prior_malignancy": "no", "age_at_diagnosis": 55.0}],
+}
+
+
+def test_not_given_lists_the_clinical_facts_left_out():
+    assert (
+        features.not_given({"sex": "female", "race": "white", "prior_malignancy": 0, "age_at_diagnosis": 50})
+        == []
+    )
+    # TCGA's recorded "unknown" (-1) is a value; a field the caller left out, or NaN, is not given.
+    assert features.not_given({"sex": "female", "prior_malignancy": -1, "age_at_diagnosis": math.nan}) == [
+        "race",
+        "age_at_diagnosis",
+    ]
+
+
+def test_missing_facts_are_filled_from_profiles_of_the_same_sex():
+    patient = {"sex": "female", "race": "black", "mutated_genes": ["TP53"]}
+    row = features.build_features(patient, SPEC)
+    copies = features.with_profiles(row, features.not_given(patient), PROFILES)
+    assert len(copies) == 2
+    # Given facts stay; missing ones come from each profile; the mutation part is untouched.
+    assert [c[:4] for c in copies] == [["female", "black", "no", 40.0], ["female", "black", "yes", 70.0]]
+    assert all(c[4:] == row[4:] for c in copies)
+    # Sex itself missing: every profile, both sexes.
+    row = features.build_features({"mutated_genes": ["TP53"]}, SPEC)
+    assert [c[0] for c in features.with_profiles(row, ["sex"], PROFILES)] == ["female", "female", "male"]
+    # Nothing missing, or a model without profiles: the row as it is.
+    assert features.with_profiles(row, [], PROFILES) == [row]
+    assert features.with_profiles(row, ["race"], {}) == [row]

@@ -108,7 +108,8 @@
       var p = answer.predictions[0];
       holder.textContent = "";
       holder.appendChild(chart(p));
-      state.textContent = "Most likely: " + p.top[0].site + " (" + (100 * p.top[0].probability).toFixed(1) + "%).";
+      state.textContent = "Most likely: " + p.top[0].site + " (" + (100 * p.top[0].probability).toFixed(1) + "%)." +
+        (p.not_given && p.not_given.length ? " Not given, so averaged over: " + p.not_given.join(", ").replace(/_/g, " ") + "." : "");
       document.getElementById("model-version").textContent = "Model version " + answer.model_version + " · served by " + answer.served_by;
       var note = document.getElementById("answer-note");
       note.textContent = answer.note;
