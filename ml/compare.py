@@ -45,7 +45,7 @@ def inner_splits(dataset: data.Dataset, count: int, seed: int) -> list[tuple[dat
     return pairs
 
 
-def score(
+def score_recipe(
     fit_set: data.Dataset, valid_set: data.Dataset, params: dict, spec_options: dict, seed: int, threads: int
 ) -> dict:
     """Fit one recipe on one inner split: macro-F1 per source on its validation patients."""
@@ -53,9 +53,7 @@ def score(
     model = train.fit(
         train.feature_frame(fit_set.patients, spec), fit_set.labels, params, seed, threads=threads
     )
-    predicted = [str(p) for p in model.predict(train.feature_frame(valid_set.patients, spec)).ravel()]
-    sources = [p["source"] for p in valid_set.patients]
-    results = evaluate.by_source(sources, valid_set.labels, predicted, [str(c) for c in model.classes_])
+    results = train.score(model, train.feature_frame(valid_set.patients, spec), valid_set)
     return {s: results[s]["macro_f1"] for s in evaluate.SOURCES if s in results}
 
 
@@ -87,7 +85,7 @@ def compare(data_dir, recipes: dict[str, dict], *, count: int = 3, seed: int = 0
         params = {**train.DEFAULT_PARAMS, **(recipe.get("params") or {})}
         spec_options = {**train.DEFAULT_SPEC, **(recipe.get("spec") or {})}
         started = time.monotonic()
-        folds = [score(f, v, params, spec_options, seed, threads) for f, v in splits]
+        folds = [score_recipe(f, v, params, spec_options, seed, threads) for f, v in splits]
         per_source = {
             s: round(mean(f[s] for f in folds), 4) for s in evaluate.SOURCES if all(s in f for f in folds)
         }

@@ -65,12 +65,12 @@ NUMERIC = (
     "frac_silent",
 )
 _PROTEIN = re.compile(r"^p\.[A-Za-z*]+\d+")
-# A single amino-acid change (p.R175H): its ref>alt pair is a caller-neutral proxy for the
-# nucleotide spectrum (smoking C>A gives G>V/G>C, APOBEC and MSI give E>K, R>H, A>T ...).
 # The first position of a protein change (p.R132H, p.WQ288fs, p.W288Cfs*12, p.599_600insDFREYEY):
 # a codon-level hotspot that both callers spell the same way (their frameshift and insertion
 # notations differ, so NPM1's exact Firehose and MC3 strings never match, but its codon 288 does).
 _POSITION = re.compile(r"^p\.[A-Z*]*(\d+)")
+# A single amino-acid change (p.R175H): its ref>alt pair is a caller-neutral proxy for the
+# nucleotide spectrum (smoking C>A gives G>V/G>C, APOBEC and MSI give E>K, R>H, A>T ...).
 _SUBSTITUTION = re.compile(r"^p\.([A-Z])\d+([A-Z*])$")
 MISSING_CATEGORY = "unknown"
 

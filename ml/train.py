@@ -176,6 +176,13 @@ def fit(frame, labels: list[str], params: dict, seed: int, *, threads: int = -1)
     return model
 
 
+def score(model, frame, dataset: data.Dataset) -> dict:
+    """Metrics per caller source (ml.evaluate.by_source) of `model` on `dataset`, whose rows are `frame`."""
+    predicted = [str(p) for p in model.predict(frame).ravel()]
+    sources = [p["source"] for p in dataset.patients]
+    return evaluate.by_source(sources, dataset.labels, predicted, [str(c) for c in model.classes_])
+
+
 def holdout(
     dataset: data.Dataset, params: dict, spec_options: dict, seed: int, threads: int = -1
 ) -> tuple[dict, object, dict, int]:
@@ -185,10 +192,7 @@ def holdout(
     train_set, test_set = dataset.subset(train_idx), dataset.subset(test_idx)
     spec = make_spec(train_set.patients, labels=train_set.labels, **spec_options)
     model = fit(feature_frame(train_set.patients, spec), train_set.labels, params, seed, threads=threads)
-    classes = [str(c) for c in model.classes_]
-    predicted = [str(p) for p in model.predict(feature_frame(test_set.patients, spec)).ravel()]
-    sources = [p["source"] for p in test_set.patients]
-    results = evaluate.by_source(sources, test_set.labels, predicted, classes)
+    results = score(model, feature_frame(test_set.patients, spec), test_set)
     results["split"] = {
         "method": "StratifiedGroupKFold(5, shuffle) fold 0: 20% of patients held out, grouped by patient_id",
         "seed": seed,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 
-from ml import compare, data, evaluate, train
+from ml import compare, data, train
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ def search(
 
     dataset = data.load(data_dir, labels=True)
     [(fit_set, valid_set)] = compare.inner_splits(dataset, 1, seed)
-    sources = [p["source"] for p in valid_set.patients]
     frames: dict = {}
 
     def objective(trial) -> float:
@@ -66,8 +65,7 @@ def search(
         fit_frame, valid_frame = frames[key]
         started = time.monotonic()
         model = train.fit(fit_frame, fit_set.labels, params, seed, threads=threads)
-        predicted = [str(p) for p in model.predict(valid_frame).ravel()]
-        results = evaluate.by_source(sources, valid_set.labels, predicted, [str(c) for c in model.classes_])
+        results = train.score(model, valid_frame, valid_set)
         score = (results["Firehose"]["macro_f1"] + results["MC3"]["macro_f1"]) / 2
         trial.set_user_attr("firehose_macro_f1", results["Firehose"]["macro_f1"])
         trial.set_user_attr("mc3_macro_f1", results["MC3"]["macro_f1"])
