@@ -51,10 +51,8 @@ def _tune(args) -> int:
     result = tune.search(
         args.data, trials=args.trials, seed=args.seed, timeout=args.timeout, threads=args.threads
     )
-    text = json.dumps(result, indent=1)
-    if args.out:
-        Path(args.out).write_text(text + "\n")
-    print(text)
+    _write_result(args, result)
+    print(json.dumps(result, indent=1))
     return 0
 
 
@@ -65,8 +63,7 @@ def _compare(args) -> int:
     result = compare.compare(
         args.data, recipes, count=args.inner_splits, seed=args.seed, threads=args.threads
     )
-    if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    _write_result(args, result)
     print(compare.format_table(result))
     return 0
 
@@ -219,6 +216,22 @@ def _promote(args, *, rollback: bool = False) -> int:
     return 0
 
 
+def _search_parser(sub, name: str, func, help_: str) -> argparse.ArgumentParser:
+    """The options every search over the training patients takes (tune, compare)."""
+    p = sub.add_parser(name, help=help_)
+    p.add_argument("--data", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=-1)
+    p.add_argument("--out", help="write the result JSON here")
+    p.set_defaults(func=func)
+    return p
+
+
+def _write_result(args, result: dict) -> None:
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gems model", description="the cancer-type (primary site) model")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -245,23 +258,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=-1)
     p.set_defaults(func=_train)
 
-    p = sub.add_parser("tune", help="reproducible Optuna search (TPE, fixed seed) on training patients only")
-    p.add_argument("--data", required=True)
+    p = _search_parser(
+        sub, "tune", _tune, "reproducible Optuna search (TPE, fixed seed) on training patients only"
+    )
     p.add_argument("--trials", type=int, default=12)
     p.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=-1)
-    p.add_argument("--out", help="write the result JSON here")
-    p.set_defaults(func=_tune)
 
-    p = sub.add_parser("compare", help="score whole recipes on k inner splits of the training patients")
-    p.add_argument("--data", required=True)
+    p = _search_parser(
+        sub, "compare", _compare, "score whole recipes on k inner splits of the training patients"
+    )
     p.add_argument("--recipes", required=True, help="JSON: name -> {params, spec}")
     p.add_argument("--inner-splits", dest="inner_splits", type=int, default=3)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=-1)
-    p.add_argument("--out", help="write the result JSON here")
-    p.set_defaults(func=_compare)
 
     p = sub.add_parser("predict", help="predict primary sites for every patient row of a data directory")
     p.add_argument("--model", default=default_model)
