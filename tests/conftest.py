@@ -34,3 +34,14 @@ def shared() -> Path:
 @pytest.fixture
 def test_data() -> Path:
     return REPO / "tests" / "data"
+
+
+@pytest.fixture(scope="session")
+def model_server() -> str:
+    """The inference server on the committed default model, in-process on 127.0.0.1: its URL."""
+    from ml import artifacts, serve
+
+    server, url = serve.start_in_thread(artifacts.DEFAULT_MODEL_DIR)
+    yield url
+    server.shutdown()
+    server.server_close()

@@ -42,24 +42,16 @@ def call(
         return exc.code, exc.headers, exc.read().decode()
 
 
-@pytest.fixture(scope="module")
-def server():
-    srv, url = serve.start_in_thread(artifacts.DEFAULT_MODEL_DIR)
-    yield url
-    srv.shutdown()
-    srv.server_close()
-
-
-def test_ping_reports_the_version(server):
-    status, headers, body = call(server, "/ping")
+def test_ping_reports_the_version(model_server):
+    status, headers, body = call(model_server, "/ping")
     version = artifacts.read_manifest(artifacts.DEFAULT_MODEL_DIR)["version"]
     assert status == 200 and json.loads(body) == {"status": "ok", "model_version": version}
     assert headers["X-Model-Version"] == version
 
 
-def test_invocations_json(server):
+def test_invocations_json(model_server):
     status, _, body = call(
-        server,
+        model_server,
         "/invocations",
         json.dumps(
             {
@@ -80,19 +72,21 @@ def test_invocations_json(server):
     assert sum(first["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
 
 
-def test_invocations_csv_takes_feature_rows_in_config_order(server):
+def test_invocations_csv_takes_feature_rows_in_config_order(model_server):
     config = artifacts.read_config(artifacts.DEFAULT_MODEL_DIR)
     # Every clinical fact given: JSON averages over facts left out, CSV rows are taken as they are.
     patient = {**PATIENT, "race": "white", "prior_malignancy": 0}
     row = features.build_features(patient, config["spec"])
     line = ",".join("" if v is None else str(v) for v in row)
-    status, headers, body = call(server, "/invocations", (line + "\n" + line + "\n").encode(), "text/csv")
+    status, headers, body = call(
+        model_server, "/invocations", (line + "\n" + line + "\n").encode(), "text/csv"
+    )
     assert status == 200 and headers["Content-Type"] == "text/csv"
     lines = body.strip().splitlines()
     assert lines[0].split(",") == ["predicted_site", *config["classes"]]
     assert len(lines) == 3 and lines[1].startswith("Brain,")
     # CSV and JSON give the same probabilities for the same patient.
-    _, _, as_json = call(server, "/invocations", json.dumps(patient).encode())
+    _, _, as_json = call(model_server, "/invocations", json.dumps(patient).encode())
     probs = json.loads(as_json)["predictions"][0]["probabilities"]
     assert [float(x) for x in lines[1].split(",")[1:]] == pytest.approx(
         [probs[c] for c in config["classes"]], abs=1e-6
@@ -108,13 +102,13 @@ def test_invocations_csv_takes_feature_rows_in_config_order(server):
         (b"x", "application/x-npy", 415),
     ],
 )
-def test_bad_requests_get_clear_answers(server, body, content_type, status):
-    code, _, text = call(server, "/invocations", body, content_type)
+def test_bad_requests_get_clear_answers(model_server, body, content_type, status):
+    code, _, text = call(model_server, "/invocations", body, content_type)
     assert code == status and json.loads(text)["message"]
 
 
-def test_unknown_route_is_404(server):
-    assert call(server, "/nope")[0] == 404
+def test_unknown_route_is_404(model_server):
+    assert call(model_server, "/nope")[0] == 404
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "missing"])
@@ -138,14 +132,14 @@ def test_a_missing_or_corrupt_model_keeps_the_server_up_and_says_why(tmp_path, d
         srv.server_close()
 
 
-def test_facts_left_out_are_averaged_over_training_profiles_not_read_as_unknown(server):
+def test_facts_left_out_are_averaged_over_training_profiles_not_read_as_unknown(model_server):
     from ml.predictor import Predictor
 
     predictor = Predictor(artifacts.DEFAULT_MODEL_DIR)
     profiles = predictor.config["clinical_profiles"]
     assert len(profiles["female"]) == len(profiles["male"]) >= 10
     patient = {"mutated_genes": ["PIK3CA", "GATA3", "CDH1"], "sex": "female", "n_nonsilent": 30}
-    status, _, body = call(server, "/invocations", json.dumps(patient).encode())
+    status, _, body = call(model_server, "/invocations", json.dumps(patient).encode())
     assert status == 200, body
     served = json.loads(body)["predictions"][0]["probabilities"]
     row = predictor.rows([patient])[0]

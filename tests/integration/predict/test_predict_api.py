@@ -31,14 +31,6 @@ def make_client(config):
     return create_app(config, services=services).test_client()
 
 
-@pytest.fixture(scope="module")
-def model_url():
-    server, url = serve.start_in_thread(artifacts.DEFAULT_MODEL_DIR)
-    yield url
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.fixture(scope="module", autouse=True)
 def aws():
     """The view also appends drift counts to the state bucket: keep that in moto."""
@@ -50,8 +42,8 @@ def aws():
 
 
 @pytest.fixture
-def client(model_url):
-    return make_client(TestConfig(model_url=model_url, sagemaker_endpoint=None))
+def client(model_server):
+    return make_client(TestConfig(model_url=model_server, sagemaker_endpoint=None))
 
 
 def test_one_patient(client):
