@@ -43,6 +43,11 @@ FIXED_PARAMS = {"loss_function": "MultiClass", "one_hot_max_size": 8, "boosting_
 SPEC_KEYS = tuple(DEFAULT_SPEC)
 
 
+def _genes_hit(patient: dict) -> set[str]:
+    """Genes with a non-silent mutation, from the detailed list and the bare symbol list."""
+    return {m["gene"] for m in patient.get("mutations") or []} | set(patient.get("mutated_genes") or [])
+
+
 def make_spec(
     patients: list[dict],
     *,
@@ -66,7 +71,7 @@ def make_spec(
     codon_patients: collections.Counter = collections.Counter()
     for patient in patients:
         mutations = patient.get("mutations") or []
-        gene_patients.update({m["gene"] for m in mutations} | set(patient.get("mutated_genes") or []))
+        gene_patients.update(_genes_hit(patient))
         hotspot_patients.update(
             {k for m in mutations if (k := features.hotspot_key(m["gene"], m.get("protein_change")))}
         )
@@ -83,7 +88,8 @@ def make_spec(
     if n_site_genes:
         if labels is None:
             raise ValueError("n_site_genes needs the training labels")
-        genes += [g for g in site_genes(patients, labels, n_site_genes) if g not in set(genes)]
+        frequent = set(genes)
+        genes += [g for g in site_genes(patients, labels, n_site_genes) if g not in frequent]
     return {
         "genes": genes,
         "hotspots": top(hotspot_patients, n_hotspots, min_hotspot_patients),
@@ -106,7 +112,7 @@ def site_genes(patients: list[dict], labels: list[str], per_site: int) -> list[s
     hits: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     overall: collections.Counter = collections.Counter()
     for patient, label in zip(patients, labels, strict=True):
-        genes = {m["gene"] for m in patient.get("mutations") or []} | set(patient.get("mutated_genes") or [])
+        genes = _genes_hit(patient)
         hits[label].update(genes)
         overall.update(genes)
     chosen: list[str] = []
