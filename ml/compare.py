@@ -10,7 +10,9 @@ stratified (seeds `seed + 1 ... seed + k`).
 
 A recipes file maps a name to `{"params": {...}, "spec": {...}}`: CatBoost hyperparameters and
 feature-spec options, each merged over `ml.train.DEFAULT_PARAMS` / `DEFAULT_SPEC` as they are in
-the code that runs it, so a file that spells every value out reproduces its figures forever.
+the code that runs it, so a file that spells every value out reproduces its figures forever. An
+optional `"fit_seed"` changes only CatBoost's random seed (default: `--seed`), which measures how
+much of a difference between recipes is seed luck rather than the recipe.
 """
 
 from __future__ import annotations
@@ -66,13 +68,18 @@ def read_recipes(path: str | Path) -> dict[str, dict]:
         raise InputError(f"--recipes {path}: expected an object of name -> {{params, spec}}")
     for name, recipe in recipes.items():
         unknown = (
-            set(recipe) - {"params", "spec", "note"} if isinstance(recipe, dict) else {"(not an object)"}
+            set(recipe) - {"params", "spec", "note", "fit_seed"}
+            if isinstance(recipe, dict)
+            else {"(not an object)"}
         )
         bad_spec = set((recipe or {}).get("spec") or {}) - set(train.SPEC_KEYS) if not unknown else set()
         if unknown or bad_spec:
             raise InputError(
                 f"--recipes {path}: recipe {name!r}: unknown key(s) {', '.join(sorted(unknown | bad_spec))}"
             )
+        fit_seed = recipe.get("fit_seed", 0)
+        if not isinstance(fit_seed, int) or isinstance(fit_seed, bool) or fit_seed < 0:
+            raise InputError(f"--recipes {path}: recipe {name!r}: fit_seed must be a whole number >= 0")
     return recipes
 
 
@@ -84,8 +91,9 @@ def compare(data_dir, recipes: dict[str, dict], *, count: int = 3, seed: int = 0
     for name, recipe in recipes.items():
         params = {**train.DEFAULT_PARAMS, **(recipe.get("params") or {})}
         spec_options = {**train.DEFAULT_SPEC, **(recipe.get("spec") or {})}
+        fit_seed = recipe.get("fit_seed", seed)
         started = time.monotonic()
-        folds = [score_recipe(f, v, params, spec_options, seed, threads) for f, v in splits]
+        folds = [score_recipe(f, v, params, spec_options, fit_seed, threads) for f, v in splits]
         per_source = {
             s: round(mean(f[s] for f in folds), 4) for s in evaluate.SOURCES if all(s in f for f in folds)
         }
@@ -95,6 +103,7 @@ def compare(data_dir, recipes: dict[str, dict], *, count: int = 3, seed: int = 0
             "folds": folds,
             "params": params,
             "spec": spec_options,
+            "fit_seed": fit_seed,
             "seconds": round(time.monotonic() - started, 1),
         }
         log.info("%s: %s", name, {k: v for k, v in rows[name].items() if k not in ("params", "spec")})

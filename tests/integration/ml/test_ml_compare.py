@@ -62,6 +62,8 @@ def test_compare_cli_scores_every_recipe_on_the_same_splits(tmp_path, capsys):
         ("[]", "expected an object"),
         ('{"a": {"params": {}, "spec": {"n_gene": 3}}}', "n_gene"),
         ('{"a": {"parms": {}}}', "parms"),
+        ('{"a": {"fit_seed": -1}}', "fit_seed"),
+        ('{"a": {"fit_seed": "one"}}', "fit_seed"),
     ],
 )
 def test_bad_recipe_files_are_clear_errors(tmp_path, text, fragment):
@@ -69,6 +71,20 @@ def test_bad_recipe_files_are_clear_errors(tmp_path, text, fragment):
     path.write_text(text)
     with pytest.raises(InputError, match=fragment):
         compare.read_recipes(path)
+
+
+def test_fit_seed_changes_only_catboosts_seed_and_defaults_to_the_split_seed(monkeypatch):
+    seen = []
+
+    def fake_score(fit_set, valid_set, params, spec_options, seed, threads):
+        seen.append((len(valid_set.patients), seed))
+        return {"Firehose": 0.5, "MC3": 0.5}
+
+    monkeypatch.setattr(compare, "score_recipe", fake_score)
+    result = compare.compare(SLICE, {"a": {}, "b": {"fit_seed": 7}}, count=2, seed=3)
+    assert [s for _, s in seen] == [3, 3, 7, 7]
+    assert seen[0][0] == seen[2][0] and seen[1][0] == seen[3][0]  # same inner splits for both recipes
+    assert result["recipes"]["a"]["fit_seed"] == 3 and result["recipes"]["b"]["fit_seed"] == 7
 
 
 def test_tune_is_reproducible_from_its_seed(monkeypatch):
