@@ -53,7 +53,11 @@ def score_recipe(
     """Fit one recipe on one inner split: macro-F1 per source on its validation patients."""
     spec = train.make_spec(fit_set.patients, labels=fit_set.labels, **spec_options)
     model = train.fit(
-        train.feature_frame(fit_set.patients, spec), fit_set.labels, params, seed, threads=threads
+        train.training_frame(fit_set.patients, fit_set.labels, spec),
+        fit_set.labels,
+        params,
+        seed,
+        threads=threads,
     )
     results = train.score(model, train.feature_frame(valid_set.patients, spec), valid_set)
     return {s: results[s]["macro_f1"] for s in evaluate.SOURCES if s in results}

@@ -84,6 +84,7 @@ def feature_names(spec: dict) -> list[str]:
         + [f"hotspot:{h}" for h in spec["hotspots"]]
         + [f"aa:{a}" for a in spec.get("substitutions", [])]
         + [f"codon:{c}" for c in spec.get("codons", [])]
+        + [f"site_score:{c}" for c in (spec.get("site_scores") or {}).get("classes", [])]
     )
 
 
@@ -106,6 +107,23 @@ def codon_key(gene: str, protein_change: str | None) -> str | None:
     """`NPM1:288` for any change starting at codon 288; None when there is no position."""
     match = _POSITION.match(protein_change or "")
     return None if match is None else f"{gene}:{int(match.group(1))}"
+
+
+def site_scores(genes: set[str], site_score_table: dict | None) -> list[float | None]:
+    """Per site, the mean over the patient's mutated genes of that gene's centred log-frequency there.
+
+    `site_score_table` is the spec's `site_scores`: {"classes": [...], "genes": {gene: [one number
+    per class]}}, built from every mutated gene of the training patients (ml.train.site_score_table),
+    so the thousands of genes too rare to be a column of their own still say something together.
+    None per site when no mutated gene is in the table (a missing value, not a zero).
+    """
+    if not site_score_table:
+        return []
+    table = site_score_table["genes"]
+    hits = [table[g] for g in genes if g in table]
+    if not hits:
+        return [None] * len(site_score_table["classes"])
+    return [sum(column) / len(hits) for column in zip(*hits, strict=True)]
 
 
 def substitution(protein_change: str | None) -> str | None:
@@ -219,6 +237,7 @@ def build_features(patient: dict, spec: dict) -> list:
         + [float(v) for v in hotspot_values]
         + spectrum
         + [float(v) for v in codon_values]
+        + site_scores(genes_hit, spec.get("site_scores"))
     )
 
 

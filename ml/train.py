@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -38,6 +39,7 @@ DEFAULT_SPEC = {
     "n_substitutions": 40,
     "n_codons": 250,
     "n_site_genes": 0,
+    "site_scores": 0,
 }
 FIXED_PARAMS = {"loss_function": "MultiClass", "one_hot_max_size": 8, "boosting_type": "Plain", "verbose": 0}
 SPEC_KEYS = tuple(DEFAULT_SPEC)
@@ -57,6 +59,7 @@ def make_spec(
     n_substitutions: int,
     n_codons: int = 0,
     n_site_genes: int = 0,
+    site_scores: int = 0,
     labels: list[str] | None = None,
 ) -> dict:
     """Genes, hotspots (GENE:p.X), substitutions and hotspot codons (GENE:pos), most frequent first.
@@ -64,6 +67,9 @@ def make_spec(
     With `n_site_genes` (needs `labels`), the genes most enriched in each site are added after the
     frequent ones: frequency alone favours long genes hit in high-burden tumours and misses the
     drivers of rare, quiet ones (NPM1, MYD88, CD79B, BAP1 are not among the 600 most frequent).
+    With `site_scores` (needs `labels`), the spec carries a per-gene site table over every mutated
+    gene (site_score_table); fit on `training_frame`, never `feature_frame`, so the model learns the
+    scores' worth on patients the table has not seen.
     """
     gene_patients: collections.Counter = collections.Counter()
     hotspot_patients: collections.Counter = collections.Counter()
@@ -85,17 +91,76 @@ def make_spec(
         return [k for k, c in ranked[:n] if c >= floor]
 
     genes = top(gene_patients, n_genes)
+    if (n_site_genes or site_scores) and labels is None:
+        raise ValueError("n_site_genes and site_scores need the training labels")
     if n_site_genes:
-        if labels is None:
-            raise ValueError("n_site_genes needs the training labels")
         frequent = set(genes)
         genes += [g for g in site_genes(patients, labels, n_site_genes) if g not in frequent]
-    return {
+    spec = {
         "genes": genes,
         "hotspots": top(hotspot_patients, n_hotspots, min_hotspot_patients),
         "substitutions": top(substitutions, n_substitutions),
         "codons": top(codon_patients, n_codons, min_hotspot_patients),
     }
+    if site_scores:
+        spec["site_scores"] = site_score_table(patients, labels, sorted(set(labels)))
+    return spec
+
+
+SITE_SCORE_MIN_ROWS = 2
+SITE_SCORE_FOLDS = 5
+
+
+def site_score_table(patients: list[dict], labels: list[str], classes: list[str]) -> dict:
+    """Naive-Bayes gene weights per site: log P(gene | site) with add-one smoothing, centred per gene.
+
+    Over every gene mutated in at least SITE_SCORE_MIN_ROWS training rows (about 19,000),
+    not just the columns: passenger genes are individually weak, but tissues differ in which genes
+    pick up mutations (expression, replication timing), and together they help quiet tumours whose
+    few mutations miss every frequent gene. Rounded to 4 decimals to keep config.json small.
+    """
+    hits = {c: collections.Counter() for c in classes}
+    overall: collections.Counter = collections.Counter()
+    for patient, label in zip(patients, labels, strict=True):
+        genes = _genes_hit(patient)
+        hits[label].update(genes)
+        overall.update(genes)
+    vocabulary = sorted(g for g, n in overall.items() if n >= SITE_SCORE_MIN_ROWS)
+    totals = {c: sum(hits[c][g] for g in vocabulary) + len(vocabulary) for c in classes}
+    table = {}
+    for gene in vocabulary:
+        logs = [math.log((hits[c][gene] + 1) / totals[c]) for c in classes]
+        centre = sum(logs) / len(logs)
+        table[gene] = [round(v - centre, 4) for v in logs]
+    return {"classes": list(classes), "genes": table}
+
+
+def training_frame(patients: list[dict], labels: list[str], spec: dict):
+    """The frame to fit on: `feature_frame`, with site scores taken out of fold when the spec has them.
+
+    A table built on a patient scores that patient too well (its own genes count), so a model fit
+    on in-sample scores would trust them far more than they deserve on new patients. Each training
+    row is scored by a table from the other folds (grouped by patient: a patient's Firehose and MC3
+    rows share a fold); serving uses the spec's table from all of them.
+    """
+    frame = feature_frame(patients, spec)
+    table = spec.get("site_scores")
+    if not table:
+        return frame
+    from sklearn.model_selection import GroupKFold
+
+    columns = [f"site_score:{c}" for c in table["classes"]]
+    groups = [p["patient_id"] for p in patients]
+    for fit_idx, score_idx in GroupKFold(SITE_SCORE_FOLDS).split(patients, labels, groups):
+        fold_table = site_score_table(
+            [patients[i] for i in fit_idx], [labels[i] for i in fit_idx], table["classes"]
+        )
+        rows = [features.site_scores(_genes_hit(patients[i]), fold_table) for i in score_idx]
+        frame.loc[frame.index[score_idx], columns] = [
+            [float("nan") if v is None else v for v in r] for r in rows
+        ]
+    frame[columns] = frame[columns].astype(float)
+    return frame
 
 
 MIN_SITE_GENE_PATIENTS = 5
@@ -197,7 +262,13 @@ def holdout(
     train_idx, test_idx = evaluate.split(ids, dataset.labels, seed=seed)
     train_set, test_set = dataset.subset(train_idx), dataset.subset(test_idx)
     spec = make_spec(train_set.patients, labels=train_set.labels, **spec_options)
-    model = fit(feature_frame(train_set.patients, spec), train_set.labels, params, seed, threads=threads)
+    model = fit(
+        training_frame(train_set.patients, train_set.labels, spec),
+        train_set.labels,
+        params,
+        seed,
+        threads=threads,
+    )
     results = score(model, feature_frame(test_set.patients, spec), test_set)
     results["split"] = {
         "method": "StratifiedGroupKFold(5, shuffle) fold 0: 20% of patients held out, grouped by patient_id",
@@ -230,7 +301,13 @@ def train(
     log.info("held-out:\n%s", evaluate.format_table({k: v for k, v in results.items() if k != "split"}))
     if refit_all:
         spec = make_spec(dataset.patients, labels=dataset.labels, **spec_options)
-        model = fit(feature_frame(dataset.patients, spec), dataset.labels, params, seed, threads=threads)
+        model = fit(
+            training_frame(dataset.patients, dataset.labels, spec),
+            dataset.labels,
+            params,
+            seed,
+            threads=threads,
+        )
         train_rows = len(dataset.patients)
     created = artifacts.now()
     manifest = {

@@ -59,7 +59,7 @@ def search(
         if key not in frames:
             spec = train.make_spec(fit_set.patients, labels=fit_set.labels, **spec_options)
             frames[key] = (
-                train.feature_frame(fit_set.patients, spec),
+                train.training_frame(fit_set.patients, fit_set.labels, spec),
                 train.feature_frame(valid_set.patients, spec),
             )
         fit_frame, valid_frame = frames[key]
