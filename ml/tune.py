@@ -37,9 +37,10 @@ def _space(trial) -> tuple[dict, dict]:
         "n_hotspots": trial.suggest_categorical("n_hotspots", [100, 150, 250]),
         "min_hotspot_patients": trial.suggest_categorical("min_hotspot_patients", [3, 5]),
         "n_substitutions": trial.suggest_categorical("n_substitutions", [40, 80]),
-        # Stage 1 of the search, as run and recorded in docs/model.md; codons and larger models were
-        # chosen after it by `gems model compare` over three inner splits (stage 2).
+        # Stage 1 of the search, as run and recorded in docs/model.md; codons, site scores and the
+        # rounds were chosen after it by `gems model compare` over three inner splits (stage 2).
         "n_codons": 0,
+        "site_scores": 0,
     }
     return params, spec
 
