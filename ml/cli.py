@@ -252,7 +252,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n-codons", dest="n_codons", type=int)
     p.add_argument("--n-site-genes", dest="n_site_genes", type=int, help="genes most enriched per site")
     p.add_argument(
-        "--site-scores", dest="site_scores", type=int, choices=(0, 1), help="1: naive-Bayes site scores over all genes"
+        "--site-scores",
+        dest="site_scores",
+        type=int,
+        choices=(0, 1),
+        help="1: naive-Bayes site scores over all genes",
     )
     p.add_argument("--version", help="version name (default: created time and seed)")
     p.add_argument(
