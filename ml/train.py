@@ -115,7 +115,7 @@ SITE_SCORE_FOLDS = 5
 def site_score_table(patients: list[dict], labels: list[str], classes: list[str]) -> dict:
     """Naive-Bayes gene weights per site: log P(gene | site) with add-one smoothing, centred per gene.
 
-    Over every gene mutated in at least SITE_SCORE_MIN_ROWS training rows (about 19,000),
+    Over every gene mutated in at least SITE_SCORE_MIN_ROWS training rows (19,583 for the default),
     not just the columns: passenger genes are individually weak, but tissues differ in which genes
     pick up mutations (expression, replication timing), and together they help quiet tumours whose
     few mutations miss every frequent gene. Rounded to 4 decimals to keep config.json small.
