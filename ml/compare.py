@@ -51,14 +51,7 @@ def score_recipe(
     fit_set: data.Dataset, valid_set: data.Dataset, params: dict, spec_options: dict, seed: int, threads: int
 ) -> dict:
     """Fit one recipe on one inner split: macro-F1 per source on its validation patients."""
-    spec = train.make_spec(fit_set.patients, labels=fit_set.labels, **spec_options)
-    model = train.fit(
-        train.training_frame(fit_set.patients, fit_set.labels, spec),
-        fit_set.labels,
-        params,
-        seed,
-        threads=threads,
-    )
+    model, spec = train.fit_recipe(fit_set, params, spec_options, seed, threads)
     results = train.score(model, train.feature_frame(valid_set.patients, spec), valid_set)
     return {s: results[s]["macro_f1"] for s in evaluate.SOURCES if s in results}
 

@@ -112,6 +112,17 @@ SITE_SCORE_MIN_ROWS = 2
 SITE_SCORE_FOLDS = 5
 
 
+def _hits_per_site(patients: list[dict], labels: list[str]) -> tuple[dict, collections.Counter]:
+    """Per site, rows with a non-silent mutation in each gene; and the same over all sites."""
+    hits: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    overall: collections.Counter = collections.Counter()
+    for patient, label in zip(patients, labels, strict=True):
+        genes = _genes_hit(patient)
+        hits[label].update(genes)
+        overall.update(genes)
+    return hits, overall
+
+
 def site_score_table(patients: list[dict], labels: list[str], classes: list[str]) -> dict:
     """Naive-Bayes gene weights per site: log P(gene | site) with add-one smoothing, centred per gene.
 
@@ -120,12 +131,7 @@ def site_score_table(patients: list[dict], labels: list[str], classes: list[str]
     pick up mutations (expression, replication timing), and together they help quiet tumours whose
     few mutations miss every frequent gene. Rounded to 4 decimals to keep config.json small.
     """
-    hits = {c: collections.Counter() for c in classes}
-    overall: collections.Counter = collections.Counter()
-    for patient, label in zip(patients, labels, strict=True):
-        genes = _genes_hit(patient)
-        hits[label].update(genes)
-        overall.update(genes)
+    hits, overall = _hits_per_site(patients, labels)
     vocabulary = sorted(g for g, n in overall.items() if n >= SITE_SCORE_MIN_ROWS)
     totals = {c: sum(hits[c][g] for g in vocabulary) + len(vocabulary) for c in classes}
     table = {}
@@ -144,23 +150,26 @@ def training_frame(patients: list[dict], labels: list[str], spec: dict):
     row is scored by a table from the other folds (grouped by patient: a patient's Firehose and MC3
     rows share a fold); serving uses the spec's table from all of them.
     """
-    frame = feature_frame(patients, spec)
     table = spec.get("site_scores")
     if not table:
-        return frame
+        return feature_frame(patients, spec)
     from sklearn.model_selection import GroupKFold
 
-    columns = [f"site_score:{c}" for c in table["classes"]]
+    # Site scores are the last columns (features.feature_names): build the rest, then append them.
+    frame = feature_frame(patients, {k: v for k, v in spec.items() if k != "site_scores"})
+    scores: list[list] = [[]] * len(patients)
     groups = [p["patient_id"] for p in patients]
     for fit_idx, score_idx in GroupKFold(SITE_SCORE_FOLDS).split(patients, labels, groups):
         fold_table = site_score_table(
             [patients[i] for i in fit_idx], [labels[i] for i in fit_idx], table["classes"]
         )
-        rows = [features.site_scores(_genes_hit(patients[i]), fold_table) for i in score_idx]
-        frame.loc[frame.index[score_idx], columns] = [
-            [float("nan") if v is None else v for v in r] for r in rows
-        ]
-    frame[columns] = frame[columns].astype(float)
+        for i in score_idx:
+            scores[i] = [
+                float("nan") if v is None else v
+                for v in features.site_scores(_genes_hit(patients[i]), fold_table)
+            ]
+    for k, site in enumerate(table["classes"]):
+        frame[f"site_score:{site}"] = [float(row[k]) for row in scores]
     return frame
 
 
@@ -175,12 +184,7 @@ def site_genes(patients: list[dict], labels: list[str], per_site: int) -> list[s
     MIN_SITE_GENE_PATIENTS patients of the site. Ties by name, so the list is reproducible.
     """
     per_label = collections.Counter(labels)
-    hits: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    overall: collections.Counter = collections.Counter()
-    for patient, label in zip(patients, labels, strict=True):
-        genes = _genes_hit(patient)
-        hits[label].update(genes)
-        overall.update(genes)
+    hits, overall = _hits_per_site(patients, labels)
     chosen: list[str] = []
     for site in sorted(per_label):
         inside, outside = per_label[site], len(labels) - per_label[site]
@@ -248,6 +252,13 @@ def fit(frame, labels: list[str], params: dict, seed: int, *, threads: int = -1)
     return model
 
 
+def fit_recipe(fit_set: data.Dataset, params: dict, spec_options: dict, seed: int, threads: int = -1):
+    """The recipe's spec chosen from `fit_set` alone, and the model fit on it: (model, spec)."""
+    spec = make_spec(fit_set.patients, labels=fit_set.labels, **spec_options)
+    frame = training_frame(fit_set.patients, fit_set.labels, spec)
+    return fit(frame, fit_set.labels, params, seed, threads=threads), spec
+
+
 def score(model, frame, dataset: data.Dataset) -> dict:
     """Metrics per caller source (ml.evaluate.by_source) of `model` on `dataset`, whose rows are `frame`."""
     predicted = [str(p) for p in model.predict(frame).ravel()]
@@ -262,14 +273,7 @@ def holdout(
     ids = [p["patient_id"] for p in dataset.patients]
     train_idx, test_idx = evaluate.split(ids, dataset.labels, seed=seed)
     train_set, test_set = dataset.subset(train_idx), dataset.subset(test_idx)
-    spec = make_spec(train_set.patients, labels=train_set.labels, **spec_options)
-    model = fit(
-        training_frame(train_set.patients, train_set.labels, spec),
-        train_set.labels,
-        params,
-        seed,
-        threads=threads,
-    )
+    model, spec = fit_recipe(train_set, params, spec_options, seed, threads)
     results = score(model, feature_frame(test_set.patients, spec), test_set)
     results["split"] = {
         "method": "StratifiedGroupKFold(5, shuffle) fold 0: 20% of patients held out, grouped by patient_id",
@@ -301,14 +305,7 @@ def train(
     results, model, spec, train_rows = holdout(dataset, params, spec_options, seed, threads)
     log.info("held-out:\n%s", evaluate.format_table({k: v for k, v in results.items() if k != "split"}))
     if refit_all:
-        spec = make_spec(dataset.patients, labels=dataset.labels, **spec_options)
-        model = fit(
-            training_frame(dataset.patients, dataset.labels, spec),
-            dataset.labels,
-            params,
-            seed,
-            threads=threads,
-        )
+        model, spec = fit_recipe(dataset, params, spec_options, seed, threads)
         train_rows = len(dataset.patients)
     created = artifacts.now()
     manifest = {
