@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from gems.errors import InputError, UnavailableError
 from ml import artifacts, features
 
 
@@ -49,7 +50,15 @@ def from_config(config: dict) -> Vocabulary:
 
 @functools.lru_cache(maxsize=4)
 def load(model_dir: Path | None = None) -> Vocabulary:
-    return from_config(artifacts.read_config(model_dir or artifacts.default_model_dir()))
+    """The served model's vocabulary; 503 while its config.json is missing or unreadable.
+
+    A missing model is the deployment's fault, not the caller's: the answer says so, and the next
+    request tries again (lru_cache keeps no failure).
+    """
+    try:
+        return from_config(artifacts.read_config(model_dir or artifacts.default_model_dir()))
+    except InputError as exc:
+        raise UnavailableError(f"the model is unavailable: {exc}") from exc
 
 
 VARIANT_CLASSES = tuple(sorted(features.VARIANT_CLASSES))

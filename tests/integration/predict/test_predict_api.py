@@ -156,6 +156,23 @@ def test_a_corrupt_model_makes_predict_503_and_the_rest_stays_up(tmp_path):
         server.server_close()
 
 
+def test_a_missing_model_directory_makes_predict_503_and_the_rest_stays_up(tmp_path, monkeypatch):
+    from app.predict import vocabulary
+
+    monkeypatch.setenv("GEMS_MODEL_DIR", str(tmp_path / "no-model"))
+    vocabulary.load.cache_clear()
+    try:
+        client = make_client(TestConfig(model_url="http://127.0.0.1:9", sagemaker_endpoint=None))
+        response = client.post("/predict", json={"mutated_genes": ["TP53"]}, headers=HEADERS)
+        assert response.status_code == 503
+        body = response.get_json()
+        assert body["error"] == "unavailable" and "config.json is missing" in body["message"]
+        assert client.get("/health").status_code == 200
+    finally:
+        monkeypatch.delenv("GEMS_MODEL_DIR")
+        vocabulary.load.cache_clear()
+
+
 def test_an_unreachable_model_server_is_503_with_the_reason():
     from app.predict.client import ModelClient
 
