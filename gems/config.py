@@ -81,6 +81,8 @@ class Config:
     endpoint_url: str | None = None
     # Where job records, manifests and the model registry live.
     state_bucket: str = "gems-state"
+    # Buckets besides the job's own that job inputs (reference, annotation, ...) may be read from.
+    reference_buckets: tuple[str, ...] = ()
     # The cohort data lake (Parquet tables of every finished sample, see docs/lake.md).
     lake_bucket: str = "gems-lake"
     # Public URL of the API, handed to workers so they can call /stop_instances.
@@ -115,10 +117,12 @@ class Config:
         env = dict(os.environ if env is None else env)
         base = cls()
         groups = env.get("GEMS_SECURITY_GROUP_IDS", "")
+        references = env.get("GEMS_REFERENCE_BUCKETS", "")
         return cls(
             region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or base.region,
             endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
             state_bucket=env.get("GEMS_STATE_BUCKET", base.state_bucket),
+            reference_buckets=tuple(b.strip() for b in references.split(",") if b.strip()),
             lake_bucket=env.get("GEMS_LAKE_BUCKET", base.lake_bucket),
             api_url=env.get("GEMS_API", base.api_url).rstrip("/"),
             credstash_table=env.get("GEMS_CREDSTASH_TABLE", base.credstash_table),
@@ -142,6 +146,11 @@ class Config:
             read_requires_key=env.get("GEMS_READ_REQUIRES_KEY", "") == "1",
             basespace=BaseSpaceSettings.from_env(env),
         )
+
+    @property
+    def service_buckets(self) -> tuple[str, str]:
+        """The service's own buckets: never a job's input or output."""
+        return (self.state_bucket, self.lake_bucket)
 
     def with_(self, **changes) -> Config:
         return replace(self, **changes)

@@ -12,6 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+from gems import names
 from gems import tags as T
 from gems.config import Config
 from gems.errors import ValidationError
@@ -76,6 +77,30 @@ def check_prefix(prefix: str) -> str:
     return prefix.strip("/") + "/"
 
 
+INPUT_OPTIONS = ("hla_reference", "annotation", "targets")
+
+
+def check_request(config: Config, request: JobRequest) -> None:
+    """Everything a job names must stay inside its own bucket (or an allow-listed one): no scheme
+    but s3://, never the service's state or lake bucket, no key that could climb out of a folder."""
+    names.check_bucket(request.bucket, "bucket")
+    if request.bucket in config.service_buckets:
+        raise ValidationError(f"bucket {request.bucket!r} belongs to the service itself", field="bucket")
+    urls = [("reference", request.reference)]
+    urls += [(f"options.{k}", (request.options or {}).get(k)) for k in INPUT_OPTIONS]
+    for field_name, url in urls:
+        if url is not None:
+            names.input_url(
+                url,
+                job_bucket=request.bucket,
+                allowed=config.reference_buckets,
+                forbidden=config.service_buckets,
+                field=field_name,
+            )
+    for sample in request.samples or []:
+        names.check_sample(sample, "samples")
+
+
 def sample_name(stem: str) -> str:
     return _ILLUMINA_SUFFIX.sub("", stem)
 
@@ -110,11 +135,27 @@ def discover_pairs(objects: list[dict], prefix: str) -> dict[str, list[ReadPair]
     return pairs
 
 
+def unusable(pairs: dict[str, list[ReadPair]]) -> dict[str, str]:
+    """Samples whose names break the sample-name rule (gems.names), with the reason."""
+    return {s: why for s in pairs if (why := names.sample_problem(s))}
+
+
 def select_samples(pairs: dict[str, list[ReadPair]], wanted: list[str] | None) -> dict[str, list[ReadPair]]:
     if not pairs:
         raise ValidationError("no *_R1_*/*_R2_* fastq.gz pairs found under the prefix", field="prefix")
     if wanted is None:
+        bad = unusable(pairs)
+        if bad:
+            name, why = next(iter(bad.items()))
+            raise ValidationError(
+                f"sample {names.shown(name)} ({names.shown(posixpath.basename(pairs[name][0].r1))}): {why}; "
+                "rename its files, or list the samples to run in `samples`",
+                field="samples",
+                details={"unusable": [names.shown(s) for s in bad]},
+            )
         return pairs
+    for sample in wanted:
+        names.check_sample(sample, "samples")
     missing = [s for s in wanted if s not in pairs]
     if missing:
         raise ValidationError(
@@ -191,6 +232,8 @@ def worker_env(config: Config, session_key: str, index: int, token: str) -> dict
         "GEMS_JOB_TOKEN": token,
         "GEMS_API": config.api_url,
         "GEMS_STATE_BUCKET": config.state_bucket,
+        "GEMS_LAKE_BUCKET": config.lake_bucket,
+        "GEMS_REFERENCE_BUCKETS": ",".join(config.reference_buckets),
         "AWS_DEFAULT_REGION": config.region,
         "GEMS_WORKER_SOURCE": config.worker_source,
         "GEMS_HEARTBEAT_TIMEOUT": str(config.heartbeat_timeout_s),

@@ -6,6 +6,7 @@ import logging
 import shutil
 from pathlib import Path
 
+from gems import names
 from gems.aws import s3 as S3
 
 log = logging.getLogger(__name__)
@@ -34,23 +35,28 @@ def fetch_pairs(s3, bucket: str, pairs: list[dict], dest: Path) -> tuple[Path, P
 
 
 def fetch_reference(s3, url: str | None, default_bucket: str, cache: Path, field: str) -> Path | None:
-    """Download a file (or every object under a folder URL ending in '/') once per worker."""
+    """Download a file (or every object under a folder URL ending in '/') once per worker.
+
+    Whatever the keys say, every file lands inside `cache` (gems.names.inside): a key with `..`
+    segments, a leading '/' or control characters fails the job instead of writing elsewhere.
+    """
     if not url:
         return None
     bucket, key = S3.parse_s3_url(url, default_bucket, field=field)
+    names.check_bucket(bucket, field)
     if key.endswith("/"):
-        folder = cache / bucket / key
+        folder = names.inside(cache, f"{bucket}/{key}", field)
         for obj in S3.list_keys(s3, bucket, key):
-            target = folder / obj["Key"][len(key) :]
+            target = names.inside(folder, obj["Key"][len(key) :], field)
             if not target.exists():
                 S3.download(s3, bucket, obj["Key"], target)
         return folder
-    target = cache / bucket / key
+    target = names.inside(cache, f"{bucket}/{key}", field)
     if not target.exists():
         S3.download(s3, bucket, key, target)
     # Sidecar indexes cached next to the file in S3 (.fai, .mmi, ...) come along when present.
     for obj in S3.list_keys(s3, bucket, key + "."):
-        side = cache / bucket / obj["Key"]
+        side = names.inside(cache, f"{bucket}/{obj['Key']}", field)
         if not side.exists():
             S3.download(s3, bucket, obj["Key"], side)
     return target

@@ -16,12 +16,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-from gems import logs
+from gems import logs, names
 from gems import records as R
 from gems.aws import s3 as S3
 from gems.aws.clients import Clients, client
 from gems.config import Config
 from gems.jobs import JobService
+from gems.plan import JobRequest, check_request
 from gems.states import SampleStatus, WorkerStatus
 from gems.status import heartbeat, new_worker_record, record_status
 from workers.fetch import fetch_pairs, fetch_reference, share_reference_index
@@ -84,6 +85,9 @@ class Worker:
         for sample in plan["samples"]:
             if SampleStatus(self.record["samples"][sample]["status"]).finished:
                 continue  # a rerun of this worker keeps what is already done
+            if why := names.sample_problem(sample):  # it becomes a folder and a key: never trust a record
+                self.status(sample=sample, sample_status=SampleStatus.FAILED, sample_fields={"reason": why})
+                continue
             self._run_sample(job, sample, manifest["samples"][sample], options, workdir / sample)
         failed = [s for s, v in self.record["samples"].items() if v["status"] == SampleStatus.FAILED.value]
         if failed:
@@ -97,6 +101,17 @@ class Worker:
 
     def _options(self, job: dict, cache: Path) -> PipelineOptions:
         opts = job.get("options") or {}
+        # Checked at submit; checked again here, where a bad URL would touch this disk and bucket.
+        check_request(
+            self.config,
+            JobRequest(
+                bucket=job["bucket"],
+                prefix=job["prefix"],
+                hla_class=job["hla_class"],
+                reference=job.get("reference"),
+                options=opts,
+            ),
+        )
         s3, bucket = self.clients.s3, job["bucket"]
         reference = fetch_reference(s3, job.get("reference"), bucket, cache, "reference")
         share_reference_index(s3, job.get("reference"), bucket, reference)

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from gems import names
+
+# S3's bucket naming rules (lowercase letters, digits, dots, hyphens; 3-63 characters).
+BUCKET_NAME = validate.Regexp(names.BUCKET_NAME, error="not a valid S3 bucket name")
+SESSION_KEY = validate.Regexp(r"^[A-Za-z0-9_\-]{1,64}$", error="not a session key")
+
 
 class PipelineOptionsSchema(Schema):
     class Meta:
@@ -18,13 +24,9 @@ class PipelineOptionsSchema(Schema):
     threads = fields.Integer(validate=validate.Range(min=1, max=64))
     min_read_length = fields.Integer(validate=validate.Range(min=1, max=1000))
     retry_of = fields.String(
-        metadata={"description": "set by POST /job/<key>/retry: the job this one reruns"}
+        validate=SESSION_KEY,
+        metadata={"description": "set by POST /job/<key>/retry: the job this one reruns"},
     )
-
-
-# S3's bucket naming rules (lowercase letters, digits, dots, hyphens; 3-63 characters).
-BUCKET_NAME = validate.Regexp(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$", error="not a valid S3 bucket name")
-SESSION_KEY = validate.Regexp(r"^[A-Za-z0-9_\-]{1,64}$", error="not a session key")
 
 
 class JobRequestSchema(Schema):
@@ -35,7 +37,11 @@ class JobRequestSchema(Schema):
     prefix = fields.String(required=True, validate=validate.Length(min=1, max=512))
     hla_class = fields.Integer(required=True, strict=True, validate=validate.OneOf([1, 2]))
     samples = fields.List(
-        fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(min=1, max=5000)
+        fields.String(
+            validate=validate.Length(min=1, max=names.SAMPLE_NAME_MAX),
+            metadata={"description": f"sample names: {names.SAMPLE_RULE}"},
+        ),
+        validate=validate.Length(min=1, max=5000),
     )
     workers = fields.Integer(strict=True, validate=validate.Range(min=1))
     reference = fields.String(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from gems import names
 from gems.errors import ValidationError
 from gems.plan import JobRequest, check_prefix, discover_pairs
 from gems.states import JobStatus
@@ -34,7 +35,7 @@ def _s3(url: str | None, field: str) -> tuple[str, str]:
     bucket, _, key = url[5:].partition("/")
     if not bucket:
         raise ValidationError(f"{field}: {url!r} has no bucket", field=field)
-    return bucket, key
+    return names.check_bucket(bucket, field), key
 
 
 def _setting(task: dict, tag: str, env: str) -> str | None:

@@ -7,12 +7,13 @@ from botocore.exceptions import ClientError
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
-from app.auth import require_api_key
+from app.auth import owner_only, require_api_key
 from app.schemas.job import BUCKET_NAME
 from app.schemas.load import query
+from gems import names
 from gems.aws import s3 as S3
 from gems.errors import GemsError, NotFoundError, UnavailableError, ValidationError
-from gems.plan import check_prefix, discover_pairs, select_samples
+from gems.plan import check_prefix, discover_pairs, select_samples, unusable
 from gems.records import results_prefix
 
 bp = Blueprint("webapi", __name__)
@@ -45,14 +46,27 @@ def samples():
     """The read pairs found under bucket/prefix, per sample, without launching anything.
 
     The same discovery POST /job uses: `<sample>_S1_L001_R1_001.fastq.gz` style pairs directly
-    under the prefix; an unpaired mate or an empty prefix is a 400 naming the field.
+    under the prefix; an unpaired mate or an empty prefix is a 400 naming the field. Pairs whose
+    sample name breaks the rule (letters, digits, `._-`) are listed in `skipped` with the reason.
     """
     args = query(SamplesQuerySchema())
     prefix = check_prefix(args["prefix"])
     s3 = _services().clients.s3
     if not S3.bucket_exists(s3, args["bucket"]):
         raise ValidationError(f"bucket {args['bucket']!r} does not exist or is not readable", field="bucket")
-    pairs = select_samples(discover_pairs(list(S3.list_keys(s3, args["bucket"], prefix)), prefix), None)
+    pairs = discover_pairs(list(S3.list_keys(s3, args["bucket"], prefix)), prefix)
+    bad = unusable(pairs)
+    if not pairs:
+        select_samples(pairs, None)  # the 400 POST /job would give
+    skipped = [
+        {
+            "name": names.shown(name),
+            "files": [names.shown(k) for p in pairs[name] for k in (p.r1, p.r2)],
+            "reason": why,
+        }
+        for name, why in sorted(bad.items())
+    ]
+    pairs = {name: ps for name, ps in pairs.items() if name not in bad}
     found = [
         {
             "name": name,
@@ -62,7 +76,15 @@ def samples():
         }
         for name, ps in sorted(pairs.items())
     ]
-    return jsonify({"bucket": args["bucket"], "prefix": prefix, "count": len(found), "samples": found})
+    return jsonify(
+        {
+            "bucket": args["bucket"],
+            "prefix": prefix,
+            "count": len(found),
+            "samples": found,
+            "skipped": skipped,
+        }
+    )
 
 
 def _vocabulary():
@@ -109,7 +131,7 @@ def _job(session_key: str) -> dict:
 
 
 @bp.get("/job/<session_key>/reports")
-@require_api_key
+@owner_only("session_key")
 def reports(session_key: str):
     """Each sample's report: a link that opens report.html in the browser, and its step timings.
 
@@ -152,7 +174,7 @@ def reports(session_key: str):
 
 
 @bp.get("/job/<session_key>/samples/<sample>/mutations")
-@require_api_key
+@owner_only("session_key")
 def sample_mutations(session_key: str, sample: str):
     """A finished sample's variants.tsv turned into the `mutations` of a POST /predict body.
 

@@ -15,8 +15,9 @@ from botocore.exceptions import ClientError
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from app.web.basespace_client import BaseSpace, BaseSpaceSettings, launch_inputs, session_id
+from gems import names
 from gems.errors import GemsError, ValidationError
-from gems.plan import JobRequest
+from gems.plan import JobRequest, check_request, discover_pairs, select_samples
 
 bp = Blueprint("basespace", __name__)
 COPY_PREFIX = "basespace"
@@ -86,11 +87,23 @@ def launch():
         return _page(None, "", exc, exc.status)
 
 
+def _check_before_copy(config, req: JobRequest, plan: dict) -> None:
+    """Every check POST /job would make of the files' names and the job's inputs, before any copy."""
+    keys = []
+    for sample in plan["samples"]:
+        for f in sample["files"]:
+            if not f["name"] or names.key_problem(f["name"]) or "/" in f["name"]:
+                raise ValidationError(
+                    f"unusable BaseSpace file name {names.shown(f['name'])}", field="samples"
+                )
+            keys.append({"Key": req.prefix + f["name"], "Size": f["size"]})
+    check_request(config, req)
+    select_samples(discover_pairs(keys, req.prefix), None)
+
+
 def _copy(client: BaseSpace, s3, bucket: str, prefix: str, plan: dict) -> None:
     for sample in plan["samples"]:
         for f in sample["files"]:
-            if not f["name"] or "/" in f["name"]:
-                raise ValidationError(f"unusable BaseSpace file name {f['name']!r}", field="samples")
             key = prefix + f["name"]
             try:
                 if s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == f["size"]:
@@ -118,7 +131,6 @@ def confirm():
     try:
         plan = _plan(client, sid)
         prefix = f"{COPY_PREFIX}/{sid}/"
-        _copy(client, services.clients.s3, s.bucket, prefix, plan)
         defaults = dict(s.job_defaults)
         req = JobRequest(
             bucket=s.bucket,
@@ -128,6 +140,8 @@ def confirm():
             workers=defaults.get("workers"),
             options=dict(defaults.get("options") or {}),
         )
+        _check_before_copy(services.config, req, plan)  # a launch that cannot run copies nothing
+        _copy(client, services.clients.s3, s.bucket, prefix, plan)
         job, _ = services.jobs.submit(req, user=plan["user"], idempotency_key=f"basespace-{sid}")
         try:
             client.set_status(sid, "Running", f"gems job {job['session_key']}")

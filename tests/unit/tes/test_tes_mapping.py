@@ -71,10 +71,10 @@ def test_request_from_read_files_reference_and_options():
 @pytest.mark.parametrize(
     ("inputs", "field"),
     [
-        ([{"url": "s3://a/run1/x_R1.fastq.gz"}, {"url": "s3://b/run1/x_R2.fastq.gz"}], "inputs"),
-        ([{"url": "s3://a/run1/x_R1.fastq.gz"}, {"url": "s3://a/run2/x_R2.fastq.gz"}], "inputs"),
-        ([{"url": "s3://a/x_R1.fastq.gz"}, {"url": "s3://a/x_R2.fastq.gz"}], "inputs"),
-        ([{"url": "s3://a/run1/notes.txt"}], "inputs"),
+        ([{"url": "s3://lab-a/run1/x_R1.fastq.gz"}, {"url": "s3://lab-b/run1/x_R2.fastq.gz"}], "inputs"),
+        ([{"url": "s3://lab-a/run1/x_R1.fastq.gz"}, {"url": "s3://lab-a/run2/x_R2.fastq.gz"}], "inputs"),
+        ([{"url": "s3://lab-a/x_R1.fastq.gz"}, {"url": "s3://lab-a/x_R2.fastq.gz"}], "inputs"),
+        ([{"url": "s3://lab-a/run1/notes.txt"}], "inputs"),
         ([{"content": "ACGT", "path": "/in/x"}], "inputs"),
         ([{"url": "gs://a/run1/x_R1.fastq.gz"}], "inputs.0.url"),
     ],

@@ -27,6 +27,10 @@
           gems.el("span", { "class": "muted", text: " — " + s.pairs + " pair" + (s.pairs === 1 ? "" : "s") + ", " + (s.size / 1048576).toFixed(1) + " MB" }),
         ]));
       });
+      // Pairs whose names cannot be a sample (POST /job refuses them): said, never offered.
+      (found.skipped || []).forEach(function (s) {
+        list.appendChild(gems.el("p", { "class": "muted skipped", text: "Skipped " + s.name + ": " + s.reason }));
+      });
     }).catch(function (err) {
       if (ticket !== lookups) { return; }
       state.textContent = "";
