@@ -1,6 +1,8 @@
-"""Bearer-key authentication for the API.
+"""Bearer-key authentication and job ownership for the API.
 
-API keys live in credstash; comparisons are constant-time and keys are never logged.
+API keys live in credstash; comparisons are constant-time and keys are never logged. Failed key
+attempts are counted per client address (app.limits): past the limit every attempt from that
+address is answered 429 for a while, a valid key included, so the answer tells nothing.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ import functools
 
 from flask import current_app, g, request
 
-from gems.errors import AuthError
+from app import limits
+from gems.auth import Caller
+from gems.errors import AuthError, ForbiddenError
 
 
 def bearer_token() -> str | None:
@@ -20,21 +24,36 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
+def authenticate() -> Caller:
+    """The caller of this request, from its bearer key; AuthError (401) or RateLimitError (429)."""
+    throttle = limits.key_throttle()
+    throttle.check(request.remote_addr)
+    token = bearer_token()
+    if token is None:
+        raise AuthError("missing API key: send 'Authorization: Bearer <key>'", field="Authorization")
+    caller = current_app.extensions["gems"].keys.check_api_key(token)
+    if caller is None:
+        throttle.failed(request.remote_addr)
+        raise AuthError("invalid API key", field="Authorization")
+    g.caller, g.api_user = caller, caller.user
+    return caller
+
+
+def _documented(wrapper, auth: str):
+    """What /openapi.json says of the route: 'key' (always needs one) or 'read' (when reads are closed)."""
+    wrapper.gems_auth = auth
+    return wrapper
+
+
 def require_api_key(view):
-    """Allow the request only with `Authorization: Bearer <API key>`; sets g.api_user."""
+    """Allow the request only with `Authorization: Bearer <API key>`; sets g.caller and g.api_user."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        token = bearer_token()
-        if token is None:
-            raise AuthError("missing API key: send 'Authorization: Bearer <key>'", field="Authorization")
-        user = current_app.extensions["gems"].keys.check_api_key(token)
-        if user is None:
-            raise AuthError("invalid API key", field="Authorization")
-        g.api_user = user
+        authenticate()
         return view(*args, **kwargs)
 
-    return wrapper
+    return _documented(wrapper, "key")
 
 
 def read_access(view):
@@ -47,4 +66,37 @@ def read_access(view):
             return guarded(*args, **kwargs)
         return view(*args, **kwargs)
 
-    return wrapper
+    return _documented(wrapper, "read")
+
+
+def owner_only(param: str):
+    """The job named by the route's `param` must belong to the caller (or the caller is admin).
+
+    Anyone else gets the same 404 as for a job that does not exist, so keys cannot probe for jobs.
+    Implies require_api_key.
+    """
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            caller = authenticate()
+            current_app.extensions["gems"].jobs.check_owner(kwargs[param], caller)
+            return view(*args, **kwargs)
+
+        return _documented(wrapper, "key")
+
+    return decorate
+
+
+def admin_only(view):
+    """Only admin keys (`gems keys create NAME --admin`): answers that span every user's jobs."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not authenticate().admin:
+            raise ForbiddenError(
+                "this needs an admin key (gems keys create NAME --admin)", field="Authorization"
+            )
+        return view(*args, **kwargs)
+
+    return _documented(wrapper, "admin")

@@ -43,17 +43,11 @@ def openapi_path(rule: str) -> str:
 
 
 def _auth_of(view) -> str | None:
-    """'key' when the view needs an API key, 'read' when only a key-guarded deployment needs one."""
-    fn = view
-    while fn is not None:
-        # functools.wraps copies the view's names onto the wrapper; its code object keeps its own.
-        qualname = getattr(getattr(fn, "__code__", None), "co_qualname", "")
-        if qualname.startswith("read_access."):
-            return "read"
-        if qualname.startswith("require_api_key."):
-            return "key"
-        fn = getattr(fn, "__wrapped__", None)
-    return None
+    """'key' when the view needs an API key, 'read' when only a key-guarded deployment needs one.
+
+    The auth decorators of app.auth mark their wrapper; the outermost one is what the route does.
+    """
+    return getattr(view, "gems_auth", None)
 
 
 def _docstring(view) -> tuple[str, str]:
@@ -125,15 +119,19 @@ def _operation(rule, method: str, view, entry: registry.Operation | None) -> dic
     answers = dict(entry.responses) if entry and entry.responses else {200: registry.Answer("OK")}
     responses = {str(status): _response(answer) for status, answer in answers.items()}
     errors = set(entry.errors if entry else ())
-    if auth == "key":
+    if auth in ("key", "admin"):
         op["security"] = [{"ApiKey": []}]
-        errors.add(401)
+        errors.update((401, 429))
+        if auth == "admin":
+            errors.add(403)
     elif auth == "read":
         op["security"] = [{}, {"ApiKey": []}]
         op["description"] = (description + "\n\n" if description else "") + (
             "Open to read unless the deployment sets GEMS_READ_REQUIRES_KEY=1; then it needs the API key."
         )
-        errors.add(401)
+        errors.update((401, 429))
+    if entry and (entry.body is not None or entry.form is not None):
+        errors.add(413)  # app.limits: the body limit
     if params and any(p["in"] == "path" for p in params) and not (entry and entry.html):
         errors.add(404)
     if entry is None or not entry.html:

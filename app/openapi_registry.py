@@ -118,7 +118,11 @@ ERRORS: dict[int, tuple[str, str, dict]] = {
     403: (
         "forbidden",
         "The key is valid but may not do this.",
-        {"error": "forbidden", "message": "forbidden"},
+        {
+            "error": "forbidden",
+            "field": "Authorization",
+            "message": "this needs an admin key (gems keys create NAME --admin)",
+        },
     ),
     404: (
         "not_found",
@@ -134,10 +138,28 @@ ERRORS: dict[int, tuple[str, str, dict]] = {
             "message": "gems-demo/demo/ already has a running job 3f2c...; stop it or wait",
         },
     ),
+    413: (
+        "request_entity_too_large",
+        "The body is over this route's limit (1 MiB; /predict 16 MiB; TES create 4 MiB).",
+        {
+            "error": "request_entity_too_large",
+            "message": "the request body is over 1024 KiB, this route's limit",
+        },
+    ),
     422: (
         "bad_input",
         "The input data (reads, references) cannot be used.",
         {"error": "bad_input", "message": "reads.fastq.gz is not gzip"},
+    ),
+    429: (
+        "too_many_requests",
+        "Too many failed API key attempts from this address; wait Retry-After seconds.",
+        {
+            "error": "too_many_requests",
+            "field": "Authorization",
+            "message": "too many failed API key attempts from this address; try again in 42 s",
+            "details": {"retry_after_s": 42},
+        },
     ),
     503: (
         "unavailable",

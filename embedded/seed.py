@@ -9,12 +9,14 @@ from pathlib import Path
 from gems import auth
 from gems.aws import s3 as S3
 from gems.aws.secrets import CredstashSecrets, create_store
+from gems.cli.keys import saved_keys
 from gems.config import Config
 
 log = logging.getLogger(__name__)
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_BUCKET = "gems-demo"
 DEMO_PREFIX = "demo/"
+LOCAL_USER = "local"
 
 
 def api_key(home: Path) -> tuple[str, Path | None]:
@@ -30,10 +32,11 @@ def api_key(home: Path) -> tuple[str, Path | None]:
 
 
 def secrets(config: Config, key: str) -> CredstashSecrets:
-    """KMS keys do not survive a restart of moto, so the secrets are written anew each start."""
+    """KMS keys do not survive a restart of moto, so the secrets are written anew each start: the
+    local key (an admin: this laptop's operator) and the keys made with `gems keys`."""
     create_store(config)
     store = CredstashSecrets(config)
-    auth.seed(store, {"local": key})
+    auth.seed(store, {LOCAL_USER: key}, admins=(LOCAL_USER,), stored=saved_keys(config.home))
     return store
 
 

@@ -1,8 +1,10 @@
 """API keys and per-job worker tokens, checked in constant time and never logged.
 
-API keys are stored in credstash as SHA-256 digests (`gems.api_keys`: {user: digest}), so a
-leaked table row does not leak a key. A worker token is HMAC(signing key, session key): only the
-workers of that job are given it, and it is worthless for any other job.
+API keys are stored in credstash as SHA-256 digests (`gems.api_keys`: {user: {"sha256": digest,
+"admin": bool}}; a bare digest string, the older form, is a key without admin), so a leaked table
+row does not leak a key. A job belongs to the user whose key submitted it; admin keys may act on
+every job. A worker token is HMAC(signing key, session key): only the workers of that job are
+given it, and it is worthless for any other job.
 """
 
 from __future__ import annotations
@@ -10,10 +12,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets as _secrets
+from dataclasses import dataclass
+
+from gems.errors import MissingSecretError, NotFoundError, ValidationError
 
 API_KEYS = "gems.api_keys"
 WORKER_SIGNING_KEY = "gems.worker_signing_key"
+_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a request acts for: the key's user, and whether that key may act on every job."""
+
+    user: str
+    admin: bool = False
+
+    def may_act_on(self, owner: str | None) -> bool:
+        return self.admin or (owner is not None and hmac.compare_digest(owner.encode(), self.user.encode()))
 
 
 def digest(key: str) -> str:
@@ -24,18 +42,25 @@ def new_key() -> str:
     return _secrets.token_urlsafe(32)
 
 
+def _entry(stored) -> tuple[str, bool]:
+    if isinstance(stored, str):
+        return stored, False
+    return str(stored.get("sha256", "")), bool(stored.get("admin", False))
+
+
 class KeyStore:
     def __init__(self, secrets):
         self.secrets = secrets  # anything with get(name) -> str
 
-    def check_api_key(self, token: str) -> str | None:
-        """The user a key belongs to, or None. Every stored digest is compared (constant time)."""
+    def check_api_key(self, token: str) -> Caller | None:
+        """Whose key this is, or None. Every stored digest is compared (constant time)."""
         presented = digest(token)
-        user = None
+        found = None
         for name, stored in json.loads(self.secrets.get(API_KEYS)).items():
-            if hmac.compare_digest(presented, stored):
-                user = name
-        return user
+            value, admin = _entry(stored)
+            if hmac.compare_digest(presented, value):
+                found = Caller(name, admin)
+        return found
 
     def worker_token(self, session_key: str) -> str:
         key = self.secrets.get(WORKER_SIGNING_KEY).encode()
@@ -45,7 +70,47 @@ class KeyStore:
         return hmac.compare_digest(self.worker_token(session_key).encode(), (token or "").encode())
 
 
-def seed(secrets, users: dict[str, str]) -> None:
-    """Store API keys (user -> key) and a fresh worker signing key."""
-    secrets.put(API_KEYS, json.dumps({user: digest(key) for user, key in users.items()}))
+def seed(secrets, users: dict[str, str], admins: tuple[str, ...] = (), stored: dict | None = None) -> None:
+    """Store API keys (user -> key; `stored`: entries kept as digests) and a fresh worker signing key."""
+    table = dict(stored or {})
+    table.update({user: {"sha256": digest(key), "admin": user in admins} for user, key in users.items()})
+    secrets.put(API_KEYS, json.dumps(table))
     secrets.put(WORKER_SIGNING_KEY, new_key())
+
+
+# ---- managing keys (`gems keys`) ----------------------------------------------------------------
+def _table(secrets) -> dict:
+    try:
+        return json.loads(secrets.get(API_KEYS))
+    except MissingSecretError:  # a first key on a new deployment
+        return {}
+
+
+def list_keys(secrets) -> list[dict]:
+    return [{"user": u, "admin": _entry(v)[1]} for u, v in sorted(_table(secrets).items())]
+
+
+def key_table(secrets) -> dict:
+    """The stored entries ({user: {"sha256", "admin"}}), digests only."""
+    return _table(secrets)
+
+
+def create_key(secrets, user: str, *, admin: bool = False) -> str:
+    """A new key for `user` (replacing any key it had); the key is returned once, only its digest kept."""
+    if not _USER.match(user or ""):
+        raise ValidationError(
+            "a user name is 1-64 letters, digits and . _ @ -, starting with a letter or digit", field="name"
+        )
+    key = new_key()
+    table = _table(secrets)
+    table[user] = {"sha256": digest(key), "admin": admin}
+    secrets.put(API_KEYS, json.dumps(table))
+    return key
+
+
+def revoke_key(secrets, user: str) -> None:
+    table = _table(secrets)
+    if user not in table:
+        raise NotFoundError(f"no key for user {user!r}", field="name")
+    del table[user]
+    secrets.put(API_KEYS, json.dumps(table))

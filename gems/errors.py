@@ -56,6 +56,21 @@ class UnavailableError(GemsError):
     code = "unavailable"
 
 
+class MissingSecretError(UnavailableError):
+    """A secret the deployment has not stored yet (a 503 for a request; a first key may create it)."""
+
+
+class RateLimitError(GemsError):
+    """Too many failed attempts from one address; `retry_after` seconds until the next is heard."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None):
+        super().__init__(message, field=field, details={"retry_after_s": retry_after})
+        self.retry_after = retry_after
+
+
 class InputError(GemsError):
     """Bad input data (reads, references, annotations): the sample fails with this reason."""
 

@@ -17,7 +17,15 @@ from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
 from gems.config import Config
 from gems.errors import ConflictError, ForbiddenError, GemsError, NotFoundError, ValidationError
-from gems.plan import JobPlan, JobRequest, check_prefix, discover_pairs, new_session_key, plan_job
+from gems.plan import (
+    JobPlan,
+    JobRequest,
+    check_prefix,
+    check_request,
+    discover_pairs,
+    new_session_key,
+    plan_job,
+)
 from gems.readcache import ImmutableCache, TagSnapshot
 from gems.states import WorkerStatus
 from gems.status import new_worker_record, record_status
@@ -37,12 +45,17 @@ class JobService:
 
     # ---- submit -------------------------------------------------------------------------
     def submit(
-        self, request: JobRequest, *, user: str, idempotency_key: str | None = None
+        self, request: JobRequest, *, user: str, idempotency_key: str | None = None, before_write=None
     ) -> tuple[dict, bool]:
-        """Launch a job; returns (job, created). A replayed Idempotency-Key returns the first job."""
+        """Launch a job; returns (job, created). A replayed Idempotency-Key returns the first job.
+
+        Every check of the request comes before the first write, so a refused request stores
+        nothing; `before_write()` (TES: the task document) runs between the two.
+        """
         request.prefix = check_prefix(request.prefix)
         if request.hla_class not in (1, 2):
             raise ValidationError("hla_class must be 1 or 2", field="hla_class")
+        check_request(self.config, request)
         bucket = self.config.state_bucket
         session_key = new_session_key(user, idempotency_key)
         if idempotency_key and (existing := R.read_job(self.s3, bucket, session_key)):
@@ -70,6 +83,8 @@ class JobService:
         with _submit_lock:
             if idempotency_key and R.read_job(self.s3, bucket, session_key):
                 return self.get(session_key), False
+            if before_write is not None:
+                before_write()
             self._take_lock(request, session_key)
             try:
                 self._write_records(plan, user, idempotency_key)
@@ -255,6 +270,14 @@ class JobService:
         for w in job["workers"]:
             rec = records[w["instance_index"]] if w["instance_index"] < len(records) else None
             w["sample_status"] = (rec or {}).get("samples", w.get("sample_status", {}))
+        return job
+
+    def check_owner(self, session_key: str, caller) -> dict:
+        """The job's record when `caller` (a gems.auth.Caller) may act on it; else the 404 an
+        unknown job gets, so a key cannot tell another user's job from no job."""
+        job = R.read_job(self.s3, self.config.state_bucket, session_key)
+        if job is None or not caller.may_act_on(job.get("submitted_by")):
+            raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         return job
 
     def logs(self, session_key: str) -> dict[int, str]:

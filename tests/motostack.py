@@ -17,7 +17,7 @@ def fastq(n: int = 4, tag: str = "r") -> bytes:
     return gzip.compress("".join(recs).encode())
 
 
-def make_services(keys: dict[str, str], config=None):
+def make_services(keys: dict[str, str], config=None, admins: tuple[str, ...] = ()):
     """Services on the active moto mock: state bucket, credstash with these API keys."""
     from app.services import Services
 
@@ -26,7 +26,7 @@ def make_services(keys: dict[str, str], config=None):
     svc.clients.s3.create_bucket(Bucket=config.state_bucket)
     create_store(config)
     store = CredstashSecrets(config)
-    auth.seed(store, keys)
+    auth.seed(store, keys, admins=admins)
     svc.keys.secrets = store
     return svc
 

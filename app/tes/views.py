@@ -15,13 +15,13 @@ import uuid
 from flask import Blueprint, current_app, g, jsonify, request
 
 import gems
-from app.auth import read_access, require_api_key
+from app.auth import authenticate, owner_only, read_access, require_api_key
 from app.schemas.load import json_body, load
 from app.tes import mapping
 from app.tes import openapi as _openapi  # noqa: F401 - registers the TES operations in /openapi.json
 from app.tes.schemas import ListQuerySchema, TaskRequestSchema, ViewQuerySchema
 from gems.aws import s3 as S3
-from gems.errors import GemsError, NotFoundError, ValidationError
+from gems.errors import NotFoundError, ValidationError
 from gems.plan import new_session_key
 
 bp = Blueprint("tes", __name__, url_prefix="/ga4gh/tes/v1")
@@ -62,10 +62,14 @@ def _outputs(job: dict) -> list[dict]:
     ]
 
 
-def _task(job: dict, view: str) -> dict:
+def _task(job: dict, view: str, *, full_ok: bool = False) -> dict:
+    """A task at `view`; FULL (worker logs, result files) only when `full_ok` (the caller owns the
+    task or is an admin), else BASIC: another user's task in a FULL list."""
     if view == "MINIMAL":
         return mapping.task_view(job, None, view)
     stored = _stored(job["session_key"])
+    if view == "FULL" and not full_ok:
+        view = "BASIC"
     if view != "FULL":
         return mapping.task_view(job, stored, view)
     jobs = _services().jobs
@@ -97,6 +101,14 @@ def service_info():
     )
 
 
+def _may_see(task_id: str, caller) -> bool:
+    try:
+        _services().jobs.check_owner(task_id, caller)
+        return True
+    except NotFoundError:
+        return False
+
+
 def _page_token(job: dict) -> str:
     raw = json.dumps([job["created"], job["session_key"]]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -119,6 +131,7 @@ def list_tasks():
         if many in request.args:
             args[many] = request.args.getlist(many)
     q = load(ListQuerySchema(), args)
+    caller = authenticate() if q["view"] == "FULL" else None  # logs and results are their owner's
     keys, values = q.get("tag_key") or [], q.get("tag_value") or []
     if len(values) > len(keys):
         raise ValidationError("tag_value: more values than tag_key entries", field="tag_value")
@@ -143,7 +156,9 @@ def list_tasks():
             next_token = _page_token(page[-1])
             break
         page.append(job)
-    tasks = [_task(job, q["view"]) for job in page]
+    tasks = [
+        _task(job, q["view"], full_ok=bool(caller) and _may_see(job["session_key"], caller)) for job in page
+    ]
     body: dict = {"tasks": tasks}
     if next_token:
         body["next_page_token"] = next_token
@@ -161,11 +176,14 @@ def create_task():
     idem = f"tes:{uuid.uuid4().hex}"
     task_id = new_session_key(g.api_user, idem)
     doc = {k: v for k, v in task.items() if k not in ("id", "state", "logs", "creation_time")}
-    S3.put_json(services.clients.s3, services.config.state_bucket, _doc_key(task_id), doc)
+
+    def store_doc() -> None:  # after every check of the request, before the job's first record
+        S3.put_json(services.clients.s3, services.config.state_bucket, _doc_key(task_id), doc)
+
     try:
-        job, _ = services.jobs.submit(req, user=g.api_user, idempotency_key=idem)
-    except GemsError as exc:
-        if not (exc.status == 503 and _job_exists(task_id)):  # a failed launch still leaves its job
+        job, _ = services.jobs.submit(req, user=g.api_user, idempotency_key=idem, before_write=store_doc)
+    except Exception:
+        if not _job_exists(task_id):  # a failed launch still leaves its job, and the job its task
             S3.delete_key(services.clients.s3, services.config.state_bucket, _doc_key(task_id))
             current_app.extensions.get("gems_tes_docs", {}).pop(task_id, None)
         raise
@@ -183,17 +201,22 @@ def _job_exists(task_id: str) -> bool:
 @bp.get("/tasks/<task_id>")
 @read_access
 def get_task(task_id: str):
-    """One task at the requested view (MINIMAL by default, as the spec says)."""
+    """One task at the requested view (MINIMAL by default, as the spec says).
+
+    FULL carries the workers' logs and the result files: it needs the owner's key (or an admin's);
+    without a key it is a 401, with another user's key the 404 of an unknown task.
+    """
     q = load(ViewQuerySchema(), request.args.to_dict())
+    if q["view"] == "FULL":
+        _services().jobs.check_owner(task_id, authenticate())
     job = _services().jobs.detail(task_id) if q["view"] != "MINIMAL" else _services().jobs.get(task_id)
-    return jsonify(_task(job, q["view"]))
+    return jsonify(_task(job, q["view"], full_ok=True))
 
 
 @bp.post("/tasks/<task_id>:cancel")
-@require_api_key
+@owner_only("task_id")
 def cancel_task(task_id: str):
     """Stop the job's instances; unfinished workers end STOPPED (the task CANCELED). Idempotent."""
     jobs = _services().jobs
-    jobs.get(task_id)  # 404 for an unknown task
     jobs.terminate(task_id, reason=f"canceled through TES by {g.api_user}")
     return jsonify({})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from app.auth import read_access, require_api_key
+from app.auth import owner_only, read_access, require_api_key
 from app.schemas.job import JobListQuerySchema, JobRequestSchema, JobSchema
 from app.schemas.load import json_body, query
 from gems.plan import JobRequest
@@ -46,7 +46,7 @@ def get_job(session_key: str):
 
 
 @bp.get("/job/<session_key>/logs")
-@require_api_key
+@owner_only("session_key")
 def job_logs(session_key: str):
     """Each worker's log, as uploaded by the worker after every sample and at the end."""
     logs = _service().logs(session_key)
@@ -54,15 +54,14 @@ def job_logs(session_key: str):
 
 
 @bp.post("/job/<session_key>/stop")
-@require_api_key
+@owner_only("session_key")
 def stop_job(session_key: str):
     """Stop a job's fleet on a user's behalf; unfinished workers end as STOPPED."""
-    _service().get(session_key)  # 404 for an unknown job
     return jsonify(_job.dump(_service().terminate(session_key, reason=f"stopped by {g.api_user}")))
 
 
 @bp.post("/job/<session_key>/retry")
-@require_api_key
+@owner_only("session_key")
 def retry_job(session_key: str):
     """Rerun only the samples that failed (or never ran), as a new job linked by options.retry_of."""
     job, created = _service().retry(session_key, user=g.api_user)

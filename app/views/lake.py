@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from app.auth import require_api_key
+from app.auth import admin_only, require_api_key
 from gems.errors import ValidationError
 from lake import questions as Q
 
@@ -71,9 +71,12 @@ def allele_frequency():
 
 
 @bp.get("/lake/carriers")
-@require_api_key
+@admin_only
 def carriers():
-    """Carriers of ?variant=, or of any variant in ?gene= (optionally with ?consequence=)."""
+    """Carriers of ?variant=, or of any variant in ?gene= (optionally with ?consequence=); admin keys only.
+
+    The rows name samples of every user's jobs, so only a key made with `--admin` may read them.
+    """
     a = request.args
     return _answer(Q.carriers(gene=a.get("gene"), consequence=a.get("consequence"), variant=a.get("variant")))
 
@@ -86,7 +89,10 @@ def hla_frequencies():
 
 
 @bp.get("/lake/qc-fails")
-@require_api_key
+@admin_only
 def qc_fails():
-    """Samples failing QC thresholds (?min_mapping_rate, max_duplicate_rate, min_coverage, min_fraction_20x)."""
+    """Samples failing QC thresholds (?min_mapping_rate, max_duplicate_rate, min_coverage, min_fraction_20x).
+
+    Admin keys only: the rows name samples of every user's jobs.
+    """
     return _answer(Q.qc_fails(**{k: _float_arg(k) for k in Q.QC_DEFAULTS}))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from app.auth import require_api_key
+from app.auth import owner_only
 from gems.results import list_results
 
 bp = Blueprint("results", __name__)
 
 
 @bp.get("/job/<session_key>/results")
-@require_api_key
+@owner_only("session_key")
 def job_results(session_key: str):
     """List a job's result files per sample, each with a pre-signed S3 URL valid for an hour."""
     services = current_app.extensions["gems"]

@@ -9,7 +9,7 @@ import boto3
 import credstash
 
 from gems.config import Config
-from gems.errors import UnavailableError
+from gems.errors import MissingSecretError
 
 KMS_ALIAS = "alias/credstash"
 
@@ -36,7 +36,7 @@ class CredstashSecrets:
         try:
             value = credstash.getSecret(name, table=self.config.credstash_table, dynamodb=dynamodb, kms=kms)
         except credstash.ItemNotFound as exc:
-            raise UnavailableError(
+            raise MissingSecretError(
                 f"secret {name!r} is not in credstash table {self.config.credstash_table!r}"
             ) from exc
         with self._lock:

@@ -25,7 +25,7 @@ def _app(tmp_path, embedded: bool):
     svc = Services.from_config(config)
     create_store(config)
     store = CredstashSecrets(config)
-    auth.seed(store, {"lab": KEY})
+    auth.seed(store, {"lab": KEY}, admins=("lab",))
     svc.keys.secrets = store
     s3 = svc.clients.s3
     for i, (src, hla) in enumerate((("NA12878", hla_sets()[0]), ("HG002", hla_sets()[1]))):

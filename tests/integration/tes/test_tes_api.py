@@ -123,7 +123,7 @@ def test_cancel_ends_canceled_and_full_view_has_logs(tes_client, tes_services, a
     task_id = create(tes_client, auth_header)
     resp = tes_client.post(f"{BASE}/tasks/{task_id}:cancel", headers=auth_header)
     assert resp.status_code == 200 and resp.get_json() == {}
-    full = tes_client.get(f"{BASE}/tasks/{task_id}?view=FULL").get_json()
+    full = tes_client.get(f"{BASE}/tasks/{task_id}?view=FULL", headers=auth_header).get_json()
     assert full["state"] == "CANCELED"
     assert [log["exit_code"] for log in full["logs"][0]["logs"]] == [143]
     assert "stdout" in full["logs"][0]["logs"][0]

@@ -1,0 +1,71 @@
+"""`gems keys create NAME [--admin] | list | revoke NAME`: the deployment's API keys, in credstash.
+
+A key is printed once, when it is made; only its SHA-256 digest is stored. An admin key may act
+on every user's job (stop, retry, logs, results, TES cancel) and read the lake's per-sample rows;
+any other key acts on its own jobs only. The command talks to the credstash of the AWS account
+the environment points at: the embedded stack's after `source .gems/env`. The embedded stack
+writes its credstash anew at each start (moto's KMS keys do not survive it), so there the
+digests are also kept in `.gems/api_keys.json`, and `gems up` stores them again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from gems import auth
+from gems.config import Config
+
+KEYS_FILE = "api_keys.json"
+
+
+def saved_keys(home: Path) -> dict:
+    """The embedded stack's keys made with `gems keys`, as digests."""
+    path = home / KEYS_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def save_keys(home: Path, table: dict) -> None:
+    """Digests only; `gems up` seeds these first, then its own key (.gems/api_key) over them."""
+    path = home / KEYS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(table, indent=1) + "\n")
+    path.chmod(0o600)
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="gems keys", description="Manage the deployment's API keys.")
+    sub = p.add_subparsers(dest="action", required=True)
+    create = sub.add_parser("create", help="make a key for NAME (replacing its old one) and print it once")
+    create.add_argument("name")
+    create.add_argument("--admin", action="store_true", help="the key may act on every user's jobs")
+    sub.add_parser("list", help="the users that have a key, and which are admins (never the keys)")
+    revoke = sub.add_parser("revoke", help="delete NAME's key")
+    revoke.add_argument("name")
+    args = p.parse_args(argv)
+
+    from gems.aws.secrets import CredstashSecrets  # boto3 and credstash load only for this command
+
+    config = Config.from_env()
+    secrets = CredstashSecrets(config, ttl=0)
+    if args.action == "list":
+        for row in auth.list_keys(secrets):
+            print(f"{row['user']}\t{'admin' if row['admin'] else 'user'}")
+        return 0
+    if args.action == "create":
+        key = auth.create_key(secrets, args.name, admin=args.admin)
+    else:
+        auth.revoke_key(secrets, args.name)
+    if config.embedded:
+        save_keys(config.home, auth.key_table(secrets))
+    if args.action == "create":
+        print(key)
+        print(
+            f"gems keys: made {'an admin' if args.admin else 'a'} key for {args.name}; it is shown only once",
+            file=sys.stderr,
+        )
+    else:
+        print(f"gems keys: revoked the key of {args.name}", file=sys.stderr)
+    return 0
