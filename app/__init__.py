@@ -30,6 +30,7 @@ BLUEPRINTS = [
 
 def create_app(config: Config | None = None, *, services=None) -> Flask:
     """Build the app. `services` (an app.services.Services) may be injected by tests."""
+    from app import headers, limits, metrics, request_log
     from app.errors import register_error_handlers
     from app.services import Services
 
@@ -39,8 +40,10 @@ def create_app(config: Config | None = None, *, services=None) -> Flask:
     flask_app.config["JSON_SORT_KEYS"] = False
     flask_app.extensions["gems"] = services or Services.from_config(config)
     register_error_handlers(flask_app)
-    importlib.import_module("app.request_log").init_app(flask_app)
-    importlib.import_module("app.metrics").init_app(flask_app)
+    limits.init_app(flask_app)
+    headers.init_app(flask_app)
+    request_log.init_app(flask_app)
+    metrics.init_app(flask_app)
     for name in BLUEPRINTS:
         flask_app.register_blueprint(importlib.import_module(name).bp)
     return flask_app

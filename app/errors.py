@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from gems.errors import GemsError
+from gems.errors import GemsError, RateLimitError
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +15,10 @@ log = logging.getLogger(__name__)
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(GemsError)
     def _gems_error(exc: GemsError):
-        return jsonify(exc.to_dict()), exc.status
+        response = jsonify(exc.to_dict())
+        if isinstance(exc, RateLimitError):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response, exc.status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -29,6 +29,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def json_errors():
+    """The HTTP server's own errors (414 URI too long, 400 bad request line, ...) as JSON, like the
+    app's: they are answered before any request reaches Flask."""
+    import json
+
+    from werkzeug.serving import WSGIRequestHandler
+
+    class JSONErrorHandler(WSGIRequestHandler):
+        error_content_type = "application/json"
+
+        def send_error(self, code, message=None, explain=None):
+            short = self.responses.get(code, ("error", ""))[0]
+            body = {"error": short.lower().replace(" ", "_").replace("-", "_"), "message": message or short}
+            self.error_message_format = json.dumps(body).replace("%", "%%")  # no placeholders left
+            super().send_error(code, message, explain)
+
+    return JSONErrorHandler
+
+
 @dataclass
 class StackOptions:
     home: Path = field(default_factory=lambda: REPO_ROOT / ".gems")
@@ -101,7 +120,7 @@ class Stack:
         self.log_path = o.home / "gems.log"
         self._log_stream = open(self.log_path, "a", buffering=1)  # noqa: SIM115 - closed in stop()
         logs.configure("api", stream=self._log_stream)
-        self._http = make_server("127.0.0.1", o.port, app, threaded=True)
+        self._http = make_server("127.0.0.1", o.port, app, threaded=True, request_handler=json_errors())
         threading.Thread(target=self._http.serve_forever, name="api", daemon=True).start()
         self._write_env_file(env)
         if o.runner:
@@ -124,7 +143,9 @@ class Stack:
         services = Services.from_config(self.config, secrets=CredstashSecrets(self.config))
         app = create_app(self.config, services=services)
         logs.configure("api", stream=self._log_stream)
-        self._http = make_server("127.0.0.1", self.options.port, app, threaded=True)
+        self._http = make_server(
+            "127.0.0.1", self.options.port, app, threaded=True, request_handler=json_errors()
+        )
         threading.Thread(target=self._http.serve_forever, name="api", daemon=True).start()
 
     def _write_env_file(self, env: dict[str, str]) -> None:
@@ -138,6 +159,8 @@ class Stack:
             "AWS_DEFAULT_REGION",
             "AWS_ENDPOINT_URL",
             "GEMS_API",
+            "GEMS_EMBEDDED",
+            "GEMS_HOME",
         )
         lines = [f"export {k}={shlex.quote(env[k])}" for k in keep]
         self.env_path.write_text(

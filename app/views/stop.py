@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 
+from app import limits
 from app.auth import bearer_token
 from app.schemas.job import JobSchema, StopRequestSchema
 from app.schemas.load import json_body
-from gems.errors import AuthError
+from gems.errors import AuthError, ForbiddenError
 
 bp = Blueprint("stop", __name__)
 
@@ -15,11 +16,17 @@ bp = Blueprint("stop", __name__)
 @bp.post("/stop_instances")
 def stop_instances():
     """Terminate the instances of one job; needs that job's worker token; idempotent."""
+    throttle = limits.key_throttle()  # a wrong job token counts like a wrong API key
+    throttle.check(request.remote_addr)
     body = json_body(StopRequestSchema())
     token = body.get("token") or bearer_token()
     if not token:
         raise AuthError(
             "missing job token: send it as 'token' or 'Authorization: Bearer <token>'", field="token"
         )
-    job = current_app.extensions["gems"].jobs.stop(body["session_key"], token)
+    try:
+        job = current_app.extensions["gems"].jobs.stop(body["session_key"], token)
+    except ForbiddenError:
+        throttle.failed(request.remote_addr)
+        raise
     return jsonify(JobSchema().dump(job))

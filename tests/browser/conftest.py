@@ -37,6 +37,8 @@ def _page(browser, kind: str):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # The pages' CSP (app/headers.py) refuses inline scripts and styles: a refusal is a bug here too.
+    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     page.js_errors = errors
     return context, page
 

@@ -179,3 +179,13 @@ def test_predict_from_a_finished_jobs_variants(stack, api_key, laptop):
         page.click("#predict")
         page.wait_for_selector("#chart li.bar-row")
         shot(page, "predict-from-job-answer-laptop")
+
+
+def test_api_docs_render_under_the_pages_csp(stack, api_key, laptop):
+    """Swagger UI runs from the app's own files only: no inline script or style the CSP would refuse."""
+    page = laptop
+    page.goto(f"{stack.api_url}/docs")
+    page.wait_for_selector(".opblock-summary", timeout=20_000)
+    assert page.locator(".opblock-summary").count() > 10
+    header = page.evaluate("() => getComputedStyle(document.querySelector('.gems-bar')).backgroundColor")
+    assert header == "rgb(18, 53, 91)"  # the bar's stylesheet loaded as a file

@@ -101,6 +101,8 @@
     Object.keys(attrs || {}).forEach(function (k) {
       if (k === "text") { node.textContent = attrs[k]; }
       else if (k === "class") { node.className = attrs[k]; }
+      // Through the CSSOM: the pages' CSP refuses style attributes written as markup.
+      else if (k === "style") { node.style.cssText = attrs[k]; }
       else { node.setAttribute(k, attrs[k]); }
     });
     (children || []).forEach(function (c) { if (c) { node.appendChild(c); } });
@@ -136,6 +138,13 @@
     show();
   }
 
-  window.gems = { url: url, getKey: getKey, setKey: setKey, api: api, clearErrors: clearErrors, showError: showError, el: el, badge: badge };
-  document.addEventListener("DOMContentLoaded", keyForm);
+  // Server-rendered progress bars carry their width in data-fill (a style attribute would break the CSP).
+  function fills(root) {
+    (root || document).querySelectorAll("[data-fill]").forEach(function (bar) {
+      bar.style.width = Math.max(0, Math.min(100, Number(bar.dataset.fill) || 0)) + "%";
+    });
+  }
+
+  window.gems = { url: url, getKey: getKey, setKey: setKey, api: api, clearErrors: clearErrors, showError: showError, el: el, badge: badge, fills: fills };
+  document.addEventListener("DOMContentLoaded", function () { keyForm(); fills(document); });
 })();

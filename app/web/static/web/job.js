@@ -22,6 +22,7 @@
       return r.text();
     }).then(function (html) {
       section.innerHTML = html;
+      gems.fills(section);
       after();
     }).catch(function (err) {
       document.getElementById("job-message").textContent = err.message;

@@ -1,0 +1,118 @@
+"""The API's limits, in one place: request body size, JSON nesting depth, failed-key attempts.
+
+| limit | value | answer |
+|---|---|---|
+| request body | 1 MiB; 16 MiB for POST /predict (500 patients of up to 5,000 genes); 4 MiB for TES create | 413 JSON |
+| JSON nesting | 32 levels of arrays and objects | 400 JSON, field `body` |
+| failed API keys | 10 per client address in 60 s | 429 JSON with Retry-After, for every attempt from that address until the window clears |
+
+The key throttle lives in the process: on Lambda each warm container counts on its own, so the
+deployment's API Gateway throttling is the account-wide bound (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections import OrderedDict, deque
+
+from flask import Flask, current_app, request
+from flask.json.provider import DefaultJSONProvider
+
+from gems.errors import RateLimitError, ValidationError
+
+MAX_BODY = 1024 * 1024
+BODY_LIMITS = {"predict.predict": 16 * 1024 * 1024, "tes.create_task": 4 * 1024 * 1024}
+MAX_DEPTH = 32
+KEY_FAILURES = 10
+KEY_WINDOW_S = 60.0
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST = re.compile(r"\[\]|\{\}")
+
+
+def json_depth(text: str, limit: int = MAX_DEPTH) -> int:
+    """How deeply arrays and objects nest in a JSON text (counted up to limit + 1), without parsing.
+
+    Each pass of a C-speed regex removes the innermost empty pairs once strings and everything
+    else are gone, so the cost is (depth x size) however the text is built, and a deep body
+    never reaches the recursive parser.
+    """
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    depth = 0
+    while brackets and depth <= limit:
+        fewer = _INNERMOST.sub("", brackets)
+        if fewer == brackets:
+            break  # unbalanced: the parser will say what is wrong
+        brackets, depth = fewer, depth + 1
+    return depth
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing bodies nested deeper than MAX_DEPTH before they are parsed."""
+
+    def loads(self, s, **kwargs):
+        text = s.decode("utf-8", "replace") if isinstance(s, bytes | bytearray) else s
+        if json_depth(text) > MAX_DEPTH:
+            raise ValidationError(f"the JSON body nests deeper than {MAX_DEPTH} levels", field="body")
+        return super().loads(s, **kwargs)
+
+
+class KeyThrottle:
+    """Failed key attempts per client address in a sliding window; bounded memory."""
+
+    def __init__(self, failures: int = KEY_FAILURES, window_s: float = KEY_WINDOW_S, clock=time.monotonic):
+        self.failures, self.window_s, self.clock = failures, window_s, clock
+        self._seen: OrderedDict[str, deque] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> deque:
+        times = self._seen.get(address) or deque()
+        while times and now - times[0] >= self.window_s:
+            times.popleft()
+        return times
+
+    def check(self, address: str | None) -> None:
+        now = self.clock()
+        with self._lock:
+            times = self._recent(address or "-", now)
+            if len(times) >= self.failures:
+                wait = max(1, math.ceil(times[0] + self.window_s - now))
+                raise RateLimitError(
+                    f"too many failed API key attempts from this address; try again in {wait} s",
+                    retry_after=wait,
+                    field="Authorization",
+                )
+
+    def failed(self, address: str | None) -> None:
+        now = self.clock()
+        with self._lock:
+            key = address or "-"
+            times = self._recent(key, now)
+            times.append(now)
+            self._seen[key] = times
+            self._seen.move_to_end(key)
+            while len(self._seen) > 10_000:
+                self._seen.popitem(last=False)
+
+
+def key_throttle() -> KeyThrottle:
+    return current_app.extensions["gems_key_throttle"]
+
+
+def init_app(app: Flask) -> None:
+    app.json = JSONProvider(app)
+    app.config["MAX_CONTENT_LENGTH"] = max(MAX_BODY, *BODY_LIMITS.values())
+    app.extensions.setdefault("gems_key_throttle", KeyThrottle())
+
+    @app.before_request
+    def _body_limit():
+        limit = BODY_LIMITS.get(request.endpoint or "", MAX_BODY)
+        request.max_content_length = limit
+        if request.content_length is not None and request.content_length > limit:
+            from werkzeug.exceptions import RequestEntityTooLarge
+
+            raise RequestEntityTooLarge(f"the request body is over {limit // 1024} KiB, this route's limit")
