@@ -19,6 +19,8 @@ import io
 import json
 import logging
 import os
+import select
+import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +34,11 @@ log = logging.getLogger(__name__)
 SAGEMAKER_MODEL_DIR = Path("/opt/ml/model")
 MAX_BODY = 6 * 1024 * 1024  # SageMaker's own payload limit for real-time endpoints
 MAX_INSTANCES = 1000
+SLICE = 25  # patients predicted between two looks at whether the caller is still there
+
+
+class CallerGone(Exception):
+    """The client closed its connection: the rest of the batch is not worth computing."""
 
 
 class ModelHolder:
@@ -114,6 +121,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _caller_gone(self) -> bool:
+        """True when the client has closed its end (readable, and a peek reads nothing)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     def do_GET(self):  # noqa: N802 - the stdlib's naming
         if self.path != "/ping":
             return self._send(404, {"error": "not_found", "message": f"no route {self.path}"})
@@ -151,10 +166,19 @@ class Handler(BaseHTTPRequestHandler):
             if len(ids) > MAX_INSTANCES:
                 raise ValueError(f"{len(ids)} instances: at most {MAX_INSTANCES} per call")
             if rows is None:
-                probabilities = predictor.predict_patients(patients, average_missing=True)
+                probabilities = []
+                for start in range(0, len(patients), SLICE):
+                    if start and self._caller_gone():
+                        raise CallerGone
+                    part = patients[start : start + SLICE]
+                    probabilities += predictor.predict_patients(part, average_missing=True)
             else:
                 probabilities = predictor.predict_rows(rows)
             result = answer(predictor, probabilities, ids)
+        except CallerGone:
+            log.info("caller went away; stopped after part of a %d-patient batch", len(ids))
+            self.close_connection = True
+            return None
         except (ValueError, KeyError, TypeError, GemsError) as exc:
             message = exc.message if isinstance(exc, GemsError) else str(exc)
             return self._send(400, {"error": "invalid_request", "message": message})

@@ -3,6 +3,12 @@ local inference server (embedded stack) over HTTP. Never imports catboost.
 
 Throttling, timeouts and a model that is not ready are retried with exponential backoff; when
 the retries are spent the caller gets gems.errors.UnavailableError (503) with the reason.
+
+A batch is sent in slices of CHUNK patients (about a second of the model's work each), each call
+with its own timeout and all of them within one deadline that fits under API Gateway's 29 s. So
+the documented maximum of 500 patients fits the client's time, a timed-out try repeats a
+second's work rather than the whole batch's, and a caller that gave up stops costing the server
+at the next slice.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ RETRYABLE_CODES = {
     "InternalFailure",
 }
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+CHUNK = 50
+DEADLINE_S = 25.0
 
 
 class _Retry(Exception):
@@ -52,14 +60,20 @@ class ModelClient:
         attempts: int = 4,
         backoff_s: float = 0.2,
         timeout_s: float = 10.0,
+        deadline_s: float = DEADLINE_S,
+        chunk: int = CHUNK,
         sleep=time.sleep,
+        clock=time.monotonic,
     ):
         self.config = config
         self.runtime = runtime
         self.attempts = attempts
         self.backoff_s = backoff_s
         self.timeout_s = timeout_s
+        self.deadline_s = deadline_s
+        self.chunk = chunk
         self.sleep = sleep
+        self.clock = clock
 
     @property
     def served_by(self) -> str:
@@ -68,6 +82,22 @@ class ModelClient:
         return f"local:{self.config.model_url}" if self.config.model_url else "none"
 
     def predict(self, patients: list[dict]) -> dict:
+        """One answer for the whole batch, asked for CHUNK patients at a time within the deadline."""
+        deadline = self.clock() + self.deadline_s
+        answer: dict | None = None
+        for start in range(0, max(1, len(patients)), self.chunk):
+            part = self._predict_chunk(patients[start : start + self.chunk], deadline)
+            if answer is None:
+                answer = part
+                continue
+            if part.get("model_version") != answer.get("model_version"):
+                raise UnavailableError("the served model changed during the batch; send it again")
+            answer["predictions"] = list(answer.get("predictions") or []) + list(
+                part.get("predictions") or []
+            )
+        return answer
+
+    def _predict_chunk(self, patients: list[dict], deadline: float) -> dict:
         body = json.dumps({"instances": patients}).encode()
         if self.config.sagemaker_endpoint:
             if self.runtime is None:
@@ -79,19 +109,25 @@ class ModelClient:
             raise UnavailableError("no model is configured: set GEMS_SAGEMAKER_ENDPOINT or GEMS_MODEL_URL")
         reason = ""
         for attempt in range(self.attempts):
+            left = deadline - self.clock()
+            if left <= 0:
+                raise UnavailableError(
+                    f"the model did not answer within {self.deadline_s:g} s: {reason or 'the batch is too slow'}",
+                    details={"served_by": self.served_by},
+                )
             try:
-                return json.loads(call(body))
+                return json.loads(call(body, min(self.timeout_s, left)))
             except _Retry as exc:
                 reason = str(exc)
                 log.warning("model call failed (attempt %d/%d): %s", attempt + 1, self.attempts, reason)
                 if attempt + 1 < self.attempts:
-                    self.sleep(self.backoff_s * (2**attempt))
+                    self.sleep(max(0.0, min(self.backoff_s * (2**attempt), deadline - self.clock())))
         raise UnavailableError(
             f"the model is unavailable after {self.attempts} attempts: {reason}",
             details={"served_by": self.served_by},
         )
 
-    def _invoke_endpoint(self, body: bytes) -> bytes:
+    def _invoke_endpoint(self, body: bytes, timeout_s: float) -> bytes:
         try:
             response = self.runtime.invoke_endpoint(
                 EndpointName=self.config.sagemaker_endpoint,
@@ -118,7 +154,7 @@ class ModelClient:
             raise _Retry(f"SageMaker endpoint {self.config.sagemaker_endpoint}: {exc}") from None
         return response["Body"].read()
 
-    def _post_local(self, body: bytes) -> bytes:
+    def _post_local(self, body: bytes, timeout_s: float) -> bytes:
         url = self.config.model_url.rstrip("/") + "/invocations"
         request = urllib.request.Request(
             url,
@@ -127,7 +163,7 @@ class ModelClient:
             headers={"Content-Type": "application/json", "Accept": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310 - configured URL
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - configured URL
                 return response.read()
         except urllib.error.HTTPError as exc:
             text = _reason(exc.read())
