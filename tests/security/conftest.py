@@ -9,15 +9,9 @@ from __future__ import annotations
 import pytest
 from moto import mock_aws
 from motostack import make_services, seed_run
+from security_helpers import KEYS, LAB
 
 from gems.config import TestConfig
-
-KEYS = {"alice": "alice-key-0123456789", "bob": "bob-key-0123456789", "carol": "carol-key-0123456789"}
-LAB = "lab-runs"
-
-
-def bearer(user: str = "alice") -> dict:
-    return {"Authorization": f"Bearer {KEYS[user]}"}
 
 
 @pytest.fixture

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+KEYS = {"alice": "alice-key-0123456789", "bob": "bob-key-0123456789", "carol": "carol-key-0123456789"}
+LAB = "lab-runs"
+
+
+def bearer(user: str = "alice") -> dict:
+    return {"Authorization": f"Bearer {KEYS[user]}"}
+
 
 def walk(root: Path) -> list[Path]:
     """Every file under root (not following links)."""

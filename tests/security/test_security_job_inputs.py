@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import LAB, bearer
 from motostack import fastq
-from security_helpers import instances, state_snapshot
+from security_helpers import LAB, bearer, instances, state_snapshot
 
 GOOD = {"bucket": LAB, "prefix": "run1/", "hla_class": 1}
 

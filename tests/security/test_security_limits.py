@@ -9,8 +9,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import KEYS, LAB, bearer
-from security_helpers import instances, state_snapshot
+from security_helpers import KEYS, LAB, bearer, instances, state_snapshot
 
 from app import limits
 

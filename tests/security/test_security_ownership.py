@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import LAB, bearer
+from security_helpers import LAB, bearer
 
 from gems import records as R
 
