@@ -122,12 +122,12 @@ class InstanceRunner:
         log.info("booted instance %s (job %s) as pid %d", iid, session_key[:8], proc.pid)
 
     def _exited(self, b: Booted, code: int, state: str | None) -> None:
-        log.info("worker on %s exited with code %s", b.instance_id, code)
+        """The user-data ended, as a powered-off machine does: mark_lost records an unfinished
+        worker FAILED and terminates the instance (InstanceInitiatedShutdownBehavior=terminate)."""
+        log.info("worker on %s exited with code %s (instance %s)", b.instance_id, code, state)
         self.jobs.mark_lost(
             b.session_key, b.instance_id, f"worker process exited with code {code} before finishing"
         )
-        if state not in _GONE:
-            EC2.terminate(self.ec2, [b.instance_id])
 
     @staticmethod
     def _kill(b: Booted, grace_s: float = 5.0) -> None:
@@ -147,8 +147,7 @@ class InstanceRunner:
         for b in list(self.booted.values()):
             self._kill(b)
             try:
-                self.jobs.mark_lost(b.session_key, b.instance_id, reason)
-                EC2.terminate(self.ec2, [b.instance_id])
+                self.jobs.mark_lost(b.session_key, b.instance_id, reason)  # terminates it too
             except Exception as exc:  # noqa: BLE001 - shutting down: record what we can
                 log.warning("could not record %s as lost: %s", b.instance_id, exc)
         self.booted.clear()

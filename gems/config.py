@@ -97,6 +97,8 @@ class Config:
     security_group_ids: tuple[str, ...] = ()
     # A worker whose heartbeat is older than this is declared FAILED by the read path.
     heartbeat_timeout_s: int = 900
+    # The dead-man's switch: a worker instance still up after this long powers itself off.
+    max_runtime_s: int = 86400
     # Where worker code comes from on a real instance (pip spec or wheel URL); "local" in the embedded stack.
     worker_source: str = "local"
     sagemaker_endpoint: str | None = None
@@ -134,6 +136,7 @@ class Config:
             subnet_id=env.get("GEMS_SUBNET_ID") or None,
             security_group_ids=tuple(g for g in groups.split(",") if g),
             heartbeat_timeout_s=_int(env, "GEMS_HEARTBEAT_TIMEOUT", base.heartbeat_timeout_s),
+            max_runtime_s=_int(env, "GEMS_MAX_RUNTIME", base.max_runtime_s),
             worker_source=env.get("GEMS_WORKER_SOURCE", base.worker_source),
             sagemaker_endpoint=env.get("GEMS_SAGEMAKER_ENDPOINT") or None,
             serve_image=env.get("GEMS_SERVE_IMAGE") or None,

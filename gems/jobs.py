@@ -348,12 +348,17 @@ class JobService:
         )
 
     def mark_lost(self, session_key: str, instance_id: str, why: str) -> None:
-        """An instance stopped without finishing (instance runner, or an EC2 state-change event)."""
+        """A worker that stopped or went silent without finishing (instance runner, sweep): it is
+        recorded FAILED and its instance terminated, so a hung machine does not bill on."""
         job = R.read_job(self.s3, self.config.state_bucket, session_key)
         if job is None:
             return
         for plan in job["workers"]:
             if plan.get("instance_id") == instance_id:
                 self._end_worker(session_key, plan, instance_id, WorkerStatus.FAILED, why, fail_samples=True)
+        try:
+            EC2.terminate(self.ec2, [instance_id])
+        except Exception as exc:  # noqa: BLE001 - recorded FAILED either way; the next sweep tries again
+            log.warning("could not terminate lost worker %s: %s", instance_id, exc)
         self.tags.invalidate()
         self.finish(session_key)

@@ -237,6 +237,7 @@ def worker_env(config: Config, session_key: str, index: int, token: str) -> dict
         "AWS_DEFAULT_REGION": config.region,
         "GEMS_WORKER_SOURCE": config.worker_source,
         "GEMS_HEARTBEAT_TIMEOUT": str(config.heartbeat_timeout_s),
+        "GEMS_MAX_RUNTIME": str(config.max_runtime_s),
     }
     if config.endpoint_url:
         env["AWS_ENDPOINT_URL"] = config.endpoint_url

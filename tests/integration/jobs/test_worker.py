@@ -103,6 +103,7 @@ def test_a_crashed_worker_is_recorded_failed(client, services, config, fake_pipe
     job = client.get(f"/job/{key}").json
     assert job["overall_status"] == "FAILED"
     assert "code -9" in job["workers"][0]["reason"]
+    assert {i["State"]["Name"] for i in instances(services.clients.ec2)} == {"terminated"}
 
 
 def test_sweep_marks_workers_of_vanished_instances(client, services, config, tmp_path):
@@ -150,3 +151,20 @@ def test_retry_reruns_only_the_failed_samples(client, services, config, fake_pip
     assert [s for w in retry["workers"] for s in w["samples"]] == ["S2"]
     assert client.post(f"/job/{key}/retry").status_code == 401
     assert client.post("/job/nope/retry", headers=bearer()).status_code == 404
+
+
+def test_sweep_terminates_the_instance_of_a_silent_worker(client, services, config):
+    """A hung worker (heartbeat stopped, instance still up) is recorded FAILED and its machine ended."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.events import sweep_jobs
+
+    key = client.post("/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 1}, headers=bearer()).json[
+        "session_key"
+    ]
+    iid = client.get(f"/job/{key}").json["workers"][0]["instance_id"]
+    later = datetime.now(UTC) + timedelta(seconds=config.heartbeat_timeout_s + 5)
+    marked = sweep_jobs(services.jobs, services.clients.ec2, now=later)
+    assert [(k, i) for k, i, _ in marked] == [(key, iid)]
+    assert {i["State"]["Name"] for i in instances(services.clients.ec2)} == {"terminated"}
+    assert "heartbeat" in client.get(f"/job/{key}").json["workers"][0]["reason"]
