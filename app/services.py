@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gems.auth import KeyStore
-from gems.aws.clients import Clients
+from gems.aws.clients import API_ATTEMPTS, Clients
 from gems.aws.secrets import CredstashSecrets
 from gems.config import Config
 from gems.jobs import JobService
@@ -20,7 +20,7 @@ class Services:
 
     @classmethod
     def from_config(cls, config: Config, secrets=None) -> Services:
-        clients = Clients(config)
+        clients = Clients(config, attempts=API_ATTEMPTS)
         keys = KeyStore(secrets or CredstashSecrets(config))
         return cls(
             config=config, clients=clients, keys=keys, jobs=JobService(config, clients.ec2, clients.s3, keys)

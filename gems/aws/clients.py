@@ -10,26 +10,38 @@ from botocore.config import Config as BotoConfig
 
 from gems.config import Config
 
-# Adaptive retries back off on throttling (RequestLimitExceeded) and capacity errors.
-_RETRIES = BotoConfig(retries={"max_attempts": 8, "mode": "adaptive"}, max_pool_connections=50)
+# Adaptive retries back off on throttling (RequestLimitExceeded) and capacity errors. A worker
+# can wait; an API request cannot (API Gateway gives up at 29 s, and an unreachable endpoint
+# should be a quick 503), so the API's clients try 3 times with a short connect timeout.
+WORKER_ATTEMPTS = 8
+API_ATTEMPTS = 3
 
 
-def client(config: Config, service: str):
-    return boto3.client(service, region_name=config.region, endpoint_url=config.endpoint_url, config=_RETRIES)
+def _boto_config(attempts: int) -> BotoConfig:
+    return BotoConfig(
+        retries={"max_attempts": attempts, "mode": "adaptive"}, max_pool_connections=50, connect_timeout=3
+    )
+
+
+def client(config: Config, service: str, attempts: int = WORKER_ATTEMPTS):
+    return boto3.client(
+        service, region_name=config.region, endpoint_url=config.endpoint_url, config=_boto_config(attempts)
+    )
 
 
 @dataclass
 class Clients:
     config: Config
+    attempts: int = WORKER_ATTEMPTS
 
     @cached_property
     def ec2(self):
-        return client(self.config, "ec2")
+        return client(self.config, "ec2", self.attempts)
 
     @cached_property
     def s3(self):
-        return client(self.config, "s3")
+        return client(self.config, "s3", self.attempts)
 
     @cached_property
     def sagemaker_runtime(self):
-        return client(self.config, "sagemaker-runtime")
+        return client(self.config, "sagemaker-runtime", self.attempts)

@@ -96,7 +96,10 @@ def test_the_worker_refuses_a_bad_sample_name_in_its_record(services, tmp_path, 
     monkeypatch.setattr(Worker, "_run_sample", lambda self, *a: ran.append(a))
     monkeypatch.setattr("workers.worker.heartbeat", lambda *a: None)
     worker = Worker(cfg, services.clients, "k1", 0, "token", "i-0")
-    worker.run(tmp_path / "work")
+    try:
+        worker.run(tmp_path / "work")
+    finally:
+        worker._stop.set()  # its heartbeat thread must not outlive the moto mock
     assert ran == []
     record = S3.get_json(services.clients.s3, cfg.state_bucket, R.worker_key("k1", 0))
     assert record["samples"][".."]["status"] == "FAILED"

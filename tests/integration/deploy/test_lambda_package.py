@@ -6,11 +6,9 @@ import re
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow
 # Lambda's python3.11 runtime is Amazon Linux 2: glibc 2.26.
 _TAG = re.compile(r"manylinux_(\d+)_(\d+)_x86_64|manylinux(2014|2010|1)_x86_64")
@@ -22,20 +20,6 @@ def _glibc(tag: str) -> tuple[int, int] | None:
     if not m:
         return None
     return (int(m[1]), int(m[2])) if m[1] else _LEGACY[m[3]]
-
-
-@pytest.fixture(scope="module")
-def package(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("lambda") / "gems-lambda.zip"
-    result = subprocess.run(
-        ["bash", str(REPO / "scripts" / "package_lambda.sh"), str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
-    return out
 
 
 def test_package_is_small_and_walled(package):
@@ -82,11 +66,10 @@ def test_compiled_wheels_load_on_lambdas_glibc(package):
         assert best <= (2, 26), f"{name}: {tags}"
 
 
-def test_the_app_imports_from_the_package_alone(package, tmp_path):
-    zipfile.ZipFile(package).extractall(tmp_path)
+def test_the_app_imports_from_the_package_alone(unzipped, tmp_path):
     code = "import os; os.environ.setdefault('AWS_DEFAULT_REGION','us-east-1'); import app.wsgi; print(sorted(r.rule for r in app.wsgi.app.url_map.iter_rules())[:3])"
     result = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r}); {code}"],
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(unzipped)!r}); {code}"],
         capture_output=True,
         text=True,
         timeout=120,
