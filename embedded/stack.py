@@ -18,7 +18,7 @@ from embedded import seed
 from embedded.moto_server import MotoServer
 from embedded.runner import InstanceRunner
 from gems import logs
-from gems.config import REPO_ROOT, Config
+from gems.config import MOTO_AMI, REPO_ROOT, Config
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ class Stack:
             "GEMS_HOME": str(o.home),
             "GEMS_MODEL_URL": self.model_url if o.model else "",
             "GEMS_WORKER_SOURCE": "local",
+            "GEMS_AMI_ID": os.environ.get("GEMS_AMI_ID", MOTO_AMI),
         }
 
     def start(self) -> Stack:

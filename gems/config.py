@@ -90,7 +90,7 @@ class Config:
     credstash_table: str = "credential-store"
     max_workers: int = 20
     samples_per_worker: int = 3
-    ami_id: str = "ami-12c6146b"
+    ami_id: str = ""  # required on AWS; the embedded stack and tests use moto's example image
     instance_type: str = "c5.2xlarge"
     instance_profile: str | None = None
     subnet_id: str | None = None
@@ -155,8 +155,29 @@ class Config:
         """The service's own buckets: never a job's input or output."""
         return (self.state_bucket, self.lake_bucket)
 
+    def check_launch(self) -> None:
+        """Settings a real deployment must give before it may start workers (a 503 naming them):
+        workers must be able to reach the API to stop their fleet, and boot a real image."""
+        missing = []
+        if not self.ami_id:
+            missing.append("GEMS_AMI_ID (the worker image)")
+        if not self.embedded and self.endpoint_url is None and _loopback(self.api_url):
+            missing.append(f"GEMS_API (workers cannot reach {self.api_url} to stop their fleet)")
+        if missing:
+            raise UnavailableError("this deployment cannot start workers: set " + "; ".join(missing))
+
     def with_(self, **changes) -> Config:
         return replace(self, **changes)
+
+
+def _loopback(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    host = urlparse(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+MOTO_AMI = "ami-12c6146b"  # an image moto knows (the embedded stack and tests)
 
 
 def TestConfig(**changes) -> Config:  # noqa: N802 - reads like the class it stands for
@@ -168,6 +189,7 @@ def TestConfig(**changes) -> Config:  # noqa: N802 - reads like the class it sta
         max_workers=10,
         heartbeat_timeout_s=60,
         api_url="http://testserver",
+        ami_id=MOTO_AMI,
     )
     defaults.update(changes)
     return base.with_(**defaults)

@@ -56,6 +56,7 @@ class JobService:
         if request.hla_class not in (1, 2):
             raise ValidationError("hla_class must be 1 or 2", field="hla_class")
         check_request(self.config, request)
+        self.config.check_launch()
         bucket = self.config.state_bucket
         session_key = new_session_key(user, idempotency_key)
         if idempotency_key and (existing := R.read_job(self.s3, bucket, session_key)):

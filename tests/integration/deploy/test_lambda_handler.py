@@ -14,7 +14,7 @@ import pytest
 
 from gems import auth
 from gems.aws.secrets import CredstashSecrets, create_store
-from gems.config import Config
+from gems.config import MOTO_AMI, Config
 
 HERE = Path(__file__).resolve().parent
 pytestmark = pytest.mark.slow
@@ -56,6 +56,9 @@ def moto_url(monkeypatch):
 def _invoke(unzipped: Path, endpoint: str) -> tuple[dict, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMS_", "VIRTUAL_ENV", "PYTHON"))}
     env.update(
+        # what `gems deploy` gives the stage (issue 14): the API's public URL and the worker image
+        GEMS_API="https://abc.execute-api.us-east-1.amazonaws.com/dev",
+        GEMS_AMI_ID=MOTO_AMI,
         AWS_ENDPOINT_URL=endpoint,
         AWS_DEFAULT_REGION="us-east-1",
         AWS_ACCESS_KEY_ID="testing",
