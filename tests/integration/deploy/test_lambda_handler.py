@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,8 @@ def moto_url(monkeypatch):
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{port}"
+    # moto's backends are global to this process: start from an empty account, whatever ran before.
+    urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset", method="POST"), timeout=30)  # noqa: S310
     monkeypatch.setenv("AWS_ENDPOINT_URL", url)
     config = Config.from_env({"AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": "us-east-1"})
     from gems.aws.clients import Clients, client
