@@ -26,6 +26,12 @@ def _stack_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reset", action="store_true", help="forget the stored local state (.gems/aws) first"
     )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="boot each instance as a fresh EC2 machine: only its user-data's environment, the worker "
+        "installed by pip from the wheel published to the local S3 (GEMS_WORKER_SOURCE overrides)",
+    )
 
 
 def _options(args) -> StackOptions:
@@ -38,6 +44,7 @@ def _options(args) -> StackOptions:
         moto_port=args.moto_port,
         model_port=args.model_port,
         model=not args.no_model,
+        cold=args.cold,
     )
 
 

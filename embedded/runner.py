@@ -4,6 +4,12 @@ It watches EC2 (the moto server) for gems instances. A new running instance gets
 run as a local process group; an instance that is stopped or terminated has its process ended;
 a process that exits ends its instance (as `shutdown` would with InstanceInitiatedShutdownBehavior
 = terminate), and if its worker had not finished, the worker is recorded FAILED with the reason.
+
+Warm (the default), an instance reuses this machine's installed worker (GEMS_PYTHON) for
+one-second boots. Cold (`gems up --cold`), it boots as a fresh EC2 machine: its folder is its
+disk, its environment holds only what EC2 gives (the user-data's own exports, a system PATH, and
+the instance's identity and role credentials), and `shutdown` on its PATH is a stand-in that
+powers it off, after which the runner terminates it through the EC2 API.
 """
 
 from __future__ import annotations
@@ -22,6 +28,13 @@ from gems.aws import ec2 as EC2
 
 log = logging.getLogger(__name__)
 _GONE = {"stopping", "stopped", "shutting-down", "terminated"}
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# A power-off: the machine's processes end; the runner sees the exit and terminates the instance.
+POWER_OFF = """#!/bin/sh
+echo "[instance] $(basename "$0") $*: powering off" >&2
+sleep 0.3
+kill -TERM 0
+"""
 
 
 @dataclass
@@ -33,8 +46,11 @@ class Booted:
 
 
 class InstanceRunner:
-    def __init__(self, ec2, jobs, home: Path, env: dict[str, str], poll_s: float = 0.5):
+    def __init__(
+        self, ec2, jobs, home: Path, env: dict[str, str], poll_s: float = 0.5, *, cold: bool = False
+    ):
         self.ec2 = ec2
+        self.cold = cold
         self.jobs = jobs  # gems.jobs.JobService, for mark_lost
         self.home = home
         self.env = env
@@ -100,15 +116,16 @@ class InstanceRunner:
         script = folder / "user-data.sh"
         script.write_text(user_data)
         log_path = folder / "worker.log"
-        env = dict(
-            self.env,
+        disk = dict(
             GEMS_INSTANCE_ID=iid,
             GEMS_WORKDIR=str(folder / "work"),
             GEMS_LOG=str(log_path),
             GEMS_PIDFILE=str(folder / "worker.pid"),
-            GEMS_PYTHON=sys.executable,
-            GEMS_EMBEDDED="1",
         )
+        if self.cold:
+            env = self._cold_env(folder, disk)
+        else:
+            env = dict(self.env, GEMS_PYTHON=sys.executable, GEMS_EMBEDDED="1", **disk)
         with open(folder / "console.log", "ab") as console:
             proc = subprocess.Popen(  # noqa: S603 - the instance's own user-data, as EC2 would run it
                 ["bash", str(script)],
@@ -120,6 +137,25 @@ class InstanceRunner:
             )
         self.booted[iid] = Booted(iid, session_key, proc, log_path)
         log.info("booted instance %s (job %s) as pid %d", iid, session_key[:8], proc.pid)
+
+    def _cold_env(self, folder: Path, disk: dict[str, str]) -> dict[str, str]:
+        """What a fresh EC2 machine has before its user-data runs: a system PATH (with the
+        power-off stand-ins first), its own disk, and what the metadata service would give it:
+        its instance id and its role's credentials. Nothing of this machine's Python or gems."""
+        bin_dir = folder / "bin"
+        bin_dir.mkdir(exist_ok=True)
+        for name in ("shutdown", "poweroff"):
+            (bin_dir / name).write_text(POWER_OFF)
+            (bin_dir / name).chmod(0o755)
+        role = {k: self.env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if k in self.env}
+        return dict(
+            role,
+            PATH=f"{bin_dir}:{SYSTEM_PATH}",
+            HOME=str(folder / "home"),
+            LANG="C.UTF-8",
+            GEMS_VENV=str(folder / "opt" / "gems" / "venv"),
+            **disk,
+        )
 
     def _exited(self, b: Booted, code: int, state: str | None) -> None:
         """The user-data ended, as a powered-off machine does: mark_lost records an unfinished

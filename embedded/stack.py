@@ -58,6 +58,9 @@ class StackOptions:
     runner: bool = True
     model: bool = True
     seed_demo: bool = True
+    # Boot instances as fresh EC2 machines: an empty disk, only the user-data's environment, the
+    # worker installed by pip from the wheel this stack published (GEMS_WORKER_SOURCE overrides).
+    cold: bool = False
 
 
 class Stack:
@@ -71,6 +74,8 @@ class Stack:
         self.api_url = f"http://127.0.0.1:{o.port}"
         self.model_url = f"http://127.0.0.1:{o.model_port}"
         self.api_key = ""
+        # What workers install: what is already here (warm), or the wheel published at start (cold).
+        self.worker_source = (os.environ.get("GEMS_WORKER_SOURCE") or "local") if o.cold else "local"
         self.api_key_path: Path | None = None
         self.config: Config | None = None
         self.runner: InstanceRunner | None = None
@@ -90,7 +95,7 @@ class Stack:
             "GEMS_EMBEDDED": "1",
             "GEMS_HOME": str(o.home),
             "GEMS_MODEL_URL": self.model_url if o.model else "",
-            "GEMS_WORKER_SOURCE": "local",
+            "GEMS_WORKER_SOURCE": self.worker_source,
             "GEMS_AMI_ID": os.environ.get("GEMS_AMI_ID", MOTO_AMI),
         }
 
@@ -112,6 +117,8 @@ class Stack:
         secrets = seed.secrets(self.config, self.api_key)
         services = self.services = Services.from_config(self.config, secrets=secrets)
         seed.buckets(services.clients.s3, self.config)
+        if o.cold and self.worker_source == "local":
+            self._publish_worker(services.clients.s3)
         if o.seed_demo:
             seed.demo_data(services.clients.s3)
         if o.model:
@@ -125,9 +132,23 @@ class Stack:
         threading.Thread(target=self._http.serve_forever, name="api", daemon=True).start()
         self._write_env_file(env)
         if o.runner:
-            self.runner = InstanceRunner(services.clients.ec2, services.jobs, o.home, dict(os.environ))
+            self.runner = InstanceRunner(
+                services.clients.ec2, services.jobs, o.home, dict(os.environ), cold=o.cold
+            )
             self.runner.start()
         return self
+
+    def _publish_worker(self, s3) -> None:
+        """Build the worker wheel and put it in the local state bucket, as `gems deploy` does."""
+        from gems import wheel
+
+        built = wheel.build(self.options.home / "dist")
+        key, url = wheel.publish(s3, self.config.state_bucket, built)
+        self.worker_source = url
+        os.environ["GEMS_WORKER_SOURCE"] = url
+        self.config = self.config.with_(worker_source=url)
+        self.services.config = self.services.jobs.config = self.config
+        log.info("published the worker wheel to s3://%s/%s", self.config.state_bucket, key)
 
     def restart_api(self, down_s: float = 0.0) -> None:
         """Stop the API server, wait, and serve a fresh app on the same port, as a restarted API

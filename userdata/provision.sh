@@ -1,35 +1,52 @@
 # --- gems worker provisioning (shared by EC2 user-data and the Dockerfile) ---
 # Installs only what is missing, so a re-run (or a local boot in the embedded stack) is fast.
-# Inputs: GEMS_WORKER_SOURCE: "local" (use GEMS_PYTHON as is), a directory, or a pip spec/URL
-#         of the gems wheel; GEMS_VENV (default /opt/gems/venv).
+# Inputs: GEMS_WORKER_SOURCE: "local" (use GEMS_PYTHON as is), a directory holding the gems
+#         source, or the gems wheel (a path or an https/pre-signed URL) or another pip spec;
+#         GEMS_VENV (default /opt/gems/venv). The wheel declares its dependencies: the
+#         `worker` extra is what a worker needs, fetched from the package registry.
 set -euo pipefail
 : "${GEMS_VENV:=/opt/gems/venv}"
 : "${GEMS_WORKER_SOURCE:=local}"
 gems_log() { echo "[gems-provision] $*" >&2; }
 
+# The first Python 3.11 or newer on this machine, installed when the image has none (Amazon
+# Linux 2023's python3 is 3.9; its python3.11 package is the one to use).
+gems_python() {
+  local candidate
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null &&
+      "$candidate" -c 'import sys, venv; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
 if [[ "$GEMS_WORKER_SOURCE" == "local" && -n "${GEMS_PYTHON:-}" ]] && "$GEMS_PYTHON" -c "import workers, pysam, mappy" 2>/dev/null; then
   gems_log "worker environment already present ($GEMS_PYTHON), skipping installs"
 else
-  if ! command -v python3.11 >/dev/null && ! command -v python3 >/dev/null; then
-    gems_log "installing Python"
+  if ! PYBIN=$(gems_python); then
+    gems_log "installing Python 3.11"
     if command -v dnf >/dev/null; then dnf install -y -q python3.11 python3.11-pip
     elif command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq python3 python3-venv
     fi
+    PYBIN=$(gems_python) || { gems_log "no Python 3.11 or newer could be installed"; exit 1; }
   fi
-  PYBIN=$(command -v python3.11 || command -v python3)
   if [[ ! -x "$GEMS_VENV/bin/python" ]]; then
-    gems_log "creating $GEMS_VENV"
+    gems_log "creating $GEMS_VENV with $PYBIN ($("$PYBIN" --version 2>&1))"
     "$PYBIN" -m venv "$GEMS_VENV"
   fi
   if ! "$GEMS_VENV/bin/python" -c "import workers, pysam, mappy" 2>/dev/null; then
-    gems_log "installing the gems worker from $GEMS_WORKER_SOURCE"
+    source_shown=${GEMS_WORKER_SOURCE%%\?*}  # never log a pre-signed URL's signature
+    gems_log "installing the gems worker from $source_shown"
     "$GEMS_VENV/bin/python" -m pip install -q --upgrade pip
-    if [[ -d "$GEMS_WORKER_SOURCE" ]]; then
-      "$GEMS_VENV/bin/python" -m pip install -q -r "$GEMS_WORKER_SOURCE/requirements/worker.txt"
-      "$GEMS_VENV/bin/python" -m pip install -q --no-deps "$GEMS_WORKER_SOURCE"
-    else
-      "$GEMS_VENV/bin/python" -m pip install -q "$GEMS_WORKER_SOURCE"
-    fi
+    case "$GEMS_WORKER_SOURCE" in
+      *://*.whl | *://*.whl\?*) spec="gems[worker] @ $GEMS_WORKER_SOURCE" ;;  # a wheel URL
+      local) gems_log "GEMS_WORKER_SOURCE=local, but this machine has no worker installed"; exit 1 ;;
+      *) if [[ -e "$GEMS_WORKER_SOURCE" ]]; then spec="$GEMS_WORKER_SOURCE[worker]"; else spec="$GEMS_WORKER_SOURCE"; fi ;;
+    esac
+    "$GEMS_VENV/bin/python" -m pip install -q "$spec"
   fi
   GEMS_PYTHON="$GEMS_VENV/bin/python"
 fi

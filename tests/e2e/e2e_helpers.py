@@ -24,9 +24,11 @@ def _port() -> int:
 
 
 class RunningStack:
-    def __init__(self, home: Path, model: bool = False):
+    def __init__(self, home: Path, model: bool = False, cold: bool = False, extra_env: dict | None = None):
         self.home = home
         self.model = model
+        self.cold = cold
+        self.extra_env = extra_env or {}
         self.port, self.moto_port, self.model_port = _port(), _port(), _port()
         self.proc: subprocess.Popen | None = None
         self.api_url = f"http://127.0.0.1:{self.port}"
@@ -37,6 +39,7 @@ class RunningStack:
         env.update(GEMS_HOME=str(self.home), GEMS_API=self.api_url, PYTHONUNBUFFERED="1")
         if os.environ.get("GEMS_SHARED"):
             env["GEMS_SHARED"] = os.environ["GEMS_SHARED"]
+        env.update(self.extra_env)
         return env
 
     def start(self) -> RunningStack:
@@ -51,6 +54,7 @@ class RunningStack:
             str(self.moto_port),
         ]
         cmd += ["--model-port", str(self.model_port)] + ([] if self.model else ["--no-model"])
+        cmd += ["--cold"] if self.cold else []
         self.log = (self.home / "up.log").open("ab")
         self.home.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(cmd, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT)
