@@ -10,6 +10,8 @@ COPY pyproject.toml README.md ./
 COPY requirements/ requirements/
 COPY gems/ gems/
 COPY userdata/ userdata/
+# The cohort lake: the worker writes each finished sample into it, the API answers its questions.
+COPY lake/ lake/
 
 # ---- worker: provisioned by userdata/provision.sh, exactly as an EC2 instance is --------------
 FROM base AS worker

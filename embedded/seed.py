@@ -10,12 +10,10 @@ from gems import auth
 from gems.aws import s3 as S3
 from gems.aws.secrets import CredstashSecrets, create_store
 from gems.cli.keys import saved_keys
-from gems.config import Config
+from gems.config import DEMO_BUCKET, DEMO_PREFIX, Config
 
 log = logging.getLogger(__name__)
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
-DEMO_BUCKET = "gems-demo"
-DEMO_PREFIX = "demo/"
 LOCAL_USER = "local"
 
 

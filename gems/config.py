@@ -178,6 +178,9 @@ def _loopback(url: str) -> bool:
 
 
 MOTO_AMI = "ami-12c6146b"  # an image moto knows (the embedded stack and tests)
+# The embedded stack's demo data (embedded/seed.py uploads it; the new-job page offers it).
+DEMO_BUCKET = "gems-demo"
+DEMO_PREFIX = "demo/"
 
 
 def TestConfig(**changes) -> Config:  # noqa: N802 - reads like the class it stands for

@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, render_template, request
 from app.auth import read_access
 from app.web import api, basespace, joblist
 from app.web.docs import describe
+from gems.config import DEMO_BUCKET, DEMO_PREFIX
 from gems.errors import NotFoundError
 
 bp = Blueprint(
@@ -72,8 +73,6 @@ def new_job_page():
     config = _config()
     defaults = {"bucket": "", "prefix": "", "reference": "", "annotation": "", "targets": ""}
     if config.embedded:  # the embedded stack's demo data, so a first run needs no typing
-        from embedded.seed import DEMO_BUCKET, DEMO_PREFIX
-
         defaults = {
             "bucket": DEMO_BUCKET,
             "prefix": DEMO_PREFIX,
