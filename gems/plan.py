@@ -154,8 +154,6 @@ def select_samples(pairs: dict[str, list[ReadPair]], wanted: list[str] | None) -
                 details={"unusable": [names.shown(s) for s in bad]},
             )
         return pairs
-    for sample in wanted:
-        names.check_sample(sample, "samples")
     missing = [s for s in wanted if s not in pairs]
     if missing:
         raise ValidationError(
