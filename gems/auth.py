@@ -78,6 +78,16 @@ def seed(secrets, users: dict[str, str], admins: tuple[str, ...] = (), stored: d
     secrets.put(WORKER_SIGNING_KEY, new_key())
 
 
+def ensure_signing_key(secrets) -> bool:
+    """Store a worker signing key if the deployment has none; True when one was made."""
+    try:
+        secrets.get(WORKER_SIGNING_KEY)
+        return False
+    except MissingSecretError:
+        secrets.put(WORKER_SIGNING_KEY, new_key())
+        return True
+
+
 # ---- managing keys (`gems keys`) ----------------------------------------------------------------
 def _table(secrets) -> dict:
     try:

@@ -88,6 +88,9 @@ class Config:
     # Public URL of the API, handed to workers so they can call /stop_instances.
     api_url: str = "http://127.0.0.1:8000"
     credstash_table: str = "credential-store"
+    kms_alias: str = "alias/credstash"  # the KMS key credstash encrypts new secrets with
+    # Whether the region came from AWS_DEFAULT_REGION/AWS_REGION (gems deploy will not guess one).
+    region_given: bool = False
     max_workers: int = 20
     samples_per_worker: int = 3
     ami_id: str = ""  # required on AWS; the embedded stack and tests use moto's example image
@@ -128,6 +131,8 @@ class Config:
             lake_bucket=env.get("GEMS_LAKE_BUCKET", base.lake_bucket),
             api_url=env.get("GEMS_API", base.api_url).rstrip("/"),
             credstash_table=env.get("GEMS_CREDSTASH_TABLE", base.credstash_table),
+            kms_alias=env.get("GEMS_KMS_ALIAS") or base.kms_alias,
+            region_given=bool(env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION")),
             max_workers=_int(env, "GEMS_MAX_WORKERS", base.max_workers),
             samples_per_worker=_int(env, "GEMS_SAMPLES_PER_WORKER", base.samples_per_worker),
             ami_id=env.get("GEMS_AMI_ID", base.ami_id),

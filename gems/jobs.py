@@ -29,6 +29,7 @@ from gems.plan import (
 from gems.readcache import ImmutableCache, TagSnapshot
 from gems.states import WorkerStatus
 from gems.status import new_worker_record, record_status
+from gems.wheel import worker_code
 
 log = logging.getLogger(__name__)
 _submit_lock = threading.Lock()  # S3 conditional writes decide on AWS; this covers moto's non-atomic ones
@@ -80,7 +81,8 @@ class JobService:
         pairs = discover_pairs(objects, request.prefix)
         created = T.now_iso()
         token = self.keys.worker_token(session_key)
-        plan = plan_job(self.config, request, pairs, session_key=session_key, created=created, token=token)
+        config = worker_code(self.config, self.s3)
+        plan = plan_job(config, request, pairs, session_key=session_key, created=created, token=token)
         with _submit_lock:
             if idempotency_key and R.read_job(self.s3, bucket, session_key):
                 return self.get(session_key), False

@@ -13,11 +13,14 @@ import sys
 from pathlib import Path
 
 from gems.aws import s3 as S3
-from gems.config import REPO_ROOT
+from gems.config import REPO_ROOT, Config
 from gems.errors import GemsError
 
 DIST_PREFIX = "dist/"
 URL_LIFETIME_S = 7 * 24 * 3600  # SigV4's longest
+# A deployment names its wheel as s3://...; each launch hands workers a URL that outlives a slow
+# (spot, capacity-starved) boot but not the job's day.
+LAUNCH_URL_LIFETIME_S = 6 * 3600
 
 
 def build(out_dir: Path, source: Path = REPO_ROOT) -> Path:
@@ -42,3 +45,13 @@ def publish(s3, bucket: str, wheel: Path) -> tuple[str, str]:
     key = DIST_PREFIX + wheel.name
     S3.upload(s3, wheel, bucket, key)
     return key, S3.presigned_get(s3, bucket, key, expires=URL_LIFETIME_S)
+
+
+def worker_code(config: Config, s3) -> Config:
+    """The config a launch plans with: an `s3://` worker source becomes a fresh pre-signed URL,
+    because pip on a bare instance cannot fetch s3:// and a URL signed at deploy time would expire."""
+    source = config.worker_source
+    if not source.startswith("s3://"):
+        return config
+    bucket, _, key = source[len("s3://") :].partition("/")
+    return config.with_(worker_source=S3.presigned_get(s3, bucket, key, expires=LAUNCH_URL_LIFETIME_S))

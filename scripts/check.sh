@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 [[ -x .venv/bin/python ]] || bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --diff . | head -50; exit 1; }
+# The stage template (gems deploy): CloudFormation's own linter, errors and warnings.
+.venv/bin/cfn-lint gems/deploy/template.yaml
 exec .venv/bin/python -m pytest "$@"

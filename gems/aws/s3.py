@@ -159,3 +159,28 @@ def parse_s3_url(url: str, default_bucket: str | None = None, field: str = "refe
     if default_bucket and url and not url.startswith("/"):
         return default_bucket, url
     raise ValidationError(f"{field} must be an s3:// URL or a key in the job's bucket", field=field)
+
+
+def object_count(s3, bucket: str, ignore_prefix: str = "") -> int:
+    """Objects (current versions) in the bucket, not counting those under `ignore_prefix`."""
+    return sum(
+        1
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for obj in page.get("Contents", [])
+        if not (ignore_prefix and obj["Key"].startswith(ignore_prefix))
+    )
+
+
+def empty_bucket(s3, bucket: str) -> int:
+    """Delete every object version and delete marker (a versioned bucket cannot be deleted
+    before); returns how many were removed."""
+    removed = 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        for i in range(0, len(doomed), 1000):
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed[i : i + 1000], "Quiet": True})
+        removed += len(doomed)
+    return removed

@@ -11,8 +11,6 @@ import credstash
 from gems.config import Config
 from gems.errors import MissingSecretError
 
-KMS_ALIAS = "alias/credstash"
-
 
 class CredstashSecrets:
     """Reads and writes secrets; values are cached for `ttl` seconds so a request costs no KMS call."""
@@ -56,7 +54,7 @@ class CredstashSecrets:
             name,
             value,
             version=credstash.paddedInt(int(version) + 1),
-            kms_key=KMS_ALIAS,
+            kms_key=self.config.kms_alias,
             table=self.config.credstash_table,
             dynamodb=dynamodb,
             kms=kms,
@@ -84,6 +82,6 @@ def create_store(config: Config) -> None:
         )
     kms = boto3.client("kms", **kw)
     aliases = {a["AliasName"] for a in kms.list_aliases().get("Aliases", [])}
-    if KMS_ALIAS not in aliases:
+    if config.kms_alias not in aliases:
         key_id = kms.create_key(Description="credstash key for gems")["KeyMetadata"]["KeyId"]
-        kms.create_alias(AliasName=KMS_ALIAS, TargetKeyId=key_id)
+        kms.create_alias(AliasName=config.kms_alias, TargetKeyId=key_id)

@@ -37,6 +37,10 @@ def save_keys(home: Path, table: dict) -> None:
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="gems keys", description="Manage the deployment's API keys.")
+    p.add_argument(
+        "--stage",
+        help="a stage made by gems deploy (its credstash table and key); default: the environment's",
+    )
     sub = p.add_subparsers(dest="action", required=True)
     create = sub.add_parser("create", help="make a key for NAME (replacing its old one) and print it once")
     create.add_argument("name")
@@ -49,6 +53,8 @@ def main(argv: list[str]) -> int:
     from gems.aws.secrets import CredstashSecrets  # boto3 and credstash load only for this command
 
     config = Config.from_env()
+    if args.stage:
+        config = _stage_config(config, args.stage)
     secrets = CredstashSecrets(config, ttl=0)
     if args.action == "list":
         for row in auth.list_keys(secrets):
@@ -69,3 +75,16 @@ def main(argv: list[str]) -> int:
     else:
         print(f"gems keys: revoked the key of {args.name}", file=sys.stderr)
     return 0
+
+
+def _stage_config(config: Config, stage: str) -> Config:
+    """The credstash table and key of a deployed stage, from its stack's outputs."""
+    from gems.aws.clients import client
+    from gems.deploy import settings as S
+    from gems.deploy import stack as K
+
+    target = S.check_target(
+        S.DeploySettings(stage=stage, region=config.region if config.region_given else "")
+    )
+    out = K.outputs(client(config, "cloudformation"), target.stack_name)
+    return config.with_(credstash_table=out["CredstashTable"], kms_alias=out["CredstashKeyAlias"])

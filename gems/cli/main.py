@@ -20,6 +20,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "logs": ("gems.cli.client", "logs", "print a job's worker logs"),
     "results": ("gems.cli.client", "results", "download a job's results"),
     "stop": ("gems.cli.client", "stop", "stop a job's instances"),
+    "deploy": (
+        "gems.cli.deploy",
+        "deploy",
+        "deploy a stage into an AWS account (--plan: print, change nothing)",
+    ),
+    "destroy": ("gems.cli.deploy", "destroy", "remove a stage's resources (--delete-data: also its records)"),
     "keys": ("gems.cli.keys", "main", "create, list and revoke API keys (--admin: may act on every job)"),
     "predict": ("gems.cli.client", "predict", "predict primary sites for a CSV of patients"),
     "run-sample": ("workers.cli", "run_sample", "run the analysis pipeline on one sample locally"),
