@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from gems.config import TestConfig
 from gems.deploy import settings as S
 from gems.deploy import stack as K
@@ -45,7 +47,7 @@ def test_zappa_deploys_first_then_updates():
 
 def test_api_url_from_zappa_status():
     url = "https://abc123.execute-api.eu-west-1.amazonaws.com/lab"
-    assert api_url_of('{"API Gateway URL": "%s"}' % url) == url
+    assert api_url_of(json.dumps({"API Gateway URL": url})) == url
     assert api_url_of(f"\tAPI Gateway URL: {url}\n") == url
     assert api_url_of("nothing here") == ""
 
