@@ -24,11 +24,15 @@ OUTPUTS = {
     "SubnetId": "subnet-0123",
     "ModelRoleArn": "arn:aws:iam::1:role/gems-lab-model",
 }
-SETTINGS = S.DeploySettings(stage="lab", region="eu-west-1", data_buckets=("lab-a",), reference_buckets=("refs",))
+SETTINGS = S.DeploySettings(
+    stage="lab", region="eu-west-1", data_buckets=("lab-a",), reference_buckets=("refs",)
+)
 
 
 def test_stage_settings_come_from_the_outputs_and_keep_the_shared_ones():
-    stage = stage_settings(SETTINGS, OUTPUTS, "gems-0.1.0-py3-none-any.whl", api_url="https://x.example/lab/")["lab"]
+    stage = stage_settings(
+        SETTINGS, OUTPUTS, "gems-0.1.0-py3-none-any.whl", api_url="https://x.example/lab/"
+    )["lab"]
     env = stage["environment_variables"]
     assert env["GEMS_API"] == "https://x.example/lab"
     assert env["GEMS_WORKER_SOURCE"] == "s3://gems-lab-state-1/dist/gems-0.1.0-py3-none-any.whl"
