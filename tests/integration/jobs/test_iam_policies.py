@@ -1,0 +1,178 @@
+"""The stage template's IAM policies against the AWS calls the code really makes.
+
+Every boto3 call is recorded while the API serves a job's life (submit, read, logs, results,
+stop, the sweep) and while a worker runs it, then mapped to its IAM action: each must be allowed
+to the role that makes it (`ApiRole` for the Lambda function, `WorkerRole` for the instance
+profile), and each role may allow only what was recorded plus the calls these moto-backed flows
+cannot reach, listed below with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from fnmatch import fnmatch
+from pathlib import Path
+
+import botocore.client
+import pytest
+from cfnlint.decode import decode_str
+from jobhelpers import LAB, bearer
+
+from workers.worker import Worker
+
+TEMPLATE = Path(__file__).resolve().parents[3] / "gems" / "deploy" / "template.yaml"
+
+# S3 operations whose IAM action has another name.
+S3_ACTIONS = {
+    "HeadObject": ["s3:GetObject"],
+    "HeadBucket": ["s3:ListBucket"],
+    "ListObjectsV2": ["s3:ListBucket"],
+    "ListObjects": ["s3:ListBucket"],
+    "CopyObject": ["s3:GetObject", "s3:PutObject"],
+    "CreateMultipartUpload": ["s3:PutObject"],
+    "UploadPart": ["s3:PutObject"],
+    "CompleteMultipartUpload": ["s3:PutObject"],
+    "DeleteObjects": ["s3:DeleteObject"],
+}
+
+# Allowed but not reached by these flows, and why each is still needed on AWS.
+NOT_EXERCISED = {
+    "ApiRole": {
+        "iam:PassRole": "RunInstances with the worker instance profile (the test config launches none)",
+        "sagemaker:InvokeEndpoint": "/predict on AWS (the embedded stack serves the model locally)",
+        "athena:StartQueryExecution": "lake questions on AWS (embedded: DuckDB)",
+        "athena:GetQueryExecution": "lake questions on AWS",
+        "athena:GetQueryResults": "lake questions on AWS",
+        "athena:StopQueryExecution": "lake questions on AWS (deadline passed)",
+        "glue:GetDatabase": "Athena reads the lake's catalog as the caller",
+        "glue:GetTable": "Athena reads the lake's catalog as the caller",
+        "glue:GetPartitions": "Athena reads the lake's catalog as the caller",
+        "s3:GetBucketLocation": "Athena writes query results to the lake bucket",
+        "s3:PutObject": "Athena query results under the lake bucket",
+        "s3:DeleteObject": "clearing the idempotency lock of a failed submit",
+        "logs:CreateLogGroup": "the Lambda runtime's own logs",
+        "logs:CreateLogStream": "the Lambda runtime's own logs",
+        "logs:PutLogEvents": "the Lambda runtime's own logs",
+        "ec2:DescribeTags": "tag reads outside DescribeInstances",
+    },
+    "WorkerRole": {
+        "glue:GetDatabase": "the lake step registers partitions (stand-in pipeline here)",
+        "glue:CreateDatabase": "the lake step, first sample of a stage",
+        "glue:GetTable": "the lake step",
+        "glue:CreateTable": "the lake step, first sample of a stage",
+        "glue:UpdateTable": "the lake step, a table's new columns",
+        "glue:BatchCreatePartition": "the lake step",
+        "ec2:DescribeTags": "reading its own instance's tags",
+        "s3:ListBucket": "the lake step lists its tables; references listed by prefix",
+    },
+}
+
+
+def _policies() -> dict[str, list[dict]]:
+    template, errors = decode_str(TEMPLATE.read_text())
+    assert not errors
+    out = {}
+    for name in ("ApiRole", "WorkerRole", "ModelRole"):
+        statements = []
+        for policy in template["Resources"][name]["Properties"]["Policies"]:
+            statements += policy["PolicyDocument"]["Statement"]
+        out[name] = statements
+    return out
+
+
+def _actions(statement: dict) -> list[str]:
+    a = statement["Action"]
+    return [a] if isinstance(a, str) else list(a)
+
+
+def _allowed(statements: list[dict], action: str) -> bool:
+    return any(
+        fnmatch(action, pattern) for s in statements if s["Effect"] == "Allow" for pattern in _actions(s)
+    )
+
+
+@pytest.fixture
+def record(monkeypatch):
+    calls: list[str] = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def recording(self, operation, params):
+        service = self.meta.service_model.signing_name
+        if service == "s3":
+            calls.extend(S3_ACTIONS.get(operation, [f"s3:{operation}"]))
+        else:
+            calls.append(f"{service}:{operation}")
+        return real(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return calls
+
+
+@pytest.fixture
+def stand_in_pipeline(monkeypatch):
+    def run_sample(sample, r1, r2, out, options, on_progress=None):
+        out.mkdir(parents=True, exist_ok=True)
+        on_progress("align", 0.5)
+        (out / "report.json").write_text(json.dumps({"sample": sample}))
+        return {"sample": sample}
+
+    module = types.ModuleType("workers.sample")
+    module.run_sample = run_sample
+    monkeypatch.setitem(sys.modules, "workers.sample", module)
+
+
+def test_each_role_allows_what_its_code_calls_and_nothing_more(
+    client, services, config, record, stand_in_pipeline, tmp_path
+):
+    from app.events import sweep_jobs
+
+    key = client.post("/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 1}, headers=bearer()).json[
+        "session_key"
+    ]
+    client.get("/job")
+    job = client.get(f"/job/{key}").json
+    iid = job["workers"][0]["instance_id"]
+    api_calls = set(record)
+    record.clear()
+
+    w = Worker(config, services.clients, key, 0, services.keys.worker_token(key), iid)
+    w.stop_fleet = lambda: None
+    w.run(tmp_path / "w")
+    worker_calls = set(record)
+    record.clear()
+
+    for path in (f"/job/{key}", f"/job/{key}/logs", f"/job/{key}/results"):
+        client.get(path, headers=bearer())
+    client.post("/stop_instances", json={"session_key": key, "token": w.token})
+    second = client.post("/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 2}, headers=bearer())
+    sweep_jobs(services.jobs, services.clients.ec2)  # a running job: its instances are looked up
+    client.post(f"/job/{second.json['session_key']}/stop", headers=bearer())
+    api_calls |= set(record)
+
+    policies = _policies()
+    for role, calls in (("ApiRole", api_calls), ("WorkerRole", worker_calls)):
+        assert calls, role
+        denied = sorted(a for a in calls if not _allowed(policies[role], a))
+        assert denied == [], f"{role} lacks {denied}"
+        granted = {a for s in policies[role] for a in _actions(s)}
+        broader = sorted(granted - calls - set(NOT_EXERCISED[role]))
+        assert broader == [], f"{role} allows {broader}, which no code of it calls"
+
+
+def test_no_policy_grants_a_wildcard_action_or_resource_it_need_not():
+    # AWS accepts only "*" as the resource of these (they name no resource).
+    resourceless = {"ec2:DescribeInstances", "ec2:DescribeTags", "ecr:GetAuthorizationToken"}
+    for role, statements in _policies().items():
+        for s in statements:
+            for action in _actions(s):
+                assert "*" not in action, f"{role} grants {action}"
+            if s.get("Resource") == "*":
+                assert set(_actions(s)) <= resourceless | {
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                }, (
+                    role,
+                    s["Sid"],
+                )
