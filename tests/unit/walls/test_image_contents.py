@@ -71,3 +71,43 @@ def test_each_image_holds_what_its_code_imports(target):
         if not resolves(name, files)
     )
     assert not missing, "\n".join(missing)
+
+
+def _stage_lines() -> dict[str, list[str]]:
+    """target -> its own instructions (not its parents')."""
+    stages: dict[str, list[str]] = {}
+    current = None
+    for raw in (REPO / "Dockerfile").read_text().splitlines():
+        line = raw.strip()
+        if m := _FROM.match(line):
+            current = m[2] or m[1]
+            stages[current] = []
+        elif current and line and not line.startswith("#"):
+            stages[current].append(line)
+    return stages
+
+
+@pytest.mark.parametrize("target", ["worker", "serve", "api"])
+def test_each_image_runs_unprivileged_with_a_healthcheck(target):
+    lines = _stage_lines()[target]
+    users = [ln.split()[1] for ln in lines if ln.upper().startswith("USER ")]
+    assert users and users[-1] not in ("root", "0"), f"{target} runs as root"
+    assert any(ln.upper().startswith("HEALTHCHECK ") and "NONE" not in ln.upper() for ln in lines)
+
+
+@pytest.mark.parametrize("target", ["worker", "serve", "api"])
+def test_dependencies_are_installed_before_the_code_is_copied(target):
+    lines = _stage_lines()[target]
+    deps = next(i for i, ln in enumerate(lines) if ln.startswith("RUN pip install") and "requirements/" in ln)
+    code = [
+        i for i, ln in enumerate(lines) if _COPY.match(ln) and not ln.split()[1].startswith("requirements")
+    ]
+    assert code and deps < min(code), f"{target} copies code before installing its dependencies"
+    base = _stage_lines()["base"]
+    assert not any(_COPY.match(ln) and ln.split()[1].rstrip("/") in ROOMS for ln in base)
+
+
+def test_the_base_image_is_a_build_argument():
+    text = (REPO / "Dockerfile").read_text()
+    assert re.search(r"^ARG BASE=python:3\.11-slim$", text, re.M)
+    assert re.search(r"^FROM \$\{BASE\} AS base$", text, re.M)
