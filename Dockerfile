@@ -23,8 +23,11 @@ COPY requirements/ requirements/
 
 # ---- worker: provisioned by userdata/provision.sh, exactly as an EC2 instance is --------------
 FROM base AS worker
-RUN pip install -q -r requirements/app-core.txt -r requirements/worker.txt
 COPY userdata/ userdata/
+# The compiler and headers provisioning installs for mappy (no wheel on PyPI), then the pins.
+RUN bash -c 'source <(sed -n "/^gems_log()/p;/^gems_build_tools()/,/^}/p" userdata/provision.sh) && gems_build_tools python3' \
+    && rm -rf /var/lib/apt/lists/*
+RUN pip install -q -r requirements/app-core.txt -r requirements/worker.txt
 COPY gems/ gems/
 # The cohort lake: the worker writes each finished sample into it.
 COPY lake/ lake/
@@ -38,14 +41,14 @@ WORKDIR /home/gems
 HEALTHCHECK --interval=60s --timeout=30s CMD ["python", "-c", "import workers.worker, pysam, mappy"]
 CMD ["python", "-m", "workers"]
 
-# ---- serve: SageMaker runs `docker run IMAGE serve`; /ping and /invocations on port 8080 -------
+# ---- serve: SageMaker runs `docker run IMAGE serve`; /ping and /invocations on 8080 (or SAGEMAKER_BIND_TO_PORT)
 FROM base AS serve
 RUN pip install -q -r requirements/app-core.txt -r requirements/ml.txt
 COPY userdata/ userdata/
 COPY gems/ gems/
 COPY lake/ lake/
 COPY ml/ ml/
-RUN pip install -q --no-deps . && printf '#!/bin/sh\nexec python -m ml.serve --port 8080 "$@"\n' > /opt/gems/venv/bin/serve \
+RUN pip install -q --no-deps . && printf '#!/bin/sh\nexec python -m ml.serve "$@"\n' > /opt/gems/venv/bin/serve \
     && chmod +x /opt/gems/venv/bin/serve
 USER gems
 EXPOSE 8080

@@ -111,7 +111,7 @@ class Config:
     sagemaker_instance_type: str = "ml.m5.large"
     model_url: str | None = None  # local inference server (embedded stack)
     shared_dir: Path = field(default_factory=lambda: (REPO_ROOT.parent / "shared").resolve())
-    home: Path = field(default_factory=lambda: REPO_ROOT / ".gems")
+    home: Path = field(default_factory=lambda: default_home())
     embedded: bool = False
     # GET /job is open by default (lab dashboards, curl); set GEMS_READ_REQUIRES_KEY=1 to close it.
     read_requires_key: bool = False
@@ -173,6 +173,14 @@ class Config:
 
     def with_(self, **changes) -> Config:
         return replace(self, **changes)
+
+
+def default_home() -> Path:
+    """`.gems` of the checkout; of the user's home for an installed gems (a worker image, an
+    instance), whose package folder is not for writing."""
+    if (REPO_ROOT / "pyproject.toml").is_file():
+        return REPO_ROOT / ".gems"
+    return Path.home() / ".gems"
 
 
 def _loopback(url: str) -> bool:

@@ -23,7 +23,21 @@ gems_python() {
   return 1
 }
 
-if [[ "$GEMS_WORKER_SOURCE" == "local" && -n "${GEMS_PYTHON:-}" ]] && "$GEMS_PYTHON" -c "import workers, pysam, mappy" 2>/dev/null; then
+# (-I above: an import check must not find the source tree it runs in, as the image build's
+# WORKDIR /src would.) mappy (minimap2's binding) has no wheel on PyPI: pip compiles it, which needs a C compiler, the
+# Python headers and zlib's. A bare image (Amazon Linux, Debian minbase) has none of them.
+gems_build_tools() {
+  local headers
+  headers=$("$1" -c 'import os, sysconfig; print(os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))')
+  if command -v cc >/dev/null && [[ $headers == True ]]; then return 0; fi
+  gems_log "installing a C compiler and headers (mappy is built from source)"
+  if command -v dnf >/dev/null; then dnf install -y -q gcc python3.11-devel zlib-devel
+  elif command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev python3-dev zlib1g-dev
+  fi
+}
+
+if [[ "$GEMS_WORKER_SOURCE" == "local" && -n "${GEMS_PYTHON:-}" ]] && "$GEMS_PYTHON" -I -c "import workers, pysam, mappy" 2>/dev/null; then
   gems_log "worker environment already present ($GEMS_PYTHON), skipping installs"
 else
   if ! PYBIN=$(gems_python); then
@@ -37,7 +51,8 @@ else
     gems_log "creating $GEMS_VENV with $PYBIN ($("$PYBIN" --version 2>&1))"
     "$PYBIN" -m venv "$GEMS_VENV"
   fi
-  if ! "$GEMS_VENV/bin/python" -c "import workers, pysam, mappy" 2>/dev/null; then
+  if ! "$GEMS_VENV/bin/python" -I -c "import workers, pysam, mappy" 2>/dev/null; then
+    gems_build_tools "$GEMS_VENV/bin/python"
     source_shown=${GEMS_WORKER_SOURCE%%\?*}  # never log a pre-signed URL's signature
     gems_log "installing the gems worker from $source_shown"
     "$GEMS_VENV/bin/python" -m pip install -q --upgrade pip
