@@ -17,7 +17,7 @@ from userdata.render import render_user_data
 
 FAKE_PYTHON = """#!/bin/bash
 # Passes provisioning's import check; as `-m workers` it does what the test asks.
-[[ "$1" == "-c" ]] && exit 0
+[[ "$1" == "-c" || "$2" == "-c" ]] && exit 0  # python [-I] -c ...
 case "$GEMS_TEST_WORKER" in
   crash) echo "Traceback: boom"; exit 3 ;;
   hang) sleep 60 ;;
