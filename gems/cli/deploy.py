@@ -86,13 +86,13 @@ def deploy(argv: list[str]) -> int:
     K.apply(aws["cloudformation"], planned)
     out = K.outputs(aws["cloudformation"], s.stack_name)
     changed = [planned.action] if planned.action != "none" else []
-    changed += _publish_wheel(aws["s3"], out["StateBucket"], config, s)
+    wheel, digest, published = _publish_wheel(aws["s3"], out["StateBucket"], config, s)
+    changed += published
     changed += _signing_key(config, s, out)
-    wheel_name = _published_wheel(config, s).name
     if not args.no_function:
-        changed += _function(aws["lambda"], config, s, out, wheel_name)
+        changed += _function(aws["lambda"], config, s, out, wheel.name, digest)
     else:
-        Z.write(_stage_file(config, s), Z.stage_settings(s, out, wheel_name))
+        Z.write(_stage_file(config, s), Z.stage_settings(s, out, wheel.name))
     print("no changes" if not changed else f"deployed stage {s.stage}: {', '.join(changed)}")
     print(f"stage settings: {_stage_file(config, s)}")
     return 0
@@ -106,26 +106,23 @@ def _stage_file(config: Config, s: S.DeploySettings) -> Path:
     return _stage_dir(config, s) / "zappa_settings.json"
 
 
-def _published_wheel(config: Config, s: S.DeploySettings) -> Path:
-    return sorted((_stage_dir(config, s) / "dist").glob("gems-*.whl"))[0]
+def _publish_wheel(s3, bucket: str, config: Config, s: S.DeploySettings) -> tuple[Path, str, list[str]]:
+    """Build the wheel; upload it unless the state bucket has these contents already."""
+    from botocore.exceptions import ClientError
 
-
-def _publish_wheel(s3, bucket: str, config: Config, s: S.DeploySettings) -> list[str]:
     from gems import wheel as W
 
     built = W.build(_stage_dir(config, s) / "dist")
     digest = _wheel_digest(built)
     key = W.DIST_PREFIX + built.name
-    from botocore.exceptions import ClientError
-
     try:
         stored = s3.head_object(Bucket=bucket, Key=key).get("Metadata", {}).get("gems-digest")
     except ClientError:
         stored = None  # not published yet
     if stored == digest:
-        return []
+        return built, digest, []
     s3.put_object(Bucket=bucket, Key=key, Body=built.read_bytes(), Metadata={"gems-digest": digest})
-    return [f"worker wheel {built.name}"]
+    return built, digest, [f"worker wheel {built.name}"]
 
 
 def _signing_key(config: Config, s: S.DeploySettings, out: dict) -> list[str]:
@@ -138,13 +135,14 @@ def _signing_key(config: Config, s: S.DeploySettings, out: dict) -> list[str]:
     return ["worker signing key"] if auth.ensure_signing_key(CredstashSecrets(c, ttl=0)) else []
 
 
-def _function(lam, config: Config, s: S.DeploySettings, out: dict, wheel_name: str) -> list[str]:
+def _function(lam, config: Config, s: S.DeploySettings, out: dict, wheel_name: str, digest: str) -> list[str]:
     path = _stage_file(config, s)
     deployed = _function_exists(lam, f"gems-{s.stage}")
     old = json.loads(path.read_text()) if path.is_file() else {}
     url = old.get(s.stage, {}).get("environment_variables", {}).get("GEMS_API", "") if deployed else ""
     settings = Z.stage_settings(s, out, wheel_name, api_url=url)
-    if deployed and settings == old and _same_code(config, s):
+    mark = _stage_dir(config, s) / "function.digest"  # the code the function was last deployed with
+    if deployed and settings == old and mark.is_file() and mark.read_text() == digest:
         return []
     Z.write(path, settings)
     for argv in Z.zappa_commands(s.stage, path, deployed):
@@ -153,13 +151,8 @@ def _function(lam, config: Config, s: S.DeploySettings, out: dict, wheel_name: s
         url = Z.api_url_of(Z.run_zappa([str(Z.ZAPPA), "status", s.stage, "-s", str(path), "--json"]))
         Z.write(path, Z.stage_settings(s, out, wheel_name, api_url=url))
         Z.run_zappa([str(Z.ZAPPA), "update", s.stage, "-s", str(path)])
-    (_stage_dir(config, s) / "function.digest").write_text(_wheel_digest(_published_wheel(config, s)))
+    mark.write_text(digest)
     return [f"function gems-{s.stage} ({url})"]
-
-
-def _same_code(config: Config, s: S.DeploySettings) -> bool:
-    mark = _stage_dir(config, s) / "function.digest"
-    return mark.is_file() and mark.read_text() == _wheel_digest(_published_wheel(config, s))
 
 
 def _function_exists(lam, name: str) -> bool:
@@ -185,15 +178,15 @@ def destroy(argv: list[str]) -> int:
         print(f"stack {s.stack_name} does not exist: nothing to destroy")
         return 0
     found = K.resources(aws["cloudformation"], s.stack_name)
-    buckets = [phys for _, kind, phys in found if kind == "AWS::S3::Bucket" and phys]
+    buckets = {logical: phys for logical, kind, phys in found if kind == "AWS::S3::Bucket" and phys}
     from gems import wheel as W
     from gems.aws import s3 as S3
 
     held = {}
-    for b in buckets:
-        if S3.bucket_exists(aws["s3"], b):
-            n = S3.object_count(aws["s3"], b, ignore_prefix=W.DIST_PREFIX if "-state-" in b else "")
-            if n and "-zappa-" not in b:
+    for logical, b in buckets.items():
+        if logical != "DeploymentBucket" and S3.bucket_exists(aws["s3"], b):
+            n = S3.object_count(aws["s3"], b, ignore_prefix=W.DIST_PREFIX if logical == "StateBucket" else "")
+            if n:
                 held[b] = n
     if held and not args.delete_data:
         names = ", ".join(f"{b} ({n} objects)" for b, n in held.items())
@@ -219,7 +212,7 @@ def destroy(argv: list[str]) -> int:
     if not args.no_function and _function_exists(aws["lambda"], f"gems-{s.stage}"):
         path = _stage_file(config, s)
         Z.run_zappa([str(Z.ZAPPA), "undeploy", s.stage, "-s", str(path), "--yes", "--remove-logs"])
-    for b in buckets:
+    for b in buckets.values():
         if S3.bucket_exists(aws["s3"], b):
             S3.empty_bucket(aws["s3"], b)
     K.delete(aws["cloudformation"], s.stack_name)
