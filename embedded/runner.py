@@ -23,6 +23,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from embedded.imds import InstanceMetadata, MetadataService
 from gems import tags as T
 from gems.aws import ec2 as EC2
 
@@ -59,8 +60,10 @@ class InstanceRunner:
         self.seen: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.imds = MetadataService(env.get("AWS_ACCESS_KEY_ID", ""), env.get("AWS_SECRET_ACCESS_KEY", ""))
 
     def start(self) -> None:
+        self.imds.start()
         self._thread = threading.Thread(target=self._loop, name="instance-runner", daemon=True)
         self._thread.start()
 
@@ -89,7 +92,7 @@ class InstanceRunner:
         for iid, inst in new.items():
             if iid not in self.seen:
                 self.seen.add(iid)
-                self._boot(iid, T.from_aws(inst.get("Tags", [])).get(T.SESSION, ""))
+                self._boot(inst)
         if not self.booted:
             return
         states = {
@@ -102,11 +105,16 @@ class InstanceRunner:
                 log.info("instance %s is %s: ending its worker", iid, states[iid])
                 self._kill(b)
                 self.booted.pop(iid)
+                self.imds.forget(iid)
             elif code is not None:
                 self.booted.pop(iid)
+                self.imds.forget(iid)
                 self._exited(b, code, states.get(iid))
 
-    def _boot(self, iid: str, session_key: str) -> None:
+    def _boot(self, inst: dict) -> None:
+        iid = inst["InstanceId"]
+        tags = T.from_aws(inst.get("Tags", []))
+        session_key = tags.get(T.SESSION, "")
         user_data = EC2.user_data(self.ec2, iid)
         if not user_data:
             log.warning("instance %s has no user-data; leaving it alone", iid)
@@ -116,8 +124,19 @@ class InstanceRunner:
         script = folder / "user-data.sh"
         script.write_text(user_data)
         log_path = folder / "worker.log"
+        metadata = InstanceMetadata(
+            instance_id=iid,
+            region=self.env.get("AWS_DEFAULT_REGION", "us-east-1"),
+            instance_type=inst.get("InstanceType", ""),
+            ami_id=inst.get("ImageId", ""),
+            availability_zone=inst.get("Placement", {}).get("AvailabilityZone", ""),
+            profile_arn=inst.get("IamInstanceProfile", {}).get("Arn"),
+            user_data=user_data,
+            tags=tags,
+        )
+        # Who it is and its role's credentials come from the metadata service, as on EC2.
         disk = dict(
-            GEMS_INSTANCE_ID=iid,
+            AWS_EC2_METADATA_SERVICE_ENDPOINT=self.imds.register(metadata),
             GEMS_WORKDIR=str(folder / "work"),
             GEMS_LOG=str(log_path),
             GEMS_PIDFILE=str(folder / "worker.pid"),
@@ -140,16 +159,14 @@ class InstanceRunner:
 
     def _cold_env(self, folder: Path, disk: dict[str, str]) -> dict[str, str]:
         """What a fresh EC2 machine has before its user-data runs: a system PATH (with the
-        power-off stand-ins first), its own disk, and what the metadata service would give it:
-        its instance id and its role's credentials. Nothing of this machine's Python or gems."""
+        power-off stand-ins first), its own disk, and its metadata service (which alone gives it
+        its identity and its role's credentials). Nothing of this machine's Python, gems or keys."""
         bin_dir = folder / "bin"
         bin_dir.mkdir(exist_ok=True)
         for name in ("shutdown", "poweroff"):
             (bin_dir / name).write_text(POWER_OFF)
             (bin_dir / name).chmod(0o755)
-        role = {k: self.env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if k in self.env}
         return dict(
-            role,
             PATH=f"{bin_dir}:{SYSTEM_PATH}",
             HOME=str(folder / "home"),
             LANG="C.UTF-8",
@@ -182,11 +199,13 @@ class InstanceRunner:
             self._thread.join(timeout=10)
         for b in list(self.booted.values()):
             self._kill(b)
+            self.imds.forget(b.instance_id)
             try:
                 self.jobs.mark_lost(b.session_key, b.instance_id, reason)  # terminates it too
             except Exception as exc:  # noqa: BLE001 - shutting down: record what we can
                 log.warning("could not record %s as lost: %s", b.instance_id, exc)
         self.booted.clear()
+        self.imds.stop()
 
     def log_of(self, instance_id: str) -> Path:
         return self.home / "instances" / instance_id / "console.log"

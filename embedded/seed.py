@@ -44,6 +44,35 @@ def buckets(s3, config: Config) -> None:
     S3.ensure_bucket(s3, config.lake_bucket, config.region)
 
 
+WORKER_ROLE_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def instance_profile(iam, name: str) -> None:
+    """The workers' instance profile (a role of the same name in it), as `gems deploy` makes one:
+    instances launch with it and get their credentials from their metadata service through it."""
+    import json
+
+    from botocore.exceptions import ClientError
+
+    def exists_ok(call, **kwargs):
+        try:
+            call(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("EntityAlreadyExists", "LimitExceeded"):
+                raise
+
+    exists_ok(iam.create_role, RoleName=name, AssumeRolePolicyDocument=json.dumps(WORKER_ROLE_POLICY))
+    exists_ok(iam.create_instance_profile, InstanceProfileName=name)
+    roles = iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]["Roles"]
+    if not roles:
+        iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+
+
 def demo_data(s3) -> None:
     """Upload the demo reads and references unless they are already there."""
     have = {o["Key"] for o in S3.list_keys(s3, DEMO_BUCKET, "")}

@@ -18,6 +18,7 @@ from embedded import seed
 from embedded.moto_server import MotoServer
 from embedded.runner import InstanceRunner
 from gems import logs
+from gems.aws.clients import client
 from gems.config import MOTO_AMI, REPO_ROOT, Config
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ class Stack:
             "GEMS_MODEL_URL": self.model_url if o.model else "",
             "GEMS_WORKER_SOURCE": self.worker_source,
             "GEMS_AMI_ID": os.environ.get("GEMS_AMI_ID", MOTO_AMI),
+            # Workers launch with a role, as on AWS: their credentials come from their metadata.
+            "GEMS_INSTANCE_PROFILE": os.environ.get("GEMS_INSTANCE_PROFILE", "gems-worker"),
         }
 
     def start(self) -> Stack:
@@ -117,6 +120,8 @@ class Stack:
         secrets = seed.secrets(self.config, self.api_key)
         services = self.services = Services.from_config(self.config, secrets=secrets)
         seed.buckets(services.clients.s3, self.config)
+        if self.config.instance_profile:
+            seed.instance_profile(client(self.config, "iam"), self.config.instance_profile)
         if o.cold and self.worker_source == "local":
             self._publish_worker(services.clients.s3)
         if o.seed_demo:

@@ -19,7 +19,7 @@ from pathlib import Path
 from gems import logs, names
 from gems import records as R
 from gems.aws import s3 as S3
-from gems.aws.clients import Clients, client
+from gems.aws.clients import Clients, client, credential_source
 from gems.config import Config
 from gems.jobs import JobService
 from gems.plan import JobRequest, check_request
@@ -256,6 +256,7 @@ def main() -> int:
         token=os.environ["GEMS_JOB_TOKEN"],
         iid=instance_id(),
     )
+    log.info("instance %s: AWS credentials from %s", worker.instance_id, credential_source())
     workdir = Path(os.environ.get("GEMS_WORKDIR") or tempfile.mkdtemp(prefix=f"gems-{session_key[:8]}-"))
     code = 0
     try:

@@ -29,6 +29,13 @@ def client(config: Config, service: str, attempts: int = WORKER_ATTEMPTS):
     )
 
 
+def credential_source() -> str:
+    """How boto3 found its credentials ("iam-role": the instance's metadata service, "env": the
+    environment), for the log; never the credentials themselves."""
+    found = boto3.Session().get_credentials()
+    return found.method if found else "none"
+
+
 @dataclass
 class Clients:
     config: Config

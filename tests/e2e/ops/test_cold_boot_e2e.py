@@ -37,8 +37,11 @@ def test_a_cold_instance_provisions_from_the_published_wheel_and_completes(stack
         console = (stack_home / "instances" / iid / "console.log").read_text()
         assert "creating" in console and "/opt/gems/venv" in console  # its own venv, on its own disk
         assert "installing the gems worker from http://127.0.0.1" in console and "X-Amz" not in console
+        # Its identity and its role's credentials came from its metadata service, as on EC2.
+        assert f"instance {iid}: AWS credentials from iam-role" in console
         user_data = (stack_home / "instances" / iid / "user-data.sh").read_text()
-        assert "GEMS_PYTHON" not in user_data.split("# --- gems worker provisioning")[0]
+        exported = user_data.split("# --- gems worker provisioning")[0]
+        assert "GEMS_PYTHON" not in exported and "AWS_ACCESS_KEY_ID" not in exported
         wheels = stack.client("s3").list_objects_v2(Bucket="gems-state", Prefix="dist/")["Contents"]
         assert [o["Key"] for o in wheels] == ["dist/gems-0.1.0-py3-none-any.whl"]
         assert _states(stack) <= {"shutting-down", "terminated"}
