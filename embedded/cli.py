@@ -15,7 +15,7 @@ from embedded import seed
 from embedded.stack import Stack, StackOptions
 from gems.client import ApiClient
 from gems.config import Config
-from gems.errors import GemsError
+from gems.errors import GemsError, ValidationError
 
 
 def _stack_args(parser: argparse.ArgumentParser) -> None:
@@ -32,10 +32,29 @@ def _stack_args(parser: argparse.ArgumentParser) -> None:
         help="boot each instance as a fresh EC2 machine: only its user-data's environment, the worker "
         "installed by pip from the wheel published to the local S3 (GEMS_WORKER_SOURCE overrides)",
     )
+    parser.add_argument(
+        "--image",
+        metavar="IMAGE",
+        help="boot each instance cold, as a podman container of this worker image (a custom AMI: "
+        "the worker is already installed); build it with scripts/build_images.sh worker",
+    )
+
+
+def _check_image(image: str, home) -> None:
+    from embedded import container
+
+    if shutil.which("podman") is None:
+        raise ValidationError("--image needs podman, which is not installed", field="image")
+    if not container.exists(image, home):
+        raise ValidationError(
+            f"no image {image!r} here: build it with `bash scripts/build_images.sh worker`", field="image"
+        )
 
 
 def _options(args) -> StackOptions:
     home = Config.from_env().home
+    if args.image:
+        _check_image(args.image, home)
     if args.reset:
         shutil.rmtree(home / "aws", ignore_errors=True)
     return StackOptions(
@@ -45,6 +64,7 @@ def _options(args) -> StackOptions:
         model_port=args.model_port,
         model=not args.no_model,
         cold=args.cold,
+        image=args.image,
     )
 
 

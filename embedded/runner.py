@@ -9,7 +9,8 @@ Warm (the default), an instance reuses this machine's installed worker (GEMS_PYT
 one-second boots. Cold (`gems up --cold`), it boots as a fresh EC2 machine: its folder is its
 disk, its environment holds only what EC2 gives (the user-data's own exports, a system PATH, and
 the instance's identity and role credentials), and `shutdown` on its PATH is a stand-in that
-powers it off, after which the runner terminates it through the EC2 API.
+powers it off, after which the runner terminates it through the EC2 API. From an image
+(`gems up --image`), a cold instance is a container of that image (embedded/container.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from embedded import container
 from embedded.imds import InstanceMetadata, MetadataService
 from gems import tags as T
 from gems.aws import ec2 as EC2
@@ -48,10 +50,19 @@ class Booted:
 
 class InstanceRunner:
     def __init__(
-        self, ec2, jobs, home: Path, env: dict[str, str], poll_s: float = 0.5, *, cold: bool = False
+        self,
+        ec2,
+        jobs,
+        home: Path,
+        env: dict[str, str],
+        poll_s: float = 0.5,
+        *,
+        cold: bool = False,
+        image: str | None = None,
     ):
         self.ec2 = ec2
-        self.cold = cold
+        self.image = image  # boot instances as containers of this image (a custom AMI)
+        self.cold = cold or bool(image)
         self.jobs = jobs  # gems.jobs.JobService, for mark_lost
         self.home = home
         self.env = env
@@ -145,9 +156,12 @@ class InstanceRunner:
             env = self._cold_env(folder, disk)
         else:
             env = dict(self.env, GEMS_PYTHON=sys.executable, GEMS_EMBEDDED="1", **disk)
+        cmd = ["bash", str(script)]
+        if self.image:
+            cmd, env = container.command(self.image, iid, folder, env), container.engine_env(self.home)
         with open(folder / "console.log", "ab") as console:
             proc = subprocess.Popen(  # noqa: S603 - the instance's own user-data, as EC2 would run it
-                ["bash", str(script)],
+                cmd,
                 env=env,
                 cwd=folder,
                 stdout=console,
@@ -166,13 +180,10 @@ class InstanceRunner:
         for name in ("shutdown", "poweroff"):
             (bin_dir / name).write_text(POWER_OFF)
             (bin_dir / name).chmod(0o755)
-        return dict(
-            PATH=f"{bin_dir}:{SYSTEM_PATH}",
-            HOME=str(folder / "home"),
-            LANG="C.UTF-8",
-            GEMS_VENV=str(folder / "opt" / "gems" / "venv"),
-            **disk,
-        )
+        env = dict(PATH=f"{bin_dir}:{SYSTEM_PATH}", HOME=str(folder / "home"), LANG="C.UTF-8", **disk)
+        if not self.image:  # an image's /opt/gems/venv is its own; a folder is this machine's disk
+            env["GEMS_VENV"] = str(folder / "opt" / "gems" / "venv")
+        return env
 
     def _exited(self, b: Booted, code: int, state: str | None) -> None:
         """The user-data ended, as a powered-off machine does: mark_lost records an unfinished
@@ -182,8 +193,9 @@ class InstanceRunner:
             b.session_key, b.instance_id, f"worker process exited with code {code} before finishing"
         )
 
-    @staticmethod
-    def _kill(b: Booted, grace_s: float = 5.0) -> None:
+    def _kill(self, b: Booted, grace_s: float = 5.0) -> None:
+        if self.image:  # podman ends its container (the process below is only its client)
+            container.remove(b.instance_id, self.home)
         try:
             os.killpg(b.proc.pid, signal.SIGTERM)
             b.proc.wait(grace_s)

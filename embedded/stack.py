@@ -62,12 +62,15 @@ class StackOptions:
     # Boot instances as fresh EC2 machines: an empty disk, only the user-data's environment, the
     # worker installed by pip from the wheel this stack published (GEMS_WORKER_SOURCE overrides).
     cold: bool = False
+    # Boot instances as containers of this worker image (a custom AMI's stand-in); implies cold.
+    image: str | None = None
 
 
 class Stack:
     def __init__(self, options: StackOptions | None = None):
         self.options = options or StackOptions()
         o = self.options
+        o.cold = o.cold or bool(o.image)
         o.port = o.port or free_port()
         o.moto_port = o.moto_port or free_port()
         o.model_port = o.model_port or free_port()
@@ -138,7 +141,7 @@ class Stack:
         self._write_env_file(env)
         if o.runner:
             self.runner = InstanceRunner(
-                services.clients.ec2, services.jobs, o.home, dict(os.environ), cold=o.cold
+                services.clients.ec2, services.jobs, o.home, dict(os.environ), cold=o.cold, image=o.image
             )
             self.runner.start()
         return self

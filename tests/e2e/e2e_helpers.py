@@ -24,10 +24,18 @@ def _port() -> int:
 
 
 class RunningStack:
-    def __init__(self, home: Path, model: bool = False, cold: bool = False, extra_env: dict | None = None):
+    def __init__(
+        self,
+        home: Path,
+        model: bool = False,
+        cold: bool = False,
+        extra_env: dict | None = None,
+        image: str | None = None,
+    ):
         self.home = home
         self.model = model
         self.cold = cold
+        self.image = image
         self.extra_env = extra_env or {}
         self.port, self.moto_port, self.model_port = _port(), _port(), _port()
         self.proc: subprocess.Popen | None = None
@@ -55,6 +63,7 @@ class RunningStack:
         ]
         cmd += ["--model-port", str(self.model_port)] + ([] if self.model else ["--no-model"])
         cmd += ["--cold"] if self.cold else []
+        cmd += ["--image", self.image] if self.image else []
         self.log = (self.home / "up.log").open("ab")
         self.home.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(cmd, env=self.env(), stdout=self.log, stderr=subprocess.STDOUT)
