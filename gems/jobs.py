@@ -27,7 +27,7 @@ from gems.plan import (
     plan_job,
 )
 from gems.readcache import ImmutableCache, TagSnapshot
-from gems.states import WorkerStatus
+from gems.states import SampleStatus, WorkerStatus
 from gems.status import new_worker_record, record_status
 from gems.wheel import worker_code
 
@@ -337,18 +337,27 @@ class JobService:
         return {}
 
     def _end_worker(self, session_key, plan, instance_id, status, reason, *, fail_samples=False) -> None:
-        """Record an unfinished worker as ended (STOPPED or FAILED); a finished one keeps its state."""
-        rec = S3.get_json(self.s3, self.config.state_bucket, R.worker_key(session_key, plan["index"]))
-        rec = rec or new_worker_record(session_key, plan["index"], instance_id, plan["samples"])
-        if WorkerStatus(rec["status"]).finished:
-            return
-        if fail_samples:
-            for s in rec["samples"].values():
-                if s["status"] not in ("COMPLETE", "FAILED"):
-                    s.update(status="FAILED", reason=reason)
-        record_status(
-            self.ec2, self.s3, state_bucket=self.config.state_bucket, record=rec, status=status, reason=reason
-        )
+        """Record an unfinished worker as ended (STOPPED or FAILED); a finished one keeps its state.
+        Written only over the version read, so a worker finishing meanwhile is never overwritten."""
+        key = R.worker_key(session_key, plan["index"])
+        for _ in range(5):
+            rec, etag = S3.get_json_etag(self.s3, self.config.state_bucket, key)
+            rec = rec or new_worker_record(session_key, plan["index"], instance_id, plan["samples"])
+            if WorkerStatus(rec["status"]).finished:
+                return
+            if fail_samples:
+                for s in rec["samples"].values():
+                    if not SampleStatus(s["status"]).finished:
+                        s.update(status=SampleStatus.FAILED.value, reason=reason)
+            try:
+                record_status(
+                    self.ec2, self.s3, state_bucket=self.config.state_bucket, record=rec, status=status,
+                    reason=reason, version=etag or "",
+                )  # fmt: skip
+                return
+            except ConflictError:
+                continue  # the worker wrote in between: look again
+        log.warning("worker %s of %s kept changing; not recorded %s", plan["index"], session_key, status)
 
     def mark_lost(self, session_key: str, instance_id: str, why: str) -> None:
         """A worker that stopped or went silent without finishing (instance runner, sweep): it is

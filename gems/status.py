@@ -44,10 +44,15 @@ def record_status(
     sample_status: SampleStatus | None = None,
     sample_fields: dict | None = None,
     write_s3: bool = True,
-) -> dict[str, Any]:
+    version: str | None = None,
+) -> str | None:
     """Apply a change to a worker record and write it through: S3 first (durable), then tags.
 
-    Tags are best effort (an instance may be going away); the S3 record is not.
+    Tags are best effort (an instance may be going away); the S3 record is not. `version` is the
+    ETag of the record as the caller last read or wrote it ("" : it had none): the write then
+    happens only if nobody wrote in between, else ConflictError and neither S3 nor the tags
+    change. The worker and the service (stopping or losing it) both write this way, so a
+    worker's last heartbeat can never undo a STOPPED, nor a stop a COMPLETE. Returns the new ETag.
     """
     now = T.now_iso()
     if status is not None:
@@ -63,8 +68,11 @@ def record_status(
         entry.update(sample_fields or {})
     record["updated"] = now
     done = sum(1 for s in record["samples"].values() if SampleStatus(s["status"]).finished)
+    etag = None
     if write_s3:
-        S3.put_json(s3, state_bucket, worker_key(record["session_key"], record["instance_index"]), record)
+        key = worker_key(record["session_key"], record["instance_index"])
+        guard = {} if version is None else {"if_match": version} if version else {"if_none_match": True}
+        etag = S3.put_json(s3, state_bucket, key, record, **guard)["ETag"]
     tags = {
         T.STATUS: record["status"],
         T.STEP: T.clean_value(record["step"]) or "-",
@@ -78,7 +86,7 @@ def record_status(
         EC2.create_tags(ec2, [record["instance_id"]], tags)
     except Exception as exc:  # noqa: BLE001 - the S3 record is the durable truth
         log.warning("could not tag %s: %s", record["instance_id"], exc)
-    return record
+    return etag
 
 
 def heartbeat(ec2, instance_id: str) -> None:

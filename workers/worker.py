@@ -21,6 +21,7 @@ from gems import records as R
 from gems.aws import s3 as S3
 from gems.aws.clients import Clients, client, credential_source
 from gems.config import Config
+from gems.errors import ConflictError
 from gems.jobs import JobService
 from gems.plan import JobRequest, check_request
 from gems.states import SampleStatus, WorkerStatus
@@ -33,6 +34,11 @@ log = logging.getLogger("gems.worker")
 HEARTBEAT_EVERY_S = 30
 
 
+class Superseded(Exception):  # noqa: N818 - a state, not a failure
+    """The service ended this worker (a user stopped the job, or the sweep gave it up as lost)
+    while it ran: the worker writes nothing more, so it cannot undo that."""
+
+
 class Worker:
     def __init__(self, config: Config, clients: Clients, session_key: str, index: int, token: str, iid: str):
         self.config, self.clients = config, clients
@@ -42,13 +48,26 @@ class Worker:
         self._lock = threading.Lock()
         self._last_tag = 0.0
         self._stop = threading.Event()
+        self._version: str | None = None  # the record's ETag as this worker last wrote it
+        self._ended = ""  # set when the service ended this worker (stopped, lost) meanwhile
 
     # ---- status, always through gems.status.record_status ----------------------------------
     def status(self, **change) -> None:
         with self._lock:
-            record_status(
-                self.clients.ec2, self.clients.s3, state_bucket=self.bucket, record=self.record, **change
-            )
+            if self._ended:
+                raise Superseded(self._ended)
+            try:
+                self._version = record_status(
+                    self.clients.ec2, self.clients.s3, state_bucket=self.bucket, record=self.record,
+                    version=self._version, **change,
+                )  # fmt: skip
+            except ConflictError:
+                now = S3.get_json(self.clients.s3, self.bucket, R.worker_key(self.session_key, self.index))
+                now = now or {}
+                self._ended = (
+                    f"recorded {now.get('status')} by the service ({now.get('reason') or 'no reason'})"
+                )
+                raise Superseded(self._ended) from None
             self._last_tag = time.monotonic()
 
     def _progress(self, sample: str):
@@ -75,9 +94,11 @@ class Worker:
         job = R.read_job(s3, self.bucket, self.session_key)
         plan = job["workers"][self.index]
         manifest = S3.get_json(s3, self.bucket, plan["manifest"])
-        self.record = S3.get_json(
-            s3, self.bucket, R.worker_key(self.session_key, self.index)
-        ) or new_worker_record(self.session_key, self.index, self.instance_id, plan["samples"])
+        found, etag = S3.get_json_etag(s3, self.bucket, R.worker_key(self.session_key, self.index))
+        self.record = found or new_worker_record(
+            self.session_key, self.index, self.instance_id, plan["samples"]
+        )
+        self._version = etag or ""
         self.record["instance_id"] = self.instance_id
         self.status(status=WorkerStatus.RUNNING, step="preparing references")
         threading.Thread(target=self._heartbeats, daemon=True).start()
@@ -167,6 +188,8 @@ class Worker:
                 job["bucket"],
                 results,
             )
+        except Superseded:
+            raise  # ended by the service: nothing more is uploaded or recorded
         except Exception as exc:  # noqa: BLE001 - the sample boundary: record FAILED and go on
             reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
             log.exception("sample %s failed", sample)
@@ -261,6 +284,9 @@ def main() -> int:
     code = 0
     try:
         code = 0 if worker.run(workdir) is WorkerStatus.COMPLETE else 1
+    except Superseded as ended:  # stopped or given up on: its record is the service's now
+        log.warning("this worker was %s: stopping without writing its state", ended)
+        code = 3
     except Exception as exc:  # noqa: BLE001 - the job boundary: never leave the worker RUNNING
         log.exception("worker failed")
         if worker.record:

@@ -13,8 +13,10 @@ from gems import records as R
 from gems import tags as T
 from gems.aws import s3 as S3
 from gems.errors import InputError
+from gems.states import WorkerStatus
+from gems.status import new_worker_record, record_status
 from workers.pipeline import SampleFailed
-from workers.worker import Worker
+from workers.worker import Superseded, Worker
 
 
 @pytest.fixture
@@ -168,3 +170,66 @@ def test_sweep_terminates_the_instance_of_a_silent_worker(client, services, conf
     assert [(k, i) for k, i, _ in marked] == [(key, iid)]
     assert {i["State"]["Name"] for i in instances(services.clients.ec2)} == {"terminated"}
     assert "heartbeat" in client.get(f"/job/{key}").json["workers"][0]["reason"]
+
+
+def test_a_stop_during_a_sample_is_never_undone_by_the_worker(
+    client, services, config, monkeypatch, tmp_path
+):
+    """The user stops the job while the worker is mid-sample (on EC2 the instance takes seconds
+    to die): the worker's next write finds the record changed, writes nothing more, uploads
+    nothing, and the record stays STOPPED."""
+    key = client.post(
+        "/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 2, "workers": 1}, headers=bearer()
+    ).json["session_key"]
+
+    def run_sample(sample, r1, r2, out, options, on_progress=None):
+        on_progress("qc", 0.1)
+        services.jobs.terminate(key, reason="stopped by lab")  # the stop lands mid-sample
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "sample.bam").write_bytes(b"BAM")
+        on_progress("align", 0.5)  # the worker's next heartbeat of progress
+        raise AssertionError("the worker must stop at its first write after the stop")
+
+    module = types.ModuleType("workers.sample")
+    module.run_sample = run_sample
+    monkeypatch.setitem(sys.modules, "workers.sample", module)
+    w = _worker(services, config, client, key, 0, tmp_path)
+    with pytest.raises(Superseded, match="STOPPED"):
+        w.run(tmp_path / "w")
+    rec = S3.get_json(services.clients.s3, config.state_bucket, R.worker_key(key, 0))
+    assert rec["status"] == "STOPPED" and rec["reason"] == "stopped by lab"
+    assert list(S3.list_keys(services.clients.s3, LAB, f"run1/results/{key}/")) == []
+    with pytest.raises(Superseded):  # and it stays quiet
+        w.status(step="anything")
+    assert client.get(f"/job/{key}").json["overall_status"] == "STOPPED"
+
+
+def test_a_stop_never_overwrites_a_worker_that_finished_meanwhile(services, config, monkeypatch, client):
+    """The service reads the record, the worker writes COMPLETE, the service's write must not land."""
+    key = client.post(
+        "/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 2, "workers": 1}, headers=bearer()
+    ).json["session_key"]
+    plan = R.read_job(services.clients.s3, config.state_bucket, key)["workers"][0]
+    rec = new_worker_record(key, 0, plan["instance_id"], plan["samples"])
+    version = record_status(
+        services.clients.ec2, services.clients.s3, state_bucket=config.state_bucket, record=rec,
+        status=WorkerStatus.RUNNING, version="",
+    )  # fmt: skip
+    real = S3.get_json_etag
+    reads = []
+
+    def read_then_worker_finishes(s3, bucket, k):
+        found = real(s3, bucket, k)
+        if not reads:  # between the service's first read and its write, the worker completes
+            done = dict(found[0], samples=found[0]["samples"])
+            record_status(
+                services.clients.ec2, s3, state_bucket=bucket, record=done, status=WorkerStatus.COMPLETE,
+                version=version,
+            )  # fmt: skip
+        reads.append(k)
+        return found
+
+    monkeypatch.setattr(S3, "get_json_etag", read_then_worker_finishes)
+    services.jobs.terminate(key, reason="stopped by lab")
+    assert len(reads) == 2  # it looked again after its conditional write lost
+    assert S3.get_json(services.clients.s3, config.state_bucket, R.worker_key(key, 0))["status"] == "COMPLETE"
