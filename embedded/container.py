@@ -44,6 +44,7 @@ def command(image: str, instance_id: str, folder: Path, instance_env: dict[str, 
         "--name", name(instance_id),
         "--network", "host",
         "--user", "0",  # EC2 runs user-data as root
+        "--no-healthcheck",  # the image's check is for a container host; an instance has none
         "--env-file", str(env_file),
         "-v", f"{folder}:{folder}", "-w", str(folder),
         image,

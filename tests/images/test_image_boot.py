@@ -57,7 +57,7 @@ def test_a_job_runs_on_instances_booted_from_the_worker_image(images, stack_home
         # The image is the machine: nothing installed at boot, its own venv, its role's credentials.
         assert "installing the gems worker" not in console and "creating" not in console, console[-2000:]
         assert f"instance {iid}: AWS credentials from iam-role" in console
-        assert "shutdown -h now: powering off" in console
+        # It ends by powering off or by its fleet being stopped, whichever comes first (as on EC2).
         assert _states(stack) <= {"shutting-down", "terminated"}
         assert _gone(images, iid)
     finally:
