@@ -22,7 +22,6 @@ from gems.aws import s3 as S3
 from gems.aws.clients import Clients, client, credential_source
 from gems.config import Config
 from gems.errors import ConflictError
-from gems.jobs import JobService
 from gems.plan import JobRequest, check_request
 from gems.states import SampleStatus, WorkerStatus
 from gems.status import heartbeat, new_worker_record, record_status
@@ -227,12 +226,14 @@ class Worker:
 
     # ---- hand over --------------------------------------------------------------------------
     def hand_over(self) -> None:
-        """If every worker is finished, write the summary and ask the API to stop the fleet."""
+        """If every worker is finished, ask the API to stop the fleet; the API, not the worker,
+        then writes the job's summary and frees its lock (the worker's role may only write its
+        own records and results)."""
         self._stop.set()
         self.upload_log()
-        service = JobService(self.config, self.clients.ec2, self.clients.s3, keys=None)
-        summary = service.finish(self.session_key)
-        if not summary:
+        job = R.read_job(self.clients.s3, self.bucket, self.session_key) or {"workers": []}
+        records = R.read_workers(self.clients.s3, self.bucket, self.session_key, len(job["workers"]))
+        if not all(r and WorkerStatus(r["status"]).finished for r in records):
             log.info("other workers are still running; leaving the fleet up")
             return
         self.stop_fleet()

@@ -1,15 +1,19 @@
 """The stage template's IAM policies against the AWS calls the code really makes.
 
 Every boto3 call is recorded while the API serves a job's life (submit, read, logs, results,
-stop, the sweep) and while a worker runs it, then mapped to its IAM action: each must be allowed
-to the role that makes it (`ApiRole` for the Lambda function, `WorkerRole` for the instance
-profile), and each role may allow only what was recorded plus the calls these moto-backed flows
-cannot reach, listed below with the reason.
+stop, the sweep) and while a worker runs it, then mapped to its IAM action and the ARN of the
+resource it touches: each must be allowed, action and resource, to the role that makes it
+(`ApiRole` for the Lambda function, `WorkerRole` for the instance profile), and each role may
+allow only what was recorded plus the calls these moto-backed flows cannot reach, listed below
+with the reason. moto evaluates no policy, so the template's resources are resolved here (its
+`!Sub`, `!Ref`, `!GetAtt`, `!Join`, `!Split` with this test's names); conditions (tag and
+source-instance checks) are not evaluated.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import types
 from fnmatch import fnmatch
@@ -93,21 +97,106 @@ def _allowed(statements: list[dict], action: str) -> bool:
     )
 
 
+ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's account; the test config's region
+
+
+def _resources(service: str, operation: str, params: dict) -> list[str]:
+    """The ARNs a call acts on, as IAM authorizes it ("*" for calls that name no resource)."""
+    ec2 = f"arn:aws:ec2:{REGION}:{ACCOUNT}"
+    if service == "s3":
+        if "Key" in params:
+            return [f"arn:aws:s3:::{params['Bucket']}/{params['Key']}"]
+        return [f"arn:aws:s3:::{params['Bucket']}"] if "Bucket" in params else ["*"]
+    if service == "ec2" and operation == "RunInstances":
+        out = [f"{ec2}:instance/*", f"{ec2}:volume/*", f"arn:aws:ec2:{REGION}::image/{params['ImageId']}"]
+        out += [f"{ec2}:subnet/{params['SubnetId']}"] if params.get("SubnetId") else []
+        return out + [f"{ec2}:security-group/{g}" for g in params.get("SecurityGroupIds", [])]
+    if service == "ec2" and operation in ("CreateTags", "TerminateInstances"):
+        return [f"{ec2}:instance/{i}" for i in params.get("Resources") or params.get("InstanceIds")]
+    if service == "dynamodb":
+        return [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{params['TableName']}"]
+    if service == "kms":
+        return ["credstash-key"]  # the ciphertext names the key: the stage's credstash key
+    return ["*"]
+
+
+class Recorder:
+    def __init__(self):
+        self.actions: list[str] = []
+        self.touched: list[tuple[str, str]] = []  # (action, resource ARN)
+
+    def clear(self) -> None:
+        self.actions.clear()
+        self.touched.clear()
+
+
 @pytest.fixture
-def record(monkeypatch):
-    calls: list[str] = []
+def record(monkeypatch) -> Recorder:
+    recorder = Recorder()
     real = botocore.client.BaseClient._make_api_call
 
     def recording(self, operation, params):
         service = self.meta.service_model.signing_name
         if service == "s3":
-            calls.extend(S3_ACTIONS.get(operation, [f"s3:{operation}"]))
+            actions = S3_ACTIONS.get(operation, [f"s3:{operation}"])
         else:
-            calls.append(f"{service}:{operation}")
+            actions = [f"{service}:{operation}"]
+        recorder.actions.extend(actions)
+        for action in actions:
+            recorder.touched += [(action, arn) for arn in _resources(service, operation, params)]
         return real(self, operation, params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    return calls
+    return recorder
+
+
+def _resolve(node, names: dict, local: dict | None = None):
+    """A template value with its intrinsic functions applied (the subset the policies use)."""
+    if isinstance(node, list):
+        return [_resolve(n, names, local) for n in node]
+    if isinstance(node, str):
+        return node
+    ((fn, arg),) = node.items()
+    if fn == "Ref":
+        return names[arg]
+    if fn == "Fn::GetAtt":
+        return names[".".join(arg) if isinstance(arg, list) else arg]
+    if fn == "Fn::Join":
+        return arg[0].join(_resolve(arg[1], names, local))
+    if fn == "Fn::Split":
+        return _resolve(arg[1], names, local).split(arg[0])
+    if fn == "Fn::Sub":
+        text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+        scope = dict(names, **{k: _resolve(v, names) for k, v in extra.items()})
+        return re.sub(r"\$\{([^}]+)\}", lambda m: scope.get(m.group(1), m.group(0)), text)
+    raise AssertionError(f"the test cannot resolve {fn}")
+
+
+def _names(config) -> dict:
+    """What the template's names resolve to for this test's configuration."""
+    bucket = lambda name: f"arn:aws:s3:::{name}"  # noqa: E731
+    return {
+        "AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "Stage": "test",
+        "StateBucket": config.state_bucket, "StateBucket.Arn": bucket(config.state_bucket),
+        "LakeBucket": config.lake_bucket, "LakeBucket.Arn": bucket(config.lake_bucket),
+        "DataBuckets": [LAB], "ReadBuckets": [LAB, *config.reference_buckets],
+        "CredstashTable.Arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{config.credstash_table}",
+        "CredstashKey.Arn": "credstash-key",
+        "WorkerRole.Arn": f"arn:aws:iam::{ACCOUNT}:role/gems-test-worker",
+        "SubnetId": config.subnet_id or "", "WorkerAmi": config.ami_id,
+        "WorkerSecurityGroup.GroupId": (config.security_group_ids or ("",))[0],
+    }  # fmt: skip
+
+
+def _allows(statements: list[dict], action: str, arn: str, names: dict) -> bool:
+    for s in statements:
+        if s["Effect"] != "Allow" or not any(fnmatch(action, p) for p in _actions(s)):
+            continue
+        resources = _resolve(s["Resource"], names)
+        for pattern in [resources] if isinstance(resources, str) else resources:
+            if pattern == "*" or fnmatch(arn, pattern):
+                return True
+    return False
 
 
 @pytest.fixture
@@ -134,13 +223,14 @@ def test_each_role_allows_what_its_code_calls_and_nothing_more(
     client.get("/job")
     job = client.get(f"/job/{key}").json
     iid = job["workers"][0]["instance_id"]
-    api_calls = set(record)
+    api_calls, api_touched = set(record.actions), set(record.touched)
     record.clear()
 
     w = Worker(config, services.clients, key, 0, services.keys.worker_token(key), iid)
     w.stop_fleet = lambda: None
     w.run(tmp_path / "w")
-    worker_calls = set(record)
+    w.hand_over()  # as main() ends: the last worker finishes the job and asks for the fleet's stop
+    worker_calls, worker_touched = set(record.actions), set(record.touched)
     record.clear()
 
     for path in (f"/job/{key}", f"/job/{key}/logs", f"/job/{key}/results"):
@@ -149,13 +239,19 @@ def test_each_role_allows_what_its_code_calls_and_nothing_more(
     second = client.post("/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 2}, headers=bearer())
     sweep_jobs(services.jobs, services.clients.ec2)  # a running job: its instances are looked up
     client.post(f"/job/{second.json['session_key']}/stop", headers=bearer())
-    api_calls |= set(record)
+    api_calls |= set(record.actions)
+    api_touched |= set(record.touched)
 
-    policies = _policies()
-    for role, calls in (("ApiRole", api_calls), ("WorkerRole", worker_calls)):
+    policies, names = _policies(), _names(config)
+    for role, calls, touched in (
+        ("ApiRole", api_calls, api_touched),
+        ("WorkerRole", worker_calls, worker_touched),
+    ):
         assert calls, role
         denied = sorted(a for a in calls if not _allowed(policies[role], a))
         assert denied == [], f"{role} lacks {denied}"
+        outside = sorted({(a, arn) for a, arn in touched if not _allows(policies[role], a, arn, names)})
+        assert outside == [], f"{role} may not do these to these resources: {outside}"
         granted = {a for s in policies[role] for a in _actions(s)}
         broader = sorted(granted - calls - set(NOT_EXERCISED[role]))
         assert broader == [], f"{role} allows {broader}, which no code of it calls"
