@@ -16,7 +16,7 @@ from gems import names
 from gems import tags as T
 from gems.config import Config
 from gems.errors import ValidationError
-from userdata.render import render_user_data
+from userdata.render import MAX_USER_DATA, render_user_data
 
 # Illumina names: <sample>_S1_L001_R1_001.fastq.gz; also <sample>_R1.fastq.gz and <sample>_1.fq.gz.
 _READ = re.compile(r"^(?P<stem>.+?)_(?:R)?(?P<mate>[12])(?P<tail>_\d{3})?\.f(?:ast)?q\.gz$")
@@ -272,6 +272,11 @@ def plan_job(
             ),
         )
         w.user_data = render_user_data(worker_env(config, session_key, index, token))
+        if len(w.user_data.encode()) > MAX_USER_DATA:
+            raise ValidationError(
+                f"user-data is {len(w.user_data.encode())} bytes (EC2 allows {MAX_USER_DATA})",
+                field="samples",
+            )
         w.request = run_instances_request(config, w, client_token=f"{session_key}-{index}")
         workers.append(w)
     return JobPlan(session_key=session_key, created=created, request=request, pairs=chosen, workers=workers)

@@ -19,7 +19,6 @@ from typing import Any
 from workers.pipeline import SampleContext
 
 SCHEMA = "gems.sample-report/1"
-STEP_ORDER = ["qc", "align", "hla", "variants", "annotate", "coverage"]
 _PACKAGES = ["gems", "pysam", "mappy", "cutadapt", "dnaio", "numpy"]
 MAX_TABLE_ROWS = 200  # variant rows shown in the HTML; variants.tsv has them all
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from workers.report import STEP_ORDER
-
 CSS = """
 :root{--fg:#1b1f23;--muted:#57606a;--line:#d0d7de;--ok:#1a7f37;--bad:#b42318;--warn:#9a6700;--accent:#0b5cad}
 *{box-sizing:border-box}
@@ -236,9 +234,8 @@ def _variants(report: dict, rows: list[dict], total: int) -> str:
 
 def _steps(report: dict) -> str:
     steps = report.get("steps") or {}
-    names = [s for s in STEP_ORDER if s in steps] + [s for s in steps if s not in STEP_ORDER]
     rows = []
-    for name in names:
+    for name in steps:  # in the order the pipeline ran them (workers/sample.py defines it)
         st = steps[name]
         status = st.get("status", "")
         rows.append(
@@ -256,7 +253,7 @@ def _steps(report: dict) -> str:
 def _details(report: dict) -> str:
     """Every scalar metric of every step, folded away, so the page holds what report.json holds."""
     out = []
-    for name in [s for s in STEP_ORDER if isinstance(report.get(s), dict)]:
+    for name in [s for s in report.get("steps") or {} if isinstance(report.get(s), dict)]:
         scalars = [
             [_e(k), _fmt(v)] for k, v in report[name].items() if isinstance(v, int | float | str | bool)
         ]

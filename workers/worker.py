@@ -259,7 +259,7 @@ class Worker:
 def _brief(report: dict) -> dict:
     """The few figures kept in the worker record (the full report is in S3)."""
     keep = {}
-    for step in ("qc", "align", "variants", "hla", "coverage"):
+    for step in report.get("steps") or {}:  # the pipeline's own order
         if isinstance(report.get(step), dict):
             keep[step] = {k: v for k, v in report[step].items() if isinstance(v, int | float | str)}
     return keep
