@@ -1,7 +1,8 @@
 """What a name given by a user or read from an S3 key may be, before it reaches a path or a bucket.
 
-Three rules, each checked where the name comes in (submit, sample lookup, TES create) and again
-where it is used (the worker's disk), so a record written by an older version cannot slip past:
+Three rules, each checked where the name comes in (submit, sample lookup, TES create, `gems
+run-sample`) and again where it is used (the worker's disk), so a record written by an older
+version cannot slip past:
 
 - a sample name: letters, digits and `._-`, starting with a letter or a digit, at most 100
   characters (it becomes a folder, an S3 key segment, a tag value and a page's text);
@@ -9,11 +10,15 @@ where it is used (the worker's disk), so a record written by an older version ca
   backslash, no control character;
 - an input URL of a job (reference, annotation, targets, HLA reference): `s3://` only, in the
   job's own bucket or one the deployment allow-lists, never the service's state or lake bucket.
+
+A sample's name comes from its read files by one rule too (`read_file`, `sample_of`): the
+planner, the sample lookup, TES and `gems run-sample` all name HG002_S1_L001_R1_001.fastq.gz HG002.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from gems.errors import ValidationError
@@ -24,6 +29,36 @@ BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 KEY_MAX = 1024  # S3's own limit, in bytes
 SAMPLE_RULE = "letters, digits and . _ - only, starting with a letter or digit, at most 100 characters"
+
+
+# A run's read files: <sample>_S1_L001_R1_001.fastq.gz (Illumina), <sample>_R1.fastq.gz, <sample>_1.fq.gz.
+_READ_FILE = re.compile(r"^(?P<stem>.+?)_(?:R)?(?P<mate>[12])(?P<tail>_\d{3})?\.f(?:ast)?q\.gz$")
+_ILLUMINA_SUFFIX = re.compile(r"_S\d+(?:_L\d{3})?$")  # sample number and lane
+# Any other FASTQ a user hands `gems run-sample`: a read number and FASTQ suffixes dropped.
+_LOOSE_SUFFIX = re.compile(r"([._-](R?[12])(_\d{3})?)?(\.f(ast)?q)?(\.gz)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    sample: str
+    mate: str  # "1" or "2"
+    pair: tuple[str, str]  # what R1 and R2 of one pair share: the name's stem and chunk number
+
+
+def read_file(file_name: str) -> ReadFile | None:
+    """A run's read file by its name, or None when the name is not one (it is then ignored)."""
+    m = _READ_FILE.match(file_name)
+    if not m:
+        return None
+    return ReadFile(_ILLUMINA_SUFFIX.sub("", m["stem"]), m["mate"], (m["stem"], m["tail"] or ""))
+
+
+def sample_of(file_name: str) -> str:
+    """The sample a read file is of: a run's naming first, else the name less its FASTQ suffixes."""
+    found = read_file(file_name)
+    if found:
+        return found.sample
+    return _ILLUMINA_SUFFIX.sub("", _LOOSE_SUFFIX.sub("", file_name)) or "sample"
 
 
 def shown(name: str) -> str:

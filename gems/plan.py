@@ -18,9 +18,6 @@ from gems.config import Config
 from gems.errors import ValidationError
 from userdata.render import MAX_USER_DATA, render_user_data
 
-# Illumina names: <sample>_S1_L001_R1_001.fastq.gz; also <sample>_R1.fastq.gz and <sample>_1.fq.gz.
-_READ = re.compile(r"^(?P<stem>.+?)_(?:R)?(?P<mate>[12])(?P<tail>_\d{3})?\.f(?:ast)?q\.gz$")
-_ILLUMINA_SUFFIX = re.compile(r"_S\d+(?:_L\d{3})?$")
 _SAFE_PREFIX = re.compile(r"^[\w .:/=+\-@]+$", re.ASCII)
 
 
@@ -101,10 +98,6 @@ def check_request(config: Config, request: JobRequest) -> None:
         names.check_sample(sample, "samples")
 
 
-def sample_name(stem: str) -> str:
-    return _ILLUMINA_SUFFIX.sub("", stem)
-
-
 def discover_pairs(objects: list[dict], prefix: str) -> dict[str, list[ReadPair]]:
     """Group `*_R1_*.fastq.gz`/`*_R2_*` objects directly under `prefix` into pairs per sample.
 
@@ -112,24 +105,25 @@ def discover_pairs(objects: list[dict], prefix: str) -> dict[str, list[ReadPair]
     become several pairs of that sample. An R1 without its R2 (or the reverse) is an error.
     """
     mates: dict[tuple[str, str], dict[str, tuple[str, int]]] = {}
+    sample_of_pair: dict[tuple[str, str], str] = {}
     for obj in objects:
         key = obj["Key"]
         rel = key[len(prefix) :] if key.startswith(prefix) else key
         if "/" in rel:
             continue
-        m = _READ.match(rel)
-        if not m:
+        read = names.read_file(rel)
+        if read is None:
             continue
-        pair_id = (m["stem"], m["tail"] or "")
-        mates.setdefault(pair_id, {})[m["mate"]] = (key, int(obj.get("Size", 0)))
+        sample_of_pair[read.pair] = read.sample
+        mates.setdefault(read.pair, {})[read.mate] = (key, int(obj.get("Size", 0)))
     pairs: dict[str, list[ReadPair]] = {}
-    for (stem, _tail), found in sorted(mates.items()):
+    for pair_id, found in sorted(mates.items()):
         if set(found) != {"1", "2"}:
             have, missing = ("R1", "R2") if "1" in found else ("R2", "R1")
             raise ValidationError(
                 f"{posixpath.basename(next(iter(found.values()))[0])} has no {missing} mate", field="prefix"
             )
-        pairs.setdefault(sample_name(stem), []).append(
+        pairs.setdefault(sample_of_pair[pair_id], []).append(
             ReadPair(r1=found["1"][0], r2=found["2"][0], size=found["1"][1] + found["2"][1])
         )
     return pairs

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
 
+from gems import names
 from gems.errors import ValidationError
 from workers.pipeline import PipelineOptions, SampleFailed
 
-_READ_SUFFIX = re.compile(r"([._-](R?1)(_\d{3})?)?(\.f(ast)?q)?(\.gz)?$", re.IGNORECASE)
-
 
 def default_sample_name(r1: Path) -> str:
-    """HG002_chr20_R1.fastq.gz -> HG002_chr20 (read-number and FASTQ suffixes dropped)."""
-    name = _READ_SUFFIX.sub("", Path(r1).name)
-    return name or "sample"
+    """The name a job would give these reads (gems.names: HG002_S1_L001_R1_001.fastq.gz -> HG002)."""
+    return names.sample_of(Path(r1).name)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,7 +76,7 @@ def _progress_printer():
 def run_sample(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     options = options_from_args(args)
-    sample = args.sample or default_sample_name(args.r1)
+    sample = names.check_sample(args.sample or default_sample_name(args.r1), "sample")
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -15,6 +15,7 @@ from workers.cli import _parser, default_sample_name, options_from_args
     [
         ("HG002_chr20_10Mb_R1.fastq.gz", "HG002_chr20_10Mb"),
         ("S1_L001_R1_001.fastq.gz", "S1_L001"),
+        ("HG002_S1_L001_R1_001.fastq.gz", "HG002"),  # as a job names it (gems.names)
         ("x_1.fq.gz", "x"),
         ("reads.fastq", "reads"),
         ("NA12878.R1.fq", "NA12878"),
@@ -22,6 +23,41 @@ from workers.cli import _parser, default_sample_name, options_from_args
 )
 def test_default_sample_name(name, sample):
     assert default_sample_name(Path("/data") / name) == sample
+
+
+@pytest.mark.parametrize(
+    "r1,r2",
+    [
+        ("HG002_S1_L001_R1_001.fastq.gz", "HG002_S1_L001_R2_001.fastq.gz"),
+        ("NA12878_R1.fastq.gz", "NA12878_R2.fastq.gz"),
+        ("x_1.fq.gz", "x_2.fq.gz"),
+        ("S7_S3_L002_R1_001.fastq.gz", "S7_S3_L002_R2_001.fastq.gz"),
+    ],
+)
+def test_run_sample_and_a_job_name_reads_alike(r1, r2):
+    from gems.plan import discover_pairs
+
+    (job_name,) = discover_pairs([{"Key": "run/" + r1}, {"Key": "run/" + r2}], "run/")
+    assert default_sample_name(Path(r1)) == job_name
+
+
+def test_a_bad_sample_name_is_refused_before_anything_runs(tmp_path):
+    from workers.cli import run_sample
+
+    with pytest.raises(ValidationError, match="sample"):
+        run_sample(
+            [
+                "--r1",
+                "a_R1.fastq.gz",
+                "--r2",
+                "a_R2.fastq.gz",
+                "--out",
+                str(tmp_path / "o"),
+                "--sample",
+                "../x",
+            ]
+        )
+    assert not (tmp_path / "o").exists()
 
 
 def test_options():
