@@ -18,7 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from gems.config import TestConfig, shared_dir
+from gems.config import Config, shared_dir
 from ml import artifacts, data, serve
 from ml.predictor import Predictor
 
@@ -125,7 +125,10 @@ def _run(argv: list[str] | None) -> int:
 
     secrets = Secrets()
     auth.seed(secrets, {"bench": "bench-key"})
-    config = TestConfig(model_url=url, sagemaker_endpoint=None)
+    config = Config.from_env({}).with_(
+        region="us-east-1", state_bucket="bench-state", api_url="http://testserver", model_url=url,
+        sagemaker_endpoint=None,
+    )  # fmt: skip
     Clients(config).s3.create_bucket(Bucket=config.state_bucket)
     app = create_app(
         config,

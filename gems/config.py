@@ -196,21 +196,6 @@ DEMO_BUCKET = "gems-demo"
 DEMO_PREFIX = "demo/"
 
 
-def TestConfig(**changes) -> Config:  # noqa: N802 - reads like the class it stands for
-    """A Config for tests: no real AWS, short timeouts, shared data from GEMS_SHARED."""
-    base = Config.from_env({k: v for k, v in os.environ.items() if k in ("GEMS_SHARED",)})
-    defaults = dict(
-        region="us-east-1",
-        state_bucket="gems-test-state",
-        max_workers=10,
-        heartbeat_timeout_s=60,
-        api_url="http://testserver",
-        ami_id=MOTO_AMI,
-    )
-    defaults.update(changes)
-    return base.with_(**defaults)
-
-
 def shared_dir() -> Path:
     """The real shared data (../shared beside the repo unless GEMS_SHARED says otherwise)."""
     return Config.from_env().shared_dir

@@ -6,10 +6,10 @@ import contextlib
 import gzip
 
 from moto import mock_aws
+from testconfig import TestConfig
 
 from gems import auth
 from gems.aws.secrets import CredstashSecrets, create_store
-from gems.config import TestConfig
 
 
 def fastq(n: int = 4, tag: str = "r") -> bytes:

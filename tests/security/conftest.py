@@ -10,8 +10,7 @@ import pytest
 from moto import mock_aws
 from motostack import make_services, seed_run
 from security_helpers import KEYS, LAB
-
-from gems.config import TestConfig
+from testconfig import TestConfig
 
 
 @pytest.fixture

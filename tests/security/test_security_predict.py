@@ -9,9 +9,9 @@ import threading
 import time
 
 import pytest
+from testconfig import TestConfig
 
 from app.predict import client as C
-from gems.config import TestConfig
 from gems.errors import UnavailableError
 
 PATIENT = {"mutated_genes": ["TP53", "KRAS"]}

@@ -6,8 +6,7 @@ import pytest
 from jobhelpers import KEYS, LAB
 from moto import mock_aws
 from motostack import make_services, seed_run
-
-from gems.config import TestConfig
+from testconfig import TestConfig
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import pytest
 from botocore.stub import Stubber
 from lakehelpers import context, hla_sets, sample_out
 from moto import mock_aws
+from testconfig import TestConfig
 
 from gems import auth
 from gems.aws.secrets import CredstashSecrets, create_store
-from gems.config import TestConfig
 from workers.lake import LakeStep
 
 KEY = "lake-test-key-0123456789abcdef"

@@ -8,8 +8,7 @@ import pytest
 from flask import Blueprint
 from moto import mock_aws
 from openapi_spec_validator import validate
-
-from gems.config import TestConfig
+from testconfig import TestConfig
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import subprocess
 import time
 
 import pytest
+from testconfig import TestConfig
 
-from gems.config import TestConfig
 from gems.plan import worker_env
 from userdata.render import render_user_data
 

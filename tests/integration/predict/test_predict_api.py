@@ -7,12 +7,12 @@ import shutil
 
 import pytest
 from moto import mock_aws
+from testconfig import TestConfig
 
 from app import create_app
 from app.services import Services
 from gems import auth
 from gems.aws.clients import Clients
-from gems.config import TestConfig
 from ml import artifacts, serve
 
 KEY = "predict-test-key"

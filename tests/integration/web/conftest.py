@@ -6,11 +6,11 @@ import json
 
 import pytest
 from moto import mock_aws
+from testconfig import TestConfig
 from web_helpers import KEY, LAB, fastq
 
 from gems import auth
 from gems.aws.secrets import CredstashSecrets, create_store
-from gems.config import TestConfig
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 
 import pytest
+from testconfig import TestConfig
 
-from gems.config import TestConfig
 from gems.errors import ValidationError
 from gems.plan import JobRequest, assign, check_prefix, discover_pairs, plan_job, worker_count
 from gems.states import JobStatus, WorkerStatus, overall_status

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from gems.config import TestConfig
+from testconfig import TestConfig
+
 from gems.deploy import settings as S
 from gems.deploy import stack as K
 from gems.deploy.stage import api_url_of, stage_settings, zappa_commands

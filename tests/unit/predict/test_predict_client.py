@@ -9,9 +9,9 @@ import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
+from testconfig import TestConfig
 
 from app.predict.client import ModelClient
-from gems.config import TestConfig
 from gems.errors import UnavailableError, ValidationError
 
 ANSWER = {

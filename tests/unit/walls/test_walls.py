@@ -49,8 +49,8 @@ def test_lambda_app_loads_without_the_heavy_packages(entry):
         os.environ.update(AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x")
         import {entry}
         from app import create_app
-        from gems.config import TestConfig
-        app = create_app(TestConfig())
+        from gems.config import Config
+        app = create_app(Config.from_env(dict()).with_(region="us-east-1"))
         assert app.url_map is not None
         """,
     )
