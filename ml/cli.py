@@ -120,11 +120,11 @@ def _evaluate(args) -> int:
 
 
 def _clients():
-    import boto3
+    """The configuration, its S3 client and a maker of its other clients (all from gems.aws)."""
+    from gems.aws.clients import client
 
     config = Config.from_env()
-    session = boto3.session.Session(region_name=config.region)
-    return config, session.client("s3", endpoint_url=config.endpoint_url), session
+    return config, client(config, "s3"), lambda service: client(config, service)
 
 
 def _publish(args) -> int:
@@ -168,7 +168,7 @@ def _sagemaker_settings(args) -> dict | None:
 def _deploy_candidate(args) -> int:
     from ml import registry, sagemaker
 
-    config, s3, session = _clients()
+    config, s3, make = _clients()
     settings = _sagemaker_settings(args)
     if settings is None:
         target = registry.fetch(s3, config.state_bucket, args.version, config.home / "models" / args.version)
@@ -177,7 +177,7 @@ def _deploy_candidate(args) -> int:
             f"candidate {args.version} unpacked in {target}; serve it with: python -m ml.serve --model {target} --port 8081"
         )
         return 0
-    sm = session.client("sagemaker", endpoint_url=config.endpoint_url)
+    sm = make("sagemaker")
     names = sagemaker.deploy(
         sm,
         version=args.version,
@@ -195,7 +195,7 @@ def _deploy_candidate(args) -> int:
 def _promote(args, *, rollback: bool = False) -> int:
     from ml import registry, sagemaker
 
-    config, s3, session = _clients()
+    config, s3, make = _clients()
     state = (
         registry.rollback(s3, config.state_bucket)
         if rollback
@@ -203,7 +203,7 @@ def _promote(args, *, rollback: bool = False) -> int:
     )
     version = state["production"]
     if config.sagemaker_endpoint:
-        sm = session.client("sagemaker", endpoint_url=config.endpoint_url)
+        sm = make("sagemaker")
         sagemaker.point_endpoint(sm, config.sagemaker_endpoint, version)
         print(f"endpoint {config.sagemaker_endpoint} now serves {version}")
     else:

@@ -194,12 +194,11 @@ def run(args) -> int:
         with open(args.served) as handle:
             served = merge([json.load(handle)])
     else:
-        import boto3
-
+        from gems.aws.clients import client
         from gems.config import Config
 
         config = Config.from_env()
-        s3 = boto3.session.Session(region_name=config.region).client("s3", endpoint_url=config.endpoint_url)
+        s3 = client(config, "s3")
         served = load_served(s3, config.state_bucket, args.model_version, args.since)
     if not served["n"]:
         print("no served /predict requests recorded yet (nothing to compare)")

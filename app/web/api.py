@@ -149,15 +149,8 @@ def reports(session_key: str):
             continue
         entry = out.setdefault(sample, {"report_url": None, "status": None, "steps": []})
         if name == "report.html":
-            entry["report_url"] = s3.generate_presigned_url(
-                "get_object",
-                Params={
-                    "Bucket": job["bucket"],
-                    "Key": obj["Key"],
-                    "ResponseContentType": "text/html; charset=utf-8",
-                    "ResponseContentDisposition": "inline",
-                },
-                ExpiresIn=3600,
+            entry["report_url"] = S3.presigned_get(
+                s3, job["bucket"], obj["Key"], 3600, content_type="text/html; charset=utf-8", inline=True
             )
         else:
             report = S3.get_json(s3, job["bucket"], obj["Key"]) or {}

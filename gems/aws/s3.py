@@ -145,8 +145,16 @@ def upload(s3, path: Path, bucket: str, key: str, *, attempts: int = 4, backoff:
             time.sleep(backoff * 2 ** (attempt - 1))
 
 
-def presigned_get(s3, bucket: str, key: str, expires: int = 3600) -> str:
-    return s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires)
+def presigned_get(
+    s3, bucket: str, key: str, expires: int = 3600, *, content_type: str | None = None, inline: bool = False
+) -> str:
+    """A GET URL for one object; `content_type`/`inline` make a browser show it (a report page)."""
+    params = {"Bucket": bucket, "Key": key}
+    if content_type:
+        params["ResponseContentType"] = content_type
+    if inline:
+        params["ResponseContentDisposition"] = "inline"
+    return s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
 
 def parse_s3_url(url: str, default_bucket: str | None = None, field: str = "reference") -> tuple[str, str]:
