@@ -1,15 +1,14 @@
 """Pipeline finalizer "lake": a COMPLETE sample's variants, HLA calls and QC into the cohort lake.
 
 It runs after the report (so every metric is final) and only for a sample that completed: a
-failed sample's partial results never reach the cohort tables. Where it writes comes from
-`ctx.options.extra`, which the worker fills in:
+failed sample's partial results never reach the cohort tables. Where it writes is the step's
+`LakeTarget`, given when the pipeline is built (`PipelineOptions.lake`):
 
-- `extra["s3"]` (a boto3 S3 client), `extra["session_key"]` (the job) and `extra["lake_bucket"]`
-  (default: Config.lake_bucket, env GEMS_LAKE_BUCKET): `s3://<bucket>/<table>/job=<key>/sample=<id>/`;
-  `extra["glue"]` (optional, a boto3 Glue client) also registers the partitions for Athena.
-- Without an S3 client (`gems run-sample` on a laptop) the same tables go to a local lake under
-  `<out>/lake/` with job `local` (or `extra["session_key"]`), which `gems lake query --lake <out>/lake`
-  reads.
+- a job's worker gives the stage's lake (`LakeTarget.on_s3`, with the S3 client it was handed):
+  `s3://<lake bucket>/<table>/job=<key>/sample=<id>/`, and on AWS a Glue client, with which the
+  partitions are also registered for Athena;
+- without one (`gems run-sample` on a laptop) the same tables go to a local lake under
+  `<out>/lake/` with job `local`, which `gems lake query --lake <out>/lake` reads.
 
 A failure to write fails the sample with the reason (a cohort silently missing a sample would
 give wrong frequencies); a rerun replaces the sample's partitions.
@@ -19,7 +18,9 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from workers.pipeline import SampleContext, StepSkipped
 
@@ -199,21 +200,29 @@ def sample_tables(ctx: SampleContext) -> dict:
     return result
 
 
-def lake_target(ctx: SampleContext):
-    """(store, job, where) from the worker's settings, or the local lake under the out folder."""
-    from lake.store import LocalStore, S3Store
+@dataclass(frozen=True)
+class LakeTarget:
+    """Where a finished sample's tables go: a store, the job they are filed under, and a Glue
+    client when the partitions are to be registered for Athena."""
 
-    extra = ctx.options.extra or {}
-    s3, key = extra.get("s3"), extra.get("session_key")
-    if s3 is not None and key:
-        from gems.aws import s3 as S3
-        from gems.config import Config
+    store: Any  # lake.store.S3Store or LocalStore
+    job: str
+    where: str  # for the report: s3://bucket or a folder
+    glue: Any = None
 
-        bucket = extra.get("lake_bucket") or Config.from_env().lake_bucket
-        S3.ensure_bucket(s3, bucket, s3.meta.region_name or "us-east-1")
-        return S3Store(s3, bucket), str(key), f"s3://{bucket}"
-    root = Path(ctx.out) / "lake"
-    return LocalStore(root), str(key or LOCAL_JOB), str(root)
+    @classmethod
+    def on_s3(cls, s3, bucket: str, job: str, glue=None) -> LakeTarget:
+        """The stage's lake bucket, which the stage made (a worker's role creates no bucket)."""
+        from lake.store import S3Store
+
+        return cls(S3Store(s3, bucket), job, f"s3://{bucket}", glue)
+
+    @classmethod
+    def local(cls, out: Path) -> LakeTarget:
+        from lake.store import LocalStore
+
+        root = Path(out) / "lake"
+        return cls(LocalStore(root), LOCAL_JOB, str(root))
 
 
 class LakeStep:
@@ -221,17 +230,20 @@ class LakeStep:
 
     name = "lake"
 
+    def __init__(self, target: LakeTarget | None = None):
+        self.target = target  # None: a local lake under each sample's out folder
+
     def __call__(self, ctx: SampleContext) -> dict:
         from lake.writer import write_sample
 
         if ctx.report.get("status") != "COMPLETE":
             raise StepSkipped("the sample did not complete; the cohort tables take complete samples only")
-        store, job, where = lake_target(ctx)
+        target = self.target or LakeTarget.local(ctx.out)
         tables = sample_tables(ctx)
-        written = write_sample(store, job, ctx.sample, tables, glue=(ctx.options.extra or {}).get("glue"))
+        written = write_sample(target.store, target.job, ctx.sample, tables, glue=target.glue)
         return {
-            "lake": where,
-            "job": job,
+            "lake": target.where,
+            "job": target.job,
             "tables": {
                 t: {k: e[k] for k in ("key", "rows", "sha256", "manifest_version")}
                 for t, e in written.items()

@@ -43,7 +43,9 @@ class PipelineOptions:
     threads: int = 1
     trim: bool = False  # adapter + quality trimming
     min_read_length: int = 30
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Where a finished sample's lake tables go (a workers.lake.LakeTarget; None: a local lake).
+    lake: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)  # plain settings only (trim_quality, keep_work)
 
 
 ProgressFn = Callable[[str, float | None], None]

@@ -28,7 +28,7 @@ def build_pipeline(options: PipelineOptions) -> Pipeline:
     from workers.variants import VariantStep
 
     steps = [QcStep(), AlignStep(), HlaStep(), VariantStep(), AnnotateStep(), CoverageStep()]
-    return Pipeline(steps, finalizers=[ReportStep(), LakeStep()])
+    return Pipeline(steps, finalizers=[ReportStep(), LakeStep(options.lake)])
 
 
 def run_sample(

@@ -27,6 +27,7 @@ from gems.states import SampleStatus, WorkerStatus
 from gems.status import heartbeat, new_worker_record, record_status
 from workers.fetch import fetch_pairs, fetch_reference, share_reference_index
 from workers.instance import instance_id
+from workers.lake import LakeTarget
 from workers.pipeline import PipelineOptions
 
 log = logging.getLogger("gems.worker")
@@ -146,14 +147,13 @@ class Worker:
             threads=int(opts.get("threads") or os.cpu_count() or 1),
             trim=bool(opts.get("trim", False)),
             min_read_length=int(opts.get("min_read_length", 30)),
-            # What the lake writer needs to file this sample's rows under its job.
-            extra={
-                "session_key": self.session_key,
-                "s3": s3,
-                "lake_bucket": self.config.lake_bucket,
-                # On AWS the lake's partitions are also registered in Glue for Athena.
-                "glue": None if self.config.endpoint_url else client(self.config, "glue"),
-            },
+            # The stage's lake, with Glue on AWS to register the partitions for Athena.
+            lake=LakeTarget.on_s3(
+                s3,
+                self.config.lake_bucket,
+                self.session_key,
+                glue=None if self.config.endpoint_url else client(self.config, "glue"),
+            ),
         )
 
     def _run_sample(

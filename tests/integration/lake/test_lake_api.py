@@ -11,7 +11,7 @@ from testconfig import TestConfig
 
 from gems import auth
 from gems.aws.secrets import CredstashSecrets, create_store
-from workers.lake import LakeStep
+from workers.lake import LakeStep, LakeTarget
 
 KEY = "lake-test-key-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -28,9 +28,10 @@ def _app(tmp_path, embedded: bool):
     auth.seed(store, {"lab": KEY}, admins=("lab",))
     svc.keys.secrets = store
     s3 = svc.clients.s3
+    s3.create_bucket(Bucket="api-lake")  # the stage's lake (gems deploy or the embedded stack makes it)
     for i, (src, hla) in enumerate((("NA12878", hla_sets()[0]), ("HG002", hla_sets()[1]))):
         out = sample_out(tmp_path, src, f"S{i}")
-        LakeStep()(context(out, f"S{i}", hla, {"s3": s3, "session_key": "jobA", "lake_bucket": "api-lake"}))
+        LakeStep(LakeTarget.on_s3(s3, "api-lake", "jobA"))(context(out, f"S{i}", hla, {}))
     return create_app(config, services=svc).test_client()
 
 

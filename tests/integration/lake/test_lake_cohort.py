@@ -11,7 +11,7 @@ from lakehelpers import DATA, SOURCES, context, hla_sets, sample_out, vcf_genoty
 from moto import mock_aws
 
 from gems.cli.main import main as gems_main
-from workers.lake import LakeStep
+from workers.lake import LakeStep, LakeTarget
 
 BUCKET = "lab-lake"
 # job -> [(sample name, which real output it is)]
@@ -29,6 +29,7 @@ def cohort(tmp_path, monkeypatch):
     monkeypatch.setenv("GEMS_HOME", str(tmp_path / "home"))
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)  # the stage's lake bucket
         hla = hla_sets()
         inputs = {}
         i = 0
@@ -37,8 +38,8 @@ def cohort(tmp_path, monkeypatch):
                 out = sample_out(tmp_path / job, source, name)
                 calls = hla[i % len(hla)]
                 i += 1
-                ctx = context(out, name, calls, {"s3": s3, "session_key": job, "lake_bucket": BUCKET})
-                metrics = LakeStep()(ctx)
+                ctx = context(out, name, calls, {})
+                metrics = LakeStep(LakeTarget.on_s3(s3, BUCKET, job))(ctx)
                 assert metrics["lake"] == f"s3://{BUCKET}" and metrics["job"] == job
                 inputs[(job, name)] = (out / "variants.vcf.gz", calls)
         yield inputs

@@ -11,7 +11,7 @@ from lake.glue import DATABASE, ensure_tables, register
 from lake.schema import TABLES
 from lake.store import S3Store
 from lake.writer import write_sample
-from workers.lake import LakeStep, sample_tables
+from workers.lake import LakeStep, LakeTarget, sample_tables
 
 BUCKET = "glue-lake"
 
@@ -42,11 +42,7 @@ def test_the_writer_adds_partitions_and_register_repairs_the_rest(aws, tmp_path)
     s3, glue = aws
     ensure_tables(glue, BUCKET)
     out = sample_out(tmp_path, "NA12878", "S1")
-    LakeStep()(
-        context(
-            out, "S1", hla_sets()[0], {"s3": s3, "glue": glue, "session_key": "j1", "lake_bucket": BUCKET}
-        )
-    )
+    LakeStep(LakeTarget.on_s3(s3, BUCKET, "j1", glue=glue))(context(out, "S1", hla_sets()[0], {}))
     parts = glue.get_partitions(DatabaseName=DATABASE, TableName="variants")["Partitions"]
     assert [p["Values"] for p in parts] == [["j1", "S1"]]
     assert parts[0]["StorageDescriptor"]["Location"] == f"s3://{BUCKET}/variants/job=j1/sample=S1/"
