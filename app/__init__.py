@@ -13,6 +13,7 @@ from gems.config import Config
 
 log = logging.getLogger(__name__)
 
+
 def create_app(config: Config | None = None, *, services=None) -> Flask:
     """Build the app. `services` (an app.services.Services) may be injected by tests."""
     from app import headers, limits, metrics, openapi, request_log

@@ -12,6 +12,7 @@ from marshmallow import Schema, fields
 
 from app.predict.schemas import AnswerSchema, BatchSchema, PatientSchema
 from app.schemas.job import JobListQuerySchema, JobRequestSchema, JobSchema, StopRequestSchema
+from gems.states import JobStatus, SampleStatus, WorkerStatus
 
 
 class ErrorSchema(Schema):
@@ -181,7 +182,7 @@ JOB_EXAMPLE = {
     "bucket": "gems-demo",
     "prefix": "demo/",
     "hla_class": 1,
-    "overall_status": "RUNNING",
+    "overall_status": JobStatus.RUNNING.value,
     "created": "2026-11-25T21:43:22Z",
     "results_prefix": "demo/results/cbb3a6d176c94146a4ff0e53ca8eba91/",
     "workers": [
@@ -189,12 +190,14 @@ JOB_EXAMPLE = {
             "instance_id": "i-eddc1da200149c546",
             "instance_index": 0,
             "samples": ["NA12878"],
-            "status": "RUNNING",
+            "status": WorkerStatus.RUNNING.value,
             "step": "NA12878: align 40%",
             "updated": "2026-11-25T21:43:30Z",
             "progress": "0/1",
             "reason": "",
-            "sample_status": {"NA12878": {"status": "RUNNING", "step": "align", "reason": ""}},
+            "sample_status": {
+                "NA12878": {"status": SampleStatus.RUNNING.value, "step": "align", "reason": ""}
+            },
         }
     ],
 }
@@ -245,7 +248,9 @@ OPERATIONS: dict[str, Operation] = {
         body=JobRequestSchema,
         body_example=JOB_REQUEST_EXAMPLE,
         responses={
-            201: Answer("The job was launched.", _job, dict(JOB_EXAMPLE, overall_status="PENDING")),
+            201: Answer(
+                "The job was launched.", _job, dict(JOB_EXAMPLE, overall_status=JobStatus.PENDING.value)
+            ),
             200: Answer("A replayed Idempotency-Key: the job it started before.", _job, JOB_EXAMPLE),
         },
         errors=(400, 409),
@@ -273,7 +278,9 @@ OPERATIONS: dict[str, Operation] = {
     "jobs.stop_job": Operation(
         responses={
             200: Answer(
-                "The job, its unfinished workers STOPPED.", _job, dict(JOB_EXAMPLE, overall_status="STOPPED")
+                "The job, its unfinished workers STOPPED.",
+                _job,
+                dict(JOB_EXAMPLE, overall_status=JobStatus.STOPPED.value),
             )
         }
     ),
@@ -304,7 +311,11 @@ OPERATIONS: dict[str, Operation] = {
         body=StopRequestSchema,
         body_example={"session_key": JOB_EXAMPLE["session_key"], "token": "<the job's worker token>"},
         responses={
-            200: Answer("The job, its fleet terminated.", _job, dict(JOB_EXAMPLE, overall_status="STOPPED"))
+            200: Answer(
+                "The job, its fleet terminated.",
+                _job,
+                dict(JOB_EXAMPLE, overall_status=JobStatus.STOPPED.value),
+            )
         },
         errors=(400, 401, 403, 404),
     ),

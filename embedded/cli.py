@@ -16,6 +16,7 @@ from embedded.stack import Stack, StackOptions
 from gems.client import ApiClient
 from gems.config import Config
 from gems.errors import GemsError, ValidationError
+from gems.states import JobStatus, SampleStatus, WorkerStatus
 
 
 def _stack_args(parser: argparse.ArgumentParser) -> None:
@@ -109,7 +110,7 @@ def follow(client: ApiClient, session_key: str, timeout_s: float = 1800, out=sys
         if line != last:
             print(f"{time.strftime('%H:%M:%S')}  {line}", file=out, flush=True)
             last = line
-        if all(w["status"] in ("COMPLETE", "FAILED", "STOPPED") for w in job["workers"]):
+        if all(WorkerStatus(w["status"]).finished for w in job["workers"]):
             return job
         if time.monotonic() > deadline:
             raise GemsError(f"job {session_key} still {job['overall_status']} after {timeout_s:.0f} s")
@@ -124,7 +125,7 @@ def print_results(client: ApiClient, job: dict, out=sys.stdout) -> None:
         print(f"  {sample}: {names}", file=out)
     for w in job["workers"]:
         for sample, st in (w.get("sample_status") or {}).items():
-            if st.get("status") == "FAILED":
+            if st.get("status") == SampleStatus.FAILED:
                 print(f"  {sample} FAILED: {st.get('reason', '')}", file=out)
 
 
@@ -168,7 +169,7 @@ def demo(argv: list[str]) -> int:
         else:
             print(f"browse it: {client.api_url}/jobs/{key}")
         print(f"download it: gems results {key} --out results/")
-        return 0 if job["overall_status"] == "COMPLETE" else 1
+        return 0 if job["overall_status"] == JobStatus.COMPLETE else 1
     finally:
         if stack:
             stack.stop()

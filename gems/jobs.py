@@ -195,7 +195,7 @@ class JobService:
             s
             for w in detail["workers"]
             for s, st in (w.get("sample_status") or {}).items()
-            if st["status"] == "COMPLETE"
+            if st["status"] == SampleStatus.COMPLETE
         }
         todo = [s for w in job["workers"] for s in w["samples"] if s not in done]
         if not todo:

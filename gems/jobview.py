@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gems.records import results_prefix
-from gems.states import WorkerStatus, overall_status
+from gems.states import SampleStatus, WorkerStatus, overall_status
 from gems.tags import WorkerTags
 
 
@@ -89,7 +89,7 @@ def from_records(
         if rec is None:
             # The worker never reported: judge it by the submission time.
             status, reason = effective_status(
-                WorkerStatus(plan.get("status", "PENDING")),
+                WorkerStatus(plan.get("status", WorkerStatus.PENDING)),
                 job["created"],
                 plan.get("reason", ""),
                 timeout_s,
@@ -115,7 +115,7 @@ def from_records(
             timeout_s,
             now,
         )
-        done = sum(1 for s in rec["samples"].values() if s["status"] in ("COMPLETE", "FAILED"))
+        done = sum(1 for s in rec["samples"].values() if SampleStatus(s["status"]).finished)
         rows.append(
             {
                 "instance_id": rec["instance_id"],

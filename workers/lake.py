@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gems.states import SampleStatus
 from workers.pipeline import SampleContext, StepSkipped
 
 LOCAL_JOB = "local"
@@ -236,7 +237,7 @@ class LakeStep:
     def __call__(self, ctx: SampleContext) -> dict:
         from lake.writer import write_sample
 
-        if ctx.report.get("status") != "COMPLETE":
+        if ctx.report.get("status") != SampleStatus.COMPLETE:
             raise StepSkipped("the sample did not complete; the cohort tables take complete samples only")
         target = self.target or LakeTarget.local(ctx.out)
         tables = sample_tables(ctx)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gems.errors import InputError
+from gems.states import SampleStatus
 
 
 class StepSkipped(Exception):
@@ -136,7 +137,7 @@ class Pipeline:
                 self._run_one(step, ctx)
         except SampleFailed as exc:
             failure = exc
-        ctx.report["status"] = "FAILED" if failure else "COMPLETE"
+        ctx.report["status"] = (SampleStatus.FAILED if failure else SampleStatus.COMPLETE).value
         if failure:
             ctx.report["failure"] = {"step": failure.step, "reason": failure.reason}
         for fin in self.finalizers:

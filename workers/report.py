@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from gems.states import SampleStatus
 from workers.pipeline import SampleContext
 
 SCHEMA = "gems.sample-report/1"
@@ -156,7 +157,7 @@ def build_report(ctx: SampleContext) -> dict[str, Any]:
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "sample": ctx.sample,
-        "status": r.get("status", "FAILED" if r.get("failure") else "COMPLETE"),
+        "status": r.get("status", SampleStatus.FAILED if r.get("failure") else SampleStatus.COMPLETE),
         "failure": r.get("failure"),
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "inputs": {
@@ -228,7 +229,7 @@ class ReportStep:
             minimal = {
                 "schema": SCHEMA,
                 "sample": ctx.sample,
-                "status": "FAILED",  # Pipeline fails the sample at this step
+                "status": SampleStatus.FAILED,  # Pipeline fails the sample at this step
                 "failure": ctx.report.get("failure") or {"step": "report", "reason": reason},
                 "steps": ctx.report.get("steps"),
                 "report_error": reason,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from gems.states import SampleStatus
+
 CSS = """
 :root{--fg:#1b1f23;--muted:#57606a;--line:#d0d7de;--ok:#1a7f37;--bad:#b42318;--warn:#9a6700;--accent:#0b5cad}
 *{box-sizing:border-box}
@@ -71,7 +73,7 @@ def _table(caption: str, headers: list[str], rows: list[list[str]], numeric: set
 
 
 def _banner(report: dict) -> str:
-    if report.get("status") == "FAILED":
+    if report.get("status") == SampleStatus.FAILED:
         f = report.get("failure") or {}
         step = f.get("step", "?")
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from gems import names
+from gems.states import JobStatus, WorkerStatus
 
 # S3's bucket naming rules (lowercase letters, digits, dots, hyphens; 3-63 characters).
 BUCKET_NAME = validate.Regexp(names.BUCKET_NAME, error="not a valid S3 bucket name")
@@ -57,7 +58,7 @@ class WorkerSchema(Schema):
     instance_id = fields.String()
     instance_index = fields.Integer()
     samples = fields.List(fields.String())
-    status = fields.String(metadata={"enum": ["PENDING", "RUNNING", "COMPLETE", "FAILED", "STOPPED"]})
+    status = fields.String(metadata={"enum": [s.value for s in WorkerStatus]})
     step = fields.String()
     updated = fields.String()
     progress = fields.String(metadata={"description": "samples finished / samples"})
@@ -74,7 +75,7 @@ class JobSchema(Schema):
     bucket = fields.String()
     prefix = fields.String()
     hla_class = fields.Integer(allow_none=True)
-    overall_status = fields.String(metadata={"enum": ["PENDING", "RUNNING", "COMPLETE", "FAILED", "STOPPED"]})
+    overall_status = fields.String(metadata={"enum": [s.value for s in JobStatus]})
     created = fields.String()
     finished = fields.String()
     results_prefix = fields.String()
@@ -88,7 +89,7 @@ class JobListQuerySchema(Schema):
     session_key = fields.String(validate=SESSION_KEY)
     bucket = fields.String(validate=BUCKET_NAME)
     prefix = fields.String()
-    status = fields.String(validate=validate.OneOf(["PENDING", "RUNNING", "COMPLETE", "FAILED", "STOPPED"]))
+    status = fields.String(validate=validate.OneOf([s.value for s in JobStatus]))
 
 
 class StopRequestSchema(Schema):

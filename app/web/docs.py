@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.openapi_registry import Answer, Operation, register
 from app.web.api import GenesQuerySchema, SamplesQuerySchema
+from gems.states import SampleStatus
 
 _PAGE = Operation(html=True, responses={200: Answer("An HTML page.", html=True)})
 
@@ -110,7 +111,7 @@ def describe() -> None:
                         "samples": {
                             "NA12878": {
                                 "report_url": "https://gems-demo.s3.amazonaws.com/...report.html?...",
-                                "status": "COMPLETE",
+                                "status": SampleStatus.COMPLETE.value,
                                 "steps": [{"step": "align", "status": "done", "seconds": 2.1}],
                             }
                         },

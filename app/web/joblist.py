@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-STATUSES = ("PENDING", "RUNNING", "COMPLETE", "FAILED", "STOPPED")
-ACTIVE = frozenset({"PENDING", "RUNNING"})
+from gems.states import JobStatus
+
+STATUSES = tuple(s.value for s in JobStatus)
+ACTIVE = frozenset(s.value for s in JobStatus if not s.finished)
 
 
 def parse_day(value: str | None) -> str | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from gems.client import ApiClient
 from gems.config import Config
 from gems.errors import GemsError, ValidationError
+from gems.states import JobStatus, SampleStatus
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +70,7 @@ def submit(argv: list[str]) -> int:
 
     job = follow_with_bars(client, job["session_key"])
     _print_results(client, job)
-    return 0 if job["overall_status"] == "COMPLETE" else 1
+    return 0 if job["overall_status"] == JobStatus.COMPLETE else 1
 
 
 def _option(text: str) -> tuple[str, object]:
@@ -87,7 +88,7 @@ def _print_results(client: ApiClient, job: dict) -> None:
     print(f"results: s3://{res['bucket']}/{res['prefix']}  (gems results {job['session_key']} --out DIR)")
     for w in client.job(job["session_key"])["workers"]:
         for sample, st in sorted((w.get("sample_status") or {}).items()):
-            extra = f": {st.get('reason')}" if st.get("status") == "FAILED" else ""
+            extra = f": {st.get('reason')}" if st.get("status") == SampleStatus.FAILED else ""
             print(f"  {sample}: {st.get('status')}{extra}")
 
 
@@ -95,7 +96,7 @@ def status(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="gems status", description="Show jobs (or one job) and their workers.")
     _common(p)
     p.add_argument("session_key", nargs="?")
-    p.add_argument("--status", choices=["PENDING", "RUNNING", "COMPLETE", "FAILED", "STOPPED"])
+    p.add_argument("--status", choices=[s.value for s in JobStatus])
     p.add_argument("--bucket")
     p.add_argument("--prefix")
     p.add_argument("--json", action="store_true")

@@ -7,8 +7,9 @@ import time
 
 from gems.client import ApiClient
 from gems.errors import GemsError
+from gems.states import SampleStatus, WorkerStatus
 
-FINISHED = ("COMPLETE", "FAILED", "STOPPED")
+FINISHED = tuple(s.value for s in WorkerStatus if s.finished)
 
 
 def _bar(done: int, total: int, width: int = 20) -> str:
@@ -19,8 +20,8 @@ def _bar(done: int, total: int, width: int = 20) -> str:
 def render(job: dict) -> list[str]:
     lines = [f"job {job['session_key']}  {job['overall_status']}"]
     for w in job["workers"]:
-        samples = w.get("sample_status") or {s: {"status": "QUEUED"} for s in w["samples"]}
-        done = sum(1 for s in samples.values() if s["status"] in ("COMPLETE", "FAILED"))
+        samples = w.get("sample_status") or {s: {"status": SampleStatus.QUEUED.value} for s in w["samples"]}
+        done = sum(1 for s in samples.values() if SampleStatus(s["status"]).finished)
         lines.append(
             f"  worker {w['instance_index']} [{_bar(done, len(samples))}] {done}/{len(samples)} {w['status']:<8} {w.get('step', '')}"
         )
