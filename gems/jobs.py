@@ -200,7 +200,7 @@ class JobService:
         todo = [s for w in job["workers"] for s in w["samples"] if s not in done]
         if not todo:
             raise ConflictError("nothing to retry: every sample of this job completed", field="session_key")
-        retries_key = f"jobs/{session_key}/retries.json"
+        retries_key = R.retries_key(session_key)
         earlier = S3.get_json(self.s3, self.config.state_bucket, retries_key) or {"retries": []}
         request = JobRequest(
             bucket=job["bucket"],

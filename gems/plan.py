@@ -12,7 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from gems import names
+from gems import names, records
 from gems import tags as T
 from gems.config import Config
 from gems.errors import ValidationError
@@ -188,10 +188,6 @@ def new_session_key(user: str, idempotency_key: str | None) -> str:
     return uuid.uuid4().hex
 
 
-def manifest_key(session_key: str, index: int) -> str:
-    return f"jobs/{session_key}/manifests/{index}.json"
-
-
 def run_instances_request(config: Config, worker: WorkerPlan, client_token: str) -> dict:
     tag_list = T.to_aws(worker.tags)
     request = {
@@ -249,7 +245,7 @@ def plan_job(
     n = worker_count(len(chosen), request.workers, config)
     workers = []
     for index, samples in enumerate(assign(chosen, n)):
-        mkey = manifest_key(session_key, index)
+        mkey = records.manifest_key(session_key, index)
         w = WorkerPlan(
             index=index,
             samples=samples,

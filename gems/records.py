@@ -1,13 +1,16 @@
 """The durable job record in S3, which outlives the instances (EC2 forgets terminated ones).
 
-Layout in the state bucket, one writer per object so no read-modify-write races:
+The state bucket's job objects, their keys made here only (docs/state-bucket.md tables the
+whole bucket). One writer per object, or conditional writes where two may write:
   jobs/<key>/job.json              the request and the plan          (API, at submission)
   jobs/<key>/manifests/<i>.json    worker i's samples and read keys  (API, at submission)
-  jobs/<key>/workers/<i>.json      worker i's status and its samples (worker i; the API on stop)
+  jobs/<key>/workers/<i>.json      worker i's status and its samples (worker i; the API when it
+                                   stops or gives up on it; both If-Match the version they read)
   jobs/<key>/logs/<i>.log          worker i's log                    (worker i)
-  jobs/<key>/summary.json          the finished job, as GET shows it (last worker, or stop)
-  locks/<hash>.json                one running job per bucket/prefix/class
-  idempotency/<hash>.json          Idempotency-Key -> session key
+  jobs/<key>/summary.json          the finished job, as GET shows it (API, once: If-None-Match)
+  jobs/<key>/retries.json          the jobs that retried this one    (API, POST .../retry)
+  locks/<hash>.json                one running job per bucket/prefix/class (API)
+A replayed Idempotency-Key needs no object of its own: the session key is derived from it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,14 @@ def job_key(session_key: str) -> str:
 
 def worker_key(session_key: str, index: int) -> str:
     return f"jobs/{session_key}/workers/{index}.json"
+
+
+def manifest_key(session_key: str, index: int) -> str:
+    return f"jobs/{session_key}/manifests/{index}.json"
+
+
+def retries_key(session_key: str) -> str:
+    return f"jobs/{session_key}/retries.json"
 
 
 def summary_key(session_key: str) -> str:
