@@ -90,10 +90,10 @@ class JobService:
                 before_write()
             self._take_lock(request, session_key)
             try:
-                self._write_records(plan, user, idempotency_key)
+                job = self._write_records(plan, user, idempotency_key)
             except ConflictError:
                 return self.get(session_key), False
-        self._launch(plan)
+        self._launch(plan, job)
         return self.get(session_key), True
 
     def _take_lock(self, request: JobRequest, session_key: str) -> None:
@@ -120,7 +120,7 @@ class JobService:
                 )
         S3.put_json(self.s3, bucket, key, body, if_match=etag)  # stale lock: take it over
 
-    def _write_records(self, plan: JobPlan, user: str, idempotency_key: str | None) -> None:
+    def _write_records(self, plan: JobPlan, user: str, idempotency_key: str | None) -> dict:
         bucket = self.config.state_bucket
         req = plan.request
         for w in plan.workers:
@@ -146,8 +146,11 @@ class JobService:
             ],
         }
         S3.put_json(self.s3, bucket, R.job_key(plan.session_key), job, if_none_match=True)
+        return job
 
-    def _launch(self, plan: JobPlan) -> None:
+    def _launch(self, plan: JobPlan, job: dict) -> None:
+        """Launch every worker, then record their instance ids in the job record just written."""
+
         def one(w):
             return w.index, EC2.run_instance(self.ec2, w.request)
 
@@ -161,7 +164,6 @@ class JobService:
                 except Exception as exc:  # noqa: BLE001 - collected, then the whole launch is undone
                     error = error or exc
         bucket = self.config.state_bucket
-        job = R.read_job(self.s3, bucket, plan.session_key)
         for w in job["workers"]:
             w["instance_id"] = launched.get(w["index"], "")
         self.tags.invalidate()
