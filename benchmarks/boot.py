@@ -24,19 +24,11 @@ import time
 from pathlib import Path
 
 from embedded import container
-from embedded.seed import DEMO_BUCKET, DEMO_PREFIX
+from embedded.seed import one_sample_job
 from gems.client import ApiClient
 from gems.errors import GemsError
 from gems.states import WorkerStatus
 
-JOB = {
-    "bucket": DEMO_BUCKET,
-    "prefix": DEMO_PREFIX,
-    "hla_class": 1,
-    "samples": ["HLA-sim-NA12878"],
-    "workers": 1,
-    "reference": f"s3://{DEMO_BUCKET}/references/demo.fa",
-}
 IMAGE = "gems-worker"
 
 
@@ -74,7 +66,7 @@ def run_once(mode: str) -> tuple[float, float]:
     proc, api = _up(home, mode)
     try:
         t0 = time.monotonic()
-        _, job = api.submit(JOB)
+        _, job = api.submit(one_sample_job())
         key, running = job["session_key"], None
         while time.monotonic() - t0 < 1200:
             job = api.job(key)

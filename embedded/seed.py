@@ -86,6 +86,18 @@ def demo_data(s3) -> None:
             s3.upload_file(str(path), DEMO_BUCKET, key)
 
 
+def one_sample_job() -> dict:
+    """The smallest real job: one demo sample (class I HLA typing) on one worker."""
+    return {
+        "bucket": DEMO_BUCKET,
+        "prefix": DEMO_PREFIX,
+        "hla_class": 1,
+        "samples": ["HLA-sim-NA12878"],
+        "workers": 1,
+        "reference": f"s3://{DEMO_BUCKET}/references/demo.fa",
+    }
+
+
 def demo_job() -> dict:
     """The demo job: every demo sample, two workers, class I HLA typing, the full pipeline."""
     return {

@@ -109,6 +109,12 @@ def stack_home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("gems-home")
 
 
+def instance_states(stack: RunningStack) -> set[str]:
+    """The EC2 states of every instance the stack's moto knows."""
+    ec2 = stack.client("ec2")
+    return {i["State"]["Name"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]}
+
+
 def wait_finished(api: ApiClient, key: str, timeout_s: float = 600) -> dict:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

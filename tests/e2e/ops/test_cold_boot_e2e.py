@@ -6,24 +6,12 @@ instance terminated, never RUNNING with a machine left up."""
 from __future__ import annotations
 
 import pytest
-from e2e_helpers import RunningStack, wait_finished
+from e2e_helpers import RunningStack, instance_states, wait_finished
 
-from embedded.seed import DEMO_BUCKET, DEMO_PREFIX
+from embedded.seed import one_sample_job
 
 pytestmark = pytest.mark.slow
-ONE_SAMPLE = {
-    "bucket": DEMO_BUCKET,
-    "prefix": DEMO_PREFIX,
-    "hla_class": 1,
-    "samples": ["HLA-sim-NA12878"],
-    "workers": 1,
-    "reference": f"s3://{DEMO_BUCKET}/references/demo.fa",
-}
-
-
-def _states(stack) -> set[str]:
-    ec2 = stack.client("ec2")
-    return {i["State"]["Name"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]}
+ONE_SAMPLE = one_sample_job()
 
 
 def test_a_cold_instance_provisions_from_the_published_wheel_and_completes(stack_home):
@@ -44,7 +32,7 @@ def test_a_cold_instance_provisions_from_the_published_wheel_and_completes(stack
         assert "GEMS_PYTHON" not in exported and "AWS_ACCESS_KEY_ID" not in exported
         wheels = stack.client("s3").list_objects_v2(Bucket="gems-state", Prefix="dist/")["Contents"]
         assert [o["Key"] for o in wheels] == ["dist/gems-0.1.0-py3-none-any.whl"]
-        assert _states(stack) <= {"shutting-down", "terminated"}
+        assert instance_states(stack) <= {"shutting-down", "terminated"}
     finally:
         stack.stop()
 
@@ -61,6 +49,6 @@ def test_a_cold_instance_whose_wheel_does_not_answer_fails_and_is_terminated(sta
         iid = job["workers"][0]["instance_id"]
         console = (stack_home / "instances" / iid / "console.log").read_text()
         assert "shutdown -h now: powering off" in console
-        assert _states(stack) <= {"shutting-down", "terminated"}
+        assert instance_states(stack) <= {"shutting-down", "terminated"}
     finally:
         stack.stop()
