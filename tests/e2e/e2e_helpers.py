@@ -109,10 +109,24 @@ def stack_home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("gems-home")
 
 
+ENDED = {"shutting-down", "terminated"}
+
+
 def instance_states(stack: RunningStack) -> set[str]:
     """The EC2 states of every instance the stack's moto knows."""
     ec2 = stack.client("ec2")
     return {i["State"]["Name"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]}
+
+
+def states_once_ended(stack: RunningStack, within_s: float = 60) -> set[str]:
+    """The fleet's states once every instance has ended, or as they are after `within_s`.
+
+    A job reads COMPLETE as soon as its last worker's record says so; the worker then asks for
+    the fleet's stop and powers off, so its machine ends a moment later, on EC2 as here."""
+    deadline = time.monotonic() + within_s
+    while not (states := instance_states(stack)) <= ENDED and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return states
 
 
 def wait_finished(api: ApiClient, key: str, timeout_s: float = 600) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from e2e_helpers import RunningStack, instance_states, stack_home, wait_finished  # noqa: F401 - stack_home is a fixture
+from e2e_helpers import ENDED, RunningStack, states_once_ended, stack_home, wait_finished  # noqa: F401 - stack_home is a fixture
 from test_images import images, podman  # noqa: F401 - images is the session fixture that builds them
 
 from embedded.seed import demo_job, one_sample_job
@@ -46,7 +46,7 @@ def test_a_job_runs_on_instances_booted_from_the_worker_image(images, stack_home
         assert "installing the gems worker" not in console and "creating" not in console, console[-2000:]
         assert f"instance {iid}: AWS credentials from iam-role" in console
         # It ends by powering off or by its fleet being stopped, whichever comes first (as on EC2).
-        assert instance_states(stack) <= {"shutting-down", "terminated"}
+        assert states_once_ended(stack) <= ENDED
         assert _gone(images, iid)
     finally:
         stack.stop()
@@ -69,6 +69,6 @@ def test_stopping_the_job_ends_its_containers(images, stack_home):  # noqa: F811
         job = wait_finished(stack.api, key, timeout_s=120)
         assert job["overall_status"] == "STOPPED", job
         assert _gone(images, iid)
-        assert instance_states(stack) <= {"shutting-down", "terminated"}
+        assert states_once_ended(stack) <= ENDED
     finally:
         stack.stop()

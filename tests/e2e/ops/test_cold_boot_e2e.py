@@ -6,7 +6,7 @@ instance terminated, never RUNNING with a machine left up."""
 from __future__ import annotations
 
 import pytest
-from e2e_helpers import RunningStack, instance_states, wait_finished
+from e2e_helpers import ENDED, RunningStack, states_once_ended, wait_finished
 
 from embedded.seed import one_sample_job
 
@@ -32,7 +32,7 @@ def test_a_cold_instance_provisions_from_the_published_wheel_and_completes(stack
         assert "GEMS_PYTHON" not in exported and "AWS_ACCESS_KEY_ID" not in exported
         wheels = stack.client("s3").list_objects_v2(Bucket="gems-state", Prefix="dist/")["Contents"]
         assert [o["Key"] for o in wheels] == ["dist/gems-0.1.0-py3-none-any.whl"]
-        assert instance_states(stack) <= {"shutting-down", "terminated"}
+        assert states_once_ended(stack) <= ENDED
     finally:
         stack.stop()
 
@@ -49,6 +49,6 @@ def test_a_cold_instance_whose_wheel_does_not_answer_fails_and_is_terminated(sta
         iid = job["workers"][0]["instance_id"]
         console = (stack_home / "instances" / iid / "console.log").read_text()
         assert "shutdown -h now: powering off" in console
-        assert instance_states(stack) <= {"shutting-down", "terminated"}
+        assert states_once_ended(stack) <= ENDED
     finally:
         stack.stop()
