@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from e2e_helpers import ENDED, RunningStack, states_once_ended, stack_home, wait_finished  # noqa: F401 - stack_home is a fixture
+from e2e_helpers import ENDED, RunningStack, stack_home, states_once_ended, wait_finished  # noqa: F401 - stack_home is a fixture
 from test_images import images, podman  # noqa: F401 - images is the session fixture that builds them
 
 from embedded.seed import demo_job, one_sample_job
