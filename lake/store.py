@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import json
 import os
+import threading
 import uuid
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from botocore.exceptions import ClientError
 
 from gems.aws import s3 as S3
 from gems.errors import ConflictError, NotFoundError, ValidationError
+
+_OBJECT_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_OBJECT_LOCKS_GUARD = threading.Lock()
 
 TMP_PREFIX = "_tmp/"  # never under a table's prefix, so no reader (Athena, Spark, us) lists it
 
@@ -80,7 +84,13 @@ class S3Store:
 
     @contextlib.contextmanager
     def locked(self, key: str):
-        yield  # S3 writers rely on the conditional write in swap_json instead of a lock
+        """Across processes the conditional write in swap_json decides, as S3 makes it atomic.
+        Writers in one process (a worker's threads, the tests') also take a mutex per object:
+        moto's conditional writes are not atomic across threads, and it costs AWS nothing."""
+        with _OBJECT_LOCKS_GUARD:
+            lock = _OBJECT_LOCKS.setdefault((self.bucket, key), threading.Lock())
+        with lock:
+            yield
 
 
 class LocalStore:
