@@ -61,7 +61,7 @@ class JobService:
         bucket = self.config.state_bucket
         session_key = new_session_key(user, idempotency_key)
         if idempotency_key and (existing := R.read_job(self.s3, bucket, session_key)):
-            same = (existing["bucket"], existing["prefix"], existing["hla_class"]) == (
+            same = (existing.bucket, existing.prefix, existing.hla_class) == (
                 request.bucket,
                 request.prefix,
                 request.hla_class,
@@ -70,9 +70,9 @@ class JobService:
                 raise ConflictError(
                     "this Idempotency-Key was used for another request (bucket, prefix or hla_class differ)",
                     field="Idempotency-Key",
-                    details={"session_key": existing["session_key"]},
+                    details={"session_key": existing.session_key},
                 )
-            return self.get(existing["session_key"]), False
+            return self.get(existing.session_key), False
         if not S3.bucket_exists(self.s3, request.bucket):
             raise ValidationError(
                 f"bucket {request.bucket!r} does not exist or is not readable", field="bucket"
@@ -120,7 +120,7 @@ class JobService:
                 )
         S3.put_json(self.s3, bucket, key, body, if_match=etag)  # stale lock: take it over
 
-    def _write_records(self, plan: JobPlan, user: str, idempotency_key: str | None) -> dict:
+    def _write_records(self, plan: JobPlan, user: str, idempotency_key: str | None) -> R.JobRecord:
         bucket = self.config.state_bucket
         req = plan.request
         for w in plan.workers:
@@ -131,24 +131,22 @@ class JobService:
                 "samples": {s: [asdict(p) for p in plan.pairs[s]] for s in w.samples},
             }
             S3.put_json(self.s3, bucket, w.manifest_key, manifest)
-        job = {
-            "session_key": plan.session_key,
-            "bucket": req.bucket,
-            "prefix": req.prefix,
-            "hla_class": req.hla_class,
-            "reference": req.reference,
-            "options": req.options,
-            "created": plan.created,
-            "submitted_by": user,
-            "idempotency_key": idempotency_key,
-            "workers": [
-                {"index": w.index, "samples": w.samples, "manifest": w.manifest_key} for w in plan.workers
-            ],
-        }
-        S3.put_json(self.s3, bucket, R.job_key(plan.session_key), job, if_none_match=True)
+        job = R.JobRecord(
+            session_key=plan.session_key,
+            bucket=req.bucket,
+            prefix=req.prefix,
+            hla_class=req.hla_class,
+            reference=req.reference,
+            options=req.options,
+            created=plan.created,
+            submitted_by=user,
+            idempotency_key=idempotency_key,
+            workers=[R.WorkerPlan(w.index, w.samples, w.manifest_key) for w in plan.workers],
+        )
+        job.write(self.s3, bucket, first=True)
         return job
 
-    def _launch(self, plan: JobPlan, job: dict) -> None:
+    def _launch(self, plan: JobPlan, job: R.JobRecord) -> None:
         """Launch every worker, then record their instance ids in the job record just written."""
 
         def one(w):
@@ -164,8 +162,8 @@ class JobService:
                 except Exception as exc:  # noqa: BLE001 - collected, then the whole launch is undone
                     error = error or exc
         bucket = self.config.state_bucket
-        for w in job["workers"]:
-            w["instance_id"] = launched.get(w["index"], "")
+        for w in job.workers:
+            w.instance_id = launched.get(w.index, "")
         self.tags.invalidate()
         if error is not None:
             # Tags first: until EC2 forgets them, these instances must not read as PENDING.
@@ -176,12 +174,11 @@ class JobService:
                     {T.STATUS: WorkerStatus.FAILED.value, T.REASON: T.clean_value(f"launch failed: {error}")},
                 )
             EC2.terminate(self.ec2, list(launched.values()))
-            for w in job["workers"]:
-                w["status"], w["reason"] = WorkerStatus.FAILED.value, f"launch failed: {error}"
-            S3.put_json(self.s3, bucket, R.job_key(plan.session_key), job)
+            job.set_launch_failed(f"launch failed: {error}")
+            job.write(self.s3, bucket)
             self.finish(plan.session_key)
             raise error
-        S3.put_json(self.s3, bucket, R.job_key(plan.session_key), job)
+        job.write(self.s3, bucket)
 
     def retry(self, session_key: str, *, user: str) -> tuple[dict, bool]:
         """Rerun only the samples that did not complete, as a new job linked to this one."""
@@ -199,18 +196,18 @@ class JobService:
             for s, st in (w.get("sample_status") or {}).items()
             if st["status"] == SampleStatus.COMPLETE
         }
-        todo = [s for w in job["workers"] for s in w["samples"] if s not in done]
+        todo = [s for w in job.workers for s in w.samples if s not in done]
         if not todo:
             raise ConflictError("nothing to retry: every sample of this job completed", field="session_key")
         retries_key = R.retries_key(session_key)
         earlier = S3.get_json(self.s3, self.config.state_bucket, retries_key) or {"retries": []}
         request = JobRequest(
-            bucket=job["bucket"],
-            prefix=job["prefix"],
-            hla_class=job["hla_class"],
+            bucket=job.bucket,
+            prefix=job.prefix,
+            hla_class=job.hla_class,
             samples=sorted(todo),
-            reference=job.get("reference"),
-            options=dict(job.get("options") or {}, retry_of=session_key),
+            reference=job.reference,
+            options=dict(job.options, retry_of=session_key),
         )
         # One retry per attempt number: a double click returns the same new job.
         new, created = self.submit(
@@ -234,7 +231,7 @@ class JobService:
         job = R.read_job(self.s3, bucket, session_key)
         if job is None:
             return None
-        workers = R.read_workers(self.s3, bucket, session_key, len(job["workers"]))
+        workers = R.read_workers(self.s3, bucket, session_key, len(job.workers))
         return jobview.from_records(job, workers, self.config.heartbeat_timeout_s)
 
     def list(self, *, session_key=None, bucket=None, prefix=None, status=None) -> list[dict]:
@@ -274,14 +271,14 @@ class JobService:
         job["workers"] = [dict(w) for w in job["workers"]]
         for w in job["workers"]:
             rec = records[w["instance_index"]] if w["instance_index"] < len(records) else None
-            w["sample_status"] = (rec or {}).get("samples", w.get("sample_status", {}))
+            w["sample_status"] = rec.to_dict()["samples"] if rec else w.get("sample_status", {})
         return job
 
-    def check_owner(self, session_key: str, caller) -> dict:
+    def check_owner(self, session_key: str, caller) -> R.JobRecord:
         """The job's record when `caller` (a gems.auth.Caller) may act on it; else the 404 an
         unknown job gets, so a key cannot tell another user's job from no job."""
         job = R.read_job(self.s3, self.config.state_bucket, session_key)
-        if job is None or not caller.may_act_on(job.get("submitted_by")):
+        if job is None or not caller.may_act_on(job.submitted_by):
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         return job
 
@@ -291,9 +288,9 @@ class JobService:
         if job is None:
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         out = {}
-        for w in job["workers"]:
-            text = S3.get_text(self.s3, self.config.state_bucket, R.log_key(session_key, w["index"]))
-            out[w["index"]] = (text or "")[-200_000:]
+        for w in job.workers:
+            text = S3.get_text(self.s3, self.config.state_bucket, R.log_key(session_key, w.index))
+            out[w.index] = (text or "")[-200_000:]
         return out
 
     # ---- stop ---------------------------------------------------------------------------
@@ -310,9 +307,9 @@ class JobService:
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         live = EC2.read_gems_tags(self.ec2, session_key)
         mine = [iid for iid, tags in live.items() if tags.get(T.SESSION) == session_key]
-        for plan in job["workers"]:
-            if plan.get("instance_id"):
-                self._end_worker(session_key, plan, plan["instance_id"], WorkerStatus.STOPPED, reason)
+        for plan in job.workers:
+            if plan.instance_id:
+                self._end_worker(session_key, plan, WorkerStatus.STOPPED, reason)
         EC2.terminate(self.ec2, mine)
         self.tags.invalidate()
         return self.finish(session_key)
@@ -338,28 +335,25 @@ class JobService:
             return view
         return {}
 
-    def _end_worker(self, session_key, plan, instance_id, status, reason, *, fail_samples=False) -> None:
+    def _end_worker(
+        self, session_key: str, plan: R.WorkerPlan, status: WorkerStatus, reason: str, *, fail_samples=False
+    ) -> None:
         """Record an unfinished worker as ended (STOPPED or FAILED); a finished one keeps its state.
         Written only over the version read, so a worker finishing meanwhile is never overwritten."""
-        key = R.worker_key(session_key, plan["index"])
         for _ in range(5):
-            rec, etag = S3.get_json_etag(self.s3, self.config.state_bucket, key)
-            rec = rec or new_worker_record(session_key, plan["index"], instance_id, plan["samples"])
-            if WorkerStatus(rec["status"]).finished:
+            rec, etag = R.WorkerRecord.read(self.s3, self.config.state_bucket, session_key, plan.index)
+            rec = rec or new_worker_record(session_key, plan.index, plan.instance_id, plan.samples)
+            if rec.status.finished:
                 return
-            if fail_samples:
-                for s in rec["samples"].values():
-                    if not SampleStatus(s["status"]).finished:
-                        s.update(status=SampleStatus.FAILED.value, reason=reason)
             try:
                 record_status(
                     self.ec2, self.s3, state_bucket=self.config.state_bucket, record=rec, status=status,
-                    reason=reason, version=etag or "",
+                    reason=reason, fail_unfinished=fail_samples, version=etag,
                 )  # fmt: skip
                 return
             except ConflictError:
                 continue  # the worker wrote in between: look again
-        log.warning("worker %s of %s kept changing; not recorded %s", plan["index"], session_key, status)
+        log.warning("worker %s of %s kept changing; not recorded %s", plan.index, session_key, status)
 
     def mark_lost(self, session_key: str, instance_id: str, why: str) -> None:
         """A worker that stopped or went silent without finishing (instance runner, sweep): it is
@@ -367,9 +361,9 @@ class JobService:
         job = R.read_job(self.s3, self.config.state_bucket, session_key)
         if job is None:
             return
-        for plan in job["workers"]:
-            if plan.get("instance_id") == instance_id:
-                self._end_worker(session_key, plan, instance_id, WorkerStatus.FAILED, why, fail_samples=True)
+        for plan in job.workers:
+            if plan.instance_id == instance_id:
+                self._end_worker(session_key, plan, WorkerStatus.FAILED, why, fail_samples=True)
         try:
             EC2.terminate(self.ec2, [instance_id])
         except Exception as exc:  # noqa: BLE001 - recorded FAILED either way; the next sweep tries again

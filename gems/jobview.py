@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from gems.records import results_prefix
+from gems.records import JobRecord, WorkerRecord, progress, results_prefix
 from gems.states import SampleStatus, WorkerStatus, overall_status
 from gems.tags import WorkerTags
 
@@ -79,61 +79,50 @@ def from_tags(workers: list[WorkerTags], samples_of, timeout_s: int, now: dateti
 
 
 def from_records(
-    job: dict, worker_records: list[dict | None], timeout_s: int, now: datetime | None = None
+    job: JobRecord, worker_records: list[WorkerRecord | None], timeout_s: int, now: datetime | None = None
 ) -> dict:
     """The view from S3 alone, for jobs whose instances EC2 has already forgotten."""
     now = now or datetime.now(UTC)
     rows = []
-    for plan in job["workers"]:
-        rec = worker_records[plan["index"]] if plan["index"] < len(worker_records) else None
+    for plan in job.workers:
+        rec = worker_records[plan.index] if plan.index < len(worker_records) else None
         if rec is None:
             # The worker never reported: judge it by the submission time.
             status, reason = effective_status(
-                WorkerStatus(plan.get("status", WorkerStatus.PENDING)),
-                job["created"],
-                plan.get("reason", ""),
-                timeout_s,
-                now,
+                plan.status or WorkerStatus.PENDING, job.created, plan.reason, timeout_s, now
             )
             rows.append(
                 {
-                    "instance_id": plan.get("instance_id", ""),
-                    "instance_index": plan["index"],
-                    "samples": plan["samples"],
+                    "instance_id": plan.instance_id,
+                    "instance_index": plan.index,
+                    "samples": plan.samples,
                     "status": status.value,
                     "step": "",
-                    "updated": job["created"],
-                    "progress": f"0/{len(plan['samples'])}",
+                    "updated": job.created,
+                    "progress": progress(SampleStatus.QUEUED for _ in plan.samples),
                     "reason": reason,
                 }
             )
             continue
-        status, reason = effective_status(
-            WorkerStatus(rec["status"]),
-            rec.get("heartbeat", rec["updated"]),
-            rec.get("reason", ""),
-            timeout_s,
-            now,
-        )
-        done = sum(1 for s in rec["samples"].values() if SampleStatus(s["status"]).finished)
+        status, reason = effective_status(rec.status, rec.updated, rec.reason, timeout_s, now)
         rows.append(
             {
-                "instance_id": rec["instance_id"],
-                "instance_index": rec["instance_index"],
-                "samples": list(rec["samples"]),
+                "instance_id": rec.instance_id,
+                "instance_index": rec.instance_index,
+                "samples": list(rec.samples),
                 "status": status.value,
-                "step": rec.get("step", ""),
-                "updated": rec["updated"],
-                "progress": f"{done}/{len(rec['samples'])}",
+                "step": rec.step,
+                "updated": rec.updated,
+                "progress": rec.progress,
                 "reason": reason,
-                "sample_status": rec["samples"],
+                "sample_status": rec.to_dict()["samples"],
             }
         )
     return job_view(
-        session_key=job["session_key"],
-        bucket=job["bucket"],
-        prefix=job["prefix"],
-        hla_class=job["hla_class"],
-        created=job["created"],
+        session_key=job.session_key,
+        bucket=job.bucket,
+        prefix=job.prefix,
+        hla_class=job.hla_class,
+        created=job.created,
         workers=rows,
     )

@@ -8,27 +8,14 @@ from typing import Any
 from gems import tags as T
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
-from gems.records import worker_key
+from gems.records import WorkerRecord
 from gems.states import SampleStatus, WorkerStatus
 
 log = logging.getLogger(__name__)
 
 
-def new_worker_record(session_key: str, index: int, instance_id: str, samples: list[str]) -> dict[str, Any]:
-    now = T.now_iso()
-    return {
-        "session_key": session_key,
-        "instance_index": index,
-        "instance_id": instance_id,
-        "status": WorkerStatus.PENDING.value,
-        "step": "",
-        "reason": "",
-        "started": now,
-        "updated": now,
-        "samples": {
-            s: {"status": SampleStatus.QUEUED.value, "step": "", "reason": "", "steps": {}} for s in samples
-        },
-    }
+def new_worker_record(session_key: str, index: int, instance_id: str, samples: list[str]) -> WorkerRecord:
+    return WorkerRecord.new(session_key, index, instance_id, samples, T.now_iso())
 
 
 def record_status(
@@ -36,17 +23,18 @@ def record_status(
     s3,
     *,
     state_bucket: str,
-    record: dict[str, Any],
+    record: WorkerRecord,
     status: WorkerStatus | None = None,
     step: str | None = None,
     reason: str | None = None,
     sample: str | None = None,
     sample_status: SampleStatus | None = None,
-    sample_fields: dict | None = None,
-    write_s3: bool = True,
+    sample_fields: dict[str, Any] | None = None,
+    fail_unfinished: bool = False,
     version: str | None = None,
 ) -> str | None:
-    """Apply a change to a worker record and write it through: S3 first (durable), then tags.
+    """Apply a change to a worker record (`WorkerRecord.set_status`) and write it through: S3
+    first (durable), then tags.
 
     Tags are best effort (an instance may be going away); the S3 record is not. `version` is the
     ETag of the record as the caller last read or wrote it ("" : it had none): the write then
@@ -55,37 +43,25 @@ def record_status(
     worker's last heartbeat can never undo a STOPPED, nor a stop a COMPLETE. Returns the new ETag.
     """
     now = T.now_iso()
-    if status is not None:
-        record["status"] = WorkerStatus(status).value
-    if step is not None:
-        record["step"] = step
-    if reason is not None:
-        record["reason"] = reason
-    if sample is not None:
-        entry = record["samples"].setdefault(sample, {"status": SampleStatus.QUEUED.value, "steps": {}})
-        if sample_status is not None:
-            entry["status"] = SampleStatus(sample_status).value
-        entry.update(sample_fields or {})
-    record["updated"] = now
-    done = sum(1 for s in record["samples"].values() if SampleStatus(s["status"]).finished)
-    etag = None
-    if write_s3:
-        key = worker_key(record["session_key"], record["instance_index"])
-        guard = {} if version is None else {"if_match": version} if version else {"if_none_match": True}
-        etag = S3.put_json(s3, state_bucket, key, record, **guard)["ETag"]
+    record.set_status(
+        now, status=status, step=step, reason=reason, sample=sample, sample_status=sample_status,
+        sample_fields=sample_fields, fail_unfinished=fail_unfinished,
+    )  # fmt: skip
+    guard = {} if version is None else {"if_match": version} if version else {"if_none_match": True}
+    etag = S3.put_json(s3, state_bucket, record.key, record.to_dict(), **guard)["ETag"]
     tags = {
-        T.STATUS: record["status"],
-        T.STEP: T.clean_value(record["step"]) or "-",
+        T.STATUS: record.status.value,
+        T.STEP: T.clean_value(record.step) or "-",
         T.UPDATED: now,
         T.HEARTBEAT: now,
-        T.PROGRESS: f"{done}/{len(record['samples'])}",
+        T.PROGRESS: record.progress,
     }
-    if record["reason"]:
-        tags[T.REASON] = T.clean_value(record["reason"])
+    if record.reason:
+        tags[T.REASON] = T.clean_value(record.reason)
     try:
-        EC2.create_tags(ec2, [record["instance_id"]], tags)
+        EC2.create_tags(ec2, [record.instance_id], tags)
     except Exception as exc:  # noqa: BLE001 - the S3 record is the durable truth
-        log.warning("could not tag %s: %s", record["instance_id"], exc)
+        log.warning("could not tag %s: %s", record.instance_id, exc)
     return etag
 
 

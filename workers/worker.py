@@ -21,7 +21,7 @@ from gems import records as R
 from gems.aws import s3 as S3
 from gems.aws.clients import Clients, client, credential_source
 from gems.config import Config
-from gems.errors import ConflictError
+from gems.errors import ConflictError, NotFoundError
 from gems.plan import JobRequest, check_request
 from gems.states import SampleStatus, WorkerStatus
 from gems.status import heartbeat, new_worker_record, record_status
@@ -44,7 +44,7 @@ class Worker:
         self.config, self.clients = config, clients
         self.session_key, self.index, self.token, self.instance_id = session_key, index, token, iid
         self.bucket = config.state_bucket
-        self.record: dict = {}
+        self.record: R.WorkerRecord | None = None
         self._lock = threading.Lock()
         self._last_tag = 0.0
         self._stop = threading.Event()
@@ -56,16 +56,18 @@ class Worker:
         with self._lock:
             if self._ended:
                 raise Superseded(self._ended)
+            assert self.record is not None, "status before the record was read"
             try:
                 self._version = record_status(
                     self.clients.ec2, self.clients.s3, state_bucket=self.bucket, record=self.record,
                     version=self._version, **change,
                 )  # fmt: skip
             except ConflictError:
-                now = S3.get_json(self.clients.s3, self.bucket, R.worker_key(self.session_key, self.index))
-                now = now or {}
+                now, _ = R.WorkerRecord.read(self.clients.s3, self.bucket, self.session_key, self.index)
                 self._ended = (
-                    f"recorded {now.get('status')} by the service ({now.get('reason') or 'no reason'})"
+                    f"recorded {now.status.value} by the service ({now.reason or 'no reason'})"
+                    if now
+                    else "its record was removed"
                 )
                 raise Superseded(self._ended) from None
             self._last_tag = time.monotonic()
@@ -73,7 +75,7 @@ class Worker:
     def _progress(self, sample: str):
         def report(step: str, fraction: float | None) -> None:
             text = f"{sample}: {step}" + (f" {int(fraction * 100)}%" if fraction is not None else "")
-            changed = self.record["samples"][sample].get("step") != step
+            changed = self.record is None or self.record.samples[sample].step != step
             if changed:
                 log.info("sample %s: %s", sample, step)
             if changed or time.monotonic() - self._last_tag > 5:
@@ -92,56 +94,56 @@ class Worker:
     def run(self, workdir: Path) -> WorkerStatus:
         s3 = self.clients.s3
         job = R.read_job(s3, self.bucket, self.session_key)
-        plan = job["workers"][self.index]
-        manifest = S3.get_json(s3, self.bucket, plan["manifest"])
-        found, etag = S3.get_json_etag(s3, self.bucket, R.worker_key(self.session_key, self.index))
-        self.record = found or new_worker_record(
-            self.session_key, self.index, self.instance_id, plan["samples"]
-        )
-        self._version = etag or ""
-        self.record["instance_id"] = self.instance_id
+        if job is None:  # deleted behind the fleet's back: nothing to run, said in the worker's log
+            raise NotFoundError(f"job {self.session_key} has no record in s3://{self.bucket}")
+        plan = job.workers[self.index]
+        manifest = S3.get_json(s3, self.bucket, plan.manifest)
+        if manifest is None:
+            raise NotFoundError(f"job {self.session_key} has no manifest at {plan.manifest}")
+        found, self._version = R.WorkerRecord.read(s3, self.bucket, self.session_key, self.index)
+        self.record = found or new_worker_record(self.session_key, self.index, self.instance_id, plan.samples)
+        self.record.instance_id = self.instance_id
         self.status(status=WorkerStatus.RUNNING, step="preparing references")
         threading.Thread(target=self._heartbeats, daemon=True).start()
         options = self._options(job, workdir / "refs")
-        for sample in plan["samples"]:
-            if SampleStatus(self.record["samples"][sample]["status"]).finished:
+        for sample in plan.samples:
+            if self.record.samples[sample].status.finished:
                 continue  # a rerun of this worker keeps what is already done
             if why := names.sample_problem(sample):  # it becomes a folder and a key: never trust a record
                 self.status(sample=sample, sample_status=SampleStatus.FAILED, sample_fields={"reason": why})
                 continue
             self._run_sample(job, sample, manifest["samples"][sample], options, workdir / sample)
-        failed = [s for s, v in self.record["samples"].items() if v["status"] == SampleStatus.FAILED.value]
-        if failed:
-            reason = f"{len(failed)} of {len(self.record['samples'])} samples failed: " + "; ".join(
-                f"{s}: {self.record['samples'][s].get('reason', '')}" for s in failed[:3]
+        if failed := self.record.failed_samples():
+            reason = f"{len(failed)} of {len(self.record.samples)} samples failed: " + "; ".join(
+                f"{s}: {self.record.samples[s].reason}" for s in failed[:3]
             )
             self.status(status=WorkerStatus.FAILED, step="done", reason=reason[:500])
             return WorkerStatus.FAILED
         self.status(status=WorkerStatus.COMPLETE, step="done")
         return WorkerStatus.COMPLETE
 
-    def _options(self, job: dict, cache: Path) -> PipelineOptions:
-        opts = job.get("options") or {}
+    def _options(self, job: R.JobRecord, cache: Path) -> PipelineOptions:
+        opts = job.options
         # Checked at submit; checked again here, where a bad URL would touch this disk and bucket.
         check_request(
             self.config,
             JobRequest(
-                bucket=job["bucket"],
-                prefix=job["prefix"],
-                hla_class=job["hla_class"],
-                reference=job.get("reference"),
+                bucket=job.bucket,
+                prefix=job.prefix,
+                hla_class=job.hla_class,
+                reference=job.reference,
                 options=opts,
             ),
         )
-        s3, bucket = self.clients.s3, job["bucket"]
-        reference = fetch_reference(s3, job.get("reference"), bucket, cache, "reference")
-        share_reference_index(s3, job.get("reference"), bucket, reference)
+        s3, bucket = self.clients.s3, job.bucket
+        reference = fetch_reference(s3, job.reference, bucket, cache, "reference")
+        share_reference_index(s3, job.reference, bucket, reference)
         return PipelineOptions(
             reference=reference,
             hla_reference=fetch_reference(
                 s3, opts.get("hla_reference"), bucket, cache, "options.hla_reference"
             ),
-            hla_class=str(job["hla_class"]) if job.get("hla_class") else None,
+            hla_class=str(job.hla_class) if job.hla_class else None,
             targets=fetch_reference(s3, opts.get("targets"), bucket, cache, "options.targets"),
             annotation=fetch_reference(s3, opts.get("annotation"), bucket, cache, "options.annotation"),
             threads=int(opts.get("threads") or os.cpu_count() or 1),
@@ -157,9 +159,9 @@ class Worker:
         )
 
     def _run_sample(
-        self, job: dict, sample: str, pairs: list[dict], options: PipelineOptions, workdir: Path
+        self, job: R.JobRecord, sample: str, pairs: list[dict], options: PipelineOptions, workdir: Path
     ) -> None:
-        results = R.results_prefix(job["prefix"], self.session_key, sample)
+        results = R.results_prefix(job.prefix, self.session_key, sample)
         out = workdir / "out"
         log.info("sample %s: fetching %d read pair(s)", sample, len(pairs))
         started = time.monotonic()
@@ -167,16 +169,16 @@ class Worker:
         try:
             from workers.sample import run_sample  # the analysis stack (pysam, mappy) loads only here
 
-            r1, r2 = fetch_pairs(self.clients.s3, job["bucket"], pairs, workdir / "reads")
+            r1, r2 = fetch_pairs(self.clients.s3, job.bucket, pairs, workdir / "reads")
             report = run_sample(sample, r1, r2, out, options, on_progress=self._progress(sample))
             self.status(step=f"{sample}: upload", sample=sample, sample_fields={"step": "upload"})
-            self._upload(out, job["bucket"], results)
+            self._upload(out, job.bucket, results)
             self.status(
                 sample=sample,
                 sample_status=SampleStatus.COMPLETE,
                 sample_fields={
                     "step": "done",
-                    "results": f"s3://{job['bucket']}/{results}",
+                    "results": f"s3://{job.bucket}/{results}",
                     "summary": _brief(report),
                 },
             )
@@ -184,7 +186,7 @@ class Worker:
                 "sample %s: COMPLETE in %.1f s, results in s3://%s/%s",
                 sample,
                 time.monotonic() - started,
-                job["bucket"],
+                job.bucket,
                 results,
             )
         except Superseded:
@@ -194,7 +196,7 @@ class Worker:
             log.exception("sample %s failed", sample)
             try:  # the failure report is uploaded too, so the user can read why
                 if out.exists():
-                    self._upload(out, job["bucket"], results, only=("report.json", "report.html"))
+                    self._upload(out, job.bucket, results, only=("report.json", "report.html"))
             except Exception as up:  # noqa: BLE001
                 log.warning("could not upload the failure report: %s", up)
             self.status(
@@ -231,9 +233,10 @@ class Worker:
         own records and results)."""
         self._stop.set()
         self.upload_log()
-        job = R.read_job(self.clients.s3, self.bucket, self.session_key) or {"workers": []}
-        records = R.read_workers(self.clients.s3, self.bucket, self.session_key, len(job["workers"]))
-        if not all(r and WorkerStatus(r["status"]).finished for r in records):
+        job = R.read_job(self.clients.s3, self.bucket, self.session_key)
+        n_workers = len(job.workers) if job else 0
+        records = R.read_workers(self.clients.s3, self.bucket, self.session_key, n_workers)
+        if not all(r and r.status.finished for r in records):
             log.info("other workers are still running; leaving the fleet up")
             return
         self.stop_fleet()

@@ -89,7 +89,14 @@ def test_the_worker_refuses_a_bad_sample_name_in_its_record(services, tmp_path, 
 
     cfg = services.config
     S3.put_json(services.clients.s3, cfg.state_bucket, "jobs/k1/manifests/0.json", {"samples": {"..": []}})
-    job = {"session_key": "k1", "bucket": LAB, "prefix": "run1/", "hla_class": 1, "options": {}}
+    job = {
+        "session_key": "k1",
+        "bucket": LAB,
+        "prefix": "run1/",
+        "hla_class": 1,
+        "options": {},
+        "created": "2026-12-01T00:00:00Z",
+    }
     job["workers"] = [{"index": 0, "samples": [".."], "manifest": "jobs/k1/manifests/0.json"}]
     S3.put_json(services.clients.s3, cfg.state_bucket, R.job_key("k1"), job)
     ran = []

@@ -209,8 +209,8 @@ def test_a_stop_never_overwrites_a_worker_that_finished_meanwhile(services, conf
     key = client.post(
         "/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 2, "workers": 1}, headers=bearer()
     ).json["session_key"]
-    plan = R.read_job(services.clients.s3, config.state_bucket, key)["workers"][0]
-    rec = new_worker_record(key, 0, plan["instance_id"], plan["samples"])
+    plan = R.read_job(services.clients.s3, config.state_bucket, key).workers[0]
+    rec = new_worker_record(key, 0, plan.instance_id, plan.samples)
     version = record_status(
         services.clients.ec2, services.clients.s3, state_bucket=config.state_bucket, record=rec,
         status=WorkerStatus.RUNNING, version="",
@@ -221,7 +221,7 @@ def test_a_stop_never_overwrites_a_worker_that_finished_meanwhile(services, conf
     def read_then_worker_finishes(s3, bucket, k):
         found = real(s3, bucket, k)
         if not reads:  # between the service's first read and its write, the worker completes
-            done = dict(found[0], samples=found[0]["samples"])
+            done = R.WorkerRecord.from_dict(found[0])
             record_status(
                 services.clients.ec2, s3, state_bucket=bucket, record=done, status=WorkerStatus.COMPLETE,
                 version=version,

@@ -27,11 +27,11 @@ def scrape(client) -> dict[tuple[str, tuple], float]:
 def finish_worker(svc, key: str, sample: str, steps: dict[str, float]) -> None:
     """What a worker leaves behind: its COMPLETE record and the sample's report.json."""
     job = R.read_job(svc.clients.s3, svc.config.state_bucket, key)
-    plan = job["workers"][0]
-    results = R.results_prefix(job["prefix"], key, sample)
+    plan = job.workers[0]
+    results = R.results_prefix(job.prefix, key, sample)
     report = {"sample": sample, "steps": {n: {"status": "done", "seconds": s} for n, s in steps.items()}}
-    S3.put_json(svc.clients.s3, job["bucket"], results + "report.json", report)
-    rec = new_worker_record(key, 0, plan["instance_id"], plan["samples"])
+    S3.put_json(svc.clients.s3, job.bucket, results + "report.json", report)
+    rec = new_worker_record(key, 0, plan.instance_id, plan.samples)
     record_status(
         svc.clients.ec2,
         svc.clients.s3,
@@ -40,7 +40,7 @@ def finish_worker(svc, key: str, sample: str, steps: dict[str, float]) -> None:
         status=WorkerStatus.COMPLETE,
         sample=sample,
         sample_status=SampleStatus.COMPLETE,
-        sample_fields={"results": f"s3://{job['bucket']}/{results}"},
+        sample_fields={"results": f"s3://{job.bucket}/{results}"},
     )
     svc.jobs.finish(key)
 

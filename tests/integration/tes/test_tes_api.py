@@ -138,8 +138,8 @@ def test_state_follows_the_workers_records(tes_client, tes_services, auth_header
     task_id = create(tes_client, auth_header, samples=("S1",))
     svc = tes_services
     job = R.read_job(svc.clients.s3, svc.config.state_bucket, task_id)
-    plan = job["workers"][0]
-    rec = new_worker_record(task_id, 0, plan["instance_id"], plan["samples"])
+    plan = job.workers[0]
+    rec = new_worker_record(task_id, 0, plan.instance_id, plan.samples)
     kw = dict(state_bucket=svc.config.state_bucket, record=rec)
     record_status(svc.clients.ec2, svc.clients.s3, status=WorkerStatus.RUNNING, step="S1: fetch", **kw)
     assert tes_client.get(f"{BASE}/tasks/{task_id}").get_json()["state"] == "INITIALIZING"
