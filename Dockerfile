@@ -27,7 +27,7 @@ COPY userdata/ userdata/
 # The compiler and headers provisioning installs for mappy (no wheel on PyPI), then the pins.
 RUN bash -c 'source <(sed -n "/^gems_log()/p;/^gems_build_tools()/,/^}/p" userdata/provision.sh) && gems_build_tools python3' \
     && rm -rf /var/lib/apt/lists/*
-RUN pip install -q -r requirements/app-core.txt -r requirements/worker.txt
+RUN pip install -q -c requirements/lock.txt -r requirements/app-core.txt -r requirements/worker.txt
 COPY gems/ gems/
 # The cohort lake: the worker writes each finished sample into it.
 COPY lake/ lake/
@@ -43,7 +43,7 @@ CMD ["python", "-m", "workers"]
 
 # ---- serve: SageMaker runs `docker run IMAGE serve`; /ping and /invocations on 8080 (or SAGEMAKER_BIND_TO_PORT)
 FROM base AS serve
-RUN pip install -q -r requirements/app-core.txt -r requirements/ml.txt
+RUN pip install -q -c requirements/lock.txt -r requirements/app-core.txt -r requirements/ml.txt
 COPY userdata/ userdata/
 COPY gems/ gems/
 COPY lake/ lake/
@@ -58,7 +58,7 @@ CMD ["serve"]
 
 # ---- api: the web app without catboost or pysam (what Lambda packages) -------------------------
 FROM base AS api
-RUN pip install -q -r requirements/app.txt waitress==3.0.2
+RUN pip install -q -c requirements/lock.txt -r requirements/app.txt waitress==3.0.2
 COPY userdata/ userdata/
 COPY gems/ gems/
 # The cohort lake: the API answers its questions.

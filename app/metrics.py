@@ -79,8 +79,8 @@ class JobCollector:
         workers = [w for j in jobs for w in j["workers"]]
         w_state = Tally(w["status"] for w in workers)
         w_gauge = GaugeMetricFamily("gems_workers", "Workers by state", labels=["state"])
-        for state in WorkerStatus:
-            w_gauge.add_metric([state.value], w_state.get(state.value, 0))
+        for w_status in WorkerStatus:
+            w_gauge.add_metric([w_status.value], w_state.get(w_status.value, 0))
         yield w_gauge
         launched = CounterMetricFamily("gems_workers_launched", "Workers launched, over the kept job records")
         launched.add_metric([], len(workers))

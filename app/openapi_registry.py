@@ -7,6 +7,7 @@ Keyed by Flask endpoint name ("blueprint.view"). A route missing here is still i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from marshmallow import Schema, fields
 
@@ -177,7 +178,7 @@ ERRORS: dict[int, tuple[str, str, dict]] = {
     ),
 }
 
-JOB_EXAMPLE = {
+JOB_EXAMPLE: dict[str, Any] = {
     "session_key": "cbb3a6d176c94146a4ff0e53ca8eba91",
     "bucket": "gems-demo",
     "prefix": "demo/",

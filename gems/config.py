@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -34,8 +35,8 @@ class BaseSpaceSettings:
     defaults_ok: bool = True  # GEMS_BASESPACE_JOB_DEFAULTS parsed as a JSON object
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> BaseSpaceSettings:
-        env = os.environ if env is None else env
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> BaseSpaceSettings:
+        env = os.environ if environ is None else environ
         base = cls()
         raw = env.get("GEMS_BASESPACE_JOB_DEFAULTS") or "{}"
         try:

@@ -18,7 +18,7 @@ class GemsError(Exception):
         self.details = details or {}
 
     def to_dict(self) -> dict:
-        body = {"error": self.code, "message": self.message}
+        body: dict[str, object] = {"error": self.code, "message": self.message}
         if self.field:
             body["field"] = self.field
         if self.details:

@@ -117,7 +117,7 @@ QC_DEFAULTS = {
 }
 
 
-def qc_fails(**thresholds: float) -> Question:
+def qc_fails(**thresholds: float | None) -> Question:
     t = dict(QC_DEFAULTS)
     for k, v in thresholds.items():
         if v is None:

@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 .venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --diff . | head -50; exit 1; }
 # The stage template (gems deploy): CloudFormation's own linter, errors and warnings.
 .venv/bin/cfn-lint gems/deploy/template.yaml
+# Types of the rooms the service runs on (gems/, app/, workers/; settings in pyproject.toml).
+.venv/bin/mypy --cache-dir .gems/mypy
 exec .venv/bin/python -m pytest "$@"

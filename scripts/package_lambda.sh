@@ -12,8 +12,8 @@ PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 venv=.venv-lambda
 [[ -x $venv/bin/python ]] || "$PY" -m venv "$venv"
-$venv/bin/python -m pip install -q --upgrade pip
-$venv/bin/python -m pip install -q -r requirements/app.txt zappa==0.63.0
+$venv/bin/python -m pip install -q -c requirements/lock.txt --upgrade pip
+$venv/bin/python -m pip install -q -c requirements/lock.txt -r requirements/app.txt zappa==0.63.0
 site=$($venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 compiled=$($venv/bin/python - "$site" <<'PY'
 import sys

@@ -28,8 +28,9 @@ stamp=.venv/.gems-requirements
 want=$(cat requirements.txt requirements/*.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   echo "setup: installing Python packages into .venv (a few minutes the first time)"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements.txt
+  # The lock pins every package, transitive ones and pip too: a fresh machine gets what CI tested.
+  .venv/bin/python -m pip install -q -c requirements/lock.txt --upgrade pip
+  .venv/bin/python -m pip install -q -r requirements.txt -c requirements/lock.txt
   .venv/bin/python -m pip install -q --no-deps -e .
   echo "$want" >"$stamp"
 fi

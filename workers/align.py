@@ -88,7 +88,7 @@ def _mapped_chunks(r1: Path, r2: Path, threads: int):
 def _chunks(r1: Path, r2: Path):
     names, s1, q1, s2, q2 = [], [], [], [], []
     try:
-        with dnaio.open(r1, file2=r2, fileformat="fastq") as reader:
+        with dnaio.open(r1, r2, fileformat="fastq") as reader:
             for a, b in reader:
                 names.append(strip_mate_suffix(a.id))
                 s1.append(a.sequence)

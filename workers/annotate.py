@@ -145,6 +145,7 @@ def annotate_vcf(vcf: Path, models, fasta, tsv: Path, on_record=None) -> dict:
             ):
                 out.write("\t".join(TSV_COLUMNS) + "\n")
                 for rec in vin:
+                    ref = rec.ref or ""  # pysam types it optional; a VCF record always has one
                     records += 1
                     if rec.chrom not in model_contigs:
                         unannotated_contigs.add(rec.chrom)
@@ -153,11 +154,11 @@ def annotate_vcf(vcf: Path, models, fasta, tsv: Path, on_record=None) -> dict:
                     for alt in rec.alts or ():
                         if alt in _SKIP_ALLELES or alt.startswith("<"):
                             continue
-                        effects = annotator.annotate(rec.chrom, rec.pos, rec.ref, alt)
+                        effects = annotator.annotate(rec.chrom, rec.pos, ref, alt)
                         entries += [_csq_entry(alt, e) for e in effects]
                         worst = most_severe(effects)
                         t = worst.transcript
-                        kind = allele_type(rec.ref, alt)
+                        kind = allele_type(ref, alt)
                         alleles += 1
                         by_type[kind] += 1
                         by_consequence[worst.consequence.split("&")[0]] += 1
@@ -167,10 +168,10 @@ def annotate_vcf(vcf: Path, models, fasta, tsv: Path, on_record=None) -> dict:
                         row = [
                             rec.chrom,
                             str(rec.pos),
-                            rec.ref,
+                            ref,
                             alt,
                             kind,
-                            ";".join(rec.filter.keys()) or ".",
+                            ";".join(map(str, rec.filter.keys())) or ".",
                             "." if rec.qual is None else f"{rec.qual:g}",
                             gt,
                             gq,

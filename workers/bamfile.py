@@ -76,10 +76,12 @@ class BamSink:
             env=env,
             bufsize=1 << 20,
         )
+        assert self._proc.stdin is not None  # stdin=PIPE
+        self._pipe = self._proc.stdin
 
     def write(self, text: str) -> None:
         try:
-            self._proc.stdin.write(text.encode())
+            self._pipe.write(text.encode())
         except BrokenPipeError:
             self._proc.wait()
             raise RuntimeError(f"samtools sort stopped early: {self._error_text()}") from None
@@ -106,7 +108,7 @@ class BamSink:
     def close(self) -> dict:
         """Finish sorting/marking/indexing; rename into place; return markdup's counts."""
         with contextlib.suppress(BrokenPipeError):
-            self._proc.stdin.close()
+            self._pipe.close()
         rc = self._proc.wait()
         if rc != 0:
             msg = self._error_text()

@@ -63,7 +63,7 @@ def options_from_args(args: argparse.Namespace) -> PipelineOptions:
 
 
 def _progress_printer():
-    last = {"step": None}
+    last: dict[str, str | None] = {"step": None}
 
     def show(step: str, fraction: float | None) -> None:
         if step != last["step"]:

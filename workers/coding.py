@@ -117,7 +117,7 @@ def _codons(mrna: str, frame0: int, ms: int, me: int, alt: str) -> str:
 
 def reference_protein(t: Transcript, mrna: str) -> str:
     """The annotated protein, with its stop; CDSs that end before the stop codon (GTF style) get it added."""
-    cs, ce = t.cds_range
+    (cs, ce), _ = t.coding_bounds()
     frame0 = cs + t.phase
     protein = translate(mrna[frame0:ce])
     if not protein.endswith("*") and (ce - frame0) % 3 == 0 and translate(mrna[ce : ce + 3]) == "*":
@@ -130,7 +130,7 @@ def coding_effect(t: Transcript, mrna: str, ms: int, me: int, alt: str, ref_prot
 
     It may run on into the 3' UTR: the variant protein is translated until its first stop.
     """
-    cs, ce = t.cds_range
+    (cs, ce), _ = t.coding_bounds()
     frame0 = cs + t.phase
     if ms < frame0:  # in the partial first codon of a 5'-incomplete CDS: the frame is not known there
         return CodingEffect(["coding_sequence_variant"])

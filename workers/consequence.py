@@ -155,7 +155,7 @@ class Annotator:
             return Effect(sorted(terms) or ["intron_variant"], t, cdna=cdna)
         ms, me = edit
         seqs = self._sequences(t)
-        mrna = seqs[0] if seqs else None
+        mrna, ref_protein = seqs if seqs else (None, "")
         if mrna is not None and mrna[ms:me] != ref_tx:
             self.ref_mismatches += 1
             mrna = None
@@ -163,11 +163,10 @@ class Annotator:
         if not t.coding:
             terms.add("non_coding_transcript_exon_variant")
         else:
-            cs, ce = t.cds_range
-            lo_cds, hi_cds = t.cds_genomic
+            (cs, ce), (lo_cds, hi_cds) = t.coding_bounds()
             inside_cds = cs <= ms and me <= ce and (v.insertion is False or cs < ms < ce)
             if cs <= ms < ce and (inside_cds or not v.insertion) and mrna is not None:
-                coding = coding_effect(t, mrna, ms, me, alt_tx, seqs[1])
+                coding = coding_effect(t, mrna, ms, me, alt_tx, ref_protein)
                 terms.update(coding.terms)
                 if me > ce:
                     terms.add("3_prime_UTR_variant")
@@ -233,7 +232,7 @@ class Annotator:
         exonic = [p for p in positions if t.exon_at(p) is not None]
         if not t.coding:
             return {"non_coding_transcript_exon_variant"} if exonic else set()
-        lo, hi = t.cds_genomic
+        _, (lo, hi) = t.coding_bounds()
         terms: set[str] = set()
         for p in exonic:
             if p < lo:

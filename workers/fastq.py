@@ -79,7 +79,7 @@ def iter_pair_chunks(r1: Path, r2: Path, chunk_pairs: int = CHUNK_PAIRS) -> Iter
     _check_readable(r2)
     n = 0
     try:
-        with dnaio.open(r1, file2=r2, fileformat="fastq", mode="r") as reader:
+        with dnaio.open(r1, r2, fileformat="fastq", mode="r") as reader:
             a: list = []
             b: list = []
             for rec1, rec2 in reader:

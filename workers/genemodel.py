@@ -72,6 +72,19 @@ class Transcript:
     def cds_genomic(self) -> tuple[int, int] | None:
         return (self.cds[0][0], self.cds[-1][1]) if self.cds else None
 
+    def coding_bounds(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """The CDS as ([first, last) mRNA index, (first, last) genomic), for code past a `coding` check."""
+        if self.cds_range is None or not self.cds:
+            raise ValueError(f"transcript {self.id} has no CDS")
+        return self.cds_range, (self.cds[0][0], self.cds[-1][1])
+
+    def exonic_index(self, pos: int) -> int:
+        """mrna_index for a position known to lie in an exon (an exon's own bounds)."""
+        index = self.mrna_index(pos)
+        if index is None:
+            raise ValueError(f"{pos} is not in an exon of transcript {self.id}")
+        return index
+
     def exon_at(self, pos: int) -> int | None:
         """Index (genomic order) of the exon holding pos, or None."""
         i = bisect.bisect_right(self._starts, pos) - 1
@@ -111,11 +124,11 @@ class Transcript:
         d_right = self.exons[i + 1][0] - pos if i + 1 < len(self.exons) else far
         if self.strand > 0:
             if d_left <= d_right:
-                return self.mrna_index(self.exons[i][1]), d_left
-            return self.mrna_index(self.exons[i + 1][0]), -d_right
+                return self.exonic_index(self.exons[i][1]), d_left
+            return self.exonic_index(self.exons[i + 1][0]), -d_right
         if d_right <= d_left:
-            return self.mrna_index(self.exons[i + 1][0]), d_right
-        return self.mrna_index(self.exons[i][1]), -d_left
+            return self.exonic_index(self.exons[i + 1][0]), d_right
+        return self.exonic_index(self.exons[i][1]), -d_left
 
     def sequence(self, fetch) -> str:
         """The spliced transcript sequence; fetch(chrom, start0, end0) returns upper-case genomic bases."""

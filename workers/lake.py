@@ -80,6 +80,7 @@ def variant_rows(vcf: Path, tsv: Path | None) -> dict[str, list]:
     }
     with pysam.VariantFile(str(vcf)) as vf:
         for rec in vf:
+            ref = rec.ref or ""  # pysam types it optional; a VCF record always has one
             gt_idx: tuple = ()
             gt = ""
             gq = dp = None
@@ -94,14 +95,14 @@ def variant_rows(vcf: Path, tsv: Path | None) -> dict[str, list]:
             for index, alt in enumerate(rec.alts or (), start=1):
                 if alt in _SKIP_ALLELES or alt.startswith("<"):
                     continue
-                note = notes.get((rec.chrom, rec.pos, rec.ref, alt), {})
+                note = notes.get((rec.chrom, rec.pos, ref, alt), {})
                 values = {
                     "chrom": rec.chrom,
                     "pos": rec.pos,
-                    "ref": rec.ref,
+                    "ref": ref,
                     "alt": alt,
-                    "type": allele_type(rec.ref, alt),
-                    "filter": ";".join(rec.filter.keys()) or ".",
+                    "type": allele_type(ref, alt),
+                    "filter": ";".join(map(str, rec.filter.keys())) or ".",
                     "qual": rec.qual,
                     "genotype": gt,
                     "alt_count": sum(1 for a in gt_idx if a == index),

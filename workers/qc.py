@@ -34,7 +34,7 @@ class _Stats:
     def add(self, chunk: PairChunk, where: tuple[str, str]) -> np.ndarray:
         """Add a chunk; return the shorter mate's length of each pair."""
         self.pairs += len(chunk)
-        shorter = None
+        shorter: np.ndarray | None = None
         for mate, records in enumerate((chunk.r1, chunk.r2)):
             seqs, quals = join_bytes(records)
             check_bases(seqs, where[mate])
@@ -46,6 +46,7 @@ class _Stats:
             lengths = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
             self.len_hist += np.bincount(np.minimum(lengths, _MAX_LEN), minlength=_MAX_LEN + 1)
             shorter = lengths if shorter is None else np.minimum(shorter, lengths)
+        assert shorter is not None  # two mates
         return shorter
 
     def char_range(self) -> tuple[int, int]:
@@ -91,7 +92,7 @@ class _PairWriter:
         work.mkdir(parents=True, exist_ok=True)
         self.final = (work / "reads_R1.fastq", work / "reads_R2.fastq")
         self.tmp = tuple(p.with_name(p.name + ".part") for p in self.final)
-        self._w = dnaio.open(self.tmp[0], file2=self.tmp[1], mode="w", fileformat="fastq")
+        self._w = dnaio.open(self.tmp[0], self.tmp[1], mode="w", fileformat="fastq")
 
     def write(self, a: dnaio.SequenceRecord, b: dnaio.SequenceRecord) -> None:
         self._w.write(a, b)

@@ -88,10 +88,11 @@ def _variant_counts(ctx: SampleContext) -> dict[str, int] | None:
     counts: dict[str, int] = {}
     with pysam.VariantFile(str(vcf)) as vf:
         for rec in vf:
+            ref = rec.ref or ""  # pysam types it optional; a VCF record always has one
             for alt in rec.alts or ():
                 if alt == "*" or alt.startswith("<"):
                     continue
-                kind = allele_type(rec.ref, alt)
+                kind = allele_type(ref, alt)
                 counts[kind] = counts.get(kind, 0) + 1
     return dict(sorted(counts.items()))
 

@@ -7,6 +7,7 @@ headers so screen readers can move around it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from html import escape
 from typing import Any
 
@@ -61,7 +62,7 @@ def _pct(value: Any) -> str:
     return f"{100 * value:.1f}%" if isinstance(value, int | float) else "–"
 
 
-def _table(caption: str, headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+def _table(caption: str, headers: list[str], rows: list[list[str]], numeric: Collection[int] = ()) -> str:
     head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
     body = "".join(
         "<tr>"

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from workers.pipeline import Pipeline, PipelineOptions, ProgressFn, SampleContext, SampleFailed
+from workers.pipeline import Pipeline, PipelineOptions, ProgressFn, SampleContext, SampleFailed, Step
 
 WORK_DIR = "work"  # intermediates (trimmed reads, sort spill) that steps keep under ctx.out
 
@@ -27,7 +27,7 @@ def build_pipeline(options: PipelineOptions) -> Pipeline:
     from workers.report import ReportStep
     from workers.variants import VariantStep
 
-    steps = [QcStep(), AlignStep(), HlaStep(), VariantStep(), AnnotateStep(), CoverageStep()]
+    steps: list[Step] = [QcStep(), AlignStep(), HlaStep(), VariantStep(), AnnotateStep(), CoverageStep()]
     return Pipeline(steps, finalizers=[ReportStep(), LakeStep(options.lake)])
 
 

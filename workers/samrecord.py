@@ -32,9 +32,13 @@ def mate_scores(quals: list[str]) -> list[int]:
     lens = np.fromiter(map(len, quals), dtype=np.int64, count=len(quals))
     q = np.frombuffer("".join(quals).encode("ascii"), dtype=np.uint8).astype(np.int64) - 33
     q[q < 15] = 0
-    sums = np.add.reduceat(q, np.concatenate(([0], np.cumsum(lens)[:-1]))) if len(q) else np.zeros(len(lens))
+    sums = (
+        np.add.reduceat(q, np.concatenate(([0], np.cumsum(lens)[:-1])))
+        if len(q)
+        else np.zeros(len(lens), dtype=np.int64)
+    )
     sums[lens == 0] = 0  # reduceat yields the next element, not 0, for an empty read
-    return sums.tolist()
+    return [int(s) for s in sums]
 
 
 def strip_mate_suffix(name: str) -> str:

@@ -28,8 +28,13 @@ MIN_QUAL = 20
 MPILEUP_ARGS = ("-X", "illumina", "-B", "-F", "0.2", "-d", "500", "-a", "FORMAT/AD,FORMAT/DP,INFO/AD")
 
 
+# pysam sets both at import; its stubs do not declare them.
 def bcftools_version() -> str:
-    return pysam.version.__bcftools_version__
+    return pysam.version.__bcftools_version__  # type: ignore[attr-defined]
+
+
+def htslib_version() -> str:
+    return pysam.version.__htslib_version__  # type: ignore[attr-defined]
 
 
 def _run(tool, *args: str) -> None:
@@ -117,7 +122,7 @@ class VariantStep:
         metrics = vcf_metrics(vcf)
         metrics.update(
             caller="bcftools mpileup/call (multiallelic model)",
-            tool_versions={"bcftools": bcftools_version(), "htslib": pysam.version.__htslib_version__},
+            tool_versions={"bcftools": bcftools_version(), "htslib": htslib_version()},
             settings={
                 "mpileup": " ".join(MPILEUP_ARGS),
                 "call": "-m -v",

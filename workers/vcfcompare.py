@@ -95,7 +95,8 @@ def _haplotype_pairs(alleles: list[Allele], start: int, window: str) -> set[tupl
                 break
             haps.append(seq)
         if len(haps) == 2:
-            pairs.add(tuple(sorted(haps)))
+            first, second = sorted(haps)
+            pairs.add((first, second))
     return pairs
 
 

@@ -147,7 +147,7 @@ def read_alleles(
                     phase = (int(gt[0] == idx), int(gt[1] == idx))
                 elif copies == 2:
                     phase = (1, 1)
-                pos, ref, alt_n = left_align(rec.pos - 1, rec.ref.upper(), alt.upper(), fetch)
+                pos, ref, alt_n = left_align(rec.pos - 1, (rec.ref or "").upper(), alt.upper(), fetch)
                 for p, r, a in _atomise(pos, ref, alt_n):
                     if in_regions(regions, chrom, p):
                         yield Allele(chrom, p, r, a, min(copies, 2), phase)

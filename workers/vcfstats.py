@@ -27,6 +27,7 @@ def vcf_metrics(vcf: Path) -> dict:
         fh = pysam.VariantFile(str(vcf))
     with fh:
         for rec in fh:
+            ref = rec.ref or ""
             keys = rec.filter.keys()
             if keys and "PASS" not in keys:
                 filtered += 1
@@ -35,15 +36,15 @@ def vcf_metrics(vcf: Path) -> dict:
                 if alt.startswith("<") or alt == "*":
                     counts["OTHER"] += 1
                     continue
-                kind = variant_type(rec.ref, alt)
+                kind = variant_type(ref, alt)
                 counts[kind] += 1
                 if kind == "SNP":
-                    if (rec.ref.upper(), alt.upper()) in _TRANSITIONS:
+                    if (ref.upper(), alt.upper()) in _TRANSITIONS:
                         ts += 1
                     else:
                         tv += 1
                 elif kind == "INDEL":
-                    if len(alt) > len(rec.ref):
+                    if len(alt) > len(ref):
                         insertions += 1
                     else:
                         deletions += 1

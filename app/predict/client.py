@@ -95,6 +95,7 @@ class ModelClient:
             answer["predictions"] = list(answer.get("predictions") or []) + list(
                 part.get("predictions") or []
             )
+        assert answer is not None  # the loop runs at least once
         return answer
 
     def _predict_chunk(self, patients: list[dict], deadline: float) -> dict:
@@ -155,7 +156,7 @@ class ModelClient:
         return response["Body"].read()
 
     def _post_local(self, body: bytes, timeout_s: float) -> bytes:
-        url = self.config.model_url.rstrip("/") + "/invocations"
+        url = (self.config.model_url or "").rstrip("/") + "/invocations"
         request = urllib.request.Request(
             url,
             data=body,

@@ -126,7 +126,9 @@ def _after(token: str) -> tuple[str, str]:
 @read_access
 def list_tasks():
     """Tasks newest first, `page_size` at a time; `next_page_token` while more remain."""
-    args = {k: v for k, v in request.args.items() if k not in ("tag_key", "tag_value")}
+    args: dict[str, str | list[str]] = {
+        k: v for k, v in request.args.items() if k not in ("tag_key", "tag_value")
+    }
     for many in ("tag_key", "tag_value"):
         if many in request.args:
             args[many] = request.args.getlist(many)

@@ -8,6 +8,8 @@ the API answers only these questions, with validated parameters.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, jsonify, request
 
 from app.auth import admin_only, require_api_key
@@ -42,7 +44,7 @@ def _answer(question: Q.Question):
             output=f"s3://{config.lake_bucket}/{RESULTS_PREFIX}",
         )
         snapshot, used = {}, "athena"
-    body = {
+    body: dict[str, Any] = {
         "question": question.name,
         "engine": used,
         "columns": columns,

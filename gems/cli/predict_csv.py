@@ -6,6 +6,7 @@ import csv
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 from gems.errors import ValidationError
 
@@ -52,7 +53,7 @@ def read_patients(path: Path) -> list[dict]:
             )
         patients = []
         for line, row in enumerate(reader, start=2):
-            patient = {}
+            patient: dict[str, Any] = {}
             for column, text in row.items():
                 if column == "mutated_genes":
                     patient["mutated_genes"] = [g for g in _SPLIT.split(text or "") if g]

@@ -76,7 +76,8 @@ def make_call(gene: str, table: PairTable, allele_names: list[str]) -> GeneCall:
     i, j = int(iu[top]), int(ju[top])
     if names.order_key(cand[j]) < names.order_key(cand[i]):
         i, j = j, i
-    call_gt = tuple(sorted((two[i], two[j]), key=names.order_key))
+    first, second = sorted((two[i], two[j]), key=names.order_key)
+    call_gt = (first, second)
     best_ll = best_by_genotype[call_gt]
     others = [(gt, v) for gt, v in best_by_genotype.items() if gt != call_gt]
     runner = max(others, key=lambda x: x[1]) if others else None

@@ -130,7 +130,7 @@ def project_hit(hit, seq: str, pos2col: np.ndarray) -> tuple[np.ndarray, np.ndar
                     fill[:k] = ins[:k]
                 parts_c.append(between)
                 parts_v.append(fill)
-                start = j + 1
+                start = int(j) + 1
             parts_c.append(cols[start:])
             parts_v.append(code[start:])
             cols, code = np.concatenate(parts_c), np.concatenate(parts_v)

@@ -136,7 +136,7 @@ def select_pair(p: Patterns, t: GeneTables) -> PairTable:
     for _ in range(MAX_ROUNDS):
         i, j = table.best()
         best_ll = table.ll[i, j]
-        extra = []
+        extra: list[int] = []
         for member in {int(table.candidates[i]), int(table.candidates[j])}:
             partners = best_partners(scores, member)
             better = np.flatnonzero(partners > best_ll + 1e-6)

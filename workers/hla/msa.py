@@ -102,7 +102,7 @@ def _place(seq: str, ref_len: int, hits: list) -> _Placed:
     qpos_ref = np.full(len(seq), -1, dtype=np.int32)
     inserts: dict[int, np.ndarray] = {}
     qpos_ins: dict[int, tuple[int, int]] = {}
-    chain = []
+    chain: list = []
     for h in sorted((h for h in hits if h.strand == 1), key=lambda h: -h.mlen):
         if all(h.q_en <= c.q_st or h.q_st >= c.q_en for c in chain) and all(
             h.r_en <= c.r_st or h.r_st >= c.r_en for c in chain
@@ -184,15 +184,15 @@ def build(gene: str, alleles: list[Allele]) -> GeneMSA:
         codes[i, ref_col] = p.ref_codes
         known = p.ref_codes != UNKNOWN
         complete[i] = known.mean() >= COMPLETE_FRACTION
-        for pos in slots:
-            left = known[pos - 1] if pos > 0 else known[0]
-            right = known[pos] if pos < ref_len else known[-1]
+        for slot in slots:
+            left = known[slot - 1] if slot > 0 else known[0]
+            right = known[slot] if slot < ref_len else known[-1]
             if left and right:
-                ins = p.inserts.get(int(pos))
-                row = np.full(ins_max[pos], GAP, dtype=np.uint8)
-                if ins is not None:
-                    row[: len(ins)] = ins
-                codes[i, ins_start[pos] : ins_start[pos] + ins_max[pos]] = row
+                inserted = p.inserts.get(int(slot))
+                row = np.full(ins_max[slot], GAP, dtype=np.uint8)
+                if inserted is not None:
+                    row[: len(inserted)] = inserted
+                codes[i, ins_start[slot] : ins_start[slot] + ins_max[slot]] = row
         q2c = np.where(p.qpos_ref >= 0, ref_col[np.maximum(p.qpos_ref, 0)], -1)
         for qi, (pos, j) in p.qpos_ins.items():
             q2c[qi] = ins_start[pos] + j
