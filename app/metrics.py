@@ -20,6 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
+from app.apidoc import Answer, Operation, documented
 from gems.states import JobStatus, WorkerStatus
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,13 @@ def observe_prediction(model_version: str | None, patients: int = 1) -> None:
 
 
 @bp.get("/metrics")
+@documented(
+    Operation(
+        responses={
+            200: Answer("Prometheus text exposition (format 0.0.4).", {"type": "string"}, media="text/plain")
+        }
+    )
+)
 def metrics():
     """Prometheus text exposition of the request counters and the job/worker gauges."""
     registry = current_app.extensions[EXTENSION].registry

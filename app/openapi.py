@@ -3,9 +3,10 @@
 The document is built from the app's own url_map, so a route added by any blueprint appears
 without anyone editing this file: its summary and description come from the view's docstring,
 its security from the auth decorator it wears (app.auth), and its path parameters from the rule.
-What a docstring cannot say -- request and response schemas and examples -- comes from
-app.openapi_registry, keyed by endpoint name; an endpoint not listed there is still documented,
-with a generic JSON answer and the standard errors.
+What a docstring cannot say -- request and response schemas and examples -- the view carries
+itself, as `@documented(Operation(...))` (app.apidoc) under its route; a view without it is
+still documented, with a generic JSON answer and the standard errors. Schemas become components
+named after their classes (JobRequestSchema -> JobRequest).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request
 
 import gems
-from app import openapi_registry as registry
+from app.apidoc import ERRORS, Answer, ErrorSchema, Operation, documented, operation_of
 
 bp = Blueprint("openapi", __name__, template_folder="openapi_docs")
 
@@ -72,7 +73,7 @@ def _path_parameters(rule) -> list[dict]:
 
 
 def _error_response(status: int) -> dict:
-    code, text, example = registry.ERRORS[status]
+    code, text, example = ERRORS[status]
     return {
         "description": text,
         "content": {
@@ -81,7 +82,7 @@ def _error_response(status: int) -> dict:
     }
 
 
-def _response(spec_entry: registry.Answer) -> dict:
+def _response(spec_entry: Answer) -> dict:
     if spec_entry.html:
         return {"description": spec_entry.description, "content": _HTML}
     media: dict = {}
@@ -89,10 +90,10 @@ def _response(spec_entry: registry.Answer) -> dict:
         media["schema"] = spec_entry.schema
     if spec_entry.example is not None:
         media["example"] = spec_entry.example
-    return {"description": spec_entry.description, "content": {"application/json": media or {"schema": {}}}}
+    return {"description": spec_entry.description, "content": {spec_entry.media: media or {"schema": {}}}}
 
 
-def _operation(rule, method: str, view, entry: registry.Operation | None) -> dict:
+def _operation(rule, method: str, view, entry: Operation | None) -> dict:
     summary, description = _docstring(view)
     auth = _auth_of(view)
     op: dict = {
@@ -117,7 +118,7 @@ def _operation(rule, method: str, view, entry: registry.Operation | None) -> dic
             "required": True,
             "content": {"application/x-www-form-urlencoded": {"schema": entry.form}},
         }
-    answers = dict(entry.responses) if entry and entry.responses else {200: registry.Answer("OK")}
+    answers = dict(entry.responses) if entry and entry.responses else {200: Answer("OK")}
     responses = {str(status): _response(answer) for status, answer in answers.items()}
     errors = set(entry.errors if entry else ())
     if auth in ("key", "admin"):
@@ -169,15 +170,14 @@ def build_spec(app: Flask) -> dict:
     spec.components.security_scheme(
         "ApiKey", {"type": "http", "scheme": "bearer", "description": "the API key (credstash)"}
     )
-    for name, schema in registry.SCHEMAS.items():
-        spec.components.schema(name, schema=schema)
+    spec.components.schema("Error", schema=ErrorSchema)
     by_path: dict[str, dict] = {}
     used: set[str] = set()
     for rule in sorted(api_rules(app), key=lambda r: r.rule):
         view = app.view_functions[rule.endpoint]
         ops = by_path.setdefault(openapi_path(rule.rule), {})
         for method in sorted(rule.methods - SKIP_METHODS):
-            entry = registry.OPERATIONS.get(rule.endpoint)
+            entry = operation_of(view)
             op = _operation(rule, method, view, entry)
             if op["operationId"] in used:  # one view on several rules (/ and /jobs): ids must differ
                 op["operationId"] += "_" + (re.sub(r"\W+", "_", rule.rule).strip("_") or "root")
@@ -203,6 +203,7 @@ def cached_spec(app: Flask) -> dict:
 
 
 @bp.get("/openapi.json")
+@documented(Operation(responses={200: Answer("This document.", {"type": "object"})}))
 def openapi_json():
     """This API's OpenAPI 3 document, built from the live routes and their marshmallow schemas."""
     doc = dict(cached_spec(current_app._get_current_object()))  # type: ignore[attr-defined]  # the proxy's target
@@ -212,6 +213,7 @@ def openapi_json():
 
 
 @bp.get("/docs")
+@documented(Operation(html=True, responses={200: Answer("Swagger UI", html=True)}))
 def docs():
     """Interactive API documentation (Swagger UI, served from this app: no CDN)."""
     return render_template("openapi_docs.html")

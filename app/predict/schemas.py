@@ -233,3 +233,30 @@ class AnswerSchema(Schema):
     served_by = fields.String()
     predictions = fields.List(fields.Nested(PredictionSchema))
     note = fields.String()
+
+
+# Examples in the OpenAPI document (app.apidoc).
+PATIENT_EXAMPLE = {
+    "mutations": [{"gene": "KRAS", "variant_class": "Missense_Mutation", "protein_change": "p.G12D"}],
+    "mutated_genes": ["APC", "TP53"],
+    "age_at_diagnosis": 64,
+    "sex": "female",
+    "race": "white",
+    "prior_malignancy": False,
+}
+PREDICTION_EXAMPLE = {
+    "model_version": "2026-11-25-catboost",
+    "served_by": "local:http://127.0.0.1:8002",
+    "predictions": [
+        {
+            "patient_id": None,
+            "top": [
+                {"site": "colorectal", "probability": 0.81},
+                {"site": "stomach", "probability": 0.07},
+                {"site": "pancreas", "probability": 0.05},
+            ],
+            "probabilities": {"colorectal": 0.81, "stomach": 0.07, "pancreas": 0.05},
+        }
+    ],
+    "note": "Not a diagnosis. ...",
+}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from app.apidoc import Answer, Operation, documented
 from app.auth import require_api_key
 from app.drift import record_served
 from app.metrics import observe_prediction
 from app.predict.client import ModelClient
-from app.predict.schemas import AnswerSchema, BatchSchema, PatientSchema
+from app.predict.schemas import PATIENT_EXAMPLE, PREDICTION_EXAMPLE, AnswerSchema, BatchSchema, PatientSchema
 from app.schemas.load import load
 from gems.errors import UnavailableError, ValidationError
 from ml import features
@@ -64,6 +65,14 @@ def _answer(raw: dict, patients: list[dict], top: int, served_by: str) -> dict:
 
 
 @bp.post("/predict")
+@documented(
+    Operation(
+        body={"oneOf": [PatientSchema, BatchSchema]},
+        body_example=PATIENT_EXAMPLE,
+        responses={200: Answer("The top sites with probabilities.", AnswerSchema, PREDICTION_EXAMPLE)},
+        errors=(400, 503),
+    )
+)
 @require_api_key
 def predict():
     """Rank the likely primary sites of one patient's tumour, or of a batch (`{"patients": [...]}`)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from gems import names
-from gems.states import JobStatus, WorkerStatus
+from gems.states import JobStatus, SampleStatus, WorkerStatus
 
 # S3's bucket naming rules (lowercase letters, digits, dots, hyphens; 3-63 characters).
 BUCKET_NAME = validate.Regexp(names.BUCKET_NAME, error="not a valid S3 bucket name")
@@ -98,3 +100,39 @@ class StopRequestSchema(Schema):
 
     session_key = fields.String(required=True, validate=SESSION_KEY)
     token = fields.String(metadata={"description": "the job's worker token (or send it as a Bearer token)"})
+
+
+# Examples in the OpenAPI document (app.apidoc), next to the schemas they illustrate.
+JOB_EXAMPLE: dict[str, Any] = {
+    "session_key": "cbb3a6d176c94146a4ff0e53ca8eba91",
+    "bucket": "gems-demo",
+    "prefix": "demo/",
+    "hla_class": 1,
+    "overall_status": JobStatus.RUNNING.value,
+    "created": "2026-11-25T21:43:22Z",
+    "results_prefix": "demo/results/cbb3a6d176c94146a4ff0e53ca8eba91/",
+    "workers": [
+        {
+            "instance_id": "i-eddc1da200149c546",
+            "instance_index": 0,
+            "samples": ["NA12878"],
+            "status": WorkerStatus.RUNNING.value,
+            "step": "NA12878: align 40%",
+            "updated": "2026-11-25T21:43:30Z",
+            "progress": "0/1",
+            "reason": "",
+            "sample_status": {
+                "NA12878": {"status": SampleStatus.RUNNING.value, "step": "align", "reason": ""}
+            },
+        }
+    ],
+}
+JOB_REQUEST_EXAMPLE = {
+    "bucket": "gems-demo",
+    "prefix": "demo/",
+    "hla_class": 1,
+    "samples": ["NA12878"],
+    "workers": 1,
+    "reference": "s3://gems-demo/references/demo.fa",
+    "options": {"annotation": "s3://gems-demo/references/demo.gff3", "threads": 1},
+}

@@ -1,4 +1,4 @@
-"""The TES endpoints in the app's OpenAPI document: request and answer shapes from TES v1.1.
+"""The TES endpoints' documentation (app.apidoc Operations, worn by the views in app.tes.views): request and answer shapes from TES v1.1.
 
 Answers are plain JSON Schema written after the GA4GH TES 1.1 OpenAPI definitions (tesTask,
 tesTaskLog, tesExecutorLog, ...), so a schema check of /openapi.json checks the TES contract.
@@ -6,7 +6,7 @@ tesTaskLog, tesExecutorLog, ...), so a schema check of /openapi.json checks the 
 
 from __future__ import annotations
 
-from app import openapi_registry as registry
+from app.apidoc import Answer, Operation
 from app.tes.schemas import STATES, ListQuerySchema, TaskRequestSchema, ViewQuerySchema
 
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
@@ -92,80 +92,63 @@ TASK = {
 }
 EXAMPLE = {"id": "3f5c0a1e9b7d4c2a8e6f1d0b9a8c7e6d", "state": "RUNNING"}
 
-registry.register(
-    "tes.service_info",
-    registry.Operation(
-        responses={
-            200: registry.Answer(
-                "GA4GH service-info for TES 1.1.",
-                {
-                    "type": "object",
-                    "required": ["id", "name", "type", "organization", "version"],
-                    "properties": {
-                        "id": {"type": "string"},
-                        "name": {"type": "string"},
-                        "type": {"type": "object", "required": ["group", "artifact", "version"]},
-                        "organization": {"type": "object", "required": ["name", "url"]},
-                        "version": {"type": "string"},
-                        "storage": {"type": "array", "items": {"type": "string"}},
-                    },
+SERVICE_INFO = Operation(
+    responses={
+        200: Answer(
+            "GA4GH service-info for TES 1.1.",
+            {
+                "type": "object",
+                "required": ["id", "name", "type", "organization", "version"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "type": {"type": "object", "required": ["group", "artifact", "version"]},
+                    "organization": {"type": "object", "required": ["name", "url"]},
+                    "version": {"type": "string"},
+                    "storage": {"type": "array", "items": {"type": "string"}},
                 },
-            )
-        }
-    ),
+            },
+        )
+    }
 )
-registry.register(
-    "tes.list_tasks",
-    registry.Operation(
-        query=ListQuerySchema,
-        responses={
-            200: registry.Answer(
-                "Tasks, newest first; next_page_token while more remain.",
-                {
-                    "type": "object",
-                    "required": ["tasks"],
-                    "properties": {
-                        "tasks": {"type": "array", "items": TASK},
-                        "next_page_token": {"type": "string"},
-                    },
+LIST_TASKS = Operation(
+    query=ListQuerySchema,
+    responses={
+        200: Answer(
+            "Tasks, newest first; next_page_token while more remain.",
+            {
+                "type": "object",
+                "required": ["tasks"],
+                "properties": {
+                    "tasks": {"type": "array", "items": TASK},
+                    "next_page_token": {"type": "string"},
                 },
-                {"tasks": [EXAMPLE]},
-            )
-        },
-        errors=(400,),
-    ),
+            },
+            {"tasks": [EXAMPLE]},
+        )
+    },
+    errors=(400,),
 )
-registry.register(
-    "tes.create_task",
-    registry.Operation(
-        body=TaskRequestSchema,
-        body_example={
-            "name": "hla run1",
-            "inputs": [
-                {"url": "s3://lab-runs/run1/NA12878_S1_L001_R1_001.fastq.gz"},
-                {"url": "s3://lab-runs/run1/NA12878_S1_L001_R2_001.fastq.gz"},
-            ],
-            "executors": [{"image": "gems-worker", "command": ["gems"], "env": {"HLA_CLASS": "1"}}],
-        },
-        responses={
-            200: registry.Answer(
-                "The task (a gems job) was created.",
-                {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
-                {"id": EXAMPLE["id"]},
-            )
-        },
-        errors=(400, 409, 503),
-    ),
+CREATE_TASK = Operation(
+    body=TaskRequestSchema,
+    body_example={
+        "name": "hla run1",
+        "inputs": [
+            {"url": "s3://lab-runs/run1/NA12878_S1_L001_R1_001.fastq.gz"},
+            {"url": "s3://lab-runs/run1/NA12878_S1_L001_R2_001.fastq.gz"},
+        ],
+        "executors": [{"image": "gems-worker", "command": ["gems"], "env": {"HLA_CLASS": "1"}}],
+    },
+    responses={
+        200: Answer(
+            "The task (a gems job) was created.",
+            {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+            {"id": EXAMPLE["id"]},
+        )
+    },
+    errors=(400, 409, 503),
 )
-registry.register(
-    "tes.get_task",
-    registry.Operation(
-        query=ViewQuerySchema, responses={200: registry.Answer("The task.", TASK, EXAMPLE)}, errors=(400,)
-    ),
+GET_TASK = Operation(
+    query=ViewQuerySchema, responses={200: Answer("The task.", TASK, EXAMPLE)}, errors=(400,)
 )
-registry.register(
-    "tes.cancel_task",
-    registry.Operation(
-        responses={200: registry.Answer("Canceled (or already ended).", {"type": "object"}, {})}
-    ),
-)
+CANCEL_TASK = Operation(responses={200: Answer("Canceled (or already ended).", {"type": "object"}, {})})

@@ -15,10 +15,11 @@ import uuid
 from flask import Blueprint, current_app, g, jsonify, request
 
 import gems
+from app.apidoc import documented
 from app.auth import authenticate, owner_only, read_access, require_api_key
 from app.schemas.load import json_body, load
 from app.tes import mapping
-from app.tes import openapi as _openapi  # noqa: F401 - registers the TES operations in /openapi.json
+from app.tes import openapi as docs
 from app.tes.schemas import ListQuerySchema, TaskRequestSchema, ViewQuerySchema
 from gems.aws import s3 as S3
 from gems.errors import NotFoundError, ValidationError
@@ -79,6 +80,7 @@ def _task(job: dict, view: str, *, full_ok: bool = False) -> dict:
 
 
 @bp.get("/service-info")
+@documented(docs.SERVICE_INFO)
 def service_info():
     """Who this TES is (GA4GH service-info, TES flavour)."""
     config = current_app.config["GEMS"]
@@ -123,6 +125,7 @@ def _after(token: str) -> tuple[str, str]:
 
 
 @bp.get("/tasks")
+@documented(docs.LIST_TASKS)
 @read_access
 def list_tasks():
     """Tasks newest first, `page_size` at a time; `next_page_token` while more remain."""
@@ -168,6 +171,7 @@ def list_tasks():
 
 
 @bp.post("/tasks")
+@documented(docs.CREATE_TASK)
 @require_api_key
 def create_task():
     """Create a task: a gems job over the task's S3 read files. Answers {"id": <session key>}."""
@@ -201,6 +205,7 @@ def _job_exists(task_id: str) -> bool:
 
 
 @bp.get("/tasks/<task_id>")
+@documented(docs.GET_TASK)
 @read_access
 def get_task(task_id: str):
     """One task at the requested view (MINIMAL by default, as the spec says).
@@ -216,6 +221,7 @@ def get_task(task_id: str):
 
 
 @bp.post("/tasks/<task_id>:cancel")
+@documented(docs.CANCEL_TASK)
 @owner_only("task_id")
 def cancel_task(task_id: str):
     """Stop the job's instances; unfinished workers end STOPPED (the task CANCELED). Idempotent."""

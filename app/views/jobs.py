@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
+from marshmallow import Schema, fields
 
+from app.apidoc import Answer, Operation, documented
 from app.auth import owner_only, read_access, require_api_key
-from app.schemas.job import JobListQuerySchema, JobRequestSchema, JobSchema
+from app.schemas.job import JOB_EXAMPLE, JOB_REQUEST_EXAMPLE, JobListQuerySchema, JobRequestSchema, JobSchema
 from app.schemas.load import json_body, query
 from gems.plan import JobRequest
+from gems.states import JobStatus
 
 bp = Blueprint("jobs", __name__)
 _job = JobSchema()
 _jobs = JobSchema(many=True)
+
+
+class LogsSchema(Schema):
+    session_key = fields.String()
+    workers = fields.Dict(
+        keys=fields.String(), values=fields.String(), metadata={"description": "worker index -> log text"}
+    )
 
 
 def _service():
@@ -19,6 +29,19 @@ def _service():
 
 
 @bp.post("/job")
+@documented(
+    Operation(
+        body=JobRequestSchema,
+        body_example=JOB_REQUEST_EXAMPLE,
+        responses={
+            201: Answer(
+                "The job was launched.", JobSchema, dict(JOB_EXAMPLE, overall_status=JobStatus.PENDING.value)
+            ),
+            200: Answer("A replayed Idempotency-Key: the job it started before.", JobSchema, JOB_EXAMPLE),
+        },
+        errors=(400, 409),
+    )
+)
 @require_api_key
 def submit_job():
     """Start a job: find the read pairs under bucket/prefix and launch its fleet of workers."""
@@ -31,6 +54,13 @@ def submit_job():
 
 
 @bp.get("/job")
+@documented(
+    Operation(
+        query=JobListQuerySchema,
+        responses={200: Answer("Jobs, newest first.", JobSchema(many=True), [JOB_EXAMPLE])},
+        errors=(400,),
+    )
+)
 @read_access
 def list_jobs():
     """List jobs, newest first, filtered by session_key, bucket, prefix or status."""
@@ -39,6 +69,7 @@ def list_jobs():
 
 
 @bp.get("/job/<session_key>")
+@documented(Operation(responses={200: Answer("The job and each worker's samples.", JobSchema, JOB_EXAMPLE)}))
 @read_access
 def get_job(session_key: str):
     """One job with its workers and the state of each of their samples."""
@@ -46,6 +77,20 @@ def get_job(session_key: str):
 
 
 @bp.get("/job/<session_key>/logs")
+@documented(
+    Operation(
+        responses={
+            200: Answer(
+                "Each worker's log.",
+                LogsSchema,
+                {
+                    "session_key": JOB_EXAMPLE["session_key"],
+                    "workers": {"0": "21:43:23 INFO NA12878: fetch\n"},
+                },
+            )
+        }
+    )
+)
 @owner_only("session_key")
 def job_logs(session_key: str):
     """Each worker's log, as uploaded by the worker after every sample and at the end."""
@@ -54,6 +99,17 @@ def job_logs(session_key: str):
 
 
 @bp.post("/job/<session_key>/stop")
+@documented(
+    Operation(
+        responses={
+            200: Answer(
+                "The job, its unfinished workers STOPPED.",
+                JobSchema,
+                dict(JOB_EXAMPLE, overall_status=JobStatus.STOPPED.value),
+            )
+        }
+    )
+)
 @owner_only("session_key")
 def stop_job(session_key: str):
     """Stop a job's fleet on a user's behalf; unfinished workers end as STOPPED."""
@@ -61,6 +117,19 @@ def stop_job(session_key: str):
 
 
 @bp.post("/job/<session_key>/retry")
+@documented(
+    Operation(
+        responses={
+            201: Answer(
+                "The new job, of the samples that did not complete.",
+                JobSchema,
+                dict(JOB_EXAMPLE, overall_status=JobStatus.PENDING.value),
+            ),
+            200: Answer("This attempt was already retried: that job.", JobSchema, JOB_EXAMPLE),
+        },
+        errors=(409,),
+    )
+)
 @owner_only("session_key")
 def retry_job(session_key: str):
     """Rerun only the samples that failed (or never ran), as a new job linked by options.retry_of."""

@@ -11,12 +11,61 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
+from marshmallow import Schema, fields
 
+from app.apidoc import Answer, Operation, documented
 from app.auth import admin_only, require_api_key
 from gems.errors import ValidationError
 from lake import questions as Q
 
 bp = Blueprint("lake", __name__)
+
+
+class LakeAnswerSchema(Schema):
+    question = fields.String()
+    engine = fields.String(metadata={"description": "duckdb (embedded stack) or athena"})
+    columns = fields.List(fields.String())
+    rows = fields.List(fields.Dict(), metadata={"description": "one object per row, keyed by column"})
+    snapshot = fields.Dict(metadata={"description": "the table versions read (embedded stack)"})
+
+
+class VariantQuerySchema(Schema):
+    variant = fields.String(required=True, metadata={"description": "CHROM:POS:REF:ALT, e.g. chr6:100:A:G"})
+
+
+class CarriersQuerySchema(Schema):
+    variant = fields.String(metadata={"description": "CHROM:POS:REF:ALT"})
+    gene = fields.String()
+    consequence = fields.String(metadata={"description": "with gene: only variants of this consequence"})
+
+
+class GeneQuerySchema(Schema):
+    gene = fields.String(metadata={"description": "one HLA gene, e.g. A or DQB1"})
+
+
+class QcQuerySchema(Schema):
+    min_mapping_rate = fields.Float()
+    max_duplicate_rate = fields.Float()
+    min_coverage = fields.Float()
+    min_fraction_20x = fields.Float()
+
+
+_EXAMPLE = {
+    "question": "allele_frequency",
+    "engine": "duckdb",
+    "columns": ["chrom", "pos", "ref", "alt", "carriers", "samples", "af"],
+    "rows": [
+        {"chrom": "chr6", "pos": 100, "ref": "A", "alt": "G", "carriers": 1, "samples": 3, "af": 0.1667}
+    ],
+}
+
+
+def _question(query: type[Schema]) -> Operation:
+    return Operation(
+        query=query,
+        responses={200: Answer("The question's rows.", LakeAnswerSchema, _EXAMPLE)},
+        errors=(400,),
+    )
 
 
 def _answer(question: Q.Question):
@@ -66,6 +115,7 @@ def _float_arg(name: str) -> float | None:
 
 
 @bp.get("/lake/af")
+@documented(_question(VariantQuerySchema))
 @require_api_key
 def allele_frequency():
     """Cohort allele frequency of ?variant=CHROM:POS:REF:ALT."""
@@ -73,6 +123,7 @@ def allele_frequency():
 
 
 @bp.get("/lake/carriers")
+@documented(_question(CarriersQuerySchema))
 @admin_only
 def carriers():
     """Carriers of ?variant=, or of any variant in ?gene= (optionally with ?consequence=); admin keys only.
@@ -84,6 +135,7 @@ def carriers():
 
 
 @bp.get("/lake/hla-frequencies")
+@documented(_question(GeneQuerySchema))
 @require_api_key
 def hla_frequencies():
     """HLA allele frequencies per gene (?gene= for one gene)."""
@@ -91,6 +143,7 @@ def hla_frequencies():
 
 
 @bp.get("/lake/qc-fails")
+@documented(_question(QcQuerySchema))
 @admin_only
 def qc_fails():
     """Samples failing QC thresholds (?min_mapping_rate, max_duplicate_rate, min_coverage, min_fraction_20x).

@@ -5,15 +5,31 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from app import limits
+from app.apidoc import Answer, Operation, documented
 from app.auth import bearer_token
-from app.schemas.job import JobSchema, StopRequestSchema
+from app.schemas.job import JOB_EXAMPLE, JobSchema, StopRequestSchema
 from app.schemas.load import json_body
 from gems.errors import AuthError, ForbiddenError
+from gems.states import JobStatus
 
 bp = Blueprint("stop", __name__)
 
 
 @bp.post("/stop_instances")
+@documented(
+    Operation(
+        body=StopRequestSchema,
+        body_example={"session_key": JOB_EXAMPLE["session_key"], "token": "<the job's worker token>"},
+        responses={
+            200: Answer(
+                "The job, its fleet terminated.",
+                JobSchema,
+                dict(JOB_EXAMPLE, overall_status=JobStatus.STOPPED.value),
+            )
+        },
+        errors=(400, 401, 403, 404),
+    )
+)
 def stop_instances():
     """Terminate the instances of one job; needs that job's worker token; idempotent."""
     throttle = limits.key_throttle()  # a wrong job token counts like a wrong API key

@@ -7,6 +7,7 @@ from botocore.exceptions import ClientError
 from flask import Blueprint, current_app, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
+from app.apidoc import Answer, Operation, documented
 from app.auth import owner_only, require_api_key
 from app.schemas.job import BUCKET_NAME
 from app.schemas.load import query
@@ -15,6 +16,7 @@ from gems.aws import s3 as S3
 from gems.errors import GemsError, NotFoundError, UnavailableError, ValidationError
 from gems.plan import check_prefix, discover_pairs, select_samples, unusable
 from gems.records import results_prefix
+from gems.states import SampleStatus
 
 bp = Blueprint("webapi", __name__)
 MAX_VARIANTS_BYTES = 64 * 1024 * 1024  # a whole-genome variants.tsv is a few hundred MB: refuse, do not hang
@@ -41,6 +43,34 @@ def _services():
 
 
 @bp.get("/samples")
+@documented(
+    Operation(
+        query=SamplesQuerySchema,
+        responses={
+            200: Answer(
+                "Samples found under the prefix.",
+                {"type": "object"},
+                {
+                    "bucket": "gems-demo",
+                    "prefix": "demo/",
+                    "count": 1,
+                    "samples": [
+                        {
+                            "name": "NA12878",
+                            "pairs": 1,
+                            "size": 1065432,
+                            "files": [
+                                "demo/NA12878_S2_L001_R1_001.fastq.gz",
+                                "demo/NA12878_S2_L001_R2_001.fastq.gz",
+                            ],
+                        }
+                    ],
+                },
+            )
+        },
+        errors=(400,),
+    )
+)
 @require_api_key
 def samples():
     """The read pairs found under bucket/prefix, per sample, without launching anything.
@@ -97,6 +127,27 @@ def _vocabulary():
 
 
 @bp.get("/predict/genes")
+@documented(
+    Operation(
+        query=GenesQuerySchema,
+        responses={
+            200: Answer(
+                "Gene symbols (model features first) and accepted values.",
+                {"type": "object"},
+                {
+                    "genes": ["KRAS", "KRT1"],
+                    "total": 2,
+                    "model_genes": 400,
+                    "variant_classes": ["Missense_Mutation", "Nonsense_Mutation"],
+                    "sexes": ["female", "male"],
+                    "races": ["white", "black", "asian", "other", "unknown"],
+                    "age_range": [10, 90],
+                },
+            )
+        },
+        errors=(400, 503),
+    )
+)
 def genes():
     """The gene symbols and values the served model accepts, for the prediction form's autocomplete.
 
@@ -131,6 +182,26 @@ def _job(session_key: str) -> dict:
 
 
 @bp.get("/job/<session_key>/reports")
+@documented(
+    Operation(
+        responses={
+            200: Answer(
+                "Per sample: an inline report link and the step timings.",
+                {"type": "object"},
+                {
+                    "session_key": "cbb3a6d176c94146a4ff0e53ca8eba91",
+                    "samples": {
+                        "NA12878": {
+                            "report_url": "https://gems-demo.s3.amazonaws.com/...report.html?...",
+                            "status": SampleStatus.COMPLETE.value,
+                            "steps": [{"step": "align", "status": "done", "seconds": 2.1}],
+                        }
+                    },
+                },
+            )
+        }
+    )
+)
 @owner_only("session_key")
 def reports(session_key: str):
     """Each sample's report: a link that opens report.html in the browser, and its step timings.
@@ -167,6 +238,32 @@ def reports(session_key: str):
 
 
 @bp.get("/job/<session_key>/samples/<sample>/mutations")
+@documented(
+    Operation(
+        responses={
+            200: Answer(
+                "The sample's coding variants as predict `mutations`.",
+                {"type": "object"},
+                {
+                    "session_key": "cbb3a6d176c94146a4ff0e53ca8eba91",
+                    "sample": "NA12878",
+                    "mutations": [
+                        {
+                            "gene": "TP53",
+                            "variant_class": "Missense_Mutation",
+                            "protein_change": "p.R175H",
+                        }
+                    ],
+                    "n_silent": 3,
+                    "not_in_model": [],
+                    "not_counted": 41,
+                    "truncated": False,
+                },
+            )
+        },
+        errors=(400, 503),
+    )
+)
 @owner_only("session_key")
 def sample_mutations(session_key: str, sample: str):
     """A finished sample's variants.tsv turned into the `mutations` of a POST /predict body.

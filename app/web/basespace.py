@@ -14,6 +14,8 @@ import posixpath
 from botocore.exceptions import ClientError
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from app.apidoc import documented
+from app.web import docs
 from app.web.basespace_client import BaseSpace, BaseSpaceSettings, launch_inputs, session_id
 from gems import names
 from gems.errors import GemsError, ValidationError
@@ -70,6 +72,7 @@ def _page(plan: dict | None, token: str, error: GemsError | None = None, status:
 
 
 @bp.get("/basespace/launch")
+@documented(docs.BASESPACE_LAUNCH)
 def launch():
     """Where a BaseSpace app launch lands: OAuth code -> token, then the page showing what will run."""
     s = settings()
@@ -115,6 +118,7 @@ def _copy(client: BaseSpace, s3, bucket: str, prefix: str, plan: dict) -> None:
 
 
 @bp.post("/basespace/launch")
+@documented(docs.BASESPACE_CONFIRM)
 def confirm():
     """Start the job the launch page showed: copy the samples' FASTQs to S3, then submit the job."""
     s = settings()

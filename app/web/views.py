@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from app.apidoc import HTML_PAGE, documented
 from app.auth import read_access
-from app.web import api, basespace, joblist
-from app.web.docs import describe
+from app.web import api, basespace, docs, joblist
 from gems.config import DEMO_BUCKET, DEMO_PREFIX
 from gems.errors import NotFoundError
 
@@ -55,6 +55,7 @@ def _filters() -> dict:
 
 @bp.get("/")
 @bp.get("/jobs")
+@documented(HTML_PAGE)
 def jobs_page():
     """The jobs list (HTML): filter by status, bucket and creation date; refreshes while jobs run."""
     filters = _filters()
@@ -68,6 +69,7 @@ def jobs_page():
 
 
 @bp.get("/jobs/new")
+@documented(HTML_PAGE)
 def new_job_page():
     """The new-job form (HTML): bucket, prefix, the samples found there, HLA class, workers."""
     config = _config()
@@ -94,6 +96,7 @@ def _job_context(session_key: str) -> dict:
 
 
 @bp.get("/jobs/<session_key>")
+@documented(docs.JOB_PAGE)
 def job_page(session_key: str):
     """One job (HTML): each worker and sample, current step and progress, timings, failures, results."""
     if _config().read_requires_key:
@@ -106,6 +109,7 @@ def job_page(session_key: str):
 
 
 @bp.get("/jobs/<session_key>/workers")
+@documented(docs.JOB_WORKERS_FRAGMENT)
 @read_access
 def job_workers_fragment(session_key: str):
     """The workers section of a job page as an HTML fragment; the page fetches it to refresh itself."""
@@ -113,6 +117,7 @@ def job_workers_fragment(session_key: str):
 
 
 @bp.get("/predict/form")
+@documented(HTML_PAGE)
 def predict_page():
     """The prediction form (HTML): genes, variant classes, clinical facts -> sites as a bar chart."""
     return render_template(
@@ -120,6 +125,3 @@ def predict_page():
         job=request.args.get("job", ""),
         sample=request.args.get("sample", ""),
     )
-
-
-describe()
