@@ -16,12 +16,14 @@ log = logging.getLogger(__name__)
 
 def create_app(config: Config | None = None, *, services=None) -> Flask:
     """Build the app. `services` (an app.services.Services) may be injected by tests."""
-    from app import headers, limits, metrics, openapi, request_log
+    from app import headers, health, limits, metrics, openapi, request_log
     from app.errors import register_error_handlers
+    from app.jobs import results, stop
+    from app.jobs import views as jobs
+    from app.lake import views as lake
     from app.predict import views as predict
     from app.services import Services
     from app.tes import views as tes
-    from app.views import health, jobs, lake, results, stop
     from app.web import views as web
 
     config = config or Config.from_env()

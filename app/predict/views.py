@@ -7,10 +7,10 @@ from flask import Blueprint, current_app, jsonify, request
 from app.apidoc import Answer, Operation, documented
 from app.auth import require_api_key
 from app.drift import record_served
+from app.load import load
 from app.metrics import observe_prediction
 from app.predict.client import ModelClient
 from app.predict.schemas import PATIENT_EXAMPLE, PREDICTION_EXAMPLE, AnswerSchema, BatchSchema, PatientSchema
-from app.schemas.load import load
 from gems.errors import UnavailableError, ValidationError
 from ml import features
 

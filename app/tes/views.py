@@ -17,7 +17,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 import gems
 from app.apidoc import documented
 from app.auth import authenticate, owner_only, read_access, require_api_key
-from app.schemas.load import json_body, load
+from app.load import json_body, load
 from app.tes import mapping
 from app.tes import openapi as docs
 from app.tes.schemas import ListQuerySchema, TaskRequestSchema, ViewQuerySchema

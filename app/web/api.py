@@ -9,8 +9,8 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from app.apidoc import Answer, Operation, documented
 from app.auth import owner_only, require_api_key
-from app.schemas.job import BUCKET_NAME
-from app.schemas.load import query
+from app.jobs.schemas import BUCKET_NAME
+from app.load import query
 from gems import names
 from gems.aws import s3 as S3
 from gems.errors import GemsError, NotFoundError, UnavailableError, ValidationError

@@ -16,7 +16,7 @@ class Block:
 sys.meta_path.insert(0, Block())
 import os
 os.environ.update(AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x")
-import app.wsgi, app.views.lake, lake.questions, lake.athena, lake.glue, lake.readonly, lake.schema
+import app.wsgi, app.lake.views, lake.questions, lake.athena, lake.glue, lake.readonly, lake.schema
 from app import create_app
 from gems.config import Config
 app = create_app(Config.from_env(dict()).with_(region="us-east-1"))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from app.load import load
 from app.predict.schemas import PatientSchema
-from app.schemas.load import load
 from ml import artifacts, data, features, train
 
 SLICE = Path(__file__).resolve().parents[2] / "data" / "ml" / "tcga_slice"

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
+from app.load import load
 from app.predict.schemas import MAX_BATCH, MAX_GENES, BatchSchema, PatientSchema
-from app.schemas.load import load
 from gems.errors import ValidationError
 
 

@@ -7,8 +7,8 @@ from marshmallow import Schema, fields
 
 from app.apidoc import Answer, Operation, documented
 from app.auth import owner_only, read_access, require_api_key
-from app.schemas.job import JOB_EXAMPLE, JOB_REQUEST_EXAMPLE, JobListQuerySchema, JobRequestSchema, JobSchema
-from app.schemas.load import json_body, query
+from app.jobs.schemas import JOB_EXAMPLE, JOB_REQUEST_EXAMPLE, JobListQuerySchema, JobRequestSchema, JobSchema
+from app.load import json_body, query
 from gems.plan import JobRequest
 from gems.states import JobStatus
 

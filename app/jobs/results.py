@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 
 from app.apidoc import Answer, Operation, documented
 from app.auth import owner_only
-from app.schemas.job import JOB_EXAMPLE
+from app.jobs.schemas import JOB_EXAMPLE
 from gems.results import list_results
 
 bp = Blueprint("results", __name__)

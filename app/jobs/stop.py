@@ -7,8 +7,8 @@ from flask import Blueprint, current_app, jsonify, request
 from app import limits
 from app.apidoc import Answer, Operation, documented
 from app.auth import bearer_token
-from app.schemas.job import JOB_EXAMPLE, JobSchema, StopRequestSchema
-from app.schemas.load import json_body
+from app.jobs.schemas import JOB_EXAMPLE, JobSchema, StopRequestSchema
+from app.load import json_body
 from gems.errors import AuthError, ForbiddenError
 from gems.states import JobStatus
 

@@ -1,0 +1,1 @@
+"""GET /lake/...: the canned cohort questions over the data lake."""
