@@ -1,9 +1,11 @@
-"""Scheduled sweep (Zappa event, every 5 minutes on AWS): workers that died are recorded FAILED.
+"""Scheduled sweep (Zappa event, every 5 minutes on AWS; a thread in the embedded stack):
+workers that died are recorded LOST and what they left is relaunched.
 
 A worker whose instance is stopped or terminated without having finished, or whose heartbeat
-is older than the timeout, is marked FAILED with the reason, so no job stays RUNNING forever.
-The read path already shows such workers as FAILED; the sweep makes it durable and lets the
-last surviving worker's summary and the fleet stop happen.
+is older than the timeout, is marked LOST with the reason and its instance terminated; the job
+then relaunches its unfinished samples while its system retries last (gems.recovery), else
+records it FAILED, so no job stays RUNNING forever. A job with a worker still owed a relaunch
+(an interrupted worker whose own call for one never arrived) gets it here.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ _GONE = {"stopping", "stopped", "shutting-down", "terminated"}
 
 
 def sweep_jobs(jobs, ec2, now: datetime | None = None) -> list[tuple[str, str, str]]:
-    """Mark lost workers FAILED; returns (session_key, instance_id, reason) for each."""
+    """Mark lost workers LOST (and relaunch); returns (session_key, instance_id, reason) for each."""
     now = now or datetime.now(UTC)
     marked = []
+    owed = set()
     for iid, tags in EC2.read_gems_tags(ec2).items():
         w = T.WorkerTags.parse(iid, tags)
+        if w is not None and w.status.awaits_relaunch:
+            owed.add(w.session_key)
         if w is None or w.status.finished:
             continue
         status, reason = effective_status(
@@ -39,6 +44,8 @@ def sweep_jobs(jobs, ec2, now: datetime | None = None) -> list[tuple[str, str, s
                 continue
         jobs.mark_lost(w.session_key, iid, reason)
         marked.append((w.session_key, iid, reason))
+    for session_key in sorted(owed - {key for key, _, _ in marked}):
+        jobs.recover(session_key)  # a no-op where the relaunch already happened
     return marked
 
 
@@ -48,5 +55,5 @@ def sweep(event=None, context=None) -> dict:
     services = Services.from_config(Config.from_env())
     marked = sweep_jobs(services.jobs, services.clients.ec2)
     for key, iid, reason in marked:
-        log.warning("job %s: worker %s marked FAILED (%s)", key, iid, reason)
+        log.warning("job %s: worker %s marked LOST (%s)", key, iid, reason)
     return {"marked": len(marked)}

@@ -16,7 +16,8 @@ from embedded.stack import Stack, StackOptions
 from gems.client import ApiClient
 from gems.config import Config
 from gems.errors import GemsError, ValidationError
-from gems.states import JobStatus, SampleStatus, WorkerStatus
+from gems.jobview import is_settled
+from gems.states import JobStatus, SampleStatus
 
 
 def _stack_args(parser: argparse.ArgumentParser) -> None:
@@ -110,7 +111,7 @@ def follow(client: ApiClient, session_key: str, timeout_s: float = 1800, out=sys
         if line != last:
             print(f"{time.strftime('%H:%M:%S')}  {line}", file=out, flush=True)
             last = line
-        if all(WorkerStatus(w["status"]).finished for w in job["workers"]):
+        if is_settled(job):
             return job
         if time.monotonic() > deadline:
             raise GemsError(f"job {session_key} still {job['overall_status']} after {timeout_s:.0f} s")

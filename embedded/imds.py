@@ -32,6 +32,7 @@ class InstanceMetadata:
     ami_id: str = ""
     availability_zone: str = ""
     profile_arn: str | None = None  # its instance profile; None: no role, no credentials
+    lifecycle: str = "on-demand"  # "spot" for a spot instance, as EC2's instance-life-cycle says
     user_data: str = ""
     tags: dict[str, str] = field(default_factory=dict)
     # A spot interruption notice ({"action": "terminate", "time": ...}), once one is given.
@@ -49,6 +50,7 @@ class InstanceMetadata:
         meta = {
             "meta-data/instance-id": self.instance_id,
             "meta-data/instance-type": self.instance_type,
+            "meta-data/instance-life-cycle": self.lifecycle,
             "meta-data/ami-id": self.ami_id,
             "meta-data/placement/region": self.region,
             "meta-data/placement/availability-zone": self.availability_zone,

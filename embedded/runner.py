@@ -142,6 +142,7 @@ class InstanceRunner:
             ami_id=inst.get("ImageId", ""),
             availability_zone=inst.get("Placement", {}).get("AvailabilityZone", ""),
             profile_arn=inst.get("IamInstanceProfile", {}).get("Arn"),
+            lifecycle="spot" if inst.get("InstanceLifecycle") == "spot" else "on-demand",
             user_data=user_data,
             tags=tags,
         )

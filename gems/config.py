@@ -103,6 +103,12 @@ class Config:
     heartbeat_timeout_s: int = 900
     # The dead-man's switch: a worker instance still up after this long powers itself off.
     max_runtime_s: int = 86400
+    # How workers are bought unless a job says (gems.capacity): "on-demand" or "spot".
+    capacity: str = "on-demand"
+    # Relaunches a job may make of workers the platform took (spot reclaim, lost instance).
+    system_retries: int = 2
+    # How often a worker asks its metadata service for a spot interruption notice.
+    spot_poll_s: float = 5.0
     # Where worker code comes from on a real instance (pip spec or wheel URL); "local" in the embedded stack.
     worker_source: str = "local"
     sagemaker_endpoint: str | None = None
@@ -143,6 +149,9 @@ class Config:
             security_group_ids=tuple(g for g in groups.split(",") if g),
             heartbeat_timeout_s=_int(env, "GEMS_HEARTBEAT_TIMEOUT", base.heartbeat_timeout_s),
             max_runtime_s=_int(env, "GEMS_MAX_RUNTIME", base.max_runtime_s),
+            capacity=env.get("GEMS_CAPACITY") or base.capacity,
+            system_retries=_int(env, "GEMS_SYSTEM_RETRIES", base.system_retries),
+            spot_poll_s=float(env.get("GEMS_SPOT_POLL_S") or base.spot_poll_s),
             worker_source=env.get("GEMS_WORKER_SOURCE", base.worker_source),
             sagemaker_endpoint=env.get("GEMS_SAGEMAKER_ENDPOINT") or None,
             serve_image=env.get("GEMS_SERVE_IMAGE") or None,

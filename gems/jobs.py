@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
 
 from gems import jobview
 from gems import records as R
@@ -16,26 +14,31 @@ from gems import tags as T
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
 from gems.config import Config
-from gems.errors import ConflictError, ForbiddenError, GemsError, NotFoundError, ValidationError
+from gems.errors import ConflictError, NotFoundError, ValidationError
+from gems.launch import launch_all, record_launches, write_manifests
+from gems.lifecycle import Lifecycle
 from gems.plan import (
     JobPlan,
     JobRequest,
+    capacity_of,
     check_prefix,
     check_request,
     discover_pairs,
     new_session_key,
     plan_job,
+    retries_of,
 )
 from gems.readcache import ImmutableCache, TagSnapshot
 from gems.states import SampleStatus, WorkerStatus
-from gems.status import new_worker_record, record_status
 from gems.wheel import worker_code
 
 log = logging.getLogger(__name__)
 _submit_lock = threading.Lock()  # S3 conditional writes decide on AWS; this covers moto's non-atomic ones
 
 
-class JobService:
+class JobService(Lifecycle):
+    """Submit, read and retry jobs; ending and relaunching workers is gems.lifecycle's part."""
+
     def __init__(self, config: Config, ec2, s3, keys):
         self.config = config
         self.ec2 = ec2
@@ -109,7 +112,7 @@ class JobService:
         if held and held["session_key"] != session_key:
             try:
                 held_job = self.get(held["session_key"])
-                running = not all(WorkerStatus(w["status"]).finished for w in held_job["workers"])
+                running = not jobview.is_settled(held_job)
             except NotFoundError:
                 running = False
             if running:
@@ -123,14 +126,7 @@ class JobService:
     def _write_records(self, plan: JobPlan, user: str, idempotency_key: str | None) -> R.JobRecord:
         bucket = self.config.state_bucket
         req = plan.request
-        for w in plan.workers:
-            manifest = {
-                "session_key": plan.session_key,
-                "index": w.index,
-                "bucket": req.bucket,
-                "samples": {s: [asdict(p) for p in plan.pairs[s]] for s in w.samples},
-            }
-            S3.put_json(self.s3, bucket, w.manifest_key, manifest)
+        write_manifests(self.s3, bucket, plan.session_key, req.bucket, plan.workers, plan.pairs)
         job = R.JobRecord(
             session_key=plan.session_key,
             bucket=req.bucket,
@@ -141,6 +137,8 @@ class JobService:
             created=plan.created,
             submitted_by=user,
             idempotency_key=idempotency_key,
+            capacity=capacity_of(self.config, req).value,
+            system_retries=retries_of(self.config, req),
             workers=[R.WorkerPlan(w.index, w.samples, w.manifest_key) for w in plan.workers],
         )
         job.write(self.s3, bucket, first=True)
@@ -148,37 +146,24 @@ class JobService:
 
     def _launch(self, plan: JobPlan, job: R.JobRecord) -> None:
         """Launch every worker, then record their instance ids in the job record just written."""
-
-        def one(w):
-            return w.index, EC2.run_instance(self.ec2, w.request)
-
-        launched: dict[int, str] = {}
-        error: GemsError | Exception | None = None
-        with ThreadPoolExecutor(max_workers=min(16, len(plan.workers))) as pool:
-            for fut in [pool.submit(one, w) for w in plan.workers]:
-                try:
-                    index, iid = fut.result()
-                    launched[index] = iid
-                except Exception as exc:  # noqa: BLE001 - collected, then the whole launch is undone
-                    error = error or exc
-        bucket = self.config.state_bucket
-        for w in job.workers:
-            w.instance_id = launched.get(w.index, "")
+        launched, error = launch_all(self.ec2, plan.workers)
+        record_launches(job, launched)
         self.tags.invalidate()
+        ids = [got.instance_id for got in launched.values()]
         if error is not None:
             # Tags first: until EC2 forgets them, these instances must not read as PENDING.
-            if launched:
+            if ids:
                 EC2.create_tags(
                     self.ec2,
-                    list(launched.values()),
+                    ids,
                     {T.STATUS: WorkerStatus.FAILED.value, T.REASON: T.clean_value(f"launch failed: {error}")},
                 )
-            EC2.terminate(self.ec2, list(launched.values()))
+            EC2.terminate(self.ec2, ids)
             job.set_launch_failed(f"launch failed: {error}")
-            job.write(self.s3, bucket)
+            job.write(self.s3, self.config.state_bucket)
             self.finish(plan.session_key)
             raise error
-        job.write(self.s3, bucket)
+        job.write(self.s3, self.config.state_bucket)
 
     def retry(self, session_key: str, *, user: str) -> tuple[dict, bool]:
         """Rerun only the samples that did not complete, as a new job linked to this one."""
@@ -186,7 +171,7 @@ class JobService:
         if job is None:
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         detail = self.detail(session_key)
-        if not all(WorkerStatus(w["status"]).finished for w in detail["workers"]):
+        if not jobview.is_settled(detail):
             raise ConflictError(
                 "the job is still running; retry it once every worker has finished", field="session_key"
             )
@@ -196,7 +181,7 @@ class JobService:
             for s, st in (w.get("sample_status") or {}).items()
             if st["status"] == SampleStatus.COMPLETE
         }
-        todo = [s for w in job.workers for s in w.samples if s not in done]
+        todo = {s for w in job.workers for s in w.samples if s not in done}
         if not todo:
             raise ConflictError("nothing to retry: every sample of this job completed", field="session_key")
         retries_key = R.retries_key(session_key)
@@ -208,6 +193,8 @@ class JobService:
             samples=sorted(todo),
             reference=job.reference,
             options=dict(job.options, retry_of=session_key),
+            capacity=job.capacity or None,
+            system_retries=job.system_retries,
         )
         # One retry per attempt number: a double click returns the same new job.
         new, created = self.submit(
@@ -267,11 +254,18 @@ class JobService:
     def detail(self, session_key: str) -> dict:
         """One job with per-sample states from the workers' S3 records."""
         job = dict(self.get(session_key))
-        records = R.read_workers(self.s3, self.config.state_bucket, session_key, len(job["workers"]))
+        record = R.read_job(self.s3, self.config.state_bucket, session_key)
+        plans = {p.index: p for p in record.workers} if record else {}
+        n = max([len(plans)] + [w["instance_index"] + 1 for w in job["workers"]])
+        records = R.read_workers(self.s3, self.config.state_bucket, session_key, n)
         job["workers"] = [dict(w) for w in job["workers"]]
         for w in job["workers"]:
             rec = records[w["instance_index"]] if w["instance_index"] < len(records) else None
             w["sample_status"] = rec.to_dict()["samples"] if rec else w.get("sample_status", {})
+            if plan := plans.get(w["instance_index"]):  # what its launch gave, which tags do not hold
+                w.update(capacity=plan.capacity or w.get("capacity", ""), launched=plan.launched)
+                if plan.capacity_note:
+                    w["capacity_note"] = plan.capacity_note
         return job
 
     def check_owner(self, session_key: str, caller) -> R.JobRecord:
@@ -292,81 +286,3 @@ class JobService:
             text = S3.get_text(self.s3, self.config.state_bucket, R.log_key(session_key, w.index))
             out[w.index] = (text or "")[-200_000:]
         return out
-
-    # ---- stop ---------------------------------------------------------------------------
-    def stop(self, session_key: str, token: str) -> dict:
-        """Terminate one job's instances (never another's); unfinished workers become STOPPED."""
-        if not self.keys.check_worker_token(session_key, token):
-            raise ForbiddenError("this token does not belong to that job", field="token")
-        return self.terminate(session_key)
-
-    def terminate(self, session_key: str, reason: str = "stopped before it finished") -> dict:
-        """Stop a job for an authorised caller (a user with an API key, or the job's own token)."""
-        job = R.read_job(self.s3, self.config.state_bucket, session_key)
-        if job is None:
-            raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
-        live = EC2.read_gems_tags(self.ec2, session_key)
-        mine = [iid for iid, tags in live.items() if tags.get(T.SESSION) == session_key]
-        for plan in job.workers:
-            if plan.instance_id:
-                self._end_worker(session_key, plan, WorkerStatus.STOPPED, reason)
-        EC2.terminate(self.ec2, mine)
-        self.tags.invalidate()
-        return self.finish(session_key)
-
-    def finish(self, session_key: str) -> dict:
-        """Write the summary once every worker is finished and free the bucket/prefix lock.
-
-        Returns the summary, or {} while some worker is still going (a FAILED worker does not
-        stop the others: they finish their own samples).
-        """
-        view = self._from_s3(session_key)
-        if view and all(WorkerStatus(w["status"]).finished for w in view["workers"]):
-            bucket = self.config.state_bucket
-            view = dict(view, finished=T.now_iso())
-            try:
-                S3.put_json(self.s3, bucket, R.summary_key(session_key), view, if_none_match=True)
-            except ConflictError:
-                view = R.read_summary(self.s3, bucket, session_key) or view
-            lock = R.lock_key(view["bucket"], view["prefix"], view["hla_class"])
-            held = S3.get_json(self.s3, bucket, lock)
-            if held and held["session_key"] == session_key:
-                S3.delete_key(self.s3, bucket, lock)
-            return view
-        return {}
-
-    def _end_worker(
-        self, session_key: str, plan: R.WorkerPlan, status: WorkerStatus, reason: str, *, fail_samples=False
-    ) -> None:
-        """Record an unfinished worker as ended (STOPPED or FAILED); a finished one keeps its state.
-        Written only over the version read, so a worker finishing meanwhile is never overwritten."""
-        for _ in range(5):
-            rec, etag = R.WorkerRecord.read(self.s3, self.config.state_bucket, session_key, plan.index)
-            rec = rec or new_worker_record(session_key, plan.index, plan.instance_id, plan.samples)
-            if rec.status.finished:
-                return
-            try:
-                record_status(
-                    self.ec2, self.s3, state_bucket=self.config.state_bucket, record=rec, status=status,
-                    reason=reason, fail_unfinished=fail_samples, version=etag,
-                )  # fmt: skip
-                return
-            except ConflictError:
-                continue  # the worker wrote in between: look again
-        log.warning("worker %s of %s kept changing; not recorded %s", plan.index, session_key, status)
-
-    def mark_lost(self, session_key: str, instance_id: str, why: str) -> None:
-        """A worker that stopped or went silent without finishing (instance runner, sweep): it is
-        recorded FAILED and its instance terminated, so a hung machine does not bill on."""
-        job = R.read_job(self.s3, self.config.state_bucket, session_key)
-        if job is None:
-            return
-        for plan in job.workers:
-            if plan.instance_id == instance_id:
-                self._end_worker(session_key, plan, WorkerStatus.FAILED, why, fail_samples=True)
-        try:
-            EC2.terminate(self.ec2, [instance_id])
-        except Exception as exc:  # noqa: BLE001 - recorded FAILED either way; the next sweep tries again
-            log.warning("could not terminate lost worker %s: %s", instance_id, exc)
-        self.tags.invalidate()
-        self.finish(session_key)

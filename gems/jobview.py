@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gems.records import JobRecord, WorkerRecord, progress, results_prefix
-from gems.states import SampleStatus, WorkerStatus, overall_status
+from gems.states import JobStatus, SampleStatus, WorkerStatus, overall_status, settled
 from gems.tags import WorkerTags
 
 
@@ -19,20 +19,35 @@ def _age_s(stamp: str, now: datetime) -> float | None:
 
 
 def effective_status(status: WorkerStatus, heartbeat: str, reason: str, timeout_s: int, now: datetime):
-    """A running worker that stopped sending heartbeats is FAILED, not RUNNING forever."""
+    """A running worker that stopped sending heartbeats is LOST (owed a relaunch), not RUNNING
+    forever."""
     if status.finished:
         return status, reason
     age = _age_s(heartbeat, now)
     if age is not None and age > timeout_s:
-        return WorkerStatus.FAILED, f"worker lost: no heartbeat for {int(age)} s (timeout {timeout_s} s)"
+        return WorkerStatus.LOST, f"worker lost: no heartbeat for {int(age)} s (timeout {timeout_s} s)"
     return status, reason
+
+
+def current(workers: list[dict]) -> list[dict]:
+    """The workers that make the job's status: all but those a relaunch took over from."""
+    replaced = {w["replaces"] for w in workers if w.get("replaces") is not None}
+    return [w for w in workers if w["instance_index"] not in replaced]
+
+
+def is_settled(job: dict) -> bool:
+    """Nothing more will run for this job (every current worker finished, no relaunch owed)."""
+    return settled([WorkerStatus(w["status"]) for w in current(job["workers"])])
 
 
 def job_view(
     *, session_key: str, bucket: str, prefix: str, hla_class: Any, created: str, workers: list[dict]
 ) -> dict[str, Any]:
     workers = sorted(workers, key=lambda w: w["instance_index"])
-    status = overall_status([WorkerStatus(w["status"]) for w in workers])
+    now_on = current(workers)
+    status = overall_status([WorkerStatus(w["status"]) for w in now_on])
+    if status is JobStatus.PENDING and len(now_on) < len(workers):
+        status = JobStatus.RUNNING  # a relaunch is booting: the job itself began long ago
     try:
         hla = int(hla_class)
     except (TypeError, ValueError):
@@ -66,6 +81,9 @@ def from_tags(workers: list[WorkerTags], samples_of, timeout_s: int, now: dateti
                 "updated": w.updated,
                 "progress": w.progress,
                 "reason": reason,
+                "attempt": w.attempt,
+                "replaces": w.replaces,
+                "capacity": w.capacity,
             }
         )
     return job_view(
@@ -86,10 +104,18 @@ def from_records(
     rows = []
     for plan in job.workers:
         rec = worker_records[plan.index] if plan.index < len(worker_records) else None
+        launch = {
+            "attempt": plan.attempt,
+            "replaces": plan.replaces,
+            "capacity": plan.capacity,
+            "capacity_note": plan.capacity_note,
+            "launched": plan.launched,
+        }
         if rec is None:
-            # The worker never reported: judge it by the submission time.
+            # The worker never reported: judge it by its launch (or the submission) time.
+            since = plan.launched or job.created
             status, reason = effective_status(
-                plan.status or WorkerStatus.PENDING, job.created, plan.reason, timeout_s, now
+                plan.status or WorkerStatus.PENDING, since, plan.reason, timeout_s, now
             )
             rows.append(
                 {
@@ -98,10 +124,11 @@ def from_records(
                     "samples": plan.samples,
                     "status": status.value,
                     "step": "",
-                    "updated": job.created,
+                    "updated": since,
                     "progress": progress(SampleStatus.QUEUED for _ in plan.samples),
                     "reason": reason,
                 }
+                | launch
             )
             continue
         status, reason = effective_status(rec.status, rec.updated, rec.reason, timeout_s, now)
@@ -117,6 +144,7 @@ def from_records(
                 "reason": reason,
                 "sample_status": rec.to_dict()["samples"],
             }
+            | launch
         )
     return job_view(
         session_key=job.session_key,

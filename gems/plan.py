@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from gems import names, records
 from gems import tags as T
+from gems.capacity import Capacity, market_options
 from gems.config import Config
 from gems.errors import ValidationError
 from userdata.render import MAX_USER_DATA, render_user_data
@@ -37,6 +38,8 @@ class JobRequest:
     workers: int | None = None
     reference: str | None = None
     options: dict = field(default_factory=dict)
+    capacity: str | None = None  # spot or on-demand; None: the deployment's default
+    system_retries: int | None = None  # relaunches of workers the platform takes; None: default
 
 
 @dataclass
@@ -47,6 +50,9 @@ class WorkerPlan:
     manifest_key: str
     user_data: str = ""
     request: dict = field(default_factory=dict)
+    capacity: Capacity = Capacity.ON_DEMAND
+    attempt: int = 1
+    replaces: int | None = None
 
 
 @dataclass
@@ -96,6 +102,31 @@ def check_request(config: Config, request: JobRequest) -> None:
             )
     for sample in request.samples or []:
         names.check_sample(sample, "samples")
+    capacity_of(config, request)
+    retries_of(config, request)
+
+
+MAX_SYSTEM_RETRIES = 10
+
+
+def capacity_of(config: Config, request: JobRequest) -> Capacity:
+    given, field_name = (
+        (request.capacity, "capacity") if request.capacity else (config.capacity, "GEMS_CAPACITY")
+    )
+    try:
+        return Capacity(given)
+    except ValueError:
+        allowed = ", ".join(c.value for c in Capacity)
+        raise ValidationError(
+            f"{field_name} must be one of {allowed}, not {given!r}", field=field_name
+        ) from None
+
+
+def retries_of(config: Config, request: JobRequest) -> int:
+    n = config.system_retries if request.system_retries is None else request.system_retries
+    if not 0 <= n <= MAX_SYSTEM_RETRIES:
+        raise ValidationError(f"system_retries must be 0-{MAX_SYSTEM_RETRIES}", field="system_retries")
+    return n
 
 
 def discover_pairs(objects: list[dict], prefix: str) -> dict[str, list[ReadPair]]:
@@ -190,7 +221,7 @@ def new_session_key(user: str, idempotency_key: str | None) -> str:
 
 def run_instances_request(config: Config, worker: WorkerPlan, client_token: str) -> dict:
     tag_list = T.to_aws(worker.tags)
-    request = {
+    request: dict = {
         "ImageId": config.ami_id,
         "InstanceType": config.instance_type,
         "MinCount": 1,
@@ -204,6 +235,8 @@ def run_instances_request(config: Config, worker: WorkerPlan, client_token: str)
             {"ResourceType": "volume", "Tags": [t for t in tag_list if t["Key"] in (T.SESSION, T.NAME)]},
         ],
     }
+    if market := market_options(worker.capacity):
+        request["InstanceMarketOptions"] = market
     if config.instance_profile:
         request["IamInstanceProfile"] = {"Name": config.instance_profile}
     if config.subnet_id:
@@ -226,10 +259,60 @@ def worker_env(config: Config, session_key: str, index: int, token: str) -> dict
         "GEMS_WORKER_SOURCE": config.worker_source,
         "GEMS_HEARTBEAT_TIMEOUT": str(config.heartbeat_timeout_s),
         "GEMS_MAX_RUNTIME": str(config.max_runtime_s),
+        "GEMS_SPOT_POLL_S": str(config.spot_poll_s),
     }
     if config.endpoint_url:
         env["AWS_ENDPOINT_URL"] = config.endpoint_url
     return env
+
+
+def plan_worker(
+    config: Config,
+    request: JobRequest,
+    *,
+    session_key: str,
+    created: str,
+    token: str,
+    index: int,
+    samples: list[str],
+    attempt: int = 1,
+    replaces: int | None = None,
+    launched: str | None = None,
+) -> WorkerPlan:
+    """One worker's launch: its tags, its user-data and its RunInstances request. A relaunch
+    (`attempt` > 1) names the worker it `replaces` and the time it is `launched`."""
+    mkey = records.manifest_key(session_key, index)
+    capacity = capacity_of(config, request)
+    w = WorkerPlan(
+        index=index,
+        samples=samples,
+        manifest_key=mkey,
+        capacity=capacity,
+        attempt=attempt,
+        replaces=replaces,
+        tags=T.launch_tags(
+            session_key=session_key,
+            index=index,
+            bucket=request.bucket,
+            prefix=request.prefix,
+            hla_class=str(request.hla_class),
+            created=created,
+            samples=samples,
+            manifest_key=mkey,
+            capacity=capacity.value,
+            attempt=attempt,
+            replaces=replaces,
+            launched=launched,
+        ),
+    )
+    w.user_data = render_user_data(worker_env(config, session_key, index, token))
+    if len(w.user_data.encode()) > MAX_USER_DATA:
+        raise ValidationError(
+            f"user-data is {len(w.user_data.encode())} bytes (EC2 allows {MAX_USER_DATA})",
+            field="samples",
+        )
+    w.request = run_instances_request(config, w, client_token=f"{session_key}-{index}")
+    return w
 
 
 def plan_job(
@@ -243,30 +326,16 @@ def plan_job(
 ) -> JobPlan:
     chosen = select_samples(pairs, request.samples)
     n = worker_count(len(chosen), request.workers, config)
-    workers = []
-    for index, samples in enumerate(assign(chosen, n)):
-        mkey = records.manifest_key(session_key, index)
-        w = WorkerPlan(
+    workers = [
+        plan_worker(
+            config,
+            request,
+            session_key=session_key,
+            created=created,
+            token=token,
             index=index,
             samples=samples,
-            manifest_key=mkey,
-            tags=T.launch_tags(
-                session_key=session_key,
-                index=index,
-                bucket=request.bucket,
-                prefix=request.prefix,
-                hla_class=str(request.hla_class),
-                created=created,
-                samples=samples,
-                manifest_key=mkey,
-            ),
         )
-        w.user_data = render_user_data(worker_env(config, session_key, index, token))
-        if len(w.user_data.encode()) > MAX_USER_DATA:
-            raise ValidationError(
-                f"user-data is {len(w.user_data.encode())} bytes (EC2 allows {MAX_USER_DATA})",
-                field="samples",
-            )
-        w.request = run_instances_request(config, w, client_token=f"{session_key}-{index}")
-        workers.append(w)
+        for index, samples in enumerate(assign(chosen, n))
+    ]
     return JobPlan(session_key=session_key, created=created, request=request, pairs=chosen, workers=workers)

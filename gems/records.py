@@ -67,7 +67,7 @@ def results_prefix(prefix: str, session_key: str, sample: str | None = None) -> 
 def progress(statuses: Iterable[SampleStatus]) -> str:
     """Samples finished / total, e.g. "1/3": the one count the tags, the views and the CLI show."""
     seen = list(statuses)
-    return f"{sum(1 for s in seen if s.finished)}/{len(seen)}"
+    return f"{sum(1 for s in seen if s.done)}/{len(seen)}"
 
 
 def _split(data: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any]:
@@ -161,7 +161,8 @@ class WorkerRecord:
         fail_unfinished: bool = False,
     ) -> None:
         """The one change of a worker's or a sample's state. `fail_unfinished`: every sample not
-        yet finished becomes FAILED with `reason` (a worker lost with its samples)."""
+        yet finished ends with `reason`: INTERRUPTED when the platform took the worker (owed a
+        relaunch), else FAILED."""
         if status is not None:
             self.status = WorkerStatus(status)
         if step is not None:
@@ -178,9 +179,11 @@ class WorkerRecord:
                 else:
                     entry.extra[name] = value
         if fail_unfinished:
+            # A worker the platform took leaves its samples to a later attempt; any other end fails them.
+            ended = SampleStatus.INTERRUPTED if self.status.awaits_relaunch else SampleStatus.FAILED
             for entry in self.samples.values():
                 if not entry.status.finished:
-                    entry.status, entry.reason = SampleStatus.FAILED, reason or ""
+                    entry.status, entry.reason = ended, reason or ""
         self.updated = now
 
     def to_dict(self) -> dict[str, Any]:
@@ -229,17 +232,28 @@ class WorkerPlan:
     instance_id: str = ""
     status: WorkerStatus | None = None
     reason: str = ""
+    attempt: int = 1  # 2, 3, ... when it reruns what a lost or interrupted worker left
+    replaces: int | None = None  # that worker's index
+    capacity: str = ""  # as launched: spot or on-demand
+    capacity_note: str = ""  # why not what the job asked for (spot refused)
+    launched: str = ""  # when RunInstances answered
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"index": self.index, "samples": self.samples, "manifest": self.manifest}
         body["instance_id"] = self.instance_id
         if self.status is not None:
             body["status"], body["reason"] = self.status.value, self.reason
+        body |= {"attempt": self.attempt, "capacity": self.capacity, "launched": self.launched}
+        if self.replaces is not None:
+            body["replaces"] = self.replaces
+        if self.capacity_note:
+            body["capacity_note"] = self.capacity_note
         return body
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WorkerPlan:
         status = data.get("status")
+        replaces = data.get("replaces")
         return cls(
             index=int(data["index"]),
             samples=list(data["samples"]),
@@ -247,6 +261,11 @@ class WorkerPlan:
             instance_id=data.get("instance_id", ""),
             status=WorkerStatus(status) if status else None,
             reason=data.get("reason", ""),
+            attempt=int(data.get("attempt", 1)),
+            replaces=int(replaces) if replaces is not None else None,
+            capacity=data.get("capacity", ""),
+            capacity_note=data.get("capacity_note", ""),
+            launched=data.get("launched", ""),
         )
 
 
@@ -265,16 +284,27 @@ class JobRecord:
     options: dict[str, Any] = field(default_factory=dict)
     submitted_by: str | None = None
     idempotency_key: str | None = None
+    capacity: str = ""  # what the job asked for (each worker says what it got)
+    system_retries: int = 0  # relaunches of lost or interrupted workers this job may make
     extra: dict[str, Any] = field(default_factory=dict)
 
     _FIELDS = (
         "session_key", "bucket", "prefix", "hla_class", "created", "workers", "reference", "options",
-        "submitted_by", "idempotency_key",
+        "submitted_by", "idempotency_key", "capacity", "system_retries",
     )  # fmt: skip
 
     @property
     def key(self) -> str:
         return job_key(self.session_key)
+
+    @property
+    def relaunches(self) -> int:
+        """System retries used so far: every worker beyond a first attempt."""
+        return sum(1 for w in self.workers if w.attempt > 1)
+
+    def replaced(self) -> set[int]:
+        """Indexes of workers a relaunch took over from: no longer part of the job's status."""
+        return {w.replaces for w in self.workers if w.replaces is not None}
 
     def set_launch_failed(self, reason: str) -> None:
         for w in self.workers:
@@ -291,6 +321,8 @@ class JobRecord:
             "created": self.created,
             "submitted_by": self.submitted_by,
             "idempotency_key": self.idempotency_key,
+            "capacity": self.capacity,
+            "system_retries": self.system_retries,
             "workers": [w.to_dict() for w in self.workers],
         } | self.extra
 
@@ -307,17 +339,27 @@ class JobRecord:
             options=dict(data.get("options") or {}),
             submitted_by=data.get("submitted_by"),
             idempotency_key=data.get("idempotency_key"),
+            capacity=data.get("capacity", ""),
+            system_retries=int(data.get("system_retries", 0)),
             extra=_split(data, cls._FIELDS),
         )
 
-    def write(self, s3, bucket: str, *, first: bool = False) -> None:
-        """`first`: only if no record exists (If-None-Match), as at submission."""
-        S3.put_json(s3, bucket, self.key, self.to_dict(), if_none_match=first)
+    def write(self, s3, bucket: str, *, first: bool = False, version: str | None = None) -> str:
+        """`first`: only if no record exists (If-None-Match), as at submission; `version`: only
+        over that ETag (If-Match), as a relaunch does. Returns the new ETag."""
+        guard = {"if_match": version} if version else {"if_none_match": first}
+        return S3.put_json(s3, bucket, self.key, self.to_dict(), **guard)["ETag"]
 
 
 def read_job(s3, bucket: str, session_key: str) -> JobRecord | None:
     data = S3.get_json(s3, bucket, job_key(session_key))
     return JobRecord.from_dict(data) if data else None
+
+
+def read_job_version(s3, bucket: str, session_key: str) -> tuple[JobRecord | None, str]:
+    """The job record and its ETag, for a write that must not cross another (a relaunch)."""
+    data, etag = S3.get_json_etag(s3, bucket, job_key(session_key))
+    return (JobRecord.from_dict(data) if data else None), etag or ""
 
 
 def read_workers(s3, bucket: str, session_key: str, n_workers: int) -> list[WorkerRecord | None]:

@@ -11,10 +11,20 @@ class WorkerStatus(StrEnum):
     COMPLETE = "COMPLETE"
     FAILED = "FAILED"
     STOPPED = "STOPPED"  # stopped by a user before it finished
+    # Ended by the platform, not by the analysis: the service relaunches its unfinished samples
+    # on a new instance (a system retry) while the job's budget lasts, else records it FAILED.
+    INTERRUPTED = "INTERRUPTED"  # EC2 reclaimed its spot instance (the two-minute notice)
+    LOST = "LOST"  # its instance vanished, powered off early or went silent
 
     @property
     def finished(self) -> bool:
-        return self in (WorkerStatus.COMPLETE, WorkerStatus.FAILED, WorkerStatus.STOPPED)
+        """This worker does nothing more (its record is final unless the service ends it)."""
+        return self is not WorkerStatus.PENDING and self is not WorkerStatus.RUNNING
+
+    @property
+    def awaits_relaunch(self) -> bool:
+        """Finished by the platform, so its samples are owed a system retry."""
+        return self in (WorkerStatus.INTERRUPTED, WorkerStatus.LOST)
 
 
 class SampleStatus(StrEnum):
@@ -22,9 +32,16 @@ class SampleStatus(StrEnum):
     RUNNING = "RUNNING"
     COMPLETE = "COMPLETE"
     FAILED = "FAILED"
+    INTERRUPTED = "INTERRUPTED"  # its worker was interrupted or lost first: a later attempt runs it
 
     @property
     def finished(self) -> bool:
+        """Nothing more happens to it in this worker's record."""
+        return self in (SampleStatus.COMPLETE, SampleStatus.FAILED, SampleStatus.INTERRUPTED)
+
+    @property
+    def done(self) -> bool:
+        """Counted as done in a job's progress (an interrupted sample is still owed)."""
         return self in (SampleStatus.COMPLETE, SampleStatus.FAILED)
 
 
@@ -41,11 +58,15 @@ class JobStatus(StrEnum):
 
 
 def overall_status(workers: list[WorkerStatus]) -> JobStatus:
-    """Derive a job's status from its workers: any FAILED wins, then STOPPED, then all COMPLETE."""
+    """Derive a job's status from its current workers (a worker replaced by a relaunch is not
+    one): any FAILED wins, then STOPPED, then all COMPLETE; a worker owed a relaunch keeps the
+    job RUNNING."""
     if not workers:
         return JobStatus.PENDING
     if any(w is WorkerStatus.FAILED for w in workers):
         return JobStatus.FAILED
+    if any(w.awaits_relaunch for w in workers):
+        return JobStatus.RUNNING
     if all(w.finished for w in workers) and any(w is WorkerStatus.STOPPED for w in workers):
         return JobStatus.STOPPED
     if all(w is WorkerStatus.COMPLETE for w in workers):
@@ -53,3 +74,8 @@ def overall_status(workers: list[WorkerStatus]) -> JobStatus:
     if all(w is WorkerStatus.PENDING for w in workers):
         return JobStatus.PENDING
     return JobStatus.RUNNING
+
+
+def settled(workers: list[WorkerStatus]) -> bool:
+    """Nothing more will run: every current worker finished and none is owed a relaunch."""
+    return all(w.finished and not w.awaits_relaunch for w in workers)

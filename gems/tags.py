@@ -34,6 +34,9 @@ REASON = PREFIX + "reason"
 SAMPLES = PREFIX + "samples"  # space-separated sample names, when they fit (commas are not allowed)
 MANIFEST = PREFIX + "manifest"  # else: the S3 key of the worker's sample manifest
 PROGRESS = PREFIX + "progress"  # samples finished / total, e.g. "1/3"
+ATTEMPT = PREFIX + "attempt"  # 1, then 2, ... for a worker relaunched after its instance was lost
+REPLACES = PREFIX + "replaces"  # the index of the worker a relaunch took over from
+CAPACITY = PREFIX + "capacity"  # spot or on-demand, as launched
 NAME = "Name"
 
 
@@ -107,6 +110,9 @@ class WorkerTags:
     samples: list[str] | None  # None when they live in a manifest
     manifest: str | None
     progress: str
+    attempt: int = 1
+    replaces: int | None = None
+    capacity: str = ""
 
     @classmethod
     def parse(cls, instance_id: str, tags: dict[str, str]) -> WorkerTags | None:
@@ -115,6 +121,8 @@ class WorkerTags:
         try:
             status = WorkerStatus(tags.get(STATUS, WorkerStatus.PENDING.value))
             index = int(tags[INDEX])
+            attempt = int(tags.get(ATTEMPT) or 1)
+            replaces = int(tags[REPLACES]) if tags.get(REPLACES) else None
         except ValueError:
             return None  # a hand-edited tag must not break the listing
         samples = tags.get(SAMPLES)
@@ -134,6 +142,9 @@ class WorkerTags:
             samples=samples.split(" ") if samples else ([] if MANIFEST not in tags else None),
             manifest=tags.get(MANIFEST),
             progress=tags.get(PROGRESS, ""),
+            attempt=attempt,
+            replaces=replaces,
+            capacity=tags.get(CAPACITY, ""),
         )
 
 
@@ -147,8 +158,13 @@ def launch_tags(
     created: str,
     samples: list[str],
     manifest_key: str,
+    capacity: str = "on-demand",
+    attempt: int = 1,
+    replaces: int | None = None,
+    launched: str | None = None,
 ) -> dict[str, str]:
-    """The tags an instance carries from its first moment (TagSpecifications)."""
+    """The tags an instance carries from its first moment (TagSpecifications); `launched` (a
+    relaunch's own time, else the job's) starts its heartbeat clock."""
     tags = {
         NAME: f"gems-{session_key[:12]}-{index}",
         SESSION: session_key,
@@ -159,10 +175,14 @@ def launch_tags(
         CREATED: created,
         STATUS: WorkerStatus.PENDING.value,
         STEP: "launching",
-        UPDATED: created,
-        HEARTBEAT: created,
+        UPDATED: launched or created,
+        HEARTBEAT: launched or created,
         PROGRESS: f"0/{len(samples)}",
+        CAPACITY: capacity,
+        ATTEMPT: str(attempt),
     }
+    if replaces is not None:
+        tags[REPLACES] = str(replaces)
     if fits_in_tag(samples):
         tags[SAMPLES] = " ".join(samples)
     else:

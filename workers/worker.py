@@ -6,6 +6,7 @@ next sample; one at the job boundary makes sure a crashing worker never stays RU
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -20,18 +21,21 @@ from gems import logs, names
 from gems import records as R
 from gems.aws import s3 as S3
 from gems.aws.clients import Clients, client, credential_source
+from gems.capacity import Capacity
 from gems.config import Config
 from gems.errors import ConflictError, NotFoundError
 from gems.plan import JobRequest, check_request
-from gems.states import SampleStatus, WorkerStatus
+from gems.states import SampleStatus, WorkerStatus, settled
 from gems.status import heartbeat, new_worker_record, record_status
 from workers.fetch import fetch_pairs, fetch_reference, share_reference_index
 from workers.instance import instance_id
 from workers.lake import LakeTarget
 from workers.pipeline import PipelineOptions
+from workers.spot import SpotWatch, is_spot
 
 log = logging.getLogger("gems.worker")
 HEARTBEAT_EVERY_S = 30
+EXIT_INTERRUPTED = 4
 
 
 class Superseded(Exception):  # noqa: N818 - a state, not a failure
@@ -50,6 +54,8 @@ class Worker:
         self._stop = threading.Event()
         self._version: str | None = None  # the record's ETag as this worker last wrote it
         self._ended = ""  # set when the service ended this worker (stopped, lost) meanwhile
+        # What an interruption does once recorded: end the process (EC2 takes the machine anyway).
+        self.halt = lambda: os._exit(EXIT_INTERRUPTED)
 
     # ---- status, always through gems.status.record_status ----------------------------------
     def status(self, **change) -> None:
@@ -83,6 +89,29 @@ class Worker:
 
         return report
 
+    def interrupt(self, notice: dict) -> None:
+        """EC2 will reclaim this spot instance: record INTERRUPTED (unfinished samples too) so
+        nothing after this is written or uploaded, keep the log, ask the API for a relaunch of
+        what is left, and stop."""
+        with self._lock:
+            if self._ended or self.record is None or self.record.status.finished:
+                return
+            reason = (
+                f"spot interruption notice: {notice.get('action', 'terminate')} at {notice.get('time', '?')}"
+            )
+            # ConflictError: the service ended it first (stopped, lost), and its record stands.
+            with contextlib.suppress(ConflictError):
+                self._version = record_status(
+                    self.clients.ec2, self.clients.s3, state_bucket=self.bucket, record=self.record,
+                    status=WorkerStatus.INTERRUPTED, reason=reason, fail_unfinished=True, version=self._version,
+                )  # fmt: skip
+            self._ended = f"interrupted ({reason})"
+        log.warning("%s: unfinished samples are left to a relaunch", reason)
+        self._stop.set()
+        self.upload_log()
+        self.call_api("/relaunch_instances")
+        self.halt()
+
     def _heartbeats(self) -> None:
         while not self._stop.wait(HEARTBEAT_EVERY_S):
             try:
@@ -105,6 +134,8 @@ class Worker:
         self.record.instance_id = self.instance_id
         self.status(status=WorkerStatus.RUNNING, step="preparing references")
         threading.Thread(target=self._heartbeats, daemon=True).start()
+        if job.capacity == Capacity.SPOT and is_spot():  # asked for spot, and EC2 says it got it
+            SpotWatch(self.config.spot_poll_s, self.interrupt).start()
         options = self._options(job, workdir / "refs")
         for sample in plan.samples:
             if self.record.samples[sample].status.finished:
@@ -224,6 +255,8 @@ class Worker:
         for path in files:
             if only and path.name not in only:
                 continue
+            if self._ended:  # interrupted or stopped mid-upload: no partial result goes on
+                raise Superseded(self._ended)
             S3.upload(self.clients.s3, path, bucket, prefix + path.relative_to(out).as_posix())
 
     # ---- hand over --------------------------------------------------------------------------
@@ -234,18 +267,24 @@ class Worker:
         self._stop.set()
         self.upload_log()
         job = R.read_job(self.clients.s3, self.bucket, self.session_key)
-        n_workers = len(job.workers) if job else 0
-        records = R.read_workers(self.clients.s3, self.bucket, self.session_key, n_workers)
-        if not all(r and r.status.finished for r in records):
-            log.info("other workers are still running; leaving the fleet up")
+        if job is None:
+            return
+        records = R.read_workers(self.clients.s3, self.bucket, self.session_key, len(job.workers))
+        replaced = job.replaced()
+        mine = [r for i, r in enumerate(records) if i not in replaced]
+        if not all(mine) or not settled([r.status for r in mine if r]):
+            log.info("other workers are still running (or owed a relaunch); leaving the fleet up")
             return
         self.stop_fleet()
 
     def stop_fleet(self) -> None:
-        """POST /stop_instances with this job's token; the API may be restarting, so retry."""
+        self.call_api("/stop_instances")
+
+    def call_api(self, path: str) -> None:
+        """POST `path` for this job with its token; the API may be restarting, so retry."""
         body = json.dumps({"session_key": self.session_key}).encode()
         req = urllib.request.Request(
-            f"{self.config.api_url}/stop_instances",
+            f"{self.config.api_url}{path}",
             data=body,
             method="POST",
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
@@ -255,7 +294,7 @@ class Worker:
                 urllib.request.urlopen(req, timeout=30).read()  # noqa: S310 - the configured API URL
                 return
             except Exception as exc:  # noqa: BLE001 - retry, then leave it to the sweep
-                log.warning("stop_instances failed (%s), attempt %d", exc, attempt + 1)
+                log.warning("%s failed (%s), attempt %d", path, exc, attempt + 1)
                 time.sleep(2**attempt)
 
 
@@ -294,7 +333,8 @@ def main() -> int:
     except Exception as exc:  # noqa: BLE001 - the job boundary: never leave the worker RUNNING
         log.exception("worker failed")
         if worker.record:
-            worker.status(status=WorkerStatus.FAILED, reason=f"{type(exc).__name__}: {exc}"[:300])
+            with contextlib.suppress(Superseded):  # ended by the service or interrupted meanwhile
+                worker.status(status=WorkerStatus.FAILED, reason=f"{type(exc).__name__}: {exc}"[:300])
         code = 2
     worker.hand_over()
     return code

@@ -7,6 +7,8 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from gems import names
+from gems.capacity import Capacity
+from gems.plan import MAX_SYSTEM_RETRIES
 from gems.states import JobStatus, SampleStatus, WorkerStatus
 
 # S3's bucket naming rules (lowercase letters, digits, dots, hyphens; 3-63 characters).
@@ -51,6 +53,21 @@ class JobRequestSchema(Schema):
         metadata={"description": "s3:// URL or key (in the job's bucket) of the reference FASTA"}
     )
     options = fields.Nested(PipelineOptionsSchema)
+    capacity = fields.String(
+        validate=validate.OneOf([c.value for c in Capacity]),
+        metadata={
+            "description": "how workers are bought: spot (cheaper, may be reclaimed: what is left is "
+            "relaunched) or on-demand; default: the deployment's GEMS_CAPACITY"
+        },
+    )
+    system_retries = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_SYSTEM_RETRIES),
+        metadata={
+            "description": "relaunches of workers the platform takes (spot reclaim, lost instance); "
+            "analysis failures are never retried automatically; default: GEMS_SYSTEM_RETRIES (2)"
+        },
+    )
 
 
 class WorkerSchema(Schema):
@@ -66,6 +83,13 @@ class WorkerSchema(Schema):
     progress = fields.String(metadata={"description": "samples finished / samples"})
     reason = fields.String()
     sample_status = fields.Dict(keys=fields.String(), values=fields.Dict())
+    attempt = fields.Integer(metadata={"description": "1, or 2, 3, ... for a relaunch"})
+    replaces = fields.Integer(
+        allow_none=True, metadata={"description": "the worker index a relaunch took over from"}
+    )
+    capacity = fields.String(metadata={"description": "spot or on-demand, as launched"})
+    capacity_note = fields.String(metadata={"description": "why not what the job asked for"})
+    launched = fields.String(metadata={"description": "when its instance was launched"})
 
 
 class JobSchema(Schema):

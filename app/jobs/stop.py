@@ -1,4 +1,5 @@
-"""POST /stop_instances: a job's own workers (holding its token) stop that job's fleet."""
+"""A job's own workers (holding its token) hand over: POST /stop_instances when the last one is
+done, POST /relaunch_instances when EC2 is reclaiming one (a spot interruption)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,25 @@ bp = Blueprint("stop", __name__)
 )
 def stop_instances():
     """Terminate the instances of one job; needs that job's worker token; idempotent."""
+    return _with_job_token(lambda jobs, key, token: jobs.stop(key, token))
+
+
+@bp.post("/relaunch_instances")
+@documented(
+    Operation(
+        body=StopRequestSchema,
+        body_example={"session_key": JOB_EXAMPLE["session_key"], "token": "<the job's worker token>"},
+        responses={200: Answer("The job, with any worker relaunched for what was interrupted.", JobSchema)},
+        errors=(400, 401, 403, 404),
+    )
+)
+def relaunch_instances():
+    """Relaunch what an interrupted or lost worker of this job left unfinished, within the job's
+    system retries; needs that job's worker token; idempotent."""
+    return _with_job_token(lambda jobs, key, token: jobs.relaunch_for(key, token))
+
+
+def _with_job_token(call):
     throttle = limits.key_throttle()  # a wrong job token counts like a wrong API key
     throttle.check(request.remote_addr)
     body = json_body(StopRequestSchema())
@@ -41,7 +61,7 @@ def stop_instances():
             "missing job token: send it as 'token' or 'Authorization: Bearer <token>'", field="token"
         )
     try:
-        job = current_app.extensions["gems"].jobs.stop(body["session_key"], token)
+        job = call(current_app.extensions["gems"].jobs, body["session_key"], token)
     except ForbiddenError:
         throttle.failed(request.remote_addr)
         raise

@@ -9,7 +9,14 @@ from app.apidoc import Answer, Operation
 BASESPACE_LAUNCH = Operation(
     html=True, responses={200: Answer("An HTML page.", html=True)}, errors=(400, 404, 503)
 )
-JOB_PAGE = Operation(html=True, responses={200: Answer("An HTML page.", html=True)}, errors=(404,))
+# A person opened the page: an unknown job gets an HTML page saying so, not JSON.
+JOB_PAGE = Operation(
+    html=True,
+    responses={
+        200: Answer("An HTML page.", html=True),
+        404: Answer("No such job: an HTML page saying so.", html=True),
+    },
+)
 JOB_WORKERS_FRAGMENT = Operation(
     html=True, responses={200: Answer("An HTML fragment.", html=True)}, errors=(404,)
 )

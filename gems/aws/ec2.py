@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
 from gems import tags as T
+from gems.capacity import SPOT_REFUSED, Capacity, on_demand_instead
 from gems.errors import UnavailableError
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,29 @@ def run_instance(ec2, request: dict, *, attempts: int = 5, base: float = 0.5) ->
             ) from exc
         raise
     return resp["Instances"][0]["InstanceId"]
+
+
+@dataclass(frozen=True)
+class Launched:
+    instance_id: str
+    capacity: Capacity
+    note: str = ""  # why it is not what was asked for (spot refused)
+
+
+def launch(ec2, request: dict) -> Launched:
+    """Launch one worker as planned. A spot request EC2 cannot fill now is launched on-demand
+    at once (a job waiting for spot would cost the lab its day), and the note says why."""
+    if "InstanceMarketOptions" not in request:
+        return Launched(run_instance(ec2, request), Capacity.ON_DEMAND)
+    try:
+        resp = ec2.run_instances(**request)
+        return Launched(resp["Instances"][0]["InstanceId"], Capacity.SPOT)
+    except ClientError as exc:
+        if _code(exc) not in SPOT_REFUSED:
+            raise
+        note = f"spot refused ({_code(exc)}): launched on-demand"
+        log.warning("%s", note)
+    return Launched(run_instance(ec2, on_demand_instead(request)), Capacity.ON_DEMAND, note)
 
 
 def create_tags(ec2, instance_ids: list[str], tags: dict[str, str]) -> None:

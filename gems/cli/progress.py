@@ -7,9 +7,8 @@ import time
 
 from gems.client import ApiClient
 from gems.errors import GemsError
-from gems.states import SampleStatus, WorkerStatus
-
-FINISHED = tuple(s.value for s in WorkerStatus if s.finished)
+from gems.jobview import is_settled
+from gems.states import SampleStatus
 
 
 def _bar(done: int, total: int, width: int = 20) -> str:
@@ -21,9 +20,14 @@ def render(job: dict) -> list[str]:
     lines = [f"job {job['session_key']}  {job['overall_status']}"]
     for w in job["workers"]:
         samples = w.get("sample_status") or {s: {"status": SampleStatus.QUEUED.value} for s in w["samples"]}
-        done = sum(1 for s in samples.values() if SampleStatus(s["status"]).finished)
+        done = sum(1 for s in samples.values() if SampleStatus(s["status"]).done)
+        attempt = (
+            f" (attempt {w['attempt']}, for worker {w['replaces']})" if w.get("replaces") is not None else ""
+        )
+        spot = " spot" if w.get("capacity") == "spot" else ""
         lines.append(
-            f"  worker {w['instance_index']} [{_bar(done, len(samples))}] {done}/{len(samples)} {w['status']:<8} {w.get('step', '')}"
+            f"  worker {w['instance_index']}{spot} [{_bar(done, len(samples))}] {done}/{len(samples)} "
+            f"{w['status']:<8} {w.get('step', '')}{attempt}"
         )
         for name, st in sorted(samples.items()):
             why = f" - {st['reason']}" if st.get("reason") else ""
@@ -45,7 +49,7 @@ def follow_with_bars(client: ApiClient, session_key: str, timeout_s: float = 360
             out.write("\n".join(lines) + "\n")
             out.flush()
             shown, last = len(lines), lines
-        if all(w["status"] in FINISHED for w in job["workers"]):
+        if is_settled(job):
             return job
         if time.monotonic() > deadline:
             raise GemsError(f"job {session_key} still {job['overall_status']} after {timeout_s:.0f} s")

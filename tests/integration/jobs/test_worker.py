@@ -96,24 +96,25 @@ def test_worker_runs_its_samples_and_isolates_a_failure(client, services, config
     assert {w["status"] for w in listed["workers"]} == {"FAILED", "COMPLETE"}
 
 
+NO_RETRIES = {"bucket": LAB, "prefix": "run1/", "hla_class": 1, "system_retries": 0}
+
+
 def test_a_crashed_worker_is_recorded_failed(client, services, config, fake_pipeline, tmp_path):
-    key = client.post("/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 1}, headers=bearer()).json[
-        "session_key"
-    ]
+    """With no system retries left (none here; relaunches: test_relaunch.py), a lost worker is FAILED."""
+    key = client.post("/job", json=NO_RETRIES, headers=bearer()).json["session_key"]
     iid = client.get(f"/job/{key}").json["workers"][0]["instance_id"]
     services.jobs.mark_lost(key, iid, "worker process exited with code -9 before finishing")
     job = client.get(f"/job/{key}").json
     assert job["overall_status"] == "FAILED"
     assert "code -9" in job["workers"][0]["reason"]
+    assert "no system retries left" in job["workers"][0]["reason"]
     assert {i["State"]["Name"] for i in instances(services.clients.ec2)} == {"terminated"}
 
 
 def test_sweep_marks_workers_of_vanished_instances(client, services, config, tmp_path):
     from app.events import sweep_jobs
 
-    key = client.post("/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 1}, headers=bearer()).json[
-        "session_key"
-    ]
+    key = client.post("/job", json=NO_RETRIES, headers=bearer()).json["session_key"]
     iid = client.get(f"/job/{key}").json["workers"][0]["instance_id"]
     assert sweep_jobs(services.jobs, services.clients.ec2) == []
     services.clients.ec2.terminate_instances(InstanceIds=[iid])  # behind the job's back
@@ -123,7 +124,7 @@ def test_sweep_marks_workers_of_vanished_instances(client, services, config, tmp
     assert R.read_summary(services.clients.s3, config.state_bucket, key)["overall_status"] == "FAILED"
 
 
-def test_stale_heartbeat_reads_as_failed(client, services, config):
+def test_stale_heartbeat_reads_as_lost(client, services, config):
     from datetime import UTC, datetime, timedelta
 
     from gems.jobview import effective_status
@@ -135,7 +136,7 @@ def test_stale_heartbeat_reads_as_failed(client, services, config):
     status, reason = effective_status(
         WorkerStatus.RUNNING, old, "", config.heartbeat_timeout_s, datetime.now(UTC)
     )
-    assert status is WorkerStatus.FAILED and "heartbeat" in reason
+    assert status is WorkerStatus.LOST and "heartbeat" in reason
 
 
 def test_retry_reruns_only_the_failed_samples(client, services, config, fake_pipeline, tmp_path):
@@ -161,9 +162,7 @@ def test_sweep_terminates_the_instance_of_a_silent_worker(client, services, conf
 
     from app.events import sweep_jobs
 
-    key = client.post("/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 1}, headers=bearer()).json[
-        "session_key"
-    ]
+    key = client.post("/job", json=NO_RETRIES, headers=bearer()).json["session_key"]
     iid = client.get(f"/job/{key}").json["workers"][0]["instance_id"]
     later = datetime.now(UTC) + timedelta(seconds=config.heartbeat_timeout_s + 5)
     marked = sweep_jobs(services.jobs, services.clients.ec2, now=later)

@@ -22,12 +22,6 @@ CHECKS = [
     checks.response_schema_conformance,
 ]
 
-
-# Findings in other areas' endpoints, reported to their owners. Listed, not skipped: the test
-# fails when one of these starts passing, so the list only shrinks.
-KNOWN = {
-    "GET /jobs/{session_key}": "HTML 404 page where the document says JSON",
-}
 SETTINGS = settings(
     max_examples=8,
     deadline=None,
@@ -57,9 +51,5 @@ def test_fuzz_no_server_errors_and_answers_match_the_schema(ops_client):
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - gather every finding, then fail once
             found.append(f"{name}: {' '.join(str(exc).split())}"[:700])
         tried.append(name)
-    failed = {f.split(":", 1)[0] for f in found}
-    unexpected = [f for f in found if f.split(":", 1)[0] not in KNOWN]
-    assert not unexpected, "\n".join(unexpected)
-    fixed = sorted(set(KNOWN) & set(tried) - failed)
-    assert not fixed, f"now clean, remove from KNOWN: {fixed}"
+    assert not found, "\n".join(found)
     assert {"POST /job", "GET /job", "POST /ga4gh/tes/v1/tasks", "GET /ga4gh/tes/v1/tasks"} <= set(tried)

@@ -40,8 +40,29 @@ JOB = {
     "created": "2026-12-02T10:00:00Z",
     "submitted_by": "alice",
     "idempotency_key": None,
+    "capacity": "spot",
+    "system_retries": 2,
     "workers": [
-        {"index": 0, "samples": ["S1", "S2", "S3"], "manifest": "jobs/k1/manifests/0.json", "instance_id": ""}
+        {
+            "index": 0,
+            "samples": ["S1", "S2", "S3"],
+            "manifest": "jobs/k1/manifests/0.json",
+            "instance_id": "",
+            "attempt": 1,
+            "capacity": "spot",
+            "launched": "2026-12-02T10:00:01Z",
+        },
+        {
+            "index": 1,
+            "samples": ["S2", "S3"],
+            "manifest": "jobs/k1/manifests/1.json",
+            "instance_id": "i-0def",
+            "attempt": 2,
+            "replaces": 0,
+            "capacity": "on-demand",
+            "capacity_note": "spot refused (InsufficientInstanceCapacity): launched on-demand",
+            "launched": "2026-12-02T10:20:00Z",
+        },
     ],
     "written_by_a_later_version": True,
 }
@@ -58,6 +79,7 @@ def test_a_job_record_round_trips_and_owns_its_key():
     job = JobRecord.from_dict(JOB)
     assert job.key == "jobs/k1/job.json" and job.workers[0].samples == ["S1", "S2", "S3"]
     assert job.to_dict() == JOB
+    assert job.relaunches == 1 and job.replaced() == {0}
 
 
 def test_progress_counts_finished_samples_only():

@@ -1,0 +1,73 @@
+"""Which workers the platform took are relaunched, and which the job gives up on (pure).
+
+A worker INTERRUPTED (spot reclaimed) or LOST (instance gone, powered off early, silent) did not
+fail on its own: its unfinished samples are owed a rerun on a new instance, a system retry,
+counted against the job's budget (`system_retries`, default 2), separately from analysis
+failures, which are never retried automatically (POST /job/<key>/retry is for those). Once the
+budget is spent, such a worker is recorded FAILED with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gems.jobview import current
+from gems.records import JobRecord
+from gems.states import SampleStatus, WorkerStatus
+
+
+@dataclass(frozen=True)
+class Relaunch:
+    replaces: int  # the worker taken
+    samples: list[str]  # what it left unfinished
+    attempt: int
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    index: int
+    reason: str
+    status: WorkerStatus = WorkerStatus.FAILED  # COMPLETE when every sample had completed
+
+
+def unfinished(worker: dict) -> list[str]:
+    """Samples of a job-view worker not yet COMPLETE or FAILED, in its own order."""
+    states = worker.get("sample_status") or {}
+    return [
+        s
+        for s in worker["samples"]
+        if not SampleStatus(states.get(s, {}).get("status", SampleStatus.QUEUED.value)).done
+    ]
+
+
+def decide(job: JobRecord, workers: list[dict], *, blocked: str = "") -> tuple[list[Relaunch], list[GiveUp]]:
+    """For the job-view `workers` (effective states): relaunch each current worker owed one while
+    the budget lasts (and nothing `blocked` it, e.g. the cost cap), else give it up."""
+    left = job.system_retries - job.relaunches
+    relaunch: list[Relaunch] = []
+    give_up: list[GiveUp] = []
+    for w in current(workers):
+        status = WorkerStatus(w["status"])
+        if not status.awaits_relaunch:
+            continue
+        todo = unfinished(w)
+        why = w.get("reason") or status.value.lower()
+        if not todo:
+            states = [SampleStatus(st["status"]) for st in (w.get("sample_status") or {}).values()]
+            ok = all(st is SampleStatus.COMPLETE for st in states)
+            end = WorkerStatus.COMPLETE if ok else WorkerStatus.FAILED
+            give_up.append(GiveUp(w["instance_index"], f"{why}; every sample had finished", end))
+        elif blocked:
+            give_up.append(GiveUp(w["instance_index"], f"{why}; not relaunched: {blocked}"))
+        elif left > 0:
+            relaunch.append(Relaunch(w["instance_index"], todo, int(w.get("attempt") or 1) + 1))
+            left -= 1
+        else:
+            used = job.relaunches
+            give_up.append(
+                GiveUp(
+                    w["instance_index"],
+                    f"{why}; no system retries left ({used} of {job.system_retries} used)",
+                )
+            )
+    return relaunch, give_up

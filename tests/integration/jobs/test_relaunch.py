@@ -1,0 +1,200 @@
+"""Spot capacity and system retries against moto: a worker the platform takes (spot reclaim,
+lost instance) has its unfinished samples relaunched on a new instance as attempt 2, 3, ...
+within the job's budget, separately from analysis failures; a stop relaunches nothing."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import pytest
+from botocore.exceptions import ClientError
+from jobhelpers import LAB, bearer, instances
+
+from gems import records as R
+from gems.aws import s3 as S3
+from workers.worker import Superseded, Worker
+
+SPOT = {"bucket": LAB, "prefix": "run1/", "hla_class": 1, "workers": 1, "capacity": "spot"}
+NOTICE = {"action": "terminate", "time": "2026-12-03T15:00:00Z"}
+
+
+@pytest.fixture
+def pipeline(monkeypatch):
+    """run_sample writes a report and a BAM; `hooks[sample]()` runs mid-sample when set."""
+    hooks: dict = {}
+    ran: list[str] = []
+
+    def run_sample(sample, r1, r2, out, options, on_progress=None):
+        ran.append(sample)
+        on_progress("align", 0.5)
+        if sample in hooks:
+            hooks.pop(sample)()
+            on_progress("variants", 0.1)  # the next write after a notice finds the worker ended
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "sample.bam").write_bytes(b"BAM")
+        (out / "report.json").write_text(json.dumps({"sample": sample}))
+        return {"sample": sample}
+
+    module = types.ModuleType("workers.sample")
+    module.run_sample = run_sample
+    monkeypatch.setitem(sys.modules, "workers.sample", module)
+    return hooks, ran
+
+
+def _worker(services, config, client, key, index):
+    job = client.get(f"/job/{key}").json
+    iid = next(w["instance_id"] for w in job["workers"] if w["instance_index"] == index)
+    w = Worker(config, services.clients, key, index, services.keys.worker_token(key), iid)
+    w.halt = lambda: None  # in a test process: the next write raises Superseded instead of exiting
+    w.call_api = lambda path: client.post(path, json={"session_key": key, "token": w.token})
+    return w
+
+
+def _results(services, key, sample):
+    return {
+        o["Key"].rsplit("/", 1)[1]
+        for o in S3.list_keys(services.clients.s3, LAB, R.results_prefix("run1/", key, sample))
+    }
+
+
+def test_spot_workers_are_launched_as_one_time_spot_that_terminates(client, services):
+    job = client.post("/job", json=SPOT, headers=bearer()).json
+    assert job["workers"][0]["capacity"] == "spot"
+    (inst,) = instances(services.clients.ec2)
+    assert inst["InstanceLifecycle"] == "spot"
+    record = R.read_job(services.clients.s3, services.config.state_bucket, job["session_key"])
+    assert record.capacity == "spot" and record.system_retries == 2
+
+
+def test_no_spot_capacity_falls_back_to_on_demand_and_says_so(client, services, monkeypatch):
+    ec2 = services.clients.ec2
+    real = ec2.run_instances
+
+    def no_spot(**request):
+        if "InstanceMarketOptions" in request:
+            error = {"Error": {"Code": "InsufficientInstanceCapacity", "Message": "no spot"}}
+            raise ClientError(error, "RunInstances")
+        return real(**request)
+
+    monkeypatch.setattr(ec2, "run_instances", no_spot)
+    key = client.post("/job", json=SPOT, headers=bearer()).json["session_key"]
+    (worker,) = client.get(f"/job/{key}").json["workers"]
+    assert worker["capacity"] == "on-demand"
+    assert "spot refused (InsufficientInstanceCapacity)" in worker["capacity_note"]
+    (inst,) = instances(ec2)
+    assert "InstanceLifecycle" not in inst
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"capacity": "cheap"}, "capacity"),
+        ({"system_retries": -1}, "system_retries"),
+        ({"system_retries": 11}, "system_retries"),
+    ],
+)
+def test_bad_capacity_or_retries_are_refused_and_nothing_launches(client, services, body, field):
+    resp = client.post("/job", json=dict(SPOT, **body), headers=bearer())
+    assert resp.status_code == 400 and resp.json["field"] == field
+    assert instances(services.clients.ec2) == []
+
+
+def test_an_interrupted_spot_worker_is_relaunched_and_the_job_completes(
+    client, services, config, pipeline, tmp_path
+):
+    hooks, ran = pipeline
+    key = client.post("/job", json=SPOT, headers=bearer()).json["session_key"]
+    first = _worker(services, config, client, key, 0)
+    old_iid = first.instance_id
+    hooks["S2"] = lambda: first.interrupt(NOTICE)  # the notice lands while S2 is being aligned
+    with pytest.raises(Superseded):
+        first.run(tmp_path / "w0")
+    first.hand_over()  # as main() does: the fleet is not stopped, a relaunch is owed
+    rec = R.WorkerRecord.read(services.clients.s3, config.state_bucket, key, 0)[0]
+    assert rec.status.value == "INTERRUPTED" and "spot interruption notice" in rec.reason
+    assert {s: v.status.value for s, v in rec.samples.items()} == {
+        "S1": "COMPLETE",
+        "S2": "INTERRUPTED",
+        "S3": "INTERRUPTED",
+    }
+    assert _results(services, key, "S2") == set()  # nothing partial went up
+    job = client.get(f"/job/{key}").json
+    assert job["overall_status"] == "RUNNING"
+    new = [w for w in job["workers"] if w["instance_index"] == 1][0]
+    assert (new["attempt"], new["replaces"], new["samples"], new["capacity"]) == (2, 0, ["S2", "S3"], "spot")
+    states = {i["InstanceId"]: i["State"]["Name"] for i in instances(services.clients.ec2)}
+    assert states[old_iid] == "terminated" and states[new["instance_id"]] == "running"
+
+    second = _worker(services, config, client, key, 1)
+    assert second.run(tmp_path / "w1").value == "COMPLETE"
+    second.hand_over()
+    assert ran == ["S1", "S2", "S2", "S3"]
+    summary = R.read_summary(services.clients.s3, config.state_bucket, key)
+    assert summary["overall_status"] == "COMPLETE"
+    assert [(w["instance_index"], w["status"]) for w in summary["workers"]] == [
+        (0, "INTERRUPTED"),
+        (1, "COMPLETE"),
+    ]
+    assert _results(services, key, "S2") == {"sample.bam", "report.json"}
+    assert {i["State"]["Name"] for i in instances(services.clients.ec2)} == {"terminated"}
+
+
+def test_lost_workers_are_relaunched_until_the_budget_is_spent(client, services, config):
+    body = {"bucket": LAB, "prefix": "run1/", "hla_class": 1, "workers": 1}
+    key = client.post("/job", json=body, headers=bearer()).json["session_key"]
+    for attempt in (1, 2, 3):
+        job = client.get(f"/job/{key}").json
+        (live,) = [w for w in job["workers"] if w["attempt"] == attempt]
+        services.jobs.mark_lost(key, live["instance_id"], f"instance terminated (attempt {attempt})")
+    job = client.get(f"/job/{key}").json
+    assert [w["attempt"] for w in job["workers"]] == [1, 2, 3]
+    assert [w.get("replaces") for w in job["workers"]] == [None, 0, 1]
+    assert job["overall_status"] == "FAILED"
+    summary = R.read_summary(services.clients.s3, config.state_bucket, key)
+    last = summary["workers"][-1]
+    assert last["status"] == "FAILED" and "no system retries left (2 of 2 used)" in last["reason"]
+    assert {i["State"]["Name"] for i in instances(services.clients.ec2)} == {"terminated"}
+    # The folder is free again: the next job for it is accepted.
+    assert client.post("/job", json=body, headers=bearer()).status_code == 201
+
+
+def test_analysis_failures_are_never_relaunched(client, services, config, pipeline, tmp_path):
+    hooks, _ = pipeline
+
+    def fail():
+        raise RuntimeError("reads are truncated")
+
+    key = client.post("/job", json=SPOT, headers=bearer()).json["session_key"]
+    hooks["S1"] = fail
+    worker = _worker(services, config, client, key, 0)
+    assert worker.run(tmp_path / "w").value == "FAILED"
+    worker.hand_over()
+    job = client.get(f"/job/{key}").json
+    assert [w["instance_index"] for w in job["workers"]] == [0]
+    assert job["overall_status"] == "FAILED"
+
+
+def test_a_stopped_job_relaunches_nothing(client, services, config, pipeline, tmp_path):
+    hooks, _ = pipeline
+    key = client.post("/job", json=SPOT, headers=bearer()).json["session_key"]
+    worker = _worker(services, config, client, key, 0)
+    worker.call_api = lambda path: None  # the interrupted worker's call has not arrived yet
+    hooks["S1"] = lambda: worker.interrupt(NOTICE)
+    with pytest.raises(Superseded):
+        worker.run(tmp_path / "w")
+    services.jobs.terminate(key, reason="stopped by lab")
+    assert services.jobs.recover(key) == []  # the late call finds the job finished
+    job = client.get(f"/job/{key}").json
+    assert job["overall_status"] == "STOPPED" and len(job["workers"]) == 1
+
+
+def test_relaunch_needs_the_jobs_own_token(client, services):
+    key = client.post("/job", json=SPOT, headers=bearer()).json["session_key"]
+    resp = client.post("/relaunch_instances", json={"session_key": key, "token": "not-the-token"})
+    assert resp.status_code == 403 and resp.json["field"] == "token"
+    ok = client.post(
+        "/relaunch_instances", json={"session_key": key, "token": services.keys.worker_token(key)}
+    )
+    assert ok.status_code == 200 and len(ok.json["workers"]) == 1  # nothing was lost: nothing relaunched
