@@ -124,6 +124,11 @@ class MetadataService:
         with self._lock:
             self._instances.pop(instance_id, None)
 
+    def lifecycle(self, instance_id: str) -> str | None:
+        with self._lock:
+            meta = self._instances.get(instance_id)
+            return meta.lifecycle if meta else None
+
     def interrupt(self, instance_id: str, action: str = "terminate", in_s: int = 120) -> bool:
         """Post a spot interruption notice, as EC2 does two minutes ahead; False if unknown."""
         when = (datetime.now(UTC) + timedelta(seconds=in_s)).replace(microsecond=0)

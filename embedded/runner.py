@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from gems.aws import ec2 as EC2
 
 log = logging.getLogger(__name__)
 _GONE = {"stopping", "stopped", "shutting-down", "terminated"}
+INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # A power-off: the machine's processes end; the runner sees the exit and terminates the instance.
 POWER_OFF = """#!/bin/sh
@@ -59,6 +62,7 @@ class InstanceRunner:
         *,
         cold: bool = False,
         image: str | None = None,
+        sweep_s: float = 60.0,
     ):
         self.ec2 = ec2
         self.image = image  # boot instances as containers of this image (a custom AMI)
@@ -72,6 +76,9 @@ class InstanceRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.imds = MetadataService(env.get("AWS_ACCESS_KEY_ID", ""), env.get("AWS_SECRET_ACCESS_KEY", ""))
+        self.reclaim_at: dict[str, float] = {}  # spot instances given a notice -> when EC2 takes them
+        self.sweep_s = sweep_s  # the scheduled sweep, as Zappa runs it every 5 minutes on AWS
+        self._swept = time.monotonic()
 
     def start(self) -> None:
         self.imds.start()
@@ -94,6 +101,13 @@ class InstanceRunner:
         return out
 
     def tick(self) -> None:
+        self._take_interrupt_requests()
+        self._reclaim()
+        if time.monotonic() - self._swept > self.sweep_s:
+            self._swept = time.monotonic()
+            from app.events import sweep_jobs  # the API's own sweep, against this stack's moto
+
+            sweep_jobs(self.jobs, self.ec2)
         new = self._instances(
             [
                 {"Name": "tag-key", "Values": [T.SESSION]},
@@ -117,6 +131,8 @@ class InstanceRunner:
                 self._kill(b)
                 self.booted.pop(iid)
                 self.imds.forget(iid)
+                # Terminated behind the job's back (or stopped by it: then its record is final).
+                self.jobs.mark_lost(b.session_key, iid, f"instance {states[iid]} before the worker finished")
             elif code is not None:
                 self.booted.pop(iid)
                 self.imds.forget(iid)
@@ -193,6 +209,47 @@ class InstanceRunner:
         self.jobs.mark_lost(
             b.session_key, b.instance_id, f"worker process exited with code {code} before finishing"
         )
+
+    # ---- spot interruptions -------------------------------------------------------------------
+    def interrupt(self, instance_id: str, in_s: int = 120) -> str:
+        """Give a booted spot instance EC2's interruption notice; EC2 takes it `in_s` later.
+        Returns "" when given, else why not."""
+        if instance_id not in self.booted:
+            return f"{instance_id} is not a running gems worker of this stack"
+        if self.imds.lifecycle(instance_id) != "spot":
+            return f"{instance_id} is an on-demand instance: EC2 interrupts only spot instances"
+        self.imds.interrupt(instance_id, in_s=in_s)
+        self.reclaim_at[instance_id] = time.monotonic() + in_s
+        log.warning("instance %s: spot interruption notice, reclaimed in %d s", instance_id, in_s)
+        return ""
+
+    def _reclaim(self) -> None:
+        now = time.monotonic()
+        due = [iid for iid, at in self.reclaim_at.items() if at <= now]
+        for iid in due:
+            self.reclaim_at.pop(iid)
+            EC2.terminate(self.ec2, [iid])  # as EC2 takes a spot instance back, whatever it is doing
+
+    def _take_interrupt_requests(self) -> None:
+        """`gems interrupt` (another process) drops `<home>/interrupts/<id>.request`; the answer
+        is `<id>.given` or `<id>.refused` beside it."""
+        folder = self.home / "interrupts"
+        if not folder.is_dir():
+            return
+        for request in folder.glob("*.request"):
+            iid = request.name.removesuffix(".request")
+            try:
+                in_s = int(request.read_text().strip() or "120")
+            except ValueError:
+                in_s = 120
+            request.unlink(missing_ok=True)
+            if not INSTANCE_ID.match(iid):
+                continue  # gems interrupt checks the shape before it writes
+            refused = self.interrupt(iid, in_s)
+            if refused:
+                (folder / f"{iid}.refused").write_text(refused + "\n")
+            else:
+                (folder / f"{iid}.given").write_text(f"reclaimed in {in_s} s\n")
 
     def _kill(self, b: Booted, grace_s: float = 5.0) -> None:
         if self.image:  # podman ends its container (the process below is only its client)

@@ -20,6 +20,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "logs": ("gems.cli.client", "logs", "print a job's worker logs"),
     "results": ("gems.cli.client", "results", "download a job's results"),
     "stop": ("gems.cli.client", "stop", "stop a job's instances"),
+    "interrupt": (
+        "embedded.interrupt",
+        "main",
+        "give a running spot worker of the embedded stack EC2's interruption notice",
+    ),
     "deploy": (
         "gems.cli.deploy",
         "deploy",

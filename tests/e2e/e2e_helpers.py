@@ -15,6 +15,7 @@ import pytest
 
 from gems.client import ApiClient
 from gems.errors import GemsError
+from gems.jobview import is_settled
 
 
 def _port() -> int:
@@ -133,7 +134,7 @@ def wait_finished(api: ApiClient, key: str, timeout_s: float = 600) -> dict:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         job = api.job(key)
-        if all(w["status"] in ("COMPLETE", "FAILED", "STOPPED") for w in job["workers"]):
+        if is_settled(job):  # every current worker finished, no relaunch owed
             return job
         time.sleep(0.5)
     raise AssertionError(f"job {key} did not finish: {api.job(key)}")
