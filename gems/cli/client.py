@@ -10,6 +10,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from gems.capacity import Capacity
 from gems.client import ApiClient
 from gems.config import Config
 from gems.errors import GemsError, ValidationError
@@ -44,6 +45,12 @@ def submit(argv: list[str]) -> int:
         "--option", action="append", default=[], metavar="KEY=VALUE", help="pipeline option, repeatable"
     )
     p.add_argument("--idempotency-key", help="retrying with the same key never launches a second fleet")
+    p.add_argument(
+        "--capacity",
+        choices=[c.value for c in Capacity],
+        help="spot or on-demand (default: the deployment's)",
+    )
+    p.add_argument("--system-retries", type=int, help="relaunches of workers the platform takes (default 2)")
     p.add_argument("--wait", action="store_true", help="follow the job until it finishes")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
@@ -56,6 +63,10 @@ def submit(argv: list[str]) -> int:
         body["reference"] = args.reference
     if args.option:
         body["options"] = dict(_option(o) for o in args.option)
+    if args.capacity:
+        body["capacity"] = args.capacity
+    if args.system_retries is not None:
+        body["system_retries"] = args.system_retries
     client = _client(args)
     status, job = client.submit(body, args.idempotency_key)
     if args.json and not args.wait:
@@ -120,8 +131,12 @@ def status(argv: list[str]) -> int:
         if args.session_key:
             for w in j["workers"]:
                 reason = f"  ({w['reason']})" if w.get("reason") else ""
+                bought = w.get("capacity") or "-"
+                if w.get("replaces") is not None:
+                    bought += f", attempt {w['attempt']} for worker {w['replaces']}"
                 print(
-                    f"    worker {w['instance_index']} {w['instance_id']:<20} {w['status']:<8} {w.get('progress', ''):>5}  {w.get('step', '')}{reason}"
+                    f"    worker {w['instance_index']} {w['instance_id']:<20} {w['status']:<11} {w.get('progress', ''):>5}"
+                    f"  [{bought}]  {w.get('step', '')}{reason}"
                 )
                 for sample, st in sorted((w.get("sample_status") or {}).items()):
                     why = f" - {st['reason']}" if st.get("reason") else ""

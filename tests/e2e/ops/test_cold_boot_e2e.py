@@ -46,6 +46,9 @@ def test_a_cold_instance_whose_wheel_does_not_answer_fails_and_is_terminated(sta
         job = wait_finished(stack.api, job["session_key"], timeout_s=600)
         assert job["overall_status"] == "FAILED"
         assert "exited with code" in job["workers"][0]["reason"]
+        # Lost to the platform, not to the analysis: relaunched twice (the default budget), then FAILED.
+        assert [w["attempt"] for w in job["workers"]] == [1, 2, 3]
+        assert "no system retries left" in job["workers"][-1]["reason"]
         iid = job["workers"][0]["instance_id"]
         console = (stack_home / "instances" / iid / "console.log").read_text()
         assert "shutdown -h now: powering off" in console
