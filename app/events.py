@@ -26,11 +26,13 @@ def sweep_jobs(jobs, ec2, now: datetime | None = None) -> list[tuple[str, str, s
     """Mark lost workers LOST (and relaunch); returns (session_key, instance_id, reason) for each."""
     now = now or datetime.now(UTC)
     marked = []
-    owed = set()
+    owed, running = set(), set()
     for iid, tags in EC2.read_gems_tags(ec2).items():
         w = T.WorkerTags.parse(iid, tags)
         if w is not None and w.status.awaits_relaunch:
             owed.add(w.session_key)
+        if w is not None and not w.status.finished:
+            running.add(w.session_key)
         if w is None or w.status.finished:
             continue
         status, reason = effective_status(
@@ -46,6 +48,8 @@ def sweep_jobs(jobs, ec2, now: datetime | None = None) -> list[tuple[str, str, s
         marked.append((w.session_key, iid, reason))
     for session_key in sorted(owed - {key for key, _, _ in marked}):
         jobs.recover(session_key)  # a no-op where the relaunch already happened
+    for session_key in sorted(running):
+        jobs.enforce_cost_cap(session_key)  # one record read per live job; only capped jobs go further
     return marked
 
 

@@ -14,6 +14,7 @@ from gems import tags as T
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
 from gems.config import Config
+from gems.cost import job_cost
 from gems.errors import ConflictError, NotFoundError, ValidationError
 from gems.launch import launch_all, record_launches, write_manifests
 from gems.lifecycle import Lifecycle
@@ -139,6 +140,7 @@ class JobService(Lifecycle):
             idempotency_key=idempotency_key,
             capacity=capacity_of(self.config, req).value,
             system_retries=retries_of(self.config, req),
+            max_cost_usd=req.max_cost_usd,
             workers=[R.WorkerPlan(w.index, w.samples, w.manifest_key) for w in plan.workers],
         )
         job.write(self.s3, bucket, first=True)
@@ -195,6 +197,7 @@ class JobService(Lifecycle):
             options=dict(job.options, retry_of=session_key),
             capacity=job.capacity or None,
             system_retries=job.system_retries,
+            max_cost_usd=job.max_cost_usd,
         )
         # One retry per attempt number: a double click returns the same new job.
         new, created = self.submit(
@@ -263,9 +266,14 @@ class JobService(Lifecycle):
             rec = records[w["instance_index"]] if w["instance_index"] < len(records) else None
             w["sample_status"] = rec.to_dict()["samples"] if rec else w.get("sample_status", {})
             if plan := plans.get(w["instance_index"]):  # what its launch gave, which tags do not hold
-                w.update(capacity=plan.capacity or w.get("capacity", ""), launched=plan.launched)
+                w.update(
+                    capacity=plan.capacity or w.get("capacity", ""),
+                    launched=plan.launched,
+                    instance_type=plan.instance_type,
+                )
                 if plan.capacity_note:
                     w["capacity_note"] = plan.capacity_note
+        job["cost"] = job_cost(job["workers"])
         return job
 
     def check_owner(self, session_key: str, caller) -> R.JobRecord:

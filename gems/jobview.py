@@ -32,7 +32,7 @@ def effective_status(status: WorkerStatus, heartbeat: str, reason: str, timeout_
 def current(workers: list[dict]) -> list[dict]:
     """The workers that make the job's status: all but those a relaunch took over from."""
     replaced = {w["replaces"] for w in workers if w.get("replaces") is not None}
-    return [w for w in workers if w["instance_index"] not in replaced]
+    return [w for w in workers if w.get("instance_index") not in replaced]
 
 
 def is_settled(job: dict) -> bool:
@@ -110,6 +110,7 @@ def from_records(
             "capacity": plan.capacity,
             "capacity_note": plan.capacity_note,
             "launched": plan.launched,
+            "instance_type": plan.instance_type,
         }
         if rec is None:
             # The worker never reported: judge it by its launch (or the submission) time.

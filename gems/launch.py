@@ -56,9 +56,5 @@ def record_launches(job: R.JobRecord, launched: dict[int, EC2.Launched]) -> None
     for w in job.workers:
         got = launched.get(w.index)
         if got is not None and not w.instance_id:
-            w.instance_id, w.capacity, w.capacity_note, w.launched = (
-                got.instance_id,
-                got.capacity.value,
-                got.note,
-                now,
-            )
+            w.instance_id, w.capacity, w.capacity_note = got.instance_id, got.capacity.value, got.note
+            w.launched, w.instance_type = now, got.instance_type

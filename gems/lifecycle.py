@@ -20,6 +20,7 @@ from gems import records as R
 from gems import tags as T
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
+from gems.cost import job_cost
 from gems.errors import ConflictError, ForbiddenError, NotFoundError
 from gems.launch import launch_all, record_launches, write_manifests
 from gems.plan import JobRequest, plan_worker
@@ -33,6 +34,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _recover_lock = threading.Lock()  # in one process; across processes the job record's If-Match decides
+
+
+def over_budget(job: R.JobRecord, view: dict) -> str:
+    """Why the job may spend no more (its cost reached max_cost_usd), or ""."""
+    if job.max_cost_usd is None:
+        return ""
+    spent = job_cost(view["workers"])["usd"]
+    if spent < job.max_cost_usd:
+        return ""
+    return f"the job's cost (${spent:.2f}) reached its max_cost_usd (${job.max_cost_usd:.2f})"
 
 
 class Lifecycle:
@@ -81,6 +92,7 @@ class Lifecycle:
         if view and jobview.is_settled(view):
             bucket = self.config.state_bucket
             view = dict(view, finished=T.now_iso())
+            view["cost"] = job_cost(view["workers"])
             try:
                 S3.put_json(self.s3, bucket, R.summary_key(session_key), view, if_none_match=True)
             except ConflictError:
@@ -122,6 +134,16 @@ class Lifecycle:
                 continue  # the worker wrote in between: look again
         log.warning("worker %s of %s kept changing; not recorded %s", plan.index, session_key, status)
 
+    def enforce_cost_cap(self, session_key: str) -> str:
+        """Stop a running job whose cost reached its max_cost_usd (the sweep asks); the reason, or ""."""
+        job = R.read_job(self.s3, self.config.state_bucket, session_key)
+        view = self._from_s3(session_key) if job and job.max_cost_usd is not None else None
+        why = over_budget(job, view) if job and view and not jobview.is_settled(view) else ""
+        if why:
+            log.warning("job %s: %s; stopping it", session_key, why)
+            self.terminate(session_key, reason=f"stopped: {why}")
+        return why
+
     # ---- lost and interrupted workers -------------------------------------------------------
     def mark_lost(self, session_key: str, instance_id: str, why: str) -> None:
         """A worker that stopped or went silent without finishing (instance runner, sweep): it is
@@ -161,7 +183,7 @@ class Lifecycle:
             view = self._from_s3(session_key)
             if job is None or view is None:
                 return []
-            relaunch, give_up = recovery.decide(job, view["workers"])
+            relaunch, give_up = recovery.decide(job, view["workers"], blocked=over_budget(job, view))
             plans = {w.index: w for w in job.workers}
             for g in give_up:
                 self._end_worker(session_key, plans[g.index], g.status, g.reason, over_relaunch=True)

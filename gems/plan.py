@@ -40,6 +40,7 @@ class JobRequest:
     options: dict = field(default_factory=dict)
     capacity: str | None = None  # spot or on-demand; None: the deployment's default
     system_retries: int | None = None  # relaunches of workers the platform takes; None: default
+    max_cost_usd: float | None = None  # past it: no relaunch, and the job is stopped
 
 
 @dataclass
@@ -104,6 +105,9 @@ def check_request(config: Config, request: JobRequest) -> None:
         names.check_sample(sample, "samples")
     capacity_of(config, request)
     retries_of(config, request)
+    cap = request.max_cost_usd
+    if cap is not None and not (isinstance(cap, int | float) and 0 < cap < float("inf")):
+        raise ValidationError("max_cost_usd must be a positive number of dollars", field="max_cost_usd")
 
 
 MAX_SYSTEM_RETRIES = 10

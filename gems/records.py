@@ -237,6 +237,7 @@ class WorkerPlan:
     capacity: str = ""  # as launched: spot or on-demand
     capacity_note: str = ""  # why not what the job asked for (spot refused)
     launched: str = ""  # when RunInstances answered
+    instance_type: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"index": self.index, "samples": self.samples, "manifest": self.manifest}
@@ -244,6 +245,8 @@ class WorkerPlan:
         if self.status is not None:
             body["status"], body["reason"] = self.status.value, self.reason
         body |= {"attempt": self.attempt, "capacity": self.capacity, "launched": self.launched}
+        if self.instance_type:
+            body["instance_type"] = self.instance_type
         if self.replaces is not None:
             body["replaces"] = self.replaces
         if self.capacity_note:
@@ -266,6 +269,7 @@ class WorkerPlan:
             capacity=data.get("capacity", ""),
             capacity_note=data.get("capacity_note", ""),
             launched=data.get("launched", ""),
+            instance_type=data.get("instance_type", ""),
         )
 
 
@@ -286,11 +290,12 @@ class JobRecord:
     idempotency_key: str | None = None
     capacity: str = ""  # what the job asked for (each worker says what it got)
     system_retries: int = 0  # relaunches of lost or interrupted workers this job may make
+    max_cost_usd: float | None = None  # the job's cost cap: no relaunch past it, and the job stops
     extra: dict[str, Any] = field(default_factory=dict)
 
     _FIELDS = (
         "session_key", "bucket", "prefix", "hla_class", "created", "workers", "reference", "options",
-        "submitted_by", "idempotency_key", "capacity", "system_retries",
+        "submitted_by", "idempotency_key", "capacity", "system_retries", "max_cost_usd",
     )  # fmt: skip
 
     @property
@@ -323,6 +328,7 @@ class JobRecord:
             "idempotency_key": self.idempotency_key,
             "capacity": self.capacity,
             "system_retries": self.system_retries,
+            "max_cost_usd": self.max_cost_usd,
             "workers": [w.to_dict() for w in self.workers],
         } | self.extra
 
@@ -341,6 +347,7 @@ class JobRecord:
             idempotency_key=data.get("idempotency_key"),
             capacity=data.get("capacity", ""),
             system_retries=int(data.get("system_retries", 0)),
+            max_cost_usd=data.get("max_cost_usd"),
             extra=_split(data, cls._FIELDS),
         )
 

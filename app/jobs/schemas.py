@@ -69,6 +69,15 @@ class JobRequestSchema(Schema):
         },
     )
 
+    max_cost_usd = fields.Float(
+        allow_nan=False,
+        validate=validate.Range(min=0, min_inclusive=False, max=1e9),
+        metadata={
+            "description": "a cost cap in USD (gems.cost's list prices): once the job's workers have "
+            "cost this much, nothing is relaunched and the job is stopped with the reason"
+        },
+    )
+
 
 class WorkerSchema(Schema):
     class Meta:
@@ -90,6 +99,7 @@ class WorkerSchema(Schema):
     capacity = fields.String(metadata={"description": "spot or on-demand, as launched"})
     capacity_note = fields.String(metadata={"description": "why not what the job asked for"})
     launched = fields.String(metadata={"description": "when its instance was launched"})
+    instance_type = fields.String()
 
 
 class JobSchema(Schema):
@@ -106,6 +116,13 @@ class JobSchema(Schema):
     finished = fields.String()
     results_prefix = fields.String()
     workers = fields.List(fields.Nested(WorkerSchema))
+    cost = fields.Dict(
+        metadata={
+            "description": "GET /job/<key> and finished jobs: usd, instance_seconds, by_worker (type, "
+            "capacity, seconds, usd_per_hour, usd) and prices (source, as_of, region); list prices "
+            "of a dated table, by the second with EC2's 60 s minimum, launch to the worker's end"
+        }
+    )
 
 
 class JobListQuerySchema(Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from gems.jobview import current
 from gems.states import JobStatus
 
 STATUSES = tuple(s.value for s in JobStatus)
@@ -63,8 +64,16 @@ def progress(text: str | None) -> tuple[int, int]:
 
 
 def job_progress(job: dict) -> tuple[int, int]:
-    pairs = [progress(w.get("progress")) for w in job.get("workers") or []]
-    return sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+    """Samples done / samples: a relaunched worker's unfinished samples count once, under the
+    worker that took them over."""
+    workers = job.get("workers") or []
+    now_on = {id(w) for w in current(workers)}
+    done = total = 0
+    for w in workers:
+        d, t = progress(w.get("progress"))
+        done += d
+        total += t if id(w) in now_on else d
+    return done, total
 
 
 def ended(job: dict) -> str | None:

@@ -55,22 +55,24 @@ class Launched:
     instance_id: str
     capacity: Capacity
     note: str = ""  # why it is not what was asked for (spot refused)
+    instance_type: str = ""
 
 
 def launch(ec2, request: dict) -> Launched:
     """Launch one worker as planned. A spot request EC2 cannot fill now is launched on-demand
     at once (a job waiting for spot would cost the lab its day), and the note says why."""
+    itype = request.get("InstanceType", "")
     if "InstanceMarketOptions" not in request:
-        return Launched(run_instance(ec2, request), Capacity.ON_DEMAND)
+        return Launched(run_instance(ec2, request), Capacity.ON_DEMAND, instance_type=itype)
     try:
         resp = ec2.run_instances(**request)
-        return Launched(resp["Instances"][0]["InstanceId"], Capacity.SPOT)
+        return Launched(resp["Instances"][0]["InstanceId"], Capacity.SPOT, instance_type=itype)
     except ClientError as exc:
         if _code(exc) not in SPOT_REFUSED:
             raise
         note = f"spot refused ({_code(exc)}): launched on-demand"
         log.warning("%s", note)
-    return Launched(run_instance(ec2, on_demand_instead(request)), Capacity.ON_DEMAND, note)
+    return Launched(run_instance(ec2, on_demand_instead(request)), Capacity.ON_DEMAND, note, itype)
 
 
 def create_tags(ec2, instance_ids: list[str], tags: dict[str, str]) -> None:

@@ -140,7 +140,13 @@ def status(argv: list[str]) -> int:
                 )
                 for sample, st in sorted((w.get("sample_status") or {}).items()):
                     why = f" - {st['reason']}" if st.get("reason") else ""
-                    print(f"      {sample:<24} {st['status']:<8} {st.get('step', '')}{why}")
+                    print(f"      {sample:<24} {st['status']:<11} {st.get('step', '')}{why}")
+            if cost := j.get("cost"):
+                prices = cost["prices"]
+                print(
+                    f"    cost ${cost['usd']:.4f} ({cost['instance_seconds']:.0f} instance-seconds; "
+                    f"list prices of {prices['as_of']}, {prices['region']})"
+                )
     return 0
 
 

@@ -90,6 +90,9 @@ def test_no_spot_capacity_falls_back_to_on_demand_and_says_so(client, services, 
 @pytest.mark.parametrize(
     ("body", "field"),
     [
+        ({"max_cost_usd": 0}, "max_cost_usd"),
+        ({"max_cost_usd": -5}, "max_cost_usd"),
+        ({"max_cost_usd": "ten"}, "max_cost_usd"),
         ({"capacity": "cheap"}, "capacity"),
         ({"system_retries": -1}, "system_retries"),
         ({"system_retries": 11}, "system_retries"),
@@ -139,6 +142,14 @@ def test_an_interrupted_spot_worker_is_relaunched_and_the_job_completes(
     ]
     assert _results(services, key, "S2") == {"sample.bam", "report.json"}
     assert {i["State"]["Name"] for i in instances(services.clients.ec2)} == {"terminated"}
+    # What it cost: both attempts, at the spot rate of the dated table.
+    cost = client.get(f"/job/{key}").json["cost"]
+    assert [(r["instance_index"], r["capacity"], r["instance_type"]) for r in cost["by_worker"]] == [
+        (0, "spot", config.instance_type),
+        (1, "spot", config.instance_type),
+    ]
+    assert cost["usd"] > 0 and cost["prices"]["source"] == "table"
+    assert summary["cost"]["by_worker"] and summary["cost"]["prices"]["as_of"]
 
 
 def test_lost_workers_are_relaunched_until_the_budget_is_spent(client, services, config):
@@ -198,3 +209,26 @@ def test_relaunch_needs_the_jobs_own_token(client, services):
         "/relaunch_instances", json={"session_key": key, "token": services.keys.worker_token(key)}
     )
     assert ok.status_code == 200 and len(ok.json["workers"]) == 1  # nothing was lost: nothing relaunched
+
+
+def test_no_relaunch_past_the_cost_cap(client, services, config):
+    # EC2's 60 s minimum at the spot rate already passes a cap of a hundredth of a cent.
+    key = client.post("/job", json=dict(SPOT, max_cost_usd=0.0001), headers=bearer()).json["session_key"]
+    (worker,) = client.get(f"/job/{key}").json["workers"]
+    services.jobs.mark_lost(key, worker["instance_id"], "instance terminated")
+    job = client.get(f"/job/{key}").json
+    assert [w["instance_index"] for w in job["workers"]] == [0]
+    assert job["overall_status"] == "FAILED" and "max_cost_usd" in job["workers"][0]["reason"]
+
+
+def test_the_sweep_stops_a_job_past_its_cost_cap(client, services, config):
+    from app.events import sweep_jobs
+
+    capped = client.post("/job", json=dict(SPOT, max_cost_usd=0.0001), headers=bearer()).json["session_key"]
+    free = client.post("/job", json=dict(SPOT, prefix="run1/", hla_class=2), headers=bearer()).json[
+        "session_key"
+    ]
+    sweep_jobs(services.jobs, services.clients.ec2)
+    job = client.get(f"/job/{capped}").json
+    assert job["overall_status"] == "STOPPED" and "max_cost_usd" in job["workers"][0]["reason"]
+    assert client.get(f"/job/{free}").json["overall_status"] == "PENDING"

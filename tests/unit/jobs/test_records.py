@@ -42,6 +42,7 @@ JOB = {
     "idempotency_key": None,
     "capacity": "spot",
     "system_retries": 2,
+    "max_cost_usd": 25.0,
     "workers": [
         {
             "index": 0,
@@ -62,6 +63,7 @@ JOB = {
             "capacity": "on-demand",
             "capacity_note": "spot refused (InsufficientInstanceCapacity): launched on-demand",
             "launched": "2026-12-02T10:20:00Z",
+            "instance_type": "c5.2xlarge",
         },
     ],
     "written_by_a_later_version": True,

@@ -109,6 +109,14 @@ def test_job_filters_and_figures():
     assert joblist.progress("2/3") == (2, 3) and joblist.progress("") == (0, 0)
     job = {"workers": [{"progress": "1/2"}, {"progress": "2/2"}]}
     assert joblist.job_progress(job) == (3, 4)
+    # Worker 0 finished one of three samples and was interrupted; worker 1 took the other two.
+    relaunched = {
+        "workers": [
+            {"instance_index": 0, "progress": "1/3"},
+            {"instance_index": 1, "replaces": 0, "progress": "1/2"},
+        ]
+    }
+    assert joblist.job_progress(relaunched) == (2, 3)
 
 
 def test_a_finished_job_ends_at_its_last_worker_update():

@@ -1,0 +1,90 @@
+"""What a job's workers cost (pure): instance type x capacity x run time, at dated list prices.
+
+EC2 bills Linux instances by the second with a 60-second minimum, from launch to termination.
+A worker's run time here is from its launch to its last record (its end, or now while it runs);
+its instance powers off seconds after that, so the figure is a close lower bound. Prices come
+from `gems/prices.json`, a dated table of us-east-1 list prices shipped with the code; the view
+names the table and its date, so nobody mistakes it for the bill.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from gems.capacity import Capacity
+from gems.states import WorkerStatus
+
+PRICES = Path(__file__).with_name("prices.json")
+
+
+@lru_cache(maxsize=1)
+def price_table() -> dict[str, Any]:
+    return json.loads(PRICES.read_text())
+
+
+def hourly(instance_type: str, capacity: str, table: dict | None = None) -> float | None:
+    """USD per hour, or None for a type the table does not list."""
+    table = table or price_table()
+    market = capacity if capacity in (c.value for c in Capacity) else Capacity.ON_DEMAND.value
+    return table["usd_per_hour"][market].get(instance_type)
+
+
+def _when(stamp: str) -> datetime | None:
+    try:
+        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def worker_seconds(worker: dict, now: datetime) -> float | None:
+    """Launch to end (its last record once finished, else now); None for a worker never launched."""
+    start = _when(worker.get("launched", ""))
+    if start is None or not worker.get("instance_id"):
+        return None
+    finished = WorkerStatus(worker["status"]).finished
+    end = (_when(worker.get("updated", "")) if finished else None) or now
+    return max(0.0, (end - start).total_seconds())
+
+
+def job_cost(workers: list[dict], now: datetime | None = None, table: dict | None = None) -> dict[str, Any]:
+    """The job view's `cost`: total USD and instance seconds, and each worker's share."""
+    now = now or datetime.now(UTC)
+    table = table or price_table()
+    minimum = float(table.get("per_second_minimum_s", 60))
+    rows, total, seconds, unpriced = [], 0.0, 0.0, []
+    for w in workers:
+        run = worker_seconds(w, now)
+        if run is None:
+            continue  # never launched: nothing to pay (a launched one pays EC2's minimum)
+        itype, capacity = w.get("instance_type", ""), w.get("capacity") or Capacity.ON_DEMAND.value
+        rate = hourly(itype, capacity, table)
+        billed = max(run, minimum)
+        usd = round(billed / 3600 * rate, 6) if rate is not None else None
+        if usd is None:
+            unpriced.append(itype or "?")
+        else:
+            total += usd
+        seconds += run
+        rows.append(
+            {
+                "instance_index": w["instance_index"],
+                "instance_type": itype,
+                "capacity": capacity,
+                "seconds": round(run, 1),
+                "usd_per_hour": rate,
+                "usd": usd,
+            }
+        )
+    out: dict[str, Any] = {
+        "usd": round(total, 4),
+        "instance_seconds": round(seconds, 1),
+        "by_worker": rows,
+        "prices": {"source": "table", "as_of": table["as_of"], "region": table["region"]},
+    }
+    if unpriced:
+        out["unpriced"] = sorted(set(unpriced))  # types missing from the table: not in `usd`
+    return out
