@@ -45,3 +45,14 @@ def moto_services(keys: dict[str, str], lab: str):
         svc = make_services(keys)
         seed_run(svc.clients.s3, lab)
         yield svc
+
+
+def use_pipeline(monkeypatch, run_sample) -> None:
+    """Stand `run_sample` in for the analysis pipeline (workers.sample) for one test, so the
+    worker's own statuses, uploads and hand-over run against moto without pysam or reads."""
+    import sys
+    import types
+
+    module = types.ModuleType("workers.sample")
+    module.run_sample = run_sample  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "workers.sample", module)

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-import types
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import botocore.client
 import pytest
 from cfnlint.decode import decode_str
 from jobhelpers import LAB, bearer
+from motostack import use_pipeline
 
 from workers.worker import Worker
 
@@ -207,9 +206,7 @@ def stand_in_pipeline(monkeypatch):
         (out / "report.json").write_text(json.dumps({"sample": sample}))
         return {"sample": sample}
 
-    module = types.ModuleType("workers.sample")
-    module.run_sample = run_sample
-    monkeypatch.setitem(sys.modules, "workers.sample", module)
+    use_pipeline(monkeypatch, run_sample)
 
 
 def test_each_role_allows_what_its_code_calls_and_nothing_more(

@@ -5,12 +5,11 @@ within the job's budget, separately from analysis failures; a stop relaunches no
 from __future__ import annotations
 
 import json
-import sys
-import types
 
 import pytest
 from botocore.exceptions import ClientError
 from jobhelpers import LAB, bearer, instances
+from motostack import use_pipeline
 
 from gems import records as R
 from gems.aws import s3 as S3
@@ -37,9 +36,7 @@ def pipeline(monkeypatch):
         (out / "report.json").write_text(json.dumps({"sample": sample}))
         return {"sample": sample}
 
-    module = types.ModuleType("workers.sample")
-    module.run_sample = run_sample
-    monkeypatch.setitem(sys.modules, "workers.sample", module)
+    use_pipeline(monkeypatch, run_sample)
     return hooks, ran
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
 
 import pytest
 from jobhelpers import LAB, bearer, instances
+from motostack import use_pipeline
 
 from gems import records as R
 from gems import tags as T
@@ -34,9 +33,7 @@ def fake_pipeline(monkeypatch):
         (out / "sample.bam").write_bytes(b"BAM")
         return {"sample": sample, "qc": {"pairs": 4}}
 
-    module = types.ModuleType("workers.sample")
-    module.run_sample = run_sample
-    monkeypatch.setitem(sys.modules, "workers.sample", module)
+    use_pipeline(monkeypatch, run_sample)
     return calls
 
 
@@ -189,9 +186,7 @@ def test_a_stop_during_a_sample_is_never_undone_by_the_worker(
         on_progress("align", 0.5)  # the worker's next heartbeat of progress
         raise AssertionError("the worker must stop at its first write after the stop")
 
-    module = types.ModuleType("workers.sample")
-    module.run_sample = run_sample
-    monkeypatch.setitem(sys.modules, "workers.sample", module)
+    use_pipeline(monkeypatch, run_sample)
     w = _worker(services, config, client, key, 0, tmp_path)
     with pytest.raises(Superseded, match="STOPPED"):
         w.run(tmp_path / "w")

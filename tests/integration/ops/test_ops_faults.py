@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
-import types
 from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
+from motostack import use_pipeline
 from opshelpers import OPS_LAB
 
 from gems import records as R
@@ -64,9 +63,7 @@ def stand_in_pipeline(monkeypatch):
         (out / "report.json").write_text(json.dumps({"sample": sample}))
         return {"sample": sample}
 
-    module = types.ModuleType("workers.sample")
-    module.run_sample = run_sample
-    monkeypatch.setitem(sys.modules, "workers.sample", module)
+    use_pipeline(monkeypatch, run_sample)
 
 
 def submit(client, auth_header, samples=("S1",), workers=1):
