@@ -66,6 +66,7 @@ class ErrorSchema(Schema):
                 "not_found",
                 "conflict",
                 "unavailable",
+                "too_many_requests",
                 "bad_input",
                 "internal_error",
             ],

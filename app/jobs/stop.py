@@ -28,7 +28,7 @@ bp = Blueprint("stop", __name__)
                 dict(JOB_EXAMPLE, overall_status=JobStatus.STOPPED.value),
             )
         },
-        errors=(400, 401, 403, 404),
+        errors=(400, 401, 403, 404, 429),  # 429: wrong job tokens are throttled like keys
     )
 )
 def stop_instances():
@@ -42,7 +42,7 @@ def stop_instances():
         body=StopRequestSchema,
         body_example={"session_key": JOB_EXAMPLE["session_key"], "token": "<the job's worker token>"},
         responses={200: Answer("The job, with any worker relaunched for what was interrupted.", JobSchema)},
-        errors=(400, 401, 403, 404),
+        errors=(400, 401, 403, 404, 429),  # 429: wrong job tokens are throttled like keys
     )
 )
 def relaunch_instances():
