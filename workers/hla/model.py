@@ -51,7 +51,11 @@ class ReadScores:
         if len(p) * t.n_alleles <= FULL_CELLS:
             # filled block by block so that only one block's temporaries exist at a time
             n, a = len(p), t.n_alleles
-            full = (np.empty((n, a), np.float32), np.empty((n, a), np.int16), np.empty((n, a), bool))
+            full: tuple[np.ndarray, ...] = (
+                np.empty((n, a), np.float32),
+                np.empty((n, a), np.int16),
+                np.empty((n, a), bool),
+            )
             for rows in self._blocks():
                 for dst, src in zip(full, self._compute(p.subset(rows)), strict=True):
                     dst[rows] = src
