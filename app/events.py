@@ -5,7 +5,8 @@ A worker whose instance is stopped or terminated without having finished, or who
 is older than the timeout, is marked LOST with the reason and its instance terminated; the job
 then relaunches its unfinished samples while its system retries last (gems.recovery), else
 records it FAILED, so no job stays RUNNING forever. A job with a worker still owed a relaunch
-(an interrupted worker whose own call for one never arrived) gets it here.
+(an interrupted worker whose own call for one never arrived) gets it here. Callbacks: each live
+job's status is looked at, and failed deliveries whose backoff has passed are sent again.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ def sweep_jobs(jobs, ec2, now: datetime | None = None) -> list[tuple[str, str, s
         jobs.recover(session_key)  # a no-op where the relaunch already happened
     for session_key in sorted(running):
         jobs.enforce_cost_cap(session_key)  # one record read per live job; only capped jobs go further
+    # A status change no API call saw (a heartbeat gone quiet), and deliveries to try again.
+    for session_key in sorted(running | set(jobs.callbacks.owed())):
+        jobs.callbacks.check(session_key)
     return marked
 
 

@@ -4,7 +4,8 @@ API keys are stored in credstash as SHA-256 digests (`gems.api_keys`: {user: {"s
 "admin": bool}}; a bare digest string, the older form, is a key without admin), so a leaked table
 row does not leak a key. A job belongs to the user whose key submitted it; admin keys may act on
 every job. A worker token is HMAC(signing key, session key): only the workers of that job are
-given it, and it is worthless for any other job.
+given it, and it is worthless for any other job. A job's callback secret is HMAC(signing key,
+"callback" NUL session key): answered once to the submitter, never given to a worker.
 """
 
 from __future__ import annotations
@@ -65,6 +66,12 @@ class KeyStore:
     def worker_token(self, session_key: str) -> str:
         key = self.secrets.get(WORKER_SIGNING_KEY).encode()
         return hmac.new(key, session_key.encode(), hashlib.sha256).hexdigest()
+
+    def callback_secret(self, session_key: str) -> str:
+        """The key a job's callbacks are signed with: derived like its worker token but for
+        another purpose, so neither gives the other, and nothing needs storing."""
+        key = self.secrets.get(WORKER_SIGNING_KEY).encode()
+        return hmac.new(key, b"callback\0" + session_key.encode(), hashlib.sha256).hexdigest()
 
     def check_worker_token(self, session_key: str, token: str) -> bool:
         return hmac.compare_digest(self.worker_token(session_key).encode(), (token or "").encode())

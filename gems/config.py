@@ -107,6 +107,8 @@ class Config:
     capacity: str = "on-demand"
     # Relaunches a job may make of workers the platform took (spot reclaim, lost instance).
     system_retries: int = 2
+    # How long a failed callback delivery is tried again (with backoff) before it is given up.
+    callback_retry_s: int = 21600
     # How often a worker asks its metadata service for a spot interruption notice.
     spot_poll_s: float = 5.0
     # Where worker code comes from on a real instance (pip spec or wheel URL); "local" in the embedded stack.
@@ -151,6 +153,7 @@ class Config:
             max_runtime_s=_int(env, "GEMS_MAX_RUNTIME", base.max_runtime_s),
             capacity=env.get("GEMS_CAPACITY") or base.capacity,
             system_retries=_int(env, "GEMS_SYSTEM_RETRIES", base.system_retries),
+            callback_retry_s=_int(env, "GEMS_CALLBACK_RETRY_S", base.callback_retry_s),
             spot_poll_s=float(env.get("GEMS_SPOT_POLL_S") or base.spot_poll_s),
             worker_source=env.get("GEMS_WORKER_SOURCE", base.worker_source),
             sagemaker_endpoint=env.get("GEMS_SAGEMAKER_ENDPOINT") or None,

@@ -18,6 +18,7 @@ from gems.cost import job_cost
 from gems.errors import ConflictError, NotFoundError, ValidationError
 from gems.launch import launch_all, record_launches, write_manifests
 from gems.lifecycle import Lifecycle
+from gems.notify import Callbacks
 from gems.plan import (
     JobPlan,
     JobRequest,
@@ -47,6 +48,7 @@ class JobService(Lifecycle):
         self.keys = keys
         self.cache = ImmutableCache()
         self.tags = TagSnapshot(ec2)
+        self.callbacks = Callbacks(config, s3, keys, self)
 
     # ---- submit -------------------------------------------------------------------------
     def submit(
@@ -98,7 +100,10 @@ class JobService(Lifecycle):
             except ConflictError:
                 return self.get(session_key), False
         self._launch(plan, job)
-        return self.get(session_key), True
+        out = self.get(session_key)
+        if request.callback_url:  # answered this once: never stored, never shown again
+            out = dict(out, callback_secret=self.keys.callback_secret(session_key))
+        return out, True
 
     def _take_lock(self, request: JobRequest, session_key: str) -> None:
         key = R.lock_key(request.bucket, request.prefix, request.hla_class)
@@ -141,6 +146,7 @@ class JobService(Lifecycle):
             capacity=capacity_of(self.config, req).value,
             system_retries=retries_of(self.config, req),
             max_cost_usd=req.max_cost_usd,
+            callback_url=req.callback_url or "",
             workers=[R.WorkerPlan(w.index, w.samples, w.manifest_key) for w in plan.workers],
         )
         job.write(self.s3, bucket, first=True)
@@ -198,6 +204,7 @@ class JobService(Lifecycle):
             capacity=job.capacity or None,
             system_retries=job.system_retries,
             max_cost_usd=job.max_cost_usd,
+            callback_url=job.callback_url or None,
         )
         # One retry per attempt number: a double click returns the same new job.
         new, created = self.submit(
@@ -254,8 +261,9 @@ class JobService(Lifecycle):
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         return found[0]
 
-    def detail(self, session_key: str) -> dict:
-        """One job with per-sample states from the workers' S3 records."""
+    def detail(self, session_key: str, *, with_callback: bool = True) -> dict:
+        """One job with per-sample states from the workers' S3 records (and how its callbacks
+        went, unless `with_callback` is False: the callback's own body leaves that out)."""
         job = dict(self.get(session_key))
         record = R.read_job(self.s3, self.config.state_bucket, session_key)
         plans = {p.index: p for p in record.workers} if record else {}
@@ -274,6 +282,8 @@ class JobService(Lifecycle):
                 if plan.capacity_note:
                     w["capacity_note"] = plan.capacity_note
         job["cost"] = job_cost(job["workers"])
+        if with_callback and record and record.callback_url:
+            job["callback"] = self.callbacks.view(session_key, record.callback_url)
         return job
 
     def check_owner(self, session_key: str, caller) -> R.JobRecord:

@@ -52,6 +52,7 @@ class Lifecycle:
     s3: Any
     keys: Any
     tags: TagSnapshot
+    callbacks: Any  # gems.notify.Callbacks
 
     def _from_s3(self, session_key: str) -> dict | None:  # the read path (gems.jobs)
         raise NotImplementedError
@@ -88,6 +89,12 @@ class Lifecycle:
         Returns the summary, or {} while some worker is still going or owed a relaunch (a
         FAILED worker does not stop the others: they finish their own samples).
         """
+        try:
+            return self._finish(session_key)
+        finally:
+            self.callbacks.check(session_key)  # whatever called this may have changed the status
+
+    def _finish(self, session_key: str) -> dict:
         view = self._from_s3(session_key)
         if view and jobview.is_settled(view):
             bucket = self.config.state_bucket
@@ -161,6 +168,15 @@ class Lifecycle:
             log.warning("could not terminate lost worker %s: %s", instance_id, exc)
         self.tags.invalidate()
         self.recover(session_key)
+
+    def status_changed(self, session_key: str, token: str) -> dict:
+        """POST /status_changed: a worker of this job (its token) started or ended."""
+        self._check_token(session_key, token)
+        self.callbacks.check(session_key)
+        view = self._from_s3(session_key)
+        if view is None:
+            raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
+        return view
 
     def relaunch_for(self, session_key: str, token: str) -> dict:
         """POST /relaunch_instances: a worker of this job (its token) was interrupted."""

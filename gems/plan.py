@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from gems import names, records
 from gems import tags as T
+from gems.callbacks import check_url
 from gems.capacity import Capacity, market_options
 from gems.config import Config
 from gems.errors import ValidationError
@@ -41,6 +42,7 @@ class JobRequest:
     capacity: str | None = None  # spot or on-demand; None: the deployment's default
     system_retries: int | None = None  # relaunches of workers the platform takes; None: default
     max_cost_usd: float | None = None  # past it: no relaunch, and the job is stopped
+    callback_url: str | None = None  # POSTed the job's JSON, signed, on each status change
 
 
 @dataclass
@@ -108,6 +110,8 @@ def check_request(config: Config, request: JobRequest) -> None:
     cap = request.max_cost_usd
     if cap is not None and not (isinstance(cap, int | float) and 0 < cap < float("inf")):
         raise ValidationError("max_cost_usd must be a positive number of dollars", field="max_cost_usd")
+    if request.callback_url is not None:
+        check_url(request.callback_url, embedded=config.embedded)
 
 
 MAX_SYSTEM_RETRIES = 10

@@ -9,6 +9,8 @@ whole bucket). One writer per object, or conditional writes where two may write:
   jobs/<key>/logs/<i>.log          worker i's log                    (worker i)
   jobs/<key>/summary.json          the finished job, as GET shows it (API, once: If-None-Match)
   jobs/<key>/retries.json          the jobs that retried this one    (API, POST .../retry)
+  jobs/<key>/callback.json         callback deliveries owed and done (API, If-Match; gems.notify)
+  callbacks/due/<key>              marks a job with a delivery owed  (API; the sweep lists them)
   locks/<hash>.json                one running job per bucket/prefix/class (API)
 A replayed Idempotency-Key needs no object of its own: the session key is derived from it.
 
@@ -48,6 +50,17 @@ def retries_key(session_key: str) -> str:
 
 def summary_key(session_key: str) -> str:
     return f"jobs/{session_key}/summary.json"
+
+
+def callback_key(session_key: str) -> str:
+    return f"jobs/{session_key}/callback.json"
+
+
+CALLBACKS_DUE = "callbacks/due/"
+
+
+def callback_due_key(session_key: str) -> str:
+    return CALLBACKS_DUE + session_key
 
 
 def log_key(session_key: str, index: int) -> str:
@@ -291,11 +304,12 @@ class JobRecord:
     capacity: str = ""  # what the job asked for (each worker says what it got)
     system_retries: int = 0  # relaunches of lost or interrupted workers this job may make
     max_cost_usd: float | None = None  # the job's cost cap: no relaunch past it, and the job stops
+    callback_url: str = ""  # POSTed the job's JSON on each status change (gems.notify)
     extra: dict[str, Any] = field(default_factory=dict)
 
     _FIELDS = (
         "session_key", "bucket", "prefix", "hla_class", "created", "workers", "reference", "options",
-        "submitted_by", "idempotency_key", "capacity", "system_retries", "max_cost_usd",
+        "submitted_by", "idempotency_key", "capacity", "system_retries", "max_cost_usd", "callback_url",
     )  # fmt: skip
 
     @property
@@ -329,6 +343,7 @@ class JobRecord:
             "capacity": self.capacity,
             "system_retries": self.system_retries,
             "max_cost_usd": self.max_cost_usd,
+            "callback_url": self.callback_url,
             "workers": [w.to_dict() for w in self.workers],
         } | self.extra
 
@@ -348,6 +363,7 @@ class JobRecord:
             capacity=data.get("capacity", ""),
             system_retries=int(data.get("system_retries", 0)),
             max_cost_usd=data.get("max_cost_usd"),
+            callback_url=data.get("callback_url") or "",
             extra=_split(data, cls._FIELDS),
         )
 

@@ -57,6 +57,21 @@ class JobStatus(StrEnum):
         return self in (JobStatus.COMPLETE, JobStatus.FAILED, JobStatus.STOPPED)
 
 
+class CallbackEvent(StrEnum):
+    """Why a job's callback was sent (X-Gems-Event)."""
+
+    STATUS = "status"  # its overall status changed
+    FINISHED = "finished"  # nothing more will run; sent once, with the final status
+
+
+class DeliveryOutcome(StrEnum):
+    """How a callback's last attempt went."""
+
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    RETRYING = "retrying"  # it failed; tried again after a backoff
+    GAVE_UP = "gave_up"  # it failed until GEMS_CALLBACK_RETRY_S ran out
+
+
 def overall_status(workers: list[WorkerStatus]) -> JobStatus:
     """Derive a job's status from its current workers (a worker replaced by a relaunch is not
     one): any FAILED wins, then STOPPED, then all COMPLETE; a worker owed a relaunch keeps the

@@ -133,6 +133,8 @@ class Worker:
         self.record = found or new_worker_record(self.session_key, self.index, self.instance_id, plan.samples)
         self.record.instance_id = self.instance_id
         self.status(status=WorkerStatus.RUNNING, step="preparing references")
+        if job.callback_url:  # the job may have just become RUNNING: the API tells its receiver
+            self.call_api("/status_changed", attempts=2)
         threading.Thread(target=self._heartbeats, daemon=True).start()
         if job.capacity == Capacity.SPOT and is_spot():  # asked for spot, and EC2 says it got it
             SpotWatch(self.config.spot_poll_s, self.interrupt).start()
@@ -274,13 +276,15 @@ class Worker:
         mine = [r for i, r in enumerate(records) if i not in replaced]
         if not all(mine) or not settled([r.status for r in mine if r]):
             log.info("other workers are still running (or owed a relaunch); leaving the fleet up")
+            if job.callback_url:  # this worker's end may have changed the job's status (FAILED)
+                self.call_api("/status_changed", attempts=2)
             return
         self.stop_fleet()
 
     def stop_fleet(self) -> None:
         self.call_api("/stop_instances")
 
-    def call_api(self, path: str) -> None:
+    def call_api(self, path: str, attempts: int = 6) -> None:
         """POST `path` for this job with its token; the API may be restarting, so retry."""
         body = json.dumps({"session_key": self.session_key}).encode()
         req = urllib.request.Request(
@@ -289,7 +293,7 @@ class Worker:
             method="POST",
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
         )
-        for attempt in range(6):
+        for attempt in range(attempts):
             try:
                 urllib.request.urlopen(req, timeout=30).read()  # noqa: S310 - the configured API URL
                 return

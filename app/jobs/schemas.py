@@ -77,6 +77,14 @@ class JobRequestSchema(Schema):
             "cost this much, nothing is relaunched and the job is stopped with the reason"
         },
     )
+    callback_url = fields.String(
+        validate=validate.Length(min=1, max=2048),
+        metadata={
+            "description": "POSTed the job's JSON on each change of its overall status and once at the "
+            "end, signed in X-Gems-Signature (sha256=HMAC of the body with callback_secret); https "
+            "(http and loopback too in the embedded stack), never a link-local or metadata address"
+        },
+    )
 
 
 class WorkerSchema(Schema):
@@ -116,6 +124,19 @@ class JobSchema(Schema):
     finished = fields.String()
     results_prefix = fields.String()
     workers = fields.List(fields.Nested(WorkerSchema))
+    callback_secret = fields.String(
+        metadata={
+            "description": "POST /job's 201 answer only, when callback_url was given: the key the "
+            "callbacks are signed with; never shown again"
+        }
+    )
+    callback = fields.Dict(
+        metadata={
+            "description": "GET /job/<key> of a job with a callback_url: url (scheme and host), pending, "
+            "delivered, given_up and last_delivery (delivery, event, status, outcome: delivered, "
+            "retrying or gave_up; http_status, error, attempts, at, next_attempt)"
+        }
+    )
     cost = fields.Dict(
         metadata={
             "description": "GET /job/<key> and finished jobs: usd, instance_seconds, by_worker (type, "

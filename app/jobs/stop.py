@@ -1,5 +1,7 @@
 """A job's own workers (holding its token) hand over: POST /stop_instances when the last one is
-done, POST /relaunch_instances when EC2 is reclaiming one (a spot interruption)."""
+done, POST /relaunch_instances when EC2 is reclaiming one (a spot interruption), POST
+/status_changed when one started or ended (the API then sends the job's callback if its status
+changed: the worker itself never holds the callback secret)."""
 
 from __future__ import annotations
 
@@ -49,6 +51,21 @@ def relaunch_instances():
     """Relaunch what an interrupted or lost worker of this job left unfinished, within the job's
     system retries; needs that job's worker token; idempotent."""
     return _with_job_token(lambda jobs, key, token: jobs.relaunch_for(key, token))
+
+
+@bp.post("/status_changed")
+@documented(
+    Operation(
+        body=StopRequestSchema,
+        body_example={"session_key": JOB_EXAMPLE["session_key"], "token": "<the job's worker token>"},
+        responses={200: Answer("The job, its callback sent if its overall status changed.", JobSchema)},
+        errors=(400, 401, 403, 404, 429),  # 429: wrong job tokens are throttled like keys
+    )
+)
+def status_changed():
+    """A worker of this job started or ended: send the job's callback if its status changed;
+    needs that job's worker token; idempotent."""
+    return _with_job_token(lambda jobs, key, token: jobs.status_changed(key, token))
 
 
 def _with_job_token(call):

@@ -8,6 +8,7 @@ pairs of one S3 folder. So a task maps onto a job like this:
   become those pipeline options.
 - hla_class (1 or 2), workers and reference may also come from `tags` or the first executor's
   `env` (HLA_CLASS, GEMS_WORKERS, REFERENCE).
+- `tags.callback_url` is the job's callback_url (its secret comes once, beside the new task's id).
 - executors' image and command are recorded and shown back, not run: gems runs its own worker.
 - outputs are recorded; results always go to the job's results prefix, which the task's logs
   list (`logs[0].outputs`).
@@ -123,6 +124,7 @@ def job_request(task: dict) -> JobRequest:
         workers=_int_setting(task, "workers", "GEMS_WORKERS", required=False),
         reference=reference,
         options=options,
+        callback_url=(task.get("tags") or {}).get("callback_url") or None,
     )
 
 

@@ -142,7 +142,18 @@ CREATE_TASK = Operation(
     responses={
         200: Answer(
             "The task (a gems job) was created.",
-            {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}},
+            {
+                "type": "object",
+                "required": ["id"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "callback_secret": {
+                        "type": "string",
+                        "description": "only when tags.callback_url was given: the key its callbacks "
+                        "are signed with (X-Gems-Signature), answered this once",
+                    },
+                },
+            },
             {"id": EXAMPLE["id"]},
         )
     },

@@ -22,6 +22,7 @@ from app.tes import mapping
 from app.tes import openapi as docs
 from app.tes.schemas import ListQuerySchema, TaskRequestSchema, ViewQuerySchema
 from gems.aws import s3 as S3
+from gems.callbacks import check_url, shown
 from gems.errors import NotFoundError, ValidationError
 from gems.plan import new_session_key
 
@@ -182,6 +183,9 @@ def create_task():
     idem = f"tes:{uuid.uuid4().hex}"
     task_id = new_session_key(g.api_user, idem)
     doc = {k: v for k, v in task.items() if k not in ("id", "state", "logs", "creation_time")}
+    if req.callback_url:  # checked under the name the client gave it; its path may hold a token
+        check_url(req.callback_url, embedded=services.config.embedded, field_name="tags.callback_url")
+        doc["tags"] = dict(doc["tags"], callback_url=shown(req.callback_url))
 
     def store_doc() -> None:  # after every check of the request, before the job's first record
         S3.put_json(services.clients.s3, services.config.state_bucket, _doc_key(task_id), doc)
@@ -193,7 +197,8 @@ def create_task():
             S3.delete_key(services.clients.s3, services.config.state_bucket, _doc_key(task_id))
             current_app.extensions.get("gems_tes_docs", {}).pop(task_id, None)
         raise
-    return jsonify({"id": job["session_key"]})
+    secret = {"callback_secret": job["callback_secret"]} if "callback_secret" in job else {}
+    return jsonify({"id": job["session_key"]} | secret)
 
 
 def _job_exists(task_id: str) -> bool:

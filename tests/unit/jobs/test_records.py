@@ -43,6 +43,7 @@ JOB = {
     "capacity": "spot",
     "system_retries": 2,
     "max_cost_usd": 25.0,
+    "callback_url": "https://hooks.lab.example.org/gems",
     "workers": [
         {
             "index": 0,
