@@ -68,3 +68,6 @@ class ApiClient:
 
     def results(self, session_key: str) -> dict:
         return self.request("GET", f"/job/{urllib.parse.quote(session_key)}/results")[1]
+
+    def run_table(self, session_key: str) -> dict:
+        return self.request("GET", f"/job/{urllib.parse.quote(session_key)}/summary.json")[1]

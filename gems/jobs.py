@@ -31,6 +31,7 @@ from gems.plan import (
     retries_of,
 )
 from gems.readcache import ImmutableCache, TagSnapshot
+from gems.run_table import run_table
 from gems.states import SampleStatus, WorkerStatus
 from gems.wheel import worker_code
 
@@ -285,6 +286,10 @@ class JobService(Lifecycle):
         if with_callback and record and record.callback_url:
             job["callback"] = self.callbacks.view(session_key, record.callback_url)
         return job
+
+    def run_table(self, session_key: str) -> dict:
+        """One row per sample: status, figures, HLA types, report link (gems.run_table)."""
+        return run_table(self.s3, self.cache, self.detail(session_key, with_callback=False))
 
     def check_owner(self, session_key: str, caller) -> R.JobRecord:
         """The job's record when `caller` (a gems.auth.Caller) may act on it; else the 404 an

@@ -1,14 +1,17 @@
-"""GET /job/<session_key>/results: a job's result files with pre-signed download links."""
+"""GET /job/<session_key>/results: a job's result files with pre-signed download links; and
+GET /job/<session_key>/summary.json|.tsv: the run on one page, one row per sample."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 from marshmallow import Schema, fields
 
 from app.apidoc import Answer, Operation, documented
 from app.auth import owner_only
 from app.jobs.schemas import JOB_EXAMPLE
 from gems.results import list_results
+from gems.run_table import to_tsv
+from gems.states import JobStatus, SampleStatus
 
 bp = Blueprint("results", __name__)
 
@@ -58,3 +61,78 @@ def job_results(session_key: str):
     services = current_app.extensions["gems"]
     job = services.jobs.get(session_key)
     return jsonify(list_results(services.clients.s3, job))
+
+
+class RunTableSchema(Schema):
+    session_key = fields.String()
+    overall_status = fields.String()
+    hla_class = fields.Integer(allow_none=True)
+    hla_genes = fields.List(fields.String(), metadata={"description": "the HLA genes typed, in order"})
+    samples = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "one row per sample: sample, status, reason, worker, attempt, read_pairs, "
+            "mapping_rate, mean_coverage, variants, snvs, indels, hla {gene: {allele1, allele2, "
+            "confidence, flag}}, report_url (pre-signed, an hour); figures are null until the "
+            "sample's report has them"
+        },
+    )
+
+
+_TABLE_EXAMPLE = {
+    "session_key": JOB_EXAMPLE["session_key"],
+    "overall_status": JobStatus.COMPLETE.value,
+    "hla_class": 1,
+    "hla_genes": ["A", "B", "C"],
+    "samples": [
+        {
+            "sample": "NA12878",
+            "status": SampleStatus.COMPLETE.value,
+            "reason": "",
+            "worker": 0,
+            "attempt": 1,
+            "read_pairs": 2000,
+            "mapping_rate": 0.9935,
+            "mean_coverage": 31.2,
+            "variants": 14,
+            "snvs": 12,
+            "indels": 2,
+            "hla": {"A": {"allele1": "A*01:01", "allele2": "A*11:01", "confidence": 0.99}},
+            "report_url": "https://gems-demo.s3.amazonaws.com/demo/results/...report.html?...",
+        }
+    ],
+}
+
+
+@bp.get("/job/<session_key>/summary.json")
+@documented(Operation(responses={200: Answer("One row per sample.", RunTableSchema, _TABLE_EXAMPLE)}))
+@owner_only("session_key")
+def job_summary_json(session_key: str):
+    """The run on one page: per sample its status, reason, read pairs, mapping rate, mean
+    coverage, variant counts, each HLA gene's two alleles with their confidence, and the report link."""
+    return jsonify(current_app.extensions["gems"].jobs.run_table(session_key))
+
+
+@bp.get("/job/<session_key>/summary.tsv")
+@documented(
+    Operation(
+        responses={
+            200: Answer(
+                "The same table as TSV (a header row, then one row per sample).",
+                {"type": "string"},
+                "sample\tstatus\treason\t...\tA allele1\tA allele2\tA confidence\t...\treport_url\n",
+                media="text/tab-separated-values",
+            )
+        }
+    )
+)
+@owner_only("session_key")
+def job_summary_tsv(session_key: str):
+    """The run on one page as TSV, for a spreadsheet: the columns of summary.json, one per HLA
+    gene's allele1, allele2 and confidence."""
+    text = to_tsv(current_app.extensions["gems"].jobs.run_table(session_key))
+    return Response(
+        text,
+        mimetype="text/tab-separated-values",
+        headers={"Content-Disposition": f'attachment; filename="gems-{session_key}-summary.tsv"'},
+    )

@@ -8,12 +8,14 @@ import json
 import os
 import sys
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 from gems.capacity import Capacity
 from gems.client import ApiClient
 from gems.config import Config
 from gems.errors import GemsError, ValidationError
+from gems.run_table import to_tsv
 from gems.states import JobStatus, SampleStatus
 
 
@@ -166,13 +168,18 @@ def logs(argv: list[str]) -> int:
 
 
 def results(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="gems results", description="Download a job's result files.")
+    p = argparse.ArgumentParser(
+        prog="gems results",
+        description="Download a job's result files, and its one-row-per-sample summary.tsv (and .json).",
+    )
     _common(p)
     p.add_argument("session_key")
     p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--sample", help="only this sample")
+    p.add_argument("--sample", help="only this sample's files")
     args = p.parse_args(argv)
-    res = _client(args).results(args.session_key)
+    client = _client(args)
+    res = client.results(args.session_key)
+    _save_table(client.run_table(args.session_key), args.out)
     n = 0
     for sample, files in sorted(res["samples"].items()):
         if args.sample and sample != args.sample:
@@ -192,6 +199,15 @@ def results(argv: list[str]) -> int:
         )
     print(f"downloaded {n} files to {args.out}")
     return 0
+
+
+def _save_table(t: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.tsv").write_text(to_tsv(t))
+    (out / "summary.json").write_text(json.dumps(t, indent=1) + "\n")
+    states = Counter(r["status"] for r in t["samples"])
+    said = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+    print(f"summary: {out / 'summary.tsv'} ({len(t['samples'])} samples: {said})")
 
 
 def stop(argv: list[str]) -> int:

@@ -33,6 +33,13 @@ def test_submit_a_job_watch_it_complete_and_open_the_report(stack, api_key, lapt
     assert page.locator("tr[data-sample=NA12878][data-status=COMPLETE]").count() == 1
     report_link = page.wait_for_selector("article.result[data-sample=NA12878] a.report-link", timeout=30_000)
     page.wait_for_selector("article.result[data-sample=NA12878] table.steps")
+    glance = page.wait_for_selector("#run-table-body tr[data-sample=NA12878]", timeout=30_000)
+    assert "COMPLETE" in glance.inner_text()
+    (sample,) = stack.api.run_table(page.url.rsplit("/", 1)[-1])["samples"]
+    for gene, call in sample["hla"].items():  # HLA types at a glance, as the report has them
+        cell = page.locator(f"#run-table-body tr[data-sample=NA12878] td[data-gene='{gene}']").inner_text()
+        assert cell.startswith(call["allele1"] or "–")
+    assert page.locator("#run-table-tsv").is_visible()
     assert page.locator("#stop-job").is_hidden()
     shot(page, "job-complete-laptop")
     with page.context.expect_page() as opened:

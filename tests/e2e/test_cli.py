@@ -68,6 +68,17 @@ def test_submit_wait_status_results_logs(stack, tmp_path):
     assert {"report.json", "report.html", "sample.bam", "variants.vcf.gz"} <= names
     report = json.loads((tmp_path / "res" / "NA12878" / "report.json").read_text())
     assert report["status"] == "COMPLETE"
+    assert "summary.tsv (1 samples: 1 COMPLETE)" in got.stdout
+    header, line = (tmp_path / "res" / "summary.tsv").read_text().splitlines()
+    row = dict(zip(header.split("\t"), line.split("\t"), strict=True))
+    assert (row["sample"], row["status"]) == ("NA12878", "COMPLETE")
+    assert int(row["read_pairs"]) == report["summary"]["read_pairs"] > 0
+    assert float(row["mapping_rate"]) == report["summary"]["mapping_rate"]
+    for call in report["hla"]["calls"]:  # each gene's two alleles, as the report has them
+        assert row[f"{call['gene']} allele1"] == (call["allele1"] or "")
+    assert row["report_url"].startswith("http")
+    counts = report["summary"]["variant_counts"]  # the caller's own: SNP, MNP, INDEL
+    assert int(row["snvs"]) + int(row["indels"]) == sum(v for k, v in counts.items() if k != "OTHER") > 0
     logs = gems(stack, "logs", key)
     assert logs.returncode == 0 and "worker 0" in logs.stdout and "NA12878" in logs.stdout
 

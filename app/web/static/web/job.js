@@ -94,6 +94,58 @@
     });
   }
 
+  function fmt(v, digits) {
+    if (v === null || v === undefined || v === "") { return "–"; }
+    return typeof v === "number" && digits !== undefined ? v.toFixed(digits) : String(v);
+  }
+
+  function renderTable(t) {
+    var el = gems.el;
+    var body = document.getElementById("run-table-body");
+    var state = document.getElementById("run-table-state");
+    var genes = t.hla_genes || [];
+    var head = ["Sample", "Status", "Read pairs", "Mapped", "Mean depth", "Variants (SNV / indel)"].concat(
+      genes.map(function (g) { return "HLA-" + g; }), ["Report"]);
+    var rows = (t.samples || []).map(function (r) {
+      var cells = [
+        el("th", { scope: "row", text: r.sample }),
+        el("td", { text: r.status + (r.reason ? ": " + r.reason : ""), "data-status": r.status }),
+        el("td", { "class": "num", text: fmt(r.read_pairs) }),
+        el("td", { "class": "num", text: r.mapping_rate == null ? "–" : (100 * r.mapping_rate).toFixed(1) + "%" }),
+        el("td", { "class": "num", text: r.mean_coverage == null ? "–" : fmt(r.mean_coverage, 1) + "×" }),
+        el("td", { "class": "num", text: r.variants == null ? "–" : r.variants + " (" + fmt(r.snvs) + " / " + fmt(r.indels) + ")" }),
+      ];
+      genes.forEach(function (g) {
+        var c = (r.hla || {})[g];
+        var text = c && c.allele1 ? c.allele1 + " / " + (c.allele2 || "?") : "–";
+        if (c && c.confidence != null) { text += " (" + fmt(c.confidence, 2) + ")"; }
+        if (c && c.flag && c.flag !== "ok") { text += " " + c.flag; }
+        cells.push(el("td", { text: text, "data-gene": g }));
+      });
+      cells.push(el("td", {}, [r.report_url ? el("a", { href: r.report_url, target: "_blank", rel: "noopener", text: "report" }) : el("span", { "class": "muted", text: "–" })]));
+      return el("tr", { "data-sample": r.sample }, cells);
+    });
+    body.textContent = "";
+    body.appendChild(el("table", { "class": "run-table" }, [
+      el("caption", { text: "Each sample: status, figures and HLA types (confidence in brackets)" }),
+      el("thead", {}, [el("tr", {}, head.map(function (h) { return el("th", { scope: "col", text: h }); }))]),
+      el("tbody", {}, rows),
+    ]));
+    state.firstChild.textContent = rows.length ? "" : "No samples yet. ";
+  }
+
+  function downloadTsv(ev) {
+    ev.preventDefault();
+    var base = gems.url("/job/") + encodeURIComponent(section.dataset.sessionKey);
+    fetch(base + "/summary.tsv", { headers: { "Authorization": "Bearer " + gems.getKey() } }).then(function (r) {
+      if (!r.ok) { throw new Error("could not get summary.tsv (HTTP " + r.status + ")"); }
+      return r.blob();
+    }).then(function (blob) {
+      var a = gems.el("a", { href: URL.createObjectURL(blob), download: "gems-" + section.dataset.sessionKey + "-summary.tsv" });
+      document.body.appendChild(a); a.click(); a.remove();
+    }).catch(function (err) { document.getElementById("job-message").textContent = err.message; });
+  }
+
   function loadResults() {
     var state = document.getElementById("results-state");
     if (!gems.getKey()) { state.textContent = "Enter your API key at the top of the page to see the results."; return; }
@@ -101,6 +153,10 @@
     Promise.all([gems.api("GET", base + "/results"), gems.api("GET", base + "/reports")]).then(function (answers) {
       renderResults(answers[0], answers[1]);
     }).catch(function (err) { state.textContent = err.message; });
+    gems.api("GET", base + "/summary.json").then(function (t) {
+      renderTable(t);
+      document.getElementById("run-table-tsv").hidden = false;
+    }).catch(function (err) { document.getElementById("run-table-state").firstChild.textContent = err.message + " "; });
   }
 
   function stop() {
@@ -113,6 +169,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     section = document.getElementById("workers");
     document.getElementById("stop-job").addEventListener("click", stop);
+    document.getElementById("run-table-tsv").addEventListener("click", downloadTsv);
+    document.getElementById("run-table-tsv").href = "#";
     document.addEventListener("gems:key", function () { lastFinished = -1; refresh(); });
     if (!document.getElementById("job-summary")) { refresh(); return; }
     after();
