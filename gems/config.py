@@ -105,7 +105,7 @@ class Config:
     max_runtime_s: int = 86400
     # How workers are bought unless a job says (gems.capacity): "on-demand" or "spot".
     capacity: str = "on-demand"
-    # Relaunches a job may make of workers the platform took (spot reclaim, lost instance).
+    # Relaunches of each worker's work the platform took (spot reclaim, lost instance).
     system_retries: int = 2
     # How long a failed callback delivery is tried again (with backoff) before it is given up.
     callback_retry_s: int = 21600

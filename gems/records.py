@@ -302,7 +302,7 @@ class JobRecord:
     submitted_by: str | None = None
     idempotency_key: str | None = None
     capacity: str = ""  # what the job asked for (each worker says what it got)
-    system_retries: int = 0  # relaunches of lost or interrupted workers this job may make
+    system_retries: int = 0  # relaunches each lost or interrupted worker's work may have
     max_cost_usd: float | None = None  # the job's cost cap: no relaunch past it, and the job stops
     callback_url: str = ""  # POSTed the job's JSON on each status change (gems.notify)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -315,11 +315,6 @@ class JobRecord:
     @property
     def key(self) -> str:
         return job_key(self.session_key)
-
-    @property
-    def relaunches(self) -> int:
-        """System retries used so far: every worker beyond a first attempt."""
-        return sum(1 for w in self.workers if w.attempt > 1)
 
     def replaced(self) -> set[int]:
         """Indexes of workers a relaunch took over from: no longer part of the job's status."""

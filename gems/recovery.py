@@ -1,10 +1,14 @@
 """Which workers the platform took are relaunched, and which the job gives up on (pure).
 
 A worker INTERRUPTED (spot reclaimed) or LOST (instance gone, powered off early, silent) did not
-fail on its own: its unfinished samples are owed a rerun on a new instance, a system retry,
-counted against the job's budget (`system_retries`, default 2), separately from analysis
-failures, which are never retried automatically (POST /job/<key>/retry is for those). Once the
-budget is spent, such a worker is recorded FAILED with the reason.
+fail on its own: its unfinished samples are owed a rerun on a new instance, a system retry.
+The job's `system_retries` (default 2) bounds the retries of each piece of work: a worker is
+relaunched while its attempt number is at most that, so every sample gets at most 1 +
+system_retries attempts however large the fleet (67 spot workers losing 7 to one reclaim wave
+all come back; one sample's worker lost three times does not). Analysis failures are never
+retried automatically (POST /job/<key>/retry is for those); what the whole job may spend is
+bounded by its max_cost_usd. Once a worker's retries are spent it is recorded FAILED with the
+reason.
 """
 
 from __future__ import annotations
@@ -42,8 +46,7 @@ def unfinished(worker: dict) -> list[str]:
 
 def decide(job: JobRecord, workers: list[dict], *, blocked: str = "") -> tuple[list[Relaunch], list[GiveUp]]:
     """For the job-view `workers` (effective states): relaunch each current worker owed one while
-    the budget lasts (and nothing `blocked` it, e.g. the cost cap), else give it up."""
-    left = job.system_retries - job.relaunches
+    its own retries last (and nothing `blocked` it, e.g. the cost cap), else give it up."""
     relaunch: list[Relaunch] = []
     give_up: list[GiveUp] = []
     for w in current(workers):
@@ -59,15 +62,13 @@ def decide(job: JobRecord, workers: list[dict], *, blocked: str = "") -> tuple[l
             give_up.append(GiveUp(w["instance_index"], f"{why}; every sample had finished", end))
         elif blocked:
             give_up.append(GiveUp(w["instance_index"], f"{why}; not relaunched: {blocked}"))
-        elif left > 0:
-            relaunch.append(Relaunch(w["instance_index"], todo, int(w.get("attempt") or 1) + 1))
-            left -= 1
+        elif (attempt := int(w.get("attempt") or 1)) <= job.system_retries:
+            relaunch.append(Relaunch(w["instance_index"], todo, attempt + 1))
         else:
-            used = job.relaunches
             give_up.append(
                 GiveUp(
                     w["instance_index"],
-                    f"{why}; no system retries left ({used} of {job.system_retries} used)",
+                    f"{why}; no system retries left ({attempt - 1} of {job.system_retries} used)",
                 )
             )
     return relaunch, give_up

@@ -64,8 +64,9 @@ class JobRequestSchema(Schema):
         strict=True,
         validate=validate.Range(min=0, max=MAX_SYSTEM_RETRIES),
         metadata={
-            "description": "relaunches of workers the platform takes (spot reclaim, lost instance); "
-            "analysis failures are never retried automatically; default: GEMS_SYSTEM_RETRIES (2)"
+            "description": "how often the work of a worker the platform takes (spot reclaim, lost "
+            "instance) is relaunched: each sample gets at most 1 + this many attempts; analysis "
+            "failures are never retried automatically; default: GEMS_SYSTEM_RETRIES (2)"
         },
     )
 

@@ -149,6 +149,24 @@ def test_an_interrupted_spot_worker_is_relaunched_and_the_job_completes(
     assert summary["cost"]["by_worker"] and summary["cost"]["prices"]["as_of"]
 
 
+def test_the_budget_is_per_worker_so_a_reclaim_wave_does_not_fail_a_big_fleet(client, services):
+    body = {"bucket": LAB, "prefix": "run1/", "hla_class": 1, "workers": 3, "system_retries": 1}
+    key = client.post("/job", json=body, headers=bearer()).json["session_key"]
+    for w in client.get(f"/job/{key}").json["workers"]:  # all three taken at once
+        services.jobs.mark_lost(key, w["instance_id"], "instance terminated (reclaim wave)")
+    job = client.get(f"/job/{key}").json
+    assert sorted((w["attempt"], w.get("replaces")) for w in job["workers"])[3:] == [(2, 0), (2, 1), (2, 2)]
+    assert job["overall_status"] == "RUNNING"
+    again = next(w for w in job["workers"] if w.get("replaces") == 1)  # the same work lost again: spent
+    services.jobs.mark_lost(key, again["instance_id"], "instance terminated (second wave)")
+    job = client.get(f"/job/{key}").json
+    assert len(job["workers"]) == 6 and job["overall_status"] == "FAILED"
+    spent = next(w for w in job["workers"] if w.get("replaces") == 1)
+    assert (
+        spent["status"] == "FAILED" and "no system retries left 1 of 1 used" in spent["reason"]
+    )  # as tags carry it
+
+
 def test_lost_workers_are_relaunched_until_the_budget_is_spent(client, services, config):
     body = {"bucket": LAB, "prefix": "run1/", "hla_class": 1, "workers": 1}
     key = client.post("/job", json=body, headers=bearer()).json["session_key"]
