@@ -36,6 +36,20 @@ log = logging.getLogger(__name__)
 _recover_lock = threading.Lock()  # in one process; across processes the job record's If-Match decides
 
 
+class _Flight:
+    """One job's recovery in progress in this process: callers arriving meanwhile mark it to look
+    once more and wait for it, so a wave of interrupted workers asking together costs two passes,
+    not one pass each queued behind the others."""
+
+    def __init__(self) -> None:
+        self.again = False
+        self.done = threading.Event()
+
+
+_flights: dict[str, _Flight] = {}
+_flights_lock = threading.Lock()
+
+
 def over_budget(job: R.JobRecord, view: dict) -> str:
     """Why the job may spend no more (its cost reached max_cost_usd), or ""."""
     if job.max_cost_usd is None:
@@ -57,10 +71,20 @@ class Lifecycle:
     def _from_s3(self, session_key: str) -> dict | None:  # the read path (gems.jobs)
         raise NotImplementedError
 
+    def get(self, session_key: str) -> dict:  # the tag view (gems.jobs)
+        raise NotImplementedError
+
     # ---- stop -----------------------------------------------------------------------------
     def stop(self, session_key: str, token: str) -> dict:
-        """Terminate one job's instances (never another's); unfinished workers become STOPPED."""
+        """Terminate one job's instances (never another's); unfinished workers become STOPPED.
+        Once the job's summary is written (nothing more runs) this only makes sure its instances
+        end: workers finishing together all ask, and each ask must stay cheap."""
         self._check_token(session_key, token)
+        if done := R.read_summary(self.s3, self.config.state_bucket, session_key):
+            live = EC2.read_gems_tags(self.ec2, session_key)
+            EC2.terminate(self.ec2, [iid for iid, tags in live.items() if tags.get(T.SESSION) == session_key])
+            self.tags.invalidate()
+            return done
         return self.terminate(session_key)
 
     def _check_token(self, session_key: str, token: str) -> None:
@@ -182,15 +206,39 @@ class Lifecycle:
         """POST /relaunch_instances: a worker of this job (its token) was interrupted."""
         self._check_token(session_key, token)
         self.recover(session_key)
-        view = self._from_s3(session_key)
-        if view is None:
-            raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
-        return view
+        return self.get(session_key)  # the tag view: all the worker needs, without every record
 
     def recover(self, session_key: str) -> list[int]:
         """Relaunch what the platform took from this job (gems.recovery decides), record the rest
         FAILED, then finish if nothing more will run. Idempotent: a job already finished, or a
-        worker already relaunched, is left alone. Returns the new workers' indexes."""
+        worker already relaunched, is left alone. Returns the new workers' indexes (none for a
+        caller whose ask was folded into a recovery already running)."""
+        with _flights_lock:
+            running = _flights.get(session_key)
+            if running is not None:
+                running.again = True
+            else:
+                flight = _flights[session_key] = _Flight()
+        if running is not None:
+            running.done.wait(timeout=300)
+            return []
+        new: list[int] = []
+        try:
+            while True:
+                flight.again = False
+                new += self._recover_once(session_key)
+                with _flights_lock:  # no one may join between this look and the flight's end
+                    if not flight.again:
+                        _flights.pop(session_key, None)
+                        break
+        finally:
+            with _flights_lock:
+                if _flights.get(session_key) is flight:  # ended by an error
+                    del _flights[session_key]
+            flight.done.set()
+        return new
+
+    def _recover_once(self, session_key: str) -> list[int]:
         bucket = self.config.state_bucket
         with _recover_lock:
             if R.read_summary(self.s3, bucket, session_key):
@@ -204,10 +252,15 @@ class Lifecycle:
             for g in give_up:
                 self._end_worker(session_key, plans[g.index], g.status, g.reason, over_relaunch=True)
             for r in relaunch:  # a worker read as lost (silent) is recorded so, and its machine ended
-                self._end_worker(session_key, plans[r.replaces], WorkerStatus.LOST, "lost", fail_samples=True)
+                self._end_worker(
+                    session_key, plans[r.replaces], WorkerStatus.LOST, r.reason, fail_samples=True
+                )
             new = self._relaunch(job, version, relaunch) if relaunch else []
         self.tags.invalidate()
-        self.finish(session_key)
+        if new:  # a relaunched job is not finished: only its callback may be owed something
+            self.callbacks.check(session_key)
+        else:
+            self.finish(session_key)
         return new
 
     def _relaunch(self, job: R.JobRecord, version: str, relaunch: list[recovery.Relaunch]) -> list[int]:

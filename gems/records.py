@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -381,7 +382,11 @@ def read_job_version(s3, bucket: str, session_key: str) -> tuple[JobRecord | Non
 
 
 def read_workers(s3, bucket: str, session_key: str, n_workers: int) -> list[WorkerRecord | None]:
-    found = (S3.get_json(s3, bucket, worker_key(session_key, i)) for i in range(n_workers))
+    """Every worker's record, read 16 at a time: one GET each, and a 67-worker job read one
+    after another would cost a couple of seconds of S3 latency per view."""
+    keys = [worker_key(session_key, i) for i in range(n_workers)]
+    with ThreadPoolExecutor(max_workers=max(1, min(16, n_workers))) as pool:
+        found = list(pool.map(lambda key: S3.get_json(s3, bucket, key), keys))
     return [WorkerRecord.from_dict(data) if data else None for data in found]
 
 

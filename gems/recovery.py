@@ -25,6 +25,7 @@ class Relaunch:
     replaces: int  # the worker taken
     samples: list[str]  # what it left unfinished
     attempt: int
+    reason: str = "lost"  # why it is owed a relaunch, as the view read it
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def decide(job: JobRecord, workers: list[dict], *, blocked: str = "") -> tuple[l
         elif blocked:
             give_up.append(GiveUp(w["instance_index"], f"{why}; not relaunched: {blocked}"))
         elif (attempt := int(w.get("attempt") or 1)) <= job.system_retries:
-            relaunch.append(Relaunch(w["instance_index"], todo, attempt + 1))
+            relaunch.append(Relaunch(w["instance_index"], todo, attempt + 1, why))
         else:
             give_up.append(
                 GiveUp(

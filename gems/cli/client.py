@@ -52,7 +52,9 @@ def submit(argv: list[str]) -> int:
         choices=[c.value for c in Capacity],
         help="spot or on-demand (default: the deployment's)",
     )
-    p.add_argument("--system-retries", type=int, help="relaunches of a worker's work the platform takes (default 2)")
+    p.add_argument(
+        "--system-retries", type=int, help="relaunches of a worker's work the platform takes (default 2)"
+    )
     p.add_argument("--wait", action="store_true", help="follow the job until it finishes")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
