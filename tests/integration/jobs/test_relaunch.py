@@ -247,3 +247,20 @@ def test_the_sweep_stops_a_job_past_its_cost_cap(client, services, config):
     job = client.get(f"/job/{capped}").json
     assert job["overall_status"] == "STOPPED" and "max_cost_usd" in job["workers"][0]["reason"]
     assert client.get(f"/job/{free}").json["overall_status"] == "PENDING"
+
+
+def test_a_wave_of_relaunch_calls_relaunches_each_worker_once(client, services):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gems.states import WorkerStatus
+
+    body = {"bucket": LAB, "prefix": "run1/", "hla_class": 1, "workers": 3, "capacity": "spot"}
+    key = client.post("/job", json=body, headers=bearer()).json["session_key"]
+    record = R.read_job(services.clients.s3, services.config.state_bucket, key)
+    for plan in record.workers:  # all three reclaimed at once, as a spot wave does
+        services.jobs._end_worker(key, plan, WorkerStatus.INTERRUPTED, "spot interruption", fail_samples=True)
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda _: services.jobs.recover(key), range(8)))
+    assert sorted(i for new in got for i in new) == [3, 4, 5]  # each relaunched once, by one of the calls
+    job = client.get(f"/job/{key}").json
+    assert sorted(w.get("replaces") for w in job["workers"] if w["attempt"] == 2) == [0, 1, 2]
