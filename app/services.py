@@ -22,6 +22,6 @@ class Services:
     def from_config(cls, config: Config, secrets=None) -> Services:
         clients = Clients(config, attempts=API_ATTEMPTS)
         keys = KeyStore(secrets or CredstashSecrets(config))
-        return cls(
-            config=config, clients=clients, keys=keys, jobs=JobService(config, clients.ec2, clients.s3, keys)
-        )
+        pricing = clients.pricing if config.prices == "live" else None
+        jobs = JobService(config, clients.ec2, clients.s3, keys, pricing=pricing)
+        return cls(config=config, clients=clients, keys=keys, jobs=jobs)

@@ -107,6 +107,10 @@ class Config:
     capacity: str = "on-demand"
     # Relaunches of each worker's work the platform took (spot reclaim, lost instance).
     system_retries: int = 2
+    # Where job costs are priced: "live" (AWS spot price history and Price List API, the shipped
+    # table for what they cannot price) or "table" (gems/prices.json only); unset: live on AWS,
+    # the table against an endpoint (moto has no real prices).
+    prices: str = "live"
     # How long a failed callback delivery is tried again (with backoff) before it is given up.
     callback_retry_s: int = 21600
     # How often a worker asks its metadata service for a spot interruption notice.
@@ -153,6 +157,7 @@ class Config:
             max_runtime_s=_int(env, "GEMS_MAX_RUNTIME", base.max_runtime_s),
             capacity=env.get("GEMS_CAPACITY") or base.capacity,
             system_retries=_int(env, "GEMS_SYSTEM_RETRIES", base.system_retries),
+            prices=env.get("GEMS_PRICES") or ("table" if env.get("AWS_ENDPOINT_URL") else base.prices),
             callback_retry_s=_int(env, "GEMS_CALLBACK_RETRY_S", base.callback_retry_s),
             spot_poll_s=float(env.get("GEMS_SPOT_POLL_S") or base.spot_poll_s),
             worker_source=env.get("GEMS_WORKER_SOURCE", base.worker_source),

@@ -3,8 +3,9 @@
 EC2 bills Linux instances by the second with a 60-second minimum, from launch to termination.
 A worker's run time here is from its launch to its last record (its end, or now while it runs);
 its instance powers off seconds after that, so the figure is a close lower bound. Prices come
-from `gems/prices.json`, a dated table of us-east-1 list prices shipped with the code; the view
-names the table and its date, so nobody mistakes it for the bill.
+from `gems/prices.json`, a dated table of us-east-1 list prices shipped with the code, or live
+from AWS (gems.pricebook builds a table of the same shape); the view names the source and its
+date, so nobody mistakes it for the bill.
 """
 
 from __future__ import annotations
@@ -83,8 +84,10 @@ def job_cost(workers: list[dict], now: datetime | None = None, table: dict | Non
         "usd": round(total, 4),
         "instance_seconds": round(seconds, 1),
         "by_worker": rows,
-        "prices": {"source": "table", "as_of": table["as_of"], "region": table["region"]},
+        "prices": {"source": table.get("kind", "table"), "as_of": table["as_of"], "region": table["region"]},
     }
+    if table.get("fallback"):  # live prices were had for some rates only: these came from the table
+        out["prices"] |= {"from_table": table["fallback"], "table_as_of": table["table_as_of"]}
     if unpriced:
         out["unpriced"] = sorted(set(unpriced))  # types missing from the table: not in `usd`
     return out

@@ -30,6 +30,7 @@ from gems.plan import (
     plan_job,
     retries_of,
 )
+from gems.pricebook import PriceBook
 from gems.readcache import ImmutableCache, TagSnapshot
 from gems.run_table import run_table
 from gems.states import SampleStatus, WorkerStatus
@@ -42,7 +43,7 @@ _submit_lock = threading.Lock()  # S3 conditional writes decide on AWS; this cov
 class JobService(Lifecycle):
     """Submit, read and retry jobs; ending and relaunching workers is gems.lifecycle's part."""
 
-    def __init__(self, config: Config, ec2, s3, keys):
+    def __init__(self, config: Config, ec2, s3, keys, pricing=None):
         self.config = config
         self.ec2 = ec2
         self.s3 = s3
@@ -50,6 +51,7 @@ class JobService(Lifecycle):
         self.cache = ImmutableCache()
         self.tags = TagSnapshot(ec2)
         self.callbacks = Callbacks(config, s3, keys, self)
+        self.pricebook = PriceBook(config, ec2, pricing)  # pricing: the Price List API client
 
     # ---- submit -------------------------------------------------------------------------
     def submit(
@@ -282,7 +284,7 @@ class JobService(Lifecycle):
                 )
                 if plan.capacity_note:
                     w["capacity_note"] = plan.capacity_note
-        job["cost"] = job_cost(job["workers"])
+        job["cost"] = job_cost(job["workers"], table=self.pricebook.table(job["workers"]))
         if with_callback and record and record.callback_url:
             job["callback"] = self.callbacks.view(session_key, record.callback_url)
         return job

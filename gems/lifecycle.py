@@ -50,11 +50,11 @@ _flights: dict[str, _Flight] = {}
 _flights_lock = threading.Lock()
 
 
-def over_budget(job: R.JobRecord, view: dict) -> str:
+def over_budget(job: R.JobRecord, view: dict, table: dict | None = None) -> str:
     """Why the job may spend no more (its cost reached max_cost_usd), or ""."""
     if job.max_cost_usd is None:
         return ""
-    spent = job_cost(view["workers"])["usd"]
+    spent = job_cost(view["workers"], table=table)["usd"]
     if spent < job.max_cost_usd:
         return ""
     return f"the job's cost (${spent:.2f}) reached its max_cost_usd (${job.max_cost_usd:.2f})"
@@ -67,6 +67,7 @@ class Lifecycle:
     keys: Any
     tags: TagSnapshot
     callbacks: Any  # gems.notify.Callbacks
+    pricebook: Any  # gems.pricebook.PriceBook
 
     def _from_s3(self, session_key: str) -> dict | None:  # the read path (gems.jobs)
         raise NotImplementedError
@@ -123,7 +124,7 @@ class Lifecycle:
         if view and jobview.is_settled(view):
             bucket = self.config.state_bucket
             view = dict(view, finished=T.now_iso())
-            view["cost"] = job_cost(view["workers"])
+            view["cost"] = job_cost(view["workers"], table=self.pricebook.table(view["workers"]))
             try:
                 S3.put_json(self.s3, bucket, R.summary_key(session_key), view, if_none_match=True)
             except ConflictError:
@@ -169,7 +170,11 @@ class Lifecycle:
         """Stop a running job whose cost reached its max_cost_usd (the sweep asks); the reason, or ""."""
         job = R.read_job(self.s3, self.config.state_bucket, session_key)
         view = self._from_s3(session_key) if job and job.max_cost_usd is not None else None
-        why = over_budget(job, view) if job and view and not jobview.is_settled(view) else ""
+        why = (
+            over_budget(job, view, self.pricebook.table(view["workers"]))
+            if job and view and not jobview.is_settled(view)
+            else ""
+        )
         if why:
             log.warning("job %s: %s; stopping it", session_key, why)
             self.terminate(session_key, reason=f"stopped: {why}")
@@ -247,7 +252,9 @@ class Lifecycle:
             view = self._from_s3(session_key)
             if job is None or view is None:
                 return []
-            relaunch, give_up = recovery.decide(job, view["workers"], blocked=over_budget(job, view))
+            relaunch, give_up = recovery.decide(
+                job, view["workers"], blocked=over_budget(job, view, self.pricebook.table(view["workers"]))
+            )
             plans = {w.index: w for w in job.workers}
             for g in give_up:
                 self._end_worker(session_key, plans[g.index], g.status, g.reason, over_relaunch=True)

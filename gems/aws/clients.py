@@ -15,6 +15,7 @@ from gems.config import Config
 # should be a quick 503), so the API's clients try 3 times with a short connect timeout.
 WORKER_ATTEMPTS = 8
 API_ATTEMPTS = 3
+PRICING_REGION = "us-east-1"
 
 
 def _boto_config(attempts: int) -> BotoConfig:
@@ -52,3 +53,13 @@ class Clients:
     @cached_property
     def sagemaker_runtime(self):
         return client(self.config, "sagemaker-runtime", self.attempts)
+
+    @cached_property
+    def pricing(self):
+        """The Price List API: its endpoint is in us-east-1 whatever region the stage runs in."""
+        return boto3.client(
+            "pricing",
+            region_name=PRICING_REGION,
+            endpoint_url=self.config.endpoint_url,
+            config=_boto_config(min(self.attempts, 2)),
+        )

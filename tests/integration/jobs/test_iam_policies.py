@@ -59,6 +59,7 @@ NOT_EXERCISED = {
         "logs:CreateLogStream": "the Lambda runtime's own logs",
         "logs:PutLogEvents": "the Lambda runtime's own logs",
         "ec2:DescribeTags": "tag reads outside DescribeInstances",
+        "ec2:DescribeSpotPriceHistory": "a spot job's cost at live prices (the recorded job is on-demand)",
     },
     "WorkerRole": {
         "glue:GetDatabase": "the lake step registers partitions (stand-in pipeline here)",
@@ -256,7 +257,13 @@ def test_each_role_allows_what_its_code_calls_and_nothing_more(
 
 def test_no_policy_grants_a_wildcard_action_or_resource_it_need_not():
     # AWS accepts only "*" as the resource of these (they name no resource).
-    resourceless = {"ec2:DescribeInstances", "ec2:DescribeTags", "ecr:GetAuthorizationToken"}
+    resourceless = {
+        "ec2:DescribeInstances",
+        "ec2:DescribeTags",
+        "ec2:DescribeSpotPriceHistory",
+        "pricing:GetProducts",
+        "ecr:GetAuthorizationToken",
+    }
     for role, statements in _policies().items():
         for s in statements:
             for action in _actions(s):
