@@ -5,6 +5,7 @@ AWS is reached only through gems.aws wrappers; the clients come in with the JobS
 
 from __future__ import annotations
 
+import builtins
 import logging
 import threading
 
@@ -50,6 +51,7 @@ class JobService(Lifecycle):
         self.keys = keys
         self.cache = ImmutableCache()
         self.tags = TagSnapshot(ec2)
+        self._final: dict[tuple[str, int], R.WorkerRecord] = {}  # records that never change again
         self.callbacks = Callbacks(config, s3, keys, self)
         self.pricebook = PriceBook(config, ec2, pricing)  # pricing: the Price List API client
 
@@ -271,7 +273,9 @@ class JobService(Lifecycle):
         record = R.read_job(self.s3, self.config.state_bucket, session_key)
         plans = {p.index: p for p in record.workers} if record else {}
         n = max([len(plans)] + [w["instance_index"] + 1 for w in job["workers"]])
-        records = R.read_workers(self.s3, self.config.state_bucket, session_key, n)
+        records = self._worker_records(
+            session_key, n, {w["instance_index"]: w["status"] for w in job["workers"]}
+        )
         job["workers"] = [dict(w) for w in job["workers"]]
         for w in job["workers"]:
             rec = records[w["instance_index"]] if w["instance_index"] < len(records) else None
@@ -288,6 +292,25 @@ class JobService(Lifecycle):
         if with_callback and record and record.callback_url:
             job["callback"] = self.callbacks.view(session_key, record.callback_url)
         return job
+
+    def _worker_records(self, session_key: str, n: int, shown: dict[int, str]) -> builtins.list:
+        """The workers' records for a view: a record that reached COMPLETE, FAILED or STOPPED never
+        changes again, so it is read once per process; a worker still PENDING has none to read."""
+        out: builtins.list[R.WorkerRecord | None] = [None] * n
+        want = []
+        for i in range(n):
+            if (hit := self._final.get((session_key, i))) is not None:
+                out[i] = hit
+            elif shown.get(i) != WorkerStatus.PENDING:
+                want.append(i)
+        read = R.read_workers(self.s3, self.config.state_bucket, session_key, n, want)
+        for i, rec in zip(want, read, strict=True):
+            out[i] = rec
+            if rec is not None and rec.status.finished and not rec.status.awaits_relaunch:
+                if len(self._final) > 50_000:
+                    self._final.clear()
+                self._final[(session_key, i)] = rec
+        return out
 
     def run_table(self, session_key: str) -> dict:
         """One row per sample: status, figures, HLA types, report link (gems.run_table)."""

@@ -381,11 +381,13 @@ def read_job_version(s3, bucket: str, session_key: str) -> tuple[JobRecord | Non
     return (JobRecord.from_dict(data) if data else None), etag or ""
 
 
-def read_workers(s3, bucket: str, session_key: str, n_workers: int) -> list[WorkerRecord | None]:
-    """Every worker's record, read 16 at a time: one GET each, and a 67-worker job read one
-    after another would cost a couple of seconds of S3 latency per view."""
-    keys = [worker_key(session_key, i) for i in range(n_workers)]
-    with ThreadPoolExecutor(max_workers=max(1, min(16, n_workers))) as pool:
+def read_workers(
+    s3, bucket: str, session_key: str, n_workers: int, only: list[int] | None = None
+) -> list[WorkerRecord | None]:
+    """Every worker's record (or those of `only`, in its order), read 16 at a time: one GET each,
+    and a 67-worker job read one after another would cost seconds of S3 latency per view."""
+    keys = [worker_key(session_key, i) for i in (range(n_workers) if only is None else only)]
+    with ThreadPoolExecutor(max_workers=max(1, min(16, len(keys)))) as pool:
         found = list(pool.map(lambda key: S3.get_json(s3, bucket, key), keys))
     return [WorkerRecord.from_dict(data) if data else None for data in found]
 
