@@ -12,6 +12,7 @@ whole bucket). One writer per object, or conditional writes where two may write:
   jobs/<key>/callback.json         callback deliveries owed and done (API, If-Match; gems.notify)
   callbacks/due/<key>              marks a job with a delivery owed  (API; the sweep lists them)
   locks/<hash>.json                one running job per bucket/prefix/class (API)
+  cache/<kind>/<name>.tar.gz       built indexes shared by workers  (any worker; workers.indexstore)
 A replayed Idempotency-Key needs no object of its own: the session key is derived from it.
 
 The two records with states are types here (rq's `Job`): `JobRecord` (job.json, with one
@@ -73,6 +74,10 @@ def lock_key(bucket: str, prefix: str, hla_class) -> str:
     return f"locks/{digest}.json"
 
 
+def index_cache_key(kind: str, name: str) -> str:
+    return f"cache/{kind}/{name}.tar.gz"
+
+
 def results_prefix(prefix: str, session_key: str, sample: str | None = None) -> str:
     base = f"{prefix.rstrip('/')}/results/{session_key}/"
     return base + (f"{sample}/" if sample else "")
@@ -132,16 +137,8 @@ class WorkerRecord:
     extra: dict[str, Any] = field(default_factory=dict)
 
     _FIELDS = (
-        "session_key",
-        "instance_index",
-        "instance_id",
-        "samples",
-        "status",
-        "step",
-        "reason",
-        "started",
-        "updated",
-    )
+        "session_key", "instance_index", "instance_id", "samples", "status", "step", "reason", "started", "updated",
+    )  # fmt: skip
 
     @classmethod
     def new(

@@ -27,7 +27,8 @@ def build_pipeline(options: PipelineOptions) -> Pipeline:
     from workers.report import ReportStep
     from workers.variants import VariantStep
 
-    steps: list[Step] = [QcStep(), AlignStep(), HlaStep(), VariantStep(), AnnotateStep(), CoverageStep()]
+    hla = HlaStep(shared=options.index_store)
+    steps: list[Step] = [QcStep(), AlignStep(), hla, VariantStep(), AnnotateStep(), CoverageStep()]
     return Pipeline(steps, finalizers=[ReportStep(), LakeStep(options.lake)])
 
 

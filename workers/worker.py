@@ -28,6 +28,7 @@ from gems.plan import JobRequest, check_request
 from gems.states import SampleStatus, WorkerStatus, settled
 from gems.status import heartbeat, new_worker_record, record_status
 from workers.fetch import fetch_pairs, fetch_reference, share_reference_index
+from workers.indexstore import S3IndexStore
 from workers.instance import instance_id
 from workers.lake import LakeTarget
 from workers.pipeline import PipelineOptions
@@ -182,6 +183,7 @@ class Worker:
             threads=int(opts.get("threads") or os.cpu_count() or 1),
             trim=bool(opts.get("trim", False)),
             min_read_length=int(opts.get("min_read_length", 30)),
+            index_store=S3IndexStore(s3, self.bucket),  # an index another worker built, not built again
             # The stage's lake, with Glue on AWS to register the partitions for Athena.
             lake=LakeTarget.on_s3(
                 s3,

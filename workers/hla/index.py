@@ -146,16 +146,26 @@ def _build(ref: Reference, target: Path) -> None:
     (target / "meta.json").write_text(json.dumps(meta))
 
 
-def load_index(ref: Reference, cache: Path | None = None) -> TypingIndex:
-    """The typing index of `ref`, built into the cache on first use."""
+def load_index(ref: Reference, cache: Path | None = None, shared=None) -> TypingIndex:
+    """The typing index of `ref`: from this machine's cache, else from the `shared` store (a
+    workers.indexstore.S3IndexStore: what another worker built), else built here (and shared)."""
     root = Path(cache) if cache is not None else cache_root()
-    directory = root / f"{ref.checksum()}-v{INDEX_VERSION}"
+    name = f"{ref.checksum()}-v{INDEX_VERSION}"
+    directory = root / name
     if not (directory / "meta.json").is_file():
         root.mkdir(parents=True, exist_ok=True)
-        log.info("building HLA index for IMGT %s in %s", ref.release, directory)
         tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
         try:
-            _build(ref, tmp)
+            fetched = shared is not None and shared.fetch("hla", name, tmp) and (tmp / "meta.json").is_file()
+            if fetched:
+                log.info("HLA index for IMGT %s fetched from the shared cache", ref.release)
+            else:
+                log.info("building HLA index for IMGT %s in %s", ref.release, directory)
+                shutil.rmtree(tmp, ignore_errors=True)
+                tmp.mkdir()
+                _build(ref, tmp)
+                if shared is not None:
+                    shared.publish("hla", name, tmp)
             try:
                 tmp.rename(directory)
             except OSError:

@@ -11,8 +11,9 @@ from . import names, output, typer
 class HlaStep:
     name = "hla"
 
-    def __init__(self, cache=None):
+    def __init__(self, cache=None, shared=None):
         self.cache = cache  # index cache directory (None: the user cache)
+        self.shared = shared  # where workers share built indexes (workers.indexstore), or None
 
     def __call__(self, ctx: SampleContext) -> dict:
         hla_class = ctx.options.hla_class
@@ -30,6 +31,7 @@ class HlaStep:
             threads=ctx.options.threads,
             progress=ctx.progress,
             cache=self.cache,
+            shared=self.shared,
         )
         tsv, js = output.write(result, ctx.out)
         ctx.artifacts["hla_tsv"] = tsv

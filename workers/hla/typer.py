@@ -70,6 +70,7 @@ def type_sample(
     threads: int = 1,
     progress: Callable[[float], None] | None = None,
     cache: Path | None = None,
+    shared=None,
 ) -> TypingResult:
     report = progress or (lambda f: None)
     t0 = time.perf_counter()
@@ -85,7 +86,7 @@ def type_sample(
             calls=[calls_mod.no_call(g, f"no usable HLA reference: {exc.message}") for g in genes],
             stats=MappingStats(),
         )
-    idx = index.load_index(ref, cache)
+    idx = index.load_index(ref, cache, shared)
     t_index = time.perf_counter()
     typed = [g for g in genes if g in idx.genes]
     mapper = ReadMapper(idx, typed, threads=threads)
