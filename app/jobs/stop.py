@@ -18,19 +18,24 @@ from gems.states import JobStatus
 bp = Blueprint("stop", __name__)
 
 
-@bp.post("/stop_instances")
-@documented(
-    Operation(
+def _token_call(answer: Answer) -> Operation:
+    """The one shape of the calls a job's own workers make: its session key and worker token in."""
+    return Operation(
         body=StopRequestSchema,
         body_example={"session_key": JOB_EXAMPLE["session_key"], "token": "<the job's worker token>"},
-        responses={
-            200: Answer(
-                "The job, its fleet terminated.",
-                JobSchema,
-                dict(JOB_EXAMPLE, overall_status=JobStatus.STOPPED.value),
-            )
-        },
+        responses={200: answer},
         errors=(400, 401, 403, 404, 429),  # 429: wrong job tokens are throttled like keys
+    )
+
+
+@bp.post("/stop_instances")
+@documented(
+    _token_call(
+        Answer(
+            "The job, its fleet terminated.",
+            JobSchema,
+            dict(JOB_EXAMPLE, overall_status=JobStatus.STOPPED.value),
+        )
     )
 )
 def stop_instances():
@@ -39,14 +44,7 @@ def stop_instances():
 
 
 @bp.post("/relaunch_instances")
-@documented(
-    Operation(
-        body=StopRequestSchema,
-        body_example={"session_key": JOB_EXAMPLE["session_key"], "token": "<the job's worker token>"},
-        responses={200: Answer("The job, with any worker relaunched for what was interrupted.", JobSchema)},
-        errors=(400, 401, 403, 404, 429),  # 429: wrong job tokens are throttled like keys
-    )
-)
+@documented(_token_call(Answer("The job, with any worker relaunched for what was interrupted.", JobSchema)))
 def relaunch_instances():
     """Relaunch what an interrupted or lost worker of this job left unfinished, within the job's
     system retries; needs that job's worker token; idempotent."""
@@ -54,14 +52,7 @@ def relaunch_instances():
 
 
 @bp.post("/status_changed")
-@documented(
-    Operation(
-        body=StopRequestSchema,
-        body_example={"session_key": JOB_EXAMPLE["session_key"], "token": "<the job's worker token>"},
-        responses={200: Answer("The job, its callback sent if its overall status changed.", JobSchema)},
-        errors=(400, 401, 403, 404, 429),  # 429: wrong job tokens are throttled like keys
-    )
-)
+@documented(_token_call(Answer("The job, its callback sent if its overall status changed.", JobSchema)))
 def status_changed():
     """A worker of this job started or ended: send the job's callback if its status changed;
     needs that job's worker token; idempotent."""
