@@ -1,6 +1,6 @@
 """The run on one page: one row per sample of a job (status, reason, read pairs, mapping rate,
-mean coverage, variant counts, each HLA gene's two alleles with their confidence, the report
-link), as JSON and as TSV. `GET /job/<key>/summary.json|.tsv`, the job page and `gems results`
+mean coverage, variant counts, its share of the job's cost, each HLA gene's two alleles with
+their confidence, the report link), as JSON (with the job's cost) and as TSV. `GET /job/<key>/summary.json|.tsv`, the job page and `gems results`
 all show this one table.
 
 A sample's row comes from the newest attempt that holds it (a relaunch takes over an
@@ -18,7 +18,7 @@ from gems.states import SampleStatus
 
 FIXED = (
     "sample", "status", "reason", "worker", "attempt", "read_pairs", "mapping_rate", "mean_coverage",
-    "variants", "snvs", "indels",
+    "variants", "snvs", "indels", "cost_usd",
 )  # fmt: skip
 HLA_FIELDS = ("allele1", "allele2", "confidence", "flag")
 # The caller counts SNP/MNP/INDEL, the annotation step snv/mnv/insertion/deletion/complex.
@@ -35,12 +35,33 @@ def _latest(detail: dict) -> dict[str, tuple[dict, dict]]:
     return out
 
 
+def sample_costs(detail: dict) -> dict[str, float]:
+    """Each sample's share of the job's cost: every worker that held it (each attempt) split
+    evenly over that worker's samples."""
+    usd = {r["instance_index"]: r["usd"] for r in (detail.get("cost") or {}).get("by_worker", [])}
+    out: dict[str, float] = {}
+    for w in detail["workers"]:
+        share = usd.get(w["instance_index"])
+        samples = w.get("samples") or []
+        for sample in samples:
+            if share is not None:
+                out[sample] = out.get(sample, 0.0) + share / len(samples)
+    return {k: round(v, 4) for k, v in out.items()}
+
+
 def _hla(report: dict) -> dict[str, dict]:
     calls = (report.get("hla") or {}).get("calls") or []
     return {c["gene"]: c for c in calls if isinstance(c, dict) and c.get("gene")}
 
 
-def row(sample: str, worker: dict, state: dict, report: dict | None, report_url: str | None) -> dict:
+def row(
+    sample: str,
+    worker: dict,
+    state: dict,
+    report: dict | None,
+    report_url: str | None,
+    cost: float | None = None,
+) -> dict:
     """One sample's row (pure); figures are None until its report says them."""
     summary = (report or {}).get("summary") or {}
     counts = {str(k).lower(): v for k, v in (summary.get("variant_counts") or {}).items()}
@@ -56,6 +77,7 @@ def row(sample: str, worker: dict, state: dict, report: dict | None, report_url:
         "variants": summary.get("variants"),
         "snvs": sum(counts.get(k, 0) for k in _SNV) if counts else None,
         "indels": sum(counts.get(k, 0) for k in _INDEL) if counts else None,
+        "cost_usd": cost,
         "hla": {
             gene: {k: call.get(k) for k in HLA_FIELDS if k in call}
             for gene, call in _hla(report or {}).items()
@@ -72,6 +94,7 @@ def table(detail: dict, rows: list[dict]) -> dict:
     return {
         "session_key": detail["session_key"],
         "overall_status": detail["overall_status"],
+        "cost": detail.get("cost"),
         "hla_class": detail.get("hla_class"),
         "hla_genes": genes,
         "samples": rows,
@@ -107,6 +130,7 @@ def run_table(s3, cache, detail: dict, expires: int = 3600) -> dict:
     """Read each finished sample's report.json (cached: final once the sample finished) and build
     the table; the report link is pre-signed to open report.html in a browser."""
     rows = []
+    costs = sample_costs(detail)
     for sample, (worker, state) in _latest(detail).items():
         report = url = None
         if SampleStatus(state.get("status", SampleStatus.QUEUED.value)).done:
@@ -117,5 +141,5 @@ def run_table(s3, cache, detail: dict, expires: int = 3600) -> dict:
                     s3, detail["bucket"], key + "report.html", expires,
                     content_type="text/html; charset=utf-8", inline=True,
                 )  # fmt: skip
-        rows.append(row(sample, worker, state, report, url))
+        rows.append(row(sample, worker, state, report, url, costs.get(sample)))
     return table(detail, rows)

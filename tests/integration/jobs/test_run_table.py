@@ -78,6 +78,7 @@ def test_one_row_per_sample_with_figures_hla_and_report_link(client, services, c
     assert s1["report_url"].startswith("https://") and "report.html" in s1["report_url"]
     assert s3["status"] == "FAILED" and "in the aligner" in s3["reason"]
     assert s3["read_pairs"] is None and s3["hla"] == {}
+    assert abs(sum(r["cost_usd"] for r in t["samples"]) - t["cost"]["usd"]) < 0.001  # shares add up
 
     tsv = client.get(f"/job/{key}/summary.tsv", headers=bearer())
     assert tsv.status_code == 200 and tsv.mimetype == "text/tab-separated-values"

@@ -66,3 +66,16 @@ def test_the_tsv_keeps_one_line_per_sample_and_no_formula():
     s1, s2 = (dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:])
     assert (s1["snvs"], s1["indels"], s1["A flag"]) == ("2", "1", "ok")
     assert s2["reason"].startswith("'=HYPERLINK") and "second line" in s2["reason"]
+
+
+def test_each_sample_bears_its_share_of_every_attempt_that_held_it():
+    from gems.run_table import sample_costs
+
+    detail = dict(DETAIL, cost={"by_worker": [
+        {"instance_index": 0, "usd": 0.30}, {"instance_index": 1, "usd": 0.10}, {"instance_index": 2, "usd": 0.05},
+    ]})  # fmt: skip
+    assert sample_costs(detail) == {
+        "S1": 0.15,
+        "S2": 0.2,
+        "S3": 0.1,
+    }  # S2: half of worker 0, all of its relaunch

@@ -104,7 +104,7 @@
     var body = document.getElementById("run-table-body");
     var state = document.getElementById("run-table-state");
     var genes = t.hla_genes || [];
-    var head = ["Sample", "Status", "Read pairs", "Mapped", "Mean depth", "Variants (SNV / indel)"].concat(
+    var head = ["Sample", "Status", "Read pairs", "Mapped", "Mean depth", "Variants (SNV / indel)", "Cost"].concat(
       genes.map(function (g) { return "HLA-" + g; }), ["Report"]);
     var rows = (t.samples || []).map(function (r) {
       var cells = [
@@ -114,6 +114,7 @@
         el("td", { "class": "num", text: r.mapping_rate == null ? "–" : (100 * r.mapping_rate).toFixed(1) + "%" }),
         el("td", { "class": "num", text: r.mean_coverage == null ? "–" : fmt(r.mean_coverage, 1) + "×" }),
         el("td", { "class": "num", text: r.variants == null ? "–" : r.variants + " (" + fmt(r.snvs) + " / " + fmt(r.indels) + ")" }),
+        el("td", { "class": "num", text: r.cost_usd == null ? "–" : "$" + fmt(r.cost_usd, 4) }),
       ];
       genes.forEach(function (g) {
         var c = (r.hla || {})[g];
