@@ -12,6 +12,7 @@ the stack re-creates its local secrets at start-up.
 from __future__ import annotations
 
 import logging
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -56,10 +57,15 @@ class MotoServer:
             log.info("restoring the local AWS state (%d writes from %s)", n, self.recording)
             recorder.replay_recording(target_host=self.url)
         original = type(recorder)._record_request
+        lock = threading.Lock()
 
         def record_writes(rec, request, body=None):
             if _is_s3_write(request):
-                original(rec, request, body)
+                # One line per write, whole: the server answers requests on many threads, and
+                # two large bodies (a shared index, a BAM) appended at once interleaved into a
+                # line that could not be replayed, losing the stack's state at the next start.
+                with lock:
+                    original(rec, request, body)
 
         recorder._record_request = record_writes.__get__(recorder)
         recorder._user_enabled = True
