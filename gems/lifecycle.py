@@ -33,13 +33,13 @@ if TYPE_CHECKING:
     from gems.readcache import TagSnapshot
 
 log = logging.getLogger(__name__)
-_recover_lock = threading.Lock()  # in one process; across processes the job record's If-Match decides
 
 
 class _Flight:
-    """One job's recovery in progress in this process: callers arriving meanwhile mark it to look
-    once more and wait for it, so a wave of interrupted workers asking together costs two passes,
-    not one pass each queued behind the others."""
+    """One job's recovery in progress in this process, the only one of that job here: callers
+    arriving meanwhile mark it to look once more and wait for it, so a wave of interrupted
+    workers asking together costs two passes, not one each. Across processes the job record's
+    If-Match decides."""
 
     def __init__(self) -> None:
         self.again = False
@@ -202,10 +202,7 @@ class Lifecycle:
         """POST /status_changed: a worker of this job (its token) started or ended."""
         self._check_token(session_key, token)
         self.callbacks.check(session_key)
-        view = self._from_s3(session_key)
-        if view is None:
-            raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
-        return view
+        return self.get(session_key)  # the tag view: every worker calls this, so no record reads
 
     def relaunch_for(self, session_key: str, token: str) -> dict:
         """POST /relaunch_instances: a worker of this job (its token) was interrupted."""
@@ -245,24 +242,21 @@ class Lifecycle:
 
     def _recover_once(self, session_key: str) -> list[int]:
         bucket = self.config.state_bucket
-        with _recover_lock:
-            if R.read_summary(self.s3, bucket, session_key):
-                return []
-            job, version = R.read_job_version(self.s3, bucket, session_key)
-            view = self._from_s3(session_key)
-            if job is None or view is None:
-                return []
-            relaunch, give_up = recovery.decide(
-                job, view["workers"], blocked=over_budget(job, view, self.pricebook.table(view["workers"]))
-            )
-            plans = {w.index: w for w in job.workers}
-            for g in give_up:
-                self._end_worker(session_key, plans[g.index], g.status, g.reason, over_relaunch=True)
-            for r in relaunch:  # a worker read as lost (silent) is recorded so, and its machine ended
-                self._end_worker(
-                    session_key, plans[r.replaces], WorkerStatus.LOST, r.reason, fail_samples=True
-                )
-            new = self._relaunch(job, version, relaunch) if relaunch else []
+        if R.read_summary(self.s3, bucket, session_key):
+            return []
+        job, version = R.read_job_version(self.s3, bucket, session_key)
+        view = self._from_s3(session_key)
+        if job is None or view is None:
+            return []
+        relaunch, give_up = recovery.decide(
+            job, view["workers"], blocked=over_budget(job, view, self.pricebook.table(view["workers"]))
+        )
+        plans = {w.index: w for w in job.workers}
+        for g in give_up:
+            self._end_worker(session_key, plans[g.index], g.status, g.reason, over_relaunch=True)
+        for r in relaunch:  # a worker read as lost (silent) is recorded so, and its machine ended
+            self._end_worker(session_key, plans[r.replaces], WorkerStatus.LOST, r.reason, fail_samples=True)
+        new = self._relaunch(job, version, relaunch) if relaunch else []
         self.tags.invalidate()
         if new:  # a relaunched job is not finished: only its callback may be owed something
             self.callbacks.check(session_key)
