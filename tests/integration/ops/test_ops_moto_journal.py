@@ -3,18 +3,12 @@ is journalled whole, so the next start replays every object."""
 
 from __future__ import annotations
 
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 
 from embedded.moto_server import MotoServer
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from embedded.stack import free_port
 
 
 def _s3(url: str):
@@ -24,7 +18,7 @@ def _s3(url: str):
 
 
 def test_concurrent_large_writes_are_all_restored(tmp_path):
-    server = MotoServer(_port(), tmp_path)
+    server = MotoServer(free_port(), tmp_path)
     server.start()
     try:
         s3 = _s3(server.url)
@@ -38,7 +32,7 @@ def test_concurrent_large_writes_are_all_restored(tmp_path):
             )
     finally:
         server.stop()
-    again = MotoServer(_port(), tmp_path)
+    again = MotoServer(free_port(), tmp_path)
     again.start()  # replays the journal: a torn line would fail here
     try:
         s3 = _s3(again.url)
