@@ -1,14 +1,15 @@
 """Variant step: germline SNVs and indels from the BAM with bcftools (through pysam).
 
 mpileup -> call -m -> norm (left-align, split multi-allelics) -> soft filter -> bgzipped,
-tabix-indexed `variants.vcf.gz`. Settings (measured in docs/pipeline-calling.md on both shared
-GIAB samples, not tuned per sample):
+tabix-indexed `variants.vcf.gz`. Settings: bcftools' defaults, plus the changes that won on
+every fold of a leave-one-sample-out comparison over the shared GIAB samples (`benchmarks.calling`,
+folds in docs/pipeline-calling.md):
   * `-X illumina`: bcftools' Illumina profile (indel-size/gap settings for short reads);
-  * `-B`: no BAQ. BAQ lowers base qualities around indels, which cost SNP and indel recall
-    with minimap2's gap-aware alignments; precision is kept by the QUAL filter instead;
   * `-F 0.2`: an indel candidate needs 20% of reads gapped (a germline het is near 50%),
     which drops polymerase-slippage candidates in homopolymers;
   * FILTER `LowQual` for QUAL < 20 (soft: records stay, only PASS ones are counted as calls).
+BAQ stays on (bcftools' default): turning it off raised indel F1 on one sample but lost SNPs on
+both.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from workers.reference import Reference
 from workers.vcfstats import vcf_metrics
 
 MIN_QUAL = 20
-MPILEUP_ARGS = ("-X", "illumina", "-B", "-F", "0.2", "-d", "500", "-a", "FORMAT/AD,FORMAT/DP,INFO/AD")
+ANNOTATIONS = ("-a", "FORMAT/AD,FORMAT/DP,INFO/AD")  # reported, not used in calling
+MPILEUP_ARGS = ("-X", "illumina", "-F", "0.2", *ANNOTATIONS)
 
 
 # pysam sets both at import; its stubs do not declare them.
@@ -76,19 +78,28 @@ def _targets_bed(targets: Path, ref: Reference, work: Path) -> Path:
     return bed
 
 
-def call_variants(bam: Path, ref: Reference, out_vcf: Path, work: Path, targets: Path | None = None) -> None:
-    """Write `out_vcf` (+ .tbi) from `bam`; nothing appears under that name unless complete."""
+def call_variants(
+    bam: Path,
+    ref: Reference,
+    out_vcf: Path,
+    work: Path,
+    targets: Path | None = None,
+    mpileup_args: tuple[str, ...] = MPILEUP_ARGS,
+    min_qual: float = MIN_QUAL,
+) -> None:
+    """Write `out_vcf` (+ .tbi) from `bam`; nothing appears under that name unless complete.
+    `mpileup_args` and `min_qual` are for benchmarks.calling, which compares settings."""
     work.mkdir(parents=True, exist_ok=True)
     fasta = str(ref.fasta)
     pile, raw, norm = work / "mpileup.bcf", work / "calls.bcf", work / "norm.bcf"
     part = Path(str(out_vcf) + ".part")
     region = ("-R", str(_targets_bed(targets, ref, work))) if targets else ()
     try:
-        _run(bcftools.mpileup, "-f", fasta, *MPILEUP_ARGS, *region, "-Ou", "-o", str(pile), str(bam))
+        _run(bcftools.mpileup, "-f", fasta, *mpileup_args, *region, "-Ou", "-o", str(pile), str(bam))
         _run(bcftools.call, "-m", "-v", "-a", "GQ", "-Ou", "-o", str(raw), str(pile))
         _run(bcftools.norm, "-f", fasta, "-m", "-any", "-Ou", "-o", str(norm), str(raw))
         _run(
-            bcftools.filter, "-s", "LowQual", "-e", f"QUAL<{MIN_QUAL}", "-Oz", "-o", str(part), str(norm),
+            bcftools.filter, "-s", "LowQual", "-e", f"QUAL<{min_qual}", "-Oz", "-o", str(part), str(norm),
         )  # fmt: skip
         _run(bcftools.index, "-t", "-f", "-o", str(part) + ".tbi", str(part))
         Path(str(part) + ".tbi").replace(Path(str(out_vcf) + ".tbi"))

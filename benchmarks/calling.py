@@ -1,0 +1,148 @@
+"""Calling settings chosen by leave-one-sample-out, bcftools' defaults unless a change wins on every fold.
+
+    .venv/bin/python -m benchmarks.calling
+
+Aligns each shared GIAB sample once with our steps (`benchmarks.pipeline.SAMPLES`), then calls
+it with bcftools' defaults and with each candidate change (`CANDIDATES`), scored by `gems
+eval-vcf` (PASS calls, the sample's evaluation BED). Two selections, both greedy from the
+defaults, one change at a time:
+
+* per fold: the held-out sample is set aside, the change that raises the other samples' SNP +
+  indel F1 most (losing neither) is taken while one does; then the held-out sample is scored
+  with those settings and with the defaults;
+* the product's settings: a change is taken only when it wins on *every* fold, i.e. raises
+  SNP + indel F1 and lowers neither on each sample.
+
+Prints each candidate's F1 per sample against the current settings, the folds, and the chosen
+settings; docs/pipeline-calling.md keeps the measured table.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.pipeline import SAMPLES
+from gems.config import REPO_ROOT
+from workers.align import AlignStep, reference_for
+from workers.evalvcf import evaluate
+from workers.pipeline import PipelineOptions, SampleContext
+from workers.qc import QcStep
+from workers.variants import ANNOTATIONS, call_variants
+
+OUT = REPO_ROOT / "benchmarks" / "out" / "calling"
+# A change of bcftools mpileup/call defaults: (label, mpileup args, minimum QUAL for PASS)
+CANDIDATES: dict[str, tuple[tuple[str, ...], float]] = {
+    "-B (no BAQ)": (("-B",), 0),
+    "-D (full BAQ)": (("-D",), 0),
+    "-X illumina": (("-X", "illumina"), 0),
+    "-F 0.2": (("-F", "0.2"), 0),
+    "-m 3": (("-m", "3"), 0),
+    "-q 20": (("-q", "20"), 0),
+    "-Q 20": (("-Q", "20"), 0),
+    "-d 500": (("-d", "500"), 0),
+    "QUAL >= 20": ((), 20),
+}
+
+
+def align(name: str, sample: dict) -> Path:
+    out = OUT / name
+    shutil.rmtree(out, ignore_errors=True)
+    ctx = SampleContext(
+        name, sample["r1"], sample["r2"], out, PipelineOptions(reference=sample["ref"], threads=2)
+    )
+    for step in (QcStep(), AlignStep()):
+        ctx.report[step.name] = step(ctx)
+    return out / "sample.bam"
+
+
+def settings_args(changes: list[str]) -> tuple[tuple[str, ...], float]:
+    args: tuple[str, ...] = ANNOTATIONS
+    qual = 0.0
+    for c in changes:
+        extra, q = CANDIDATES[c]
+        args += extra
+        qual = max(qual, q)
+    return args, qual
+
+
+_SCORES: dict[tuple[str, tuple[str, ...]], tuple[float, float]] = {}
+
+
+def score(name: str, bam: Path, changes: list[str]) -> tuple[float, float]:
+    """(SNP F1, indel F1) of `name` called with the defaults plus `changes` (memoised)."""
+    key = (name, tuple(sorted(changes)))
+    if key not in _SCORES:
+        sample = SAMPLES[name]
+        args, qual = settings_args(changes)
+        vcf = OUT / name / "calls.vcf.gz"
+        call_variants(bam, reference_for(sample["ref"]), vcf, OUT / name / "work", None, args, qual)
+        s = evaluate(sample["truth"], vcf, sample["ref"], sample["bed"])
+        _SCORES[key] = (s["SNP"]["f1"], s["INDEL"]["f1"])
+    return _SCORES[key]
+
+
+def wins(new: tuple[float, float], old: tuple[float, float]) -> bool:
+    return new[0] >= old[0] and new[1] >= old[1] and sum(new) > sum(old)
+
+
+def greedy(bams: dict[str, Path], verbose: bool = False) -> list[str]:
+    """Changes taken one at a time while one wins on every sample of `bams`."""
+    chosen: list[str] = []
+    while True:
+        base = {n: score(n, b, chosen) for n, b in bams.items()}
+        if verbose:
+            print(
+                f"\nfrom {' '.join(chosen) or 'defaults'}: "
+                + ", ".join(f"{n} {_fmt(s)}" for n, s in base.items())
+            )
+        best, best_gain = None, 0.0
+        for cand in CANDIDATES:
+            if cand in chosen:
+                continue
+            trial = {n: score(n, b, [*chosen, cand]) for n, b in bams.items()}
+            ok = all(wins(trial[n], base[n]) for n in bams)
+            gain = sum(sum(trial[n]) - sum(base[n]) for n in bams)
+            if verbose:
+                cells = " | ".join(f"{_fmt(trial[n])} ({_delta(trial[n], base[n])})" for n in bams)
+                print(f"| {cand} | {cells} | {'wins every fold' if ok else '-'} |")
+            if ok and gain > best_gain:
+                best, best_gain = cand, gain
+        if best is None:
+            return chosen
+        chosen.append(best)
+
+
+def _fmt(s: tuple[float, float]) -> str:
+    return f"{s[0]:.4f} / {s[1]:.4f}"
+
+
+def _delta(new: tuple[float, float], old: tuple[float, float]) -> str:
+    return f"{new[0] - old[0]:+.4f} / {new[1] - old[1]:+.4f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    start = time.perf_counter()
+    bams = {name: align(name, sample) for name, sample in SAMPLES.items()}
+    print(f"SNP F1 / indel F1 per sample; candidates against the current settings ({' | '.join(bams)})")
+    chosen = greedy(bams, verbose=True)
+    print("\n## Leave one sample out\n")
+    print(
+        "| held out | chosen on the others | held-out F1, defaults | held-out F1, chosen |\n|---|---|---|---|"
+    )
+    for held in bams:
+        train = {n: b for n, b in bams.items() if n != held}
+        picks = greedy(train)
+        d, c = score(held, bams[held], []), score(held, bams[held], picks)
+        print(f"| {held} | {' '.join(picks) or 'defaults'} | {_fmt(d)} | {_fmt(c)} |")
+    print(f"\nchosen (wins on every fold): {' '.join(chosen) or 'bcftools defaults'}")
+    for name in bams:
+        print(f"  {name}: {_fmt(score(name, bams[name], chosen))}")
+    print(f"({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
