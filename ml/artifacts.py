@@ -27,6 +27,7 @@ MANIFEST = "manifest.json"
 CONFIG = "config.json"
 METRICS = "metrics.json"
 PLOT = "confusion.png"
+RELIABILITY = "reliability.png"
 REQUIRED = (MODEL_FILE, MANIFEST, CONFIG)
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
 
@@ -58,7 +59,9 @@ def _dump(path: Path, payload: dict) -> None:
     path.write_text(json.dumps(payload, indent=1, sort_keys=False) + "\n")
 
 
-def write_model_dir(out: Path, *, save_model, manifest: dict, config: dict, metrics: dict, plot=None) -> Path:
+def write_model_dir(
+    out: Path, *, save_model, manifest: dict, config: dict, metrics: dict, plot=None, extra_plots=None
+) -> Path:
     """Write everything into a temporary sibling, then rename: a half-written model dir never exists."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +73,8 @@ def write_model_dir(out: Path, *, save_model, manifest: dict, config: dict, metr
         _dump(work / METRICS, metrics)
         if plot is not None:
             plot(work / PLOT)
+        for name, draw in (extra_plots or {}).items():
+            draw(work / name)
         _dump(work / MANIFEST, manifest)
         if out.exists():
             old = out.with_name(f".{out.name}.old")

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 from gems.errors import InputError
-from ml import artifacts, features
+from ml import artifacts, calibration, features
 
 
 class Predictor:
@@ -42,6 +42,10 @@ class Predictor:
             raise InputError(f"model directory {self.model_dir}: model classes differ from config.json")
         self.categorical = features.categorical_indices(self.config["spec"])
         self.version = self.manifest.get("version", "unknown")
+        # A model directory from before calibration answers its raw probabilities and no flag.
+        cal = self.config.get("calibration") or {}
+        self.temperature = float(cal.get("temperature", 1.0))
+        self.confident_threshold: float | None = cal.get("confident_threshold")
 
     def rows(self, patients: list[dict]) -> list[list]:
         return [features.build_features(p, self.spec) for p in patients]
@@ -60,16 +64,25 @@ class Predictor:
                 out.append(math.nan if value is None or value == "" else float(value))
         return out
 
-    def predict_rows(self, rows: list[list]) -> list[list[float]]:
-        """Class probabilities (in self.classes order) for ready feature rows."""
+    def _raw(self, rows: list[list]):
         from catboost import Pool
 
-        if not rows:
-            return []
         pool = Pool(
             [self._clean(r) for r in rows], cat_features=self.categorical, feature_names=self.feature_names
         )
-        return self.model.predict_proba(pool).tolist()
+        return self.model.predict_proba(pool)
+
+    def predict_rows(self, rows: list[list]) -> list[list[float]]:
+        """Calibrated class probabilities (in self.classes order) for ready feature rows."""
+        if not rows:
+            return []
+        return calibration.apply(self._raw(rows), self.temperature).tolist()
+
+    def confident(self, probabilities: list[float]) -> bool | None:
+        """Whether the top calibrated probability reaches the model's threshold (None: no threshold)."""
+        if self.confident_threshold is None:
+            return None
+        return max(probabilities) >= self.confident_threshold
 
     def predict_patients(self, patients: list[dict], *, average_missing: bool = False) -> list[list[float]]:
         """Probabilities per patient; with `average_missing`, facts left out are averaged over.
@@ -81,13 +94,14 @@ class Predictor:
         profiles = self.config.get("clinical_profiles") if average_missing else None
         if not profiles:
             return self.predict_rows(rows)
+        if not rows:
+            return []
         expanded, spans = [], []
         for patient, row in zip(patients, rows, strict=True):
             copies = features.with_profiles(row, features.not_given(patient), profiles)
             spans.append((len(expanded), len(expanded) + len(copies)))
             expanded += copies
-        probabilities = self.predict_rows(expanded)
-        return [
-            [sum(p[k] for p in probabilities[a:b]) / (b - a) for k in range(len(self.classes))]
-            for a, b in spans
-        ]
+        raw = self._raw(expanded)
+        # averaged first, calibrated once: what training calibrated was one probability per patient
+        averaged = [raw[a:b].mean(axis=0) for a, b in spans]
+        return calibration.apply(averaged, self.temperature).tolist()

@@ -17,7 +17,14 @@ from botocore.exceptions import ClientError
 from ml import artifacts
 
 PREFIX = "gems-site"
-PACKAGED = (artifacts.MODEL_FILE, artifacts.CONFIG, artifacts.MANIFEST, artifacts.METRICS, artifacts.PLOT)
+PACKAGED = (
+    artifacts.MODEL_FILE,
+    artifacts.CONFIG,
+    artifacts.MANIFEST,
+    artifacts.METRICS,
+    artifacts.PLOT,
+    artifacts.RELIABILITY,
+)
 
 
 def resource_name(version: str) -> str:

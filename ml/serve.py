@@ -87,11 +87,17 @@ def answer(predictor: Predictor, probabilities: list[list[float]], ids: list) ->
         item = {
             "predicted_site": classes[best],
             "probabilities": {c: round(p, 6) for c, p in zip(classes, probs, strict=True)},
+            "confident": predictor.confident(probs),
         }
         if pid is not None:
             item["patient_id"] = pid
         predictions.append(item)
-    return {"model_version": predictor.version, "classes": classes, "predictions": predictions}
+    return {
+        "model_version": predictor.version,
+        "classes": classes,
+        "confident_threshold": predictor.confident_threshold,
+        "predictions": predictions,
+    }
 
 
 def _as_csv(result: dict) -> str:

@@ -16,7 +16,7 @@ import math
 import time
 from pathlib import Path
 
-from ml import artifacts, data, evaluate, features
+from ml import artifacts, calibration, data, evaluate, features
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +266,19 @@ def score(model, frame, dataset: data.Dataset) -> dict:
     return evaluate.by_source(sources, dataset.labels, predicted, [str(c) for c in model.classes_])
 
 
+def calibrate(model, frame, dataset: data.Dataset) -> dict:
+    """Temperature scaling on the held-out patients' predictions (ml.calibration.report)."""
+    classes = [str(c) for c in model.classes_]
+    truth = [classes.index(label) for label in dataset.labels]
+    config, measured = calibration.report(
+        model.predict_proba(frame),
+        truth,
+        [p["patient_id"] for p in dataset.patients],
+        [p["source"] for p in dataset.patients],
+    )
+    return {**measured, "config": config}
+
+
 def holdout(
     dataset: data.Dataset, params: dict, spec_options: dict, seed: int, threads: int = -1
 ) -> tuple[dict, object, dict, int]:
@@ -274,7 +287,9 @@ def holdout(
     train_idx, test_idx = evaluate.split(ids, dataset.labels, seed=seed)
     train_set, test_set = dataset.subset(train_idx), dataset.subset(test_idx)
     model, spec = fit_recipe(train_set, params, spec_options, seed, threads)
-    results = score(model, feature_frame(test_set.patients, spec), test_set)
+    test_frame = feature_frame(test_set.patients, spec)
+    results = score(model, test_frame, test_set)
+    results["calibration"] = calibrate(model, test_frame, test_set)
     results["split"] = {
         "method": "StratifiedGroupKFold(5, shuffle) fold 0: 20% of patients held out, grouped by patient_id",
         "seed": seed,
@@ -303,7 +318,8 @@ def train(
     dataset = data.load(data_dir, labels=True)
     log.info("loaded %d labelled rows from %s", len(dataset.patients), data_dir)
     results, model, spec, train_rows = holdout(dataset, params, spec_options, seed, threads)
-    log.info("held-out:\n%s", evaluate.format_table({k: v for k, v in results.items() if k != "split"}))
+    table = {k: v for k, v in results.items() if k not in ("split", "calibration")}
+    log.info("held-out:\n%s", evaluate.format_table(table))
     if refit_all:
         model, spec = fit_recipe(dataset, params, spec_options, seed, threads)
         train_rows = len(dataset.patients)
@@ -341,7 +357,10 @@ def train(
             feature_frame(dataset.patients, {"genes": [], "hotspots": []})
         ),
     }
-    table = {k: v for k, v in results.items() if k != "split"}
+    calibrated = results["calibration"]
+    # T fit on the split's held-out patients serves the model refit on every patient: the same
+    # recipe on 25% more rows, so its confidence is close to the split model's.
+    config["calibration"] = calibrated.pop("config")
     return artifacts.write_model_dir(
         Path(out),
         save_model=lambda path: model.save_model(str(path)),
@@ -349,4 +368,5 @@ def train(
         config=config,
         metrics=results,
         plot=lambda path: evaluate.plot_confusion(table, path),
+        extra_plots={artifacts.RELIABILITY: lambda path: calibration.plot(calibrated, path)},
     )

@@ -226,10 +226,18 @@ class PredictionSchema(Schema):
         fields.String(),
         metadata={"description": "clinical facts left out: averaged over, not read as unknown"},
     )
+    confident = fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "the top calibrated probability reaches confident_threshold (measured coverage "
+            "and accuracy in docs/model.md); null for a model without calibration"
+        },
+    )
 
 
 class AnswerSchema(Schema):
     model_version = fields.String()
+    confident_threshold = fields.Float(allow_none=True)
     served_by = fields.String()
     predictions = fields.List(fields.Nested(PredictionSchema))
     note = fields.String()
@@ -246,6 +254,7 @@ PATIENT_EXAMPLE = {
 }
 PREDICTION_EXAMPLE = {
     "model_version": "2026-11-25-catboost",
+    "confident_threshold": 0.9,
     "served_by": "local:http://127.0.0.1:8002",
     "predictions": [
         {
@@ -256,6 +265,7 @@ PREDICTION_EXAMPLE = {
                 {"site": "pancreas", "probability": 0.05},
             ],
             "probabilities": {"colorectal": 0.81, "stomach": 0.07, "pancreas": 0.05},
+            "confident": False,
         }
     ],
     "note": "Not a diagnosis. ...",

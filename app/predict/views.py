@@ -52,11 +52,13 @@ def _answer(raw: dict, patients: list[dict], top: int, served_by: str) -> dict:
                 "top": [{"site": site, "probability": round(p, 4)} for site, p in ranked[:top]],
                 "probabilities": {site: round(p, 4) for site, p in ranked},
                 "not_given": features.not_given(patient),
+                "confident": item.get("confident"),
             }
         )
     return AnswerSchema().dump(
         {
             "model_version": raw.get("model_version", "unknown"),
+            "confident_threshold": raw.get("confident_threshold"),
             "served_by": served_by,
             "predictions": out,
             "note": NOTE,

@@ -87,6 +87,11 @@ def test_prediction_form_draws_the_chart(stack, api_key, laptop):
     assert "Not a diagnosis" in page.inner_text("#answer-note")
     # Race was left out: the answer says it was averaged over rather than read as unknown.
     assert "averaged over: race." in page.inner_text("#answer-state")
+    # the calibrated flag is shown, and agrees with the top bar and the model's 90% threshold
+    flag = page.locator("#confidence")
+    assert flag.is_visible()
+    confident = widths[0] >= 90.0
+    assert flag.inner_text().startswith("Confident:" if confident else "Not confident:")
     shot(page, "predict-laptop")
 
 

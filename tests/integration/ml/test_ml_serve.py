@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from ml import artifacts, features, serve
+from ml import artifacts, calibration, features, serve
 
 PATIENT = {
     "patient_id": "demo-1",
@@ -145,9 +145,46 @@ def test_facts_left_out_are_averaged_over_training_profiles_not_read_as_unknown(
     row = predictor.rows([patient])[0]
     copies = features.with_profiles(row, ["race", "prior_malignancy", "age_at_diagnosis"], profiles)
     assert len(copies) == len(profiles["female"])
-    expected = [
-        sum(p[k] for p in predictor.predict_rows(copies)) / len(copies) for k in range(len(predictor.classes))
-    ]
+    # averaged over the profiles first, calibrated once (what training calibrated)
+    temperature, predictor.temperature = predictor.temperature, 1.0
+    raw = predictor.predict_rows(copies)
+    predictor.temperature = temperature
+    averaged = [sum(p[k] for p in raw) / len(copies) for k in range(len(predictor.classes))]
+    expected = calibration.apply([averaged], temperature)[0]
     assert [served[c] for c in predictor.classes] == pytest.approx(expected, abs=1e-6)
     as_unknown = predictor.predict_rows([row])[0]
     assert [served[c] for c in predictor.classes] != pytest.approx(as_unknown, abs=1e-3)
+
+
+def test_answers_carry_calibrated_probabilities_and_the_confident_flag(model_server):
+    from ml.predictor import Predictor
+
+    predictor = Predictor(artifacts.DEFAULT_MODEL_DIR)
+    cal = predictor.config["calibration"]
+    assert cal["method"] == "temperature" and 0 < cal["temperature"] < 1  # the raw model is underconfident
+    status, _, body = call(model_server, "/invocations", json.dumps(PATIENT).encode())
+    answer = json.loads(body)
+    assert status == 200 and answer["confident_threshold"] == cal["confident_threshold"]
+    item = answer["predictions"][0]
+    served = [item["probabilities"][c] for c in predictor.classes]
+    predictor.temperature = 1.0
+    raw = predictor.predict_patients([PATIENT], average_missing=True)[0]
+    assert served == pytest.approx(calibration.apply([raw], cal["temperature"])[0], abs=1e-6)
+    assert max(served) > max(raw)  # sharpened, and the ranking kept
+    assert served.index(max(served)) == raw.index(max(raw))
+    assert item["confident"] is (max(served) >= cal["confident_threshold"])
+
+
+def test_a_model_without_calibration_answers_raw_probabilities_and_no_flag(tmp_path):
+    old = tmp_path / "model"
+    shutil.copytree(artifacts.DEFAULT_MODEL_DIR, old)
+    config = json.loads((old / artifacts.CONFIG).read_text())
+    del config["calibration"]
+    (old / artifacts.CONFIG).write_text(json.dumps(config))
+    srv, url = serve.start_in_thread(old)
+    try:
+        answer = json.loads(call(url, "/invocations", json.dumps(PATIENT).encode())[2])
+        assert answer["confident_threshold"] is None and answer["predictions"][0]["confident"] is None
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -65,6 +65,9 @@ def test_one_patient(client):
     assert probabilities == sorted(probabilities, reverse=True)
     assert len(prediction["probabilities"]) == 11
     assert prediction["not_given"] == ["race", "prior_malignancy"]
+    threshold = artifacts.read_config(artifacts.DEFAULT_MODEL_DIR)["calibration"]["confident_threshold"]
+    assert answer["confident_threshold"] == threshold
+    assert prediction["confident"] is (probabilities[0] >= threshold)
 
 
 def test_race_said_unknown_is_averaged_like_race_left_out(client):

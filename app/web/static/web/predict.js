@@ -98,6 +98,23 @@
     return el("ol", { "class": "chart", "aria-label": "Top sites with their probabilities" }, items);
   }
 
+  // The flag says whether the calibrated top probability reaches the model's threshold; a model
+  // without calibration answers null and the line stays hidden.
+  function showConfidence(p, threshold) {
+    var line = document.getElementById("confidence");
+    line.className = "confidence";
+    if (p.confident === true || p.confident === false) {
+      var pct = (100 * threshold).toFixed(0) + "%";
+      line.classList.add(p.confident ? "confident" : "not-confident");
+      line.textContent = p.confident
+        ? "Confident: the top site's calibrated probability is at least " + pct + "."
+        : "Not confident: no site reaches " + pct + "; read the ranking as a shortlist.";
+      line.hidden = false;
+    } else {
+      line.hidden = true;
+    }
+  }
+
   function submit(event) {
     event.preventDefault();
     gems.clearErrors(form);
@@ -110,6 +127,7 @@
       holder.appendChild(chart(p));
       state.textContent = "Most likely: " + p.top[0].site + " (" + (100 * p.top[0].probability).toFixed(1) + "%)." +
         (p.not_given && p.not_given.length ? " Not given, so averaged over: " + p.not_given.join(", ").replace(/_/g, " ") + "." : "");
+      showConfidence(p, answer.confident_threshold);
       document.getElementById("model-version").textContent = "Model version " + answer.model_version + " · served by " + answer.served_by;
       var note = document.getElementById("answer-note");
       note.textContent = answer.note;
