@@ -112,15 +112,32 @@ VARIANTS = TableSpec(
     migrations={1: _alt_count_from_genotype},
 )
 
+
+def _hla_flag_and_posterior(table):
+    """v1 -> v2: v1's `confidence` was the log-likelihood margin over the runner-up genotype; v2's is
+    the posterior of the called genotype, which a margin alone cannot give. The margin moves to
+    `margin`, `confidence` and `flag` are null (unknown: typed before flags existed)."""
+    import pyarrow as pa
+
+    n = table.num_rows
+    at = table.schema.get_field_index("confidence")
+    margin = table.column("confidence")
+    table = table.set_column(at, "confidence", pa.nulls(n, type=pa.float64()))
+    table = table.add_column(at + 1, "flag", pa.nulls(n, type=pa.string()))
+    return table.add_column(at + 2, "margin", margin)
+
+
 HLA = TableSpec(
     name="hla",
-    version=1,
+    version=2,
     description="One row per sample x HLA gene typed (a no-call has empty alleles and a note).",
     columns=(
         ("gene", "string", "HLA gene, e.g. A, B, C, DRB1"),
         ("allele1", "string", "first allele, 2-field (e.g. A*02:01); null for a no-call"),
         ("allele2", "string", "second allele, 2-field; equal to allele1 when homozygous"),
-        ("confidence", "float64", "log-likelihood margin over the runner-up genotype"),
+        ("confidence", "float64", "posterior probability of the called 2-field genotype (null before v2)"),
+        ("flag", "string", "ok, low_confidence, ambiguous or insufficient (null before v2)"),
+        ("margin", "float64", "log-likelihood margin (nats) over the runner-up 2-field genotype"),
         ("reads1", "int32", "read pairs supporting allele1 at least as well as allele2"),
         ("reads2", "int32", "read pairs supporting allele2 at least as well as allele1"),
         ("pairs", "int32", "informative read pairs for the gene"),
@@ -128,6 +145,7 @@ HLA = TableSpec(
         ("imgt_release", "string", "IMGT/HLA release of the reference alleles"),
         ("schema_version", "int16", "version of this table's schema the row was written with"),
     ),
+    migrations={1: _hla_flag_and_posterior},
 )
 
 QC = TableSpec(

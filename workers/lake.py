@@ -118,7 +118,7 @@ def variant_rows(vcf: Path, tsv: Path | None) -> dict[str, list]:
 def hla_rows(report: dict) -> dict[str, list]:
     hla = report.get("hla") or {}
     release = hla.get("imgt_release")
-    keys = ("gene", "allele1", "allele2", "confidence", "reads1", "reads2", "pairs", "note")
+    keys = ("gene", "allele1", "allele2", "confidence", "flag", "margin", "reads1", "reads2", "pairs", "note")
     cols: dict[str, list] = {k: [] for k in (*keys, "imgt_release")}
     for call in hla.get("calls") or []:
         if not isinstance(call, dict) or not call.get("gene"):
@@ -127,6 +127,8 @@ def hla_rows(report: dict) -> dict[str, list]:
         cols["allele1"].append(call.get("allele1") or None)
         cols["allele2"].append(call.get("allele2") or None)
         cols["confidence"].append(_float(call.get("confidence")))
+        cols["flag"].append(call.get("flag") or None)
+        cols["margin"].append(_float(call.get("margin")))
         for k in ("reads1", "reads2", "pairs"):
             cols[k].append(_int(call.get(k)))
         cols["note"].append(str(call.get("note") or ""))

@@ -172,12 +172,19 @@ def _hla(report: dict) -> str:
         reason = (report.get("steps") or {}).get("hla", {}).get("reason")
         return f'<p class="muted">HLA typing did not run{": " + _e(reason) if reason else "."}</p>'
     rows = [
-        [_e(c.get("gene")), _e(c.get("allele1")), _e(c.get("allele2")), _fmt(c.get("confidence"))]
+        [
+            _e(c.get("gene")),
+            _e(c.get("allele1")),
+            _e(c.get("allele2")),
+            _fmt(c.get("confidence")),
+            _e(str(c.get("flag") or "-").replace("_", " ")),
+        ]
         for c in hla["calls"]
         if isinstance(c, dict)
     ]
     release = f" (IMGT/HLA {_e(hla['imgt_release'])})" if hla.get("imgt_release") else ""
-    return _table(f"HLA genotype calls{release}", ["Gene", "Allele 1", "Allele 2", "Confidence"], rows, {3})
+    head = ["Gene", "Allele 1", "Allele 2", "Confidence (posterior)", "Flag"]
+    return _table(f"HLA genotype calls{release}", head, rows, {3})
 
 
 def _variants(report: dict, rows: list[dict], total: int) -> str:

@@ -1,5 +1,6 @@
-"""From a gene's pair table to the reported call: 2-field collapsing, the confidence margin
-over the best different 2-field genotype, ambiguity, read support, and the no-call reasons."""
+"""From a gene's pair table to the reported call: 2-field collapsing, the posterior of the
+called 2-field genotype, its margin over the runner-up, ambiguity, read support, the flag
+(`workers.hla.flags`) and the no-call reasons."""
 
 from __future__ import annotations
 
@@ -7,14 +8,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import names
+from . import flags, names
 from .model import PairTable
 from .scoring import MISMATCH
 
 MIN_PAIRS = 20  # informative read pairs below which a gene is not called
-AMBIGUITY_MARGIN = 2.0  # log-likelihood (nats): genotypes closer than this explain the reads equally
-LOW_CONFIDENCE = 2 * MISMATCH  # a margin worth fewer than about two mismatching reads
-POOR_FIT = 1.5  # mismatches per read pair under the called pair: alleles may be missing
 MAX_ALTERNATIVES = 10
 
 NO_READS = "no HLA reads"
@@ -26,7 +24,9 @@ class GeneCall:
     gene: str
     allele1: str | None = None  # 2-field
     allele2: str | None = None
-    confidence: float | None = None  # log-likelihood margin over the runner-up 2-field genotype
+    confidence: float | None = None  # posterior probability of the called 2-field genotype
+    flag: str = flags.Flag.INSUFFICIENT.value
+    margin: float | None = None  # log-likelihood (nats) over the runner-up 2-field genotype
     reads1: int = 0  # read pairs explained at least as well by allele1 as by allele2
     reads2: int = 0
     pairs: int = 0  # informative read pairs (with coding-sequence evidence) for this gene
@@ -38,6 +38,8 @@ class GeneCall:
     unique2: int = 0
     mismatches_per_pair: float | None = None
     runner_up: str | None = None
+    # the next best 2-field genotypes and how many nats less likely each is than the call
+    alternatives: list[dict] = field(default_factory=list)
 
     @property
     def called(self) -> bool:
@@ -82,19 +84,25 @@ def make_call(gene: str, table: PairTable, allele_names: list[str]) -> GeneCall:
     others = [(gt, v) for gt, v in best_by_genotype.items() if gt != call_gt]
     runner = max(others, key=lambda x: x[1]) if others else None
     margin = best_ll - runner[1] if runner else float("inf")
+    post = flags.posterior(best_ll, (v for _, v in others))
     ambiguous = [
-        genotype_label(*gt) for gt, v in sorted(others, key=lambda x: -x[1]) if best_ll - v < AMBIGUITY_MARGIN
+        genotype_label(*gt)
+        for gt, v in sorted(others, key=lambda x: -x[1])
+        if best_ll - v < flags.AMBIGUITY_MARGIN
     ]
 
     Li, Lj, w = table.L[:, i], table.L[:, j], table.counts
     pairs = int(w.sum())
     fit = -best_ll / max(pairs, 1) / MISMATCH
+    flag = flags.decide(post, margin, fit)
     notes = []
     if ambiguous:
         notes.append(f"ambiguous: {len(ambiguous)} other genotype(s) explain the reads as well")
-    elif margin < LOW_CONFIDENCE:
-        notes.append("LOW CONFIDENCE")
-    if fit > POOR_FIT:
+    elif runner is not None and (post < flags.OK_POSTERIOR or margin < flags.OK_MARGIN):
+        notes.append(
+            f"low confidence: posterior {post:.3f}, {margin:.1f} nats ahead of {genotype_label(*runner[0])}"
+        )
+    if fit > flags.POOR_FIT:
         notes.append(
             f"reads fit poorly ({fit:.1f} mismatches per pair): allele may be missing from the reference"
         )
@@ -102,7 +110,9 @@ def make_call(gene: str, table: PairTable, allele_names: list[str]) -> GeneCall:
         gene=gene,
         allele1=two[i],
         allele2=two[j],
-        confidence=round(min(margin, 999.0), 2),
+        confidence=round(post, 4),
+        flag=flag.value,
+        margin=round(min(margin, 999.0), 2),
         reads1=int(w @ (Li >= Lj)),
         reads2=int(w @ (Lj >= Li)),
         pairs=pairs,
@@ -114,4 +124,8 @@ def make_call(gene: str, table: PairTable, allele_names: list[str]) -> GeneCall:
         unique2=int(w @ (Lj > Li + 1e-9)),
         mismatches_per_pair=round(fit, 3),
         runner_up=genotype_label(*runner[0]) if runner else None,
+        alternatives=[
+            {"genotype": genotype_label(*gt), "delta": round(best_ll - v, 2)}
+            for gt, v in sorted(others, key=lambda x: -x[1])[:MAX_ALTERNATIVES]
+        ],
     )

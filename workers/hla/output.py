@@ -8,7 +8,18 @@ from pathlib import Path
 
 from .typer import TypingResult
 
-TSV_COLUMNS = ["gene", "allele1", "allele2", "confidence", "reads1", "reads2", "pairs", "ambiguous", "note"]
+TSV_COLUMNS = [
+    "gene",
+    "allele1",
+    "allele2",
+    "confidence",
+    "flag",
+    "reads1",
+    "reads2",
+    "pairs",
+    "ambiguous",
+    "note",
+]
 MISSING = "-"
 
 
@@ -25,7 +36,8 @@ def tsv_text(result: TypingResult) -> str:
             c.gene,
             c.allele1 or MISSING,
             c.allele2 or MISSING,
-            MISSING if c.confidence is None else f"{c.confidence:.2f}",
+            MISSING if c.confidence is None else f"{c.confidence:.4f}",
+            c.flag,
             str(c.reads1),
             str(c.reads2),
             str(c.pairs),

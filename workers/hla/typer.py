@@ -47,6 +47,8 @@ class TypingResult:
                         "allele1",
                         "allele2",
                         "confidence",
+                        "flag",
+                        "margin",
                         "reads1",
                         "reads2",
                         "pairs",

@@ -45,7 +45,14 @@ ALIGN = {
 HLA = {
     "imgt_release": "3.55.0",
     "calls": [
-        {"gene": "A", "allele1": "A*01:01", "allele2": "A*02:01", "confidence": 0.98, "reads": 120},
+        {
+            "gene": "A",
+            "allele1": "A*01:01",
+            "allele2": "A*02:01",
+            "confidence": 0.98,
+            "flag": "low_confidence",
+            "reads": 120,
+        },
         {"gene": "B", "allele1": "B*07:02", "allele2": "B*08:01", "confidence": 0.61},
     ],
 }
@@ -142,7 +149,13 @@ def test_complete_report(tmp_path):
         31.5,
         83,
     )
-    assert s["hla_calls"][0] == {"gene": "A", "allele1": "A*01:01", "allele2": "A*02:01", "confidence": 0.98}
+    assert s["hla_calls"][0] == {
+        "gene": "A",
+        "allele1": "A*01:01",
+        "allele2": "A*02:01",
+        "confidence": 0.98,
+        "flag": "low_confidence",
+    }
     assert report["hla"]["imgt_release"] == "3.55.0" and report["coverage"]["profile"]["bins"][0] == [
         "c1",
         1,
@@ -159,6 +172,7 @@ def test_complete_report(tmp_path):
     text = " ".join(page.text)
     assert "COMPLETE" in text and "FAILED" not in text
     assert "A*01:01" in text and "B*08:01" in text and "IMGT/HLA 3.55.0" in text
+    assert "Confidence (posterior)" in text and "low confidence" in text
     assert "p.W320R" in text and "splice_donor_variant" in text
     assert (
         text.index("splice_donor_variant") < text.index("p.W320R") < text.index("intron_variant")

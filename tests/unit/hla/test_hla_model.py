@@ -2,9 +2,10 @@
 
 import numpy as np
 
-from workers.hla import calls, model, scoring
+from workers.hla import calls, flags, model, scoring
 from workers.hla.mapping import GeneEvidence
 from workers.hla.msa import UNKNOWN, GeneMSA
+from workers.hla.scoring import MISMATCH
 
 RNG = np.random.default_rng(3)
 N_COLS = 120
@@ -71,7 +72,8 @@ def test_heterozygous_pair_is_found_with_support_and_margin():
     m = _msa(rows)
     call = _call(m, _reads(rows["A*02:01:01:01"], 60) + _reads(rows["A*03:01:01:01"], 60))
     assert (call.allele1, call.allele2) == ("A*02:01", "A*03:01")
-    assert call.confidence > calls.LOW_CONFIDENCE
+    assert call.margin > 2 * MISMATCH and call.confidence > flags.OK_POSTERIOR
+    assert call.flag == flags.Flag.OK
     assert call.ambiguous == []
     assert call.reads1 > 0 and call.reads2 > 0 and call.pairs == 120
 
@@ -102,7 +104,8 @@ def test_pairs_explaining_reads_equally_are_reported_as_ambiguous():
     }
     reads = [(c, v) for c, v in _reads(a, 80) + _reads(rows["A*03:01:01:01"], 80) if c[-1] < 100]
     call = _call(_msa(rows), reads)
-    assert call.confidence == 0.0
+    assert call.margin == 0.0 and call.confidence == 0.5  # two genotypes, equally likely
+    assert call.flag == flags.Flag.AMBIGUOUS
     assert "A*02:05/A*03:01" in call.ambiguous
     assert call.note.startswith("ambiguous")
     # the tie is broken towards the lower allele number, and said so

@@ -31,6 +31,22 @@ def test_variants_v1_gets_alt_count_from_the_genotype():
     assert file_version(out.schema) == TABLES["variants"].version
 
 
+def test_hla_v1_margin_moves_to_margin_and_the_flag_is_unknown():
+    v1 = ("gene", "allele1", "allele2", "confidence", "reads1", "reads2", "pairs", "note", "imgt_release")
+    table = pa.table(
+        {n: ["A", "A*01:01", "A*02:01", 13.8, 10, 12, 22, "", "3.32.0"][i : i + 1] for i, n in enumerate(v1)}
+    )
+    table = table.set_column(3, "confidence", pa.array([13.8], type=pa.float64()))
+    for k in (4, 5, 6):
+        table = table.set_column(k, v1[k], pa.array(table.column(k).to_pylist(), type=pa.int32()))
+    out = upgrade("hla", table, 1, "p")
+    assert out.schema.names == TABLES["hla"].names
+    row = out.to_pylist()[0]
+    # a v1 margin is not a posterior: it moves, and what v1 could not say stays unknown
+    assert row["margin"] == 13.8 and row["confidence"] is None and row["flag"] is None
+    assert row["allele1"] == "A*01:01" and row["schema_version"] == 1
+
+
 def test_newer_or_unmigratable_versions_are_refused_with_the_partition_named():
     qc = conform("qc", pa.table({n: [None] for n in TABLES["qc"].names if n != "schema_version"}))
     with pytest.raises(InputError, match=r"s3://b/qc/x: written with qc schema v7, newer .*upgrade gems"):
