@@ -131,7 +131,7 @@ class Stack:
             seed.demo_data(services.clients.s3)
         if o.model:
             self._start_model()
-        app = create_app(self.config, services=services)
+        app = self._app = create_app(self.config, services=services)
         # The terminal is for people; the stack's JSON log lines go to a file.
         self.log_path = o.home / "gems.log"
         self._log_stream = open(self.log_path, "a", buffering=1)  # noqa: SIM115 - closed in stop()
@@ -169,14 +169,22 @@ class Stack:
 
         self._http.shutdown()
         self._http.server_close()
+        self._flush_drift()  # a process that ends writes its served counts
         time.sleep(down_s)
         services = Services.from_config(self.config, secrets=CredstashSecrets(self.config))
-        app = create_app(self.config, services=services)
+        app = self._app = create_app(self.config, services=services)
         logs.configure("api", stream=self._log_stream)
         self._http = make_server(
             "127.0.0.1", self.options.port, app, threaded=True, request_handler=json_errors()
         )
         threading.Thread(target=self._http.serve_forever, name="api", daemon=True).start()
+
+    def _flush_drift(self) -> None:
+        from app.drift import served_counts
+
+        pending = served_counts(self._app) if getattr(self, "_app", None) is not None else None
+        if pending is not None:
+            pending.flush_quietly()
 
     def _write_env_file(self, env: dict[str, str]) -> None:
         """`source .gems/env` points any AWS tool (gems lake, the aws CLI) at this stack."""
@@ -228,6 +236,7 @@ class Stack:
             self.runner.stop()
         if self._http:
             self._http.shutdown()
+        self._flush_drift()  # while moto still answers
         if self._model_proc and self._model_proc.poll() is None:
             self._model_proc.terminate()
             try:

@@ -3,8 +3,9 @@
 What is kept is counts only: for each of the model's patient-level features (the categorical and
 numeric columns of ml.features, built by the same `build_features` the model sees) the number of
 patients per fixed bin. No patient id, no mutation, no row survives. The web app appends one
-small JSON histogram per /predict call under `drift/served/<model_version>/<YYYY-MM-DD>/` in the
-state bucket (one object per call: no read-modify-write, so concurrent Lambdas never race);
+small JSON histogram under `drift/served/<model_version>/<YYYY-MM-DD>/` in the state bucket for the
+calls it served, merged in memory and written at most every 30 s (app.drift; one new object per
+write: no read-modify-write, so concurrent Lambdas never race);
 `gems model drift` adds them up and compares them with the training data's histogram using the
 population stability index per feature:
 
@@ -67,10 +68,16 @@ def bin_of(feature: str, value) -> str:
 
 def histogram(patients) -> dict:
     """Counts per feature and bin for an iterable of patient dicts."""
+    return histogram_of_rows(build_features(p, _EMPTY_SPEC) for p in patients)
+
+
+def histogram_of_rows(rows) -> dict:
+    """The same counts from feature rows the model was given (`build_features` with any spec:
+    the patient-level features are its first columns), so a server that built them for the
+    model does not build them again for the counts."""
     counts = {f: dict.fromkeys(bins(f), 0) for f in FEATURES}
     n = 0
-    for patient in patients:
-        row = build_features(patient, _EMPTY_SPEC)
+    for row in rows:
         for feature, value in zip(FEATURES, row, strict=False):
             counts[feature][bin_of(feature, value)] += 1
         n += 1
@@ -139,8 +146,13 @@ def served_key(model_version: str, now: dt.datetime | None = None) -> str:
 
 def record(s3, bucket: str, model_version: str | None, patients: list[dict]) -> str:
     """Append one served batch's histogram (counts only) to the state bucket."""
+    return write(s3, bucket, model_version, histogram(patients))
+
+
+def write(s3, bucket: str, model_version: str | None, counts: dict) -> str:
+    """Append a histogram (one batch's, or several merged) to the state bucket as a new object."""
     key = served_key(model_version or "unknown")
-    body = json.dumps(histogram(patients), separators=(",", ":")).encode()
+    body = json.dumps(counts, separators=(",", ":")).encode()
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
     return key
 

@@ -84,13 +84,15 @@ class Predictor:
             return None
         return max(probabilities) >= self.confident_threshold
 
-    def predict_patients(self, patients: list[dict], *, average_missing: bool = False) -> list[list[float]]:
+    def predict_patients(
+        self, patients: list[dict], *, average_missing: bool = False, rows: list[list] | None = None
+    ) -> list[list[float]]:
         """Probabilities per patient; with `average_missing`, facts left out are averaged over.
 
         The API averages (see features.not_given); `gems model predict/evaluate` read a TCGA-like
         directory the way training read it, where "unknown" is a recorded value.
         """
-        rows = self.rows(patients)
+        rows = self.rows(patients) if rows is None else rows
         profiles = self.config.get("clinical_profiles") if average_missing else None
         if not profiles:
             return self.predict_rows(rows)

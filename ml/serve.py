@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from gems.errors import GemsError
+from ml import drift
 from ml.predictor import Predictor
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,9 @@ def _as_csv(result: dict) -> str:
 class Handler(BaseHTTPRequestHandler):
     holder: ModelHolder
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: on a kept-alive connection Nagle's algorithm would
+    # hold the body until the client's delayed ACK (40 ms a call).
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
         log.debug("%s " + format, self.address_string(), *args)
@@ -171,16 +175,22 @@ class Handler(BaseHTTPRequestHandler):
                 )
             if len(ids) > MAX_INSTANCES:
                 raise ValueError(f"{len(ids)} instances: at most {MAX_INSTANCES} per call")
+            served: list[list] = []
             if rows is None:
                 probabilities = []
                 for start in range(0, len(patients), SLICE):
                     if start and self._caller_gone():
                         raise CallerGone
                     part = patients[start : start + SLICE]
-                    probabilities += predictor.predict_patients(part, average_missing=True)
+                    part_rows = predictor.rows(part)
+                    probabilities += predictor.predict_patients(part, average_missing=True, rows=part_rows)
+                    served += part_rows
             else:
                 probabilities = predictor.predict_rows(rows)
             result = answer(predictor, probabilities, ids)
+            if served:
+                # the drift counts of these patients, from the rows the model was given (app.drift)
+                result["drift"] = drift.histogram_of_rows(served)
         except CallerGone:
             log.info("caller went away; stopped after part of a %d-patient batch", len(ids))
             self.close_connection = True

@@ -13,11 +13,12 @@ at the next slice.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 
 from botocore.exceptions import (
     ClientError,
@@ -29,6 +30,7 @@ from botocore.exceptions import (
 
 from gems.config import Config
 from gems.errors import UnavailableError, ValidationError
+from ml import drift
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,9 @@ class ModelClient:
         self.chunk = chunk
         self.sleep = sleep
         self.clock = clock
+        # one kept-alive connection to the local server per app thread: a new TCP connection per
+        # call cost about as much as the model's own work for one patient
+        self._local = threading.local()
 
     @property
     def served_by(self) -> str:
@@ -84,19 +89,11 @@ class ModelClient:
     def predict(self, patients: list[dict]) -> dict:
         """One answer for the whole batch, asked for CHUNK patients at a time within the deadline."""
         deadline = self.clock() + self.deadline_s
-        answer: dict | None = None
-        for start in range(0, max(1, len(patients)), self.chunk):
-            part = self._predict_chunk(patients[start : start + self.chunk], deadline)
-            if answer is None:
-                answer = part
-                continue
-            if part.get("model_version") != answer.get("model_version"):
-                raise UnavailableError("the served model changed during the batch; send it again")
-            answer["predictions"] = list(answer.get("predictions") or []) + list(
-                part.get("predictions") or []
-            )
-        assert answer is not None  # the loop runs at least once
-        return answer
+        parts = [
+            self._predict_chunk(patients[start : start + self.chunk], deadline)
+            for start in range(0, max(1, len(patients)), self.chunk)
+        ]
+        return _joined(parts)
 
     def _predict_chunk(self, patients: list[dict], deadline: float) -> dict:
         body = json.dumps({"instances": patients}).encode()
@@ -155,29 +152,78 @@ class ModelClient:
             raise _Retry(f"SageMaker endpoint {self.config.sagemaker_endpoint}: {exc}") from None
         return response["Body"].read()
 
+    def _connection(self, timeout_s: float) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            url = urllib.parse.urlsplit(self.config.model_url or "")
+            kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+            conn = self._local.conn = kind(url.hostname or "", url.port, timeout=timeout_s)
+            self._local.path = (url.path.rstrip("/") or "") + "/invocations"
+        conn.timeout = timeout_s
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout_s)
+        return conn
+
+    def _drop_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            conn.close()
+
+    def _exchange(self, body: bytes, timeout_s: float) -> tuple[int, bytes]:
+        """One POST on this thread's connection; a kept-alive connection the server has closed
+        meanwhile is replaced once, at no cost to the retry budget."""
+        for fresh in (False, True):
+            reused = getattr(self._local, "conn", None) is not None
+            conn = self._connection(timeout_s)
+            try:
+                conn.request(
+                    "POST",
+                    self._local.path,
+                    body=body,
+                    headers={"Content-Type": "application/json", "Accept": "application/json"},
+                )
+                response = conn.getresponse()
+                data = response.read()
+                if response.getheader("Connection", "").lower() == "close":
+                    self._drop_connection()
+                return response.status, data
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self._drop_connection()
+                if fresh or not reused:
+                    raise
+            except BaseException:
+                self._drop_connection()
+                raise
+        raise AssertionError("unreachable")  # the second pass returns or raises
+
     def _post_local(self, body: bytes, timeout_s: float) -> bytes:
-        url = (self.config.model_url or "").rstrip("/") + "/invocations"
-        request = urllib.request.Request(
-            url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", "Accept": "application/json"},
-        )
         try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - configured URL
-                return response.read()
-        except urllib.error.HTTPError as exc:
-            text = _reason(exc.read())
-            if exc.code == 400:
-                raise ValidationError(f"the model refused the request: {text}") from None
-            if exc.code in RETRYABLE_STATUS:
-                raise _Retry(f"model server {exc.code}: {text}") from None
-            raise UnavailableError(
-                f"model server at {self.config.model_url} answered {exc.code}: {text}"
-            ) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise _Retry(f"model server at {self.config.model_url} unreachable: {reason}") from None
+            status, data = self._exchange(body, timeout_s)
+        except (OSError, http.client.HTTPException) as exc:
+            raise _Retry(f"model server at {self.config.model_url} unreachable: {exc}") from None
+        if status == 200:
+            return data
+        text = _reason(data)
+        if status == 400:
+            raise ValidationError(f"the model refused the request: {text}")
+        if status in RETRYABLE_STATUS:
+            raise _Retry(f"model server {status}: {text}")
+        raise UnavailableError(f"model server at {self.config.model_url} answered {status}: {text}")
+
+
+def _joined(parts: list[dict]) -> dict:
+    answer = dict(parts[0])
+    for part in parts[1:]:
+        if part.get("model_version") != answer.get("model_version"):
+            raise UnavailableError("the served model changed during the batch; send it again")
+        answer["predictions"] = list(answer.get("predictions") or []) + list(part.get("predictions") or [])
+        answer["drift"] = (
+            drift.merge([answer["drift"], part["drift"]])
+            if answer.get("drift") and part.get("drift")
+            else None
+        )
+    return answer
 
 
 def _reason(raw) -> str:

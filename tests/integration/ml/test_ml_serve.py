@@ -188,3 +188,13 @@ def test_a_model_without_calibration_answers_raw_probabilities_and_no_flag(tmp_p
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_answers_carry_the_drift_counts_of_the_rows_the_model_was_given(model_server):
+    from ml import drift
+
+    patients = [PATIENT, {"sex": "female", "mutated_genes": ["PIK3CA"], "age_at_diagnosis": 80}]
+    answer = json.loads(call(model_server, "/invocations", json.dumps({"instances": patients}).encode())[2])
+    # the same counts the app would make from the patients itself, without building features twice
+    assert answer["drift"] == drift.histogram(patients)
+    assert answer["drift"]["n"] == 2

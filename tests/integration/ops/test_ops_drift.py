@@ -6,32 +6,60 @@ import json
 
 import pytest
 
-from app.drift import record_served
+from app.drift import FLUSH_S, ServedCounts, record_served, served_counts
 from gems.errors import GemsError
 from ml import cli, drift
 
 
-def test_served_batches_are_appended_and_summed(ops_client, ops_services):
-    with ops_client.application.test_request_context():
+def test_served_batches_are_merged_and_written_once_per_version(ops_client, ops_services):
+    app = ops_client.application
+    with app.test_request_context():
         record_served([{"age_at_diagnosis": 70, "sex": "male"}], "v1")
         record_served([{"age_at_diagnosis": 40, "sex": "female"}, {"sex": "male"}], "v1")
         record_served([{"age_at_diagnosis": 40}], "v2")
     s3, bucket = ops_services.clients.s3, ops_services.config.state_bucket
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=drift.PREFIX)  # nothing per call
+    served_counts(app).flush()
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=drift.PREFIX)["Contents"]]
-    assert len(keys) == 3 and all(k.startswith(("drift/served/v1/", "drift/served/v2/")) for k in keys)
+    assert len(keys) == 2 and all(k.startswith(("drift/served/v1/", "drift/served/v2/")) for k in keys)
     v1 = drift.load_served(s3, bucket, "v1")
     assert v1["n"] == 3 and v1["features"]["sex"]["male"] == 2
     assert drift.load_served(s3, bucket)["n"] == 4
     assert drift.load_served(s3, bucket, since="2999-01-01")["n"] == 0
+    assert served_counts(app).flush() == []  # written once
 
 
-def test_a_failing_store_never_fails_the_prediction(ops_client, ops_services, monkeypatch):
+def test_counts_are_written_in_the_background_once_due(ops_client, ops_services):
+    now = [1000.0]
+    buffer = ServedCounts(ops_services.clients.s3, ops_services.config.state_bucket, clock=lambda: now[0])
+    buffer.add("v1", drift.histogram([{"sex": "male"}]))
+    assert buffer._writer is None  # not due yet
+    now[0] += FLUSH_S  # the next call finds the first one FLUSH_S old
+    buffer.add("v1", drift.histogram([{"sex": "female"}]))
+    buffer._writer.join(timeout=10)
+    s3, bucket = ops_services.clients.s3, ops_services.config.state_bucket
+    assert drift.load_served(s3, bucket, "v1")["n"] == 2
+
+
+def test_a_failing_store_never_fails_the_prediction_and_keeps_the_counts(
+    ops_client, ops_services, monkeypatch
+):
+    s3 = ops_services.clients.s3
+    real_put = s3.put_object
+
     def broken(**_):
         raise RuntimeError("S3 is down")
 
-    monkeypatch.setattr(ops_services.clients.s3, "put_object", broken)
-    with ops_client.application.test_request_context():
-        record_served([{"sex": "male"}], "v1")  # logs a warning, raises nothing
+    monkeypatch.setattr(s3, "put_object", broken)
+    app = ops_client.application
+    with app.test_request_context():
+        record_served([{"sex": "male"}], "v1")  # nothing is written on the request path
+    with pytest.raises(RuntimeError, match="S3 is down"):
+        served_counts(app).flush()
+    served_counts(app).flush_quietly()  # the background writer logs and raises nothing
+    monkeypatch.setattr(s3, "put_object", real_put)
+    served_counts(app).flush()  # kept, written once S3 answers again
+    assert drift.load_served(s3, ops_services.config.state_bucket, "v1")["n"] == 1
 
 
 def test_drift_builds_and_keeps_the_baseline_from_data(tmp_path, monkeypatch, capsys):
@@ -76,3 +104,15 @@ def test_drift_report_against_the_training_data(tmp_path, capsys, shared):
     rows = {r["feature"]: r for r in json.loads(report.read_text())["features"]}
     assert rows["age_at_diagnosis"]["level"] == "ALERT" and rows["n_nonsilent"]["level"] == "ALERT"
     assert rows["sex"]["level"] == "stable"
+
+
+def test_counts_the_model_server_made_are_used_when_they_cover_the_batch(ops_client, ops_services):
+    app = ops_client.application
+    patients = [{"sex": "male"}, {"sex": "female"}]
+    from_server = drift.histogram([{"sex": "female"}, {"sex": "female"}])  # tells the two apart
+    with app.test_request_context():
+        record_served(patients, "v9", from_server)
+        record_served(patients, "v9", {"n": 1, "features": {}})  # covers one patient of two: recount
+    served_counts(app).flush()
+    v9 = drift.load_served(ops_services.clients.s3, ops_services.config.state_bucket, "v9")
+    assert v9["n"] == 4 and v9["features"]["sex"]["female"] == 3 and v9["features"]["sex"]["male"] == 1

@@ -7,6 +7,7 @@ import json
 from opshelpers import OPS_LAB
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.drift import served_counts
 from app.metrics import observe_prediction
 from gems import records as R
 from gems.aws import s3 as S3
@@ -117,6 +118,9 @@ def test_predict_counts_by_version_and_records_drift_counts(ops_client, ops_serv
     assert resp.status_code == 200, resp.get_json()
     assert scrape(ops_client)[("gems_predictions_total", (("model_version", "m-7"),))] == 2
     s3, bucket = ops_services.clients.s3, ops_services.config.state_bucket
+    # merged in memory, written by the flush (every 30 s, or at exit): nothing on the request path
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="drift/served/m-7/")
+    served_counts(ops_client.application).flush()
     (obj,) = s3.list_objects_v2(Bucket=bucket, Prefix="drift/served/m-7/")["Contents"]
     counts = json.loads(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
     assert counts["n"] == 2 and counts["features"]["sex"]["male"] == 2

@@ -104,6 +104,25 @@ def test_a_batch(client):
     assert predictions[0]["top"][0]["site"] == "Kidney"
 
 
+def test_a_batch_of_several_chunks_is_answered_in_order_and_a_bad_patient_stops_it(client):
+    # 130 patients: the model is asked 50 at a time
+    kinds = [(["VHL", "PBRM1"], "male"), (["BRAF"], "female"), (["APC", "KRAS", "TP53"], "male")]
+    patients = [
+        {"patient_id": f"p{i}", "mutated_genes": kinds[i % 3][0], "sex": kinds[i % 3][1]} for i in range(130)
+    ]
+    response = client.post("/predict", json={"patients": patients}, headers=HEADERS)
+    assert response.status_code == 200, response.get_json()
+    predictions = response.get_json()["predictions"]
+    assert [p["patient_id"] for p in predictions] == [f"p{i}" for i in range(130)]
+    assert {p["top"][0]["site"] for p in predictions[::3]} == {"Kidney"}
+    # a bad gene in the third chunk: a 400 naming it
+    patients[117]["mutated_genes"] = ["EGRF"]
+    response = client.post("/predict", json={"patients": patients}, headers=HEADERS)
+    body = response.get_json()
+    assert response.status_code == 400 and body["field"] == "patients.117.mutated_genes.0"
+    assert "did you mean 'EGFR'" in body["message"]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
