@@ -78,8 +78,10 @@ def served_counts(app=None) -> ServedCounts | None:
     if services is None:
         return None
     buffer = app.extensions.get(_KEY)
-    if buffer is None:
-        buffer = app.extensions[_KEY] = ServedCounts(services.clients.s3, services.config.state_bucket)
+    if buffer is None:  # setdefault: two first requests at once share one buffer
+        buffer = app.extensions.setdefault(
+            _KEY, ServedCounts(services.clients.s3, services.config.state_bucket)
+        )
     return buffer
 
 
