@@ -85,12 +85,21 @@ def _predict(args) -> int:
     predictor = Predictor(args.model)
     dataset = data.load(args.data, labels=False)
     probabilities = predictor.predict_patients(dataset.patients)
-    header = ["patient_id", "source", "predicted_site"] + [f"prob_{c}" for c in predictor.classes]
+    header = ["patient_id", "source", "predicted_site", "confident"]
+    header += [f"prob_{c}" for c in predictor.classes]
     rows = []
     for patient, probs in zip(dataset.patients, probabilities, strict=True):
         best = max(range(len(probs)), key=probs.__getitem__)
+        confident = predictor.confident(probs)
+        flag = "" if confident is None else str(confident).lower()  # empty: the model has no calibration
         rows.append(
-            [patient["patient_id"], patient["source"], predictor.classes[best], *(f"{p:.6f}" for p in probs)]
+            [
+                patient["patient_id"],
+                patient["source"],
+                predictor.classes[best],
+                flag,
+                *(f"{p:.6f}" for p in probs),
+            ]
         )
     _write_predictions(Path(args.out), rows, header)
     print(f"wrote {len(rows)} predictions to {args.out} (model {predictor.version})")

@@ -101,7 +101,17 @@ def test_predict_never_reads_labels(tiny_model, tmp_path, monkeypatch):
     assert labelled_out.read_text() == unlabelled_out.read_text()
     rows = list(csv.DictReader(unlabelled_out.open()))
     classes = artifacts.read_config(tiny_model)["classes"]
-    assert list(rows[0]) == ["patient_id", "source", "predicted_site", *(f"prob_{c}" for c in classes)]
+    assert list(rows[0]) == [
+        "patient_id",
+        "source",
+        "predicted_site",
+        "confident",
+        *(f"prob_{c}" for c in classes),
+    ]
+    threshold = artifacts.read_config(tiny_model)["calibration"]["confident_threshold"]
+    assert all(
+        r["confident"] == str(max(float(r[f"prob_{c}"]) for c in classes) >= threshold).lower() for r in rows
+    )
     # Every patient row of both sources, "Other" included: predict does not know the labels.
     assert len(rows) == sum(
         len(pd.read_csv(SLICE / n, usecols=["patient_id"])) for n in data.MATRICES.values()
