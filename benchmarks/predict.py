@@ -68,13 +68,12 @@ def as_request(patient: dict) -> dict:
 
 
 def _server_process(model: Path):
-    import socket
     import subprocess
     import sys
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    from embedded.stack import free_port
+
+    port = free_port()
     cmd = [
         sys.executable,
         "-m",

@@ -144,11 +144,6 @@ def served_key(model_version: str, now: dt.datetime | None = None) -> str:
     return f"{PREFIX}{safe}/{now:%Y-%m-%d}/{now:%H%M%S}-{uuid.uuid4().hex[:12]}.json"
 
 
-def record(s3, bucket: str, model_version: str | None, patients: list[dict]) -> str:
-    """Append one served batch's histogram (counts only) to the state bucket."""
-    return write(s3, bucket, model_version, histogram(patients))
-
-
 def write(s3, bucket: str, model_version: str | None, counts: dict) -> str:
     """Append a histogram (one batch's, or several merged) to the state bucket as a new object."""
     key = served_key(model_version or "unknown")
