@@ -81,15 +81,12 @@ def make_call(gene: str, table: PairTable, allele_names: list[str]) -> GeneCall:
     first, second = sorted((two[i], two[j]), key=names.order_key)
     call_gt = (first, second)
     best_ll = best_by_genotype[call_gt]
-    others = [(gt, v) for gt, v in best_by_genotype.items() if gt != call_gt]
-    runner = max(others, key=lambda x: x[1]) if others else None
+    # the other genotypes, most likely first (a stable sort: ties keep the order above)
+    others = sorted(((gt, v) for gt, v in best_by_genotype.items() if gt != call_gt), key=lambda x: -x[1])
+    runner = others[0] if others else None
     margin = best_ll - runner[1] if runner else float("inf")
     post = flags.posterior(best_ll, (v for _, v in others))
-    ambiguous = [
-        genotype_label(*gt)
-        for gt, v in sorted(others, key=lambda x: -x[1])
-        if best_ll - v < flags.AMBIGUITY_MARGIN
-    ]
+    ambiguous = [genotype_label(*gt) for gt, v in others if best_ll - v < flags.AMBIGUITY_MARGIN]
 
     Li, Lj, w = table.L[:, i], table.L[:, j], table.counts
     pairs = int(w.sum())
@@ -126,6 +123,6 @@ def make_call(gene: str, table: PairTable, allele_names: list[str]) -> GeneCall:
         runner_up=genotype_label(*runner[0]) if runner else None,
         alternatives=[
             {"genotype": genotype_label(*gt), "delta": round(best_ll - v, 2)}
-            for gt, v in sorted(others, key=lambda x: -x[1])[:MAX_ALTERNATIVES]
+            for gt, v in others[:MAX_ALTERNATIVES]
         ],
     )
