@@ -37,15 +37,19 @@ class ServedCounts:
         self._writer: threading.Thread | None = None
 
     def add(self, model_version: str | None, counts: dict) -> None:
-        version = model_version or "unknown"
         with self._lock:
-            self._pending[version] = drift.merge([self._pending.get(version, {}), counts])
-            self._first = self._first if self._first is not None else self.clock()
+            self._keep(model_version or "unknown", counts)
             waiting = sum(h["n"] for h in self._pending.values())
             due = self.clock() - self._first >= FLUSH_S or waiting >= MAX_PATIENTS
             if due and (self._writer is None or not self._writer.is_alive()):
                 self._writer = threading.Thread(target=self.flush_quietly, name="drift-writer", daemon=True)
                 self._writer.start()
+
+    def _keep(self, version: str, counts: dict) -> None:
+        """Under the lock: add to what is pending, and start the clock if nothing was."""
+        self._pending[version] = drift.merge([self._pending.get(version, {}), counts])
+        if self._first is None:
+            self._first = self.clock()
 
     def flush(self) -> list[str]:
         """Write what is pending (one object per model version); a version that fails stays pending."""
@@ -58,8 +62,7 @@ class ServedCounts:
             except Exception as exc:  # noqa: BLE001 - kept for the next write, raised below
                 failed.append(exc)
                 with self._lock:
-                    self._pending[version] = drift.merge([self._pending.get(version, {}), counts])
-                    self._first = self._first if self._first is not None else self.clock()
+                    self._keep(version, counts)
         if failed:
             raise failed[0]
         return keys
