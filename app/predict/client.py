@@ -173,29 +173,31 @@ class ModelClient:
     def _exchange(self, body: bytes, timeout_s: float) -> tuple[int, bytes]:
         """One POST on this thread's connection; a kept-alive connection the server has closed
         meanwhile is replaced once, at no cost to the retry budget."""
-        for fresh in (False, True):
-            reused = getattr(self._local, "conn", None) is not None
-            conn = self._connection(timeout_s)
-            try:
-                conn.request(
-                    "POST",
-                    self._local.path,
-                    body=body,
-                    headers={"Content-Type": "application/json", "Accept": "application/json"},
-                )
-                response = conn.getresponse()
-                data = response.read()
-                if response.getheader("Connection", "").lower() == "close":
-                    self._drop_connection()
-                return response.status, data
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                self._drop_connection()
-                if fresh or not reused:
-                    raise
-            except BaseException:
-                self._drop_connection()
+        reused = getattr(self._local, "conn", None) is not None
+        try:
+            return self._post_once(body, timeout_s)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            if not reused:
                 raise
-        raise AssertionError("unreachable")  # the second pass returns or raises
+        return self._post_once(body, timeout_s)  # on a new connection
+
+    def _post_once(self, body: bytes, timeout_s: float) -> tuple[int, bytes]:
+        conn = self._connection(timeout_s)
+        try:
+            conn.request(
+                "POST",
+                self._local.path,
+                body=body,
+                headers={"Content-Type": "application/json", "Accept": "application/json"},
+            )
+            response = conn.getresponse()
+            data = response.read()
+        except BaseException:
+            self._drop_connection()
+            raise
+        if response.getheader("Connection", "").lower() == "close":
+            self._drop_connection()
+        return response.status, data
 
     def _post_local(self, body: bytes, timeout_s: float) -> bytes:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 
 import pytest
 from moto import mock_aws
@@ -205,3 +206,25 @@ def test_an_unreachable_model_server_is_503_with_the_reason():
     response = client.post("/predict", json={"mutated_genes": ["TP53"]}, headers=HEADERS)
     assert response.status_code == 503 and "unreachable" in response.get_json()["message"]
     assert json.loads(response.data)["error"] == "unavailable"
+
+
+def test_a_kept_alive_connection_the_server_closed_is_replaced_without_a_retry(monkeypatch):
+    from app.predict.client import ModelClient
+    from ml import artifacts, serve
+
+    server, url = serve.start_in_thread(artifacts.DEFAULT_MODEL_DIR)
+    # the server closes a connection idle for 0.2 s, as a restarted or load-balanced one would
+    monkeypatch.setattr(server.RequestHandlerClass, "timeout", 0.2)
+    slept = []
+    try:
+        model = ModelClient(TestConfig(model_url=url, sagemaker_endpoint=None), sleep=slept.append)
+        patient = {"mutated_genes": ["BRAF"], "mutations": [{"gene": "BRAF"}]}
+        first = model.predict([patient])
+        kept = model._local.conn
+        time.sleep(0.6)
+        second = model.predict([patient])
+        assert model._local.conn is not kept  # a new connection carried the second call
+        assert second["predictions"] == first["predictions"] and slept == []  # no backoff spent
+    finally:
+        server.shutdown()
+        server.server_close()
