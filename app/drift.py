@@ -1,12 +1,12 @@
 """The /predict side of drift monitoring: served feature counts, merged in memory and appended to S3.
 
-A PUT per call would cost every prediction an S3 round trip (tens of ms on AWS, about a third of
-the embedded stack's /predict time), so each process merges its calls' histograms and writes
-them as one object per model version, from a background thread, on the first call that finds the
-oldest unwritten count FLUSH_S old or MAX_PATIENTS piled up: no call waits for S3. The embedded
-stack writes what is pending when it stops. What can be lost: counts a process holds when it ends
-without another call (on Lambda, an idle environment reaped; at most FLUSH_S of its traffic, or
-MAX_PATIENTS patients). Counts only; the prediction never depends on them.
+A PUT per call would cost every prediction an S3 round trip (about a third of the embedded
+stack's /predict time; on AWS a network round trip, not measured here), so each process merges
+its calls' histograms and writes them as one object per model version, from a background thread,
+on the first call that finds the oldest unwritten count FLUSH_S old or MAX_PATIENTS piled up: no
+call waits for S3. The embedded stack writes what is pending when it stops. What can be lost:
+counts a process holds when it ends without another call (on Lambda, an idle environment reaped;
+at most FLUSH_S of its traffic, or MAX_PATIENTS patients). Counts only; the prediction never depends on them.
 """
 
 from __future__ import annotations
