@@ -34,4 +34,8 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   .venv/bin/python -m pip install -q --no-deps -e .
   echo "$want" >"$stamp"
 fi
+# The minimap2 program the align step runs, built once from mappy's source release by the same
+# function an EC2 worker's provisioning uses.
+source <(sed -n '/^gems_log()/p;/^gems_build_tools()/,/^}/p;/^gems_minimap2()/,/^}/p' userdata/provision.sh)
+gems_minimap2 .venv/bin/python
 echo "setup: done (.venv/bin/gems --help)"

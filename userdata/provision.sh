@@ -25,19 +25,41 @@ gems_python() {
 
 # (-I above: an import check must not find the source tree it runs in, as the image build's
 # WORKDIR /src would.) mappy (minimap2's binding) has no wheel on PyPI: pip compiles it, which needs a C compiler, the
-# Python headers and zlib's. A bare image (Amazon Linux, Debian minbase) has none of them.
+# Python headers and zlib's; the minimap2 program needs make as well. A bare image (Amazon Linux, Debian minbase) has none of them.
 gems_build_tools() {
   local headers
   headers=$("$1" -c 'import os, sysconfig; print(os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))')
-  if command -v cc >/dev/null && [[ $headers == True ]]; then return 0; fi
-  gems_log "installing a C compiler and headers (mappy is built from source)"
-  if command -v dnf >/dev/null; then dnf install -y -q gcc python3.11-devel zlib-devel
+  if command -v cc >/dev/null && command -v make >/dev/null && [[ $headers == True ]]; then return 0; fi
+  gems_log "installing a C compiler and headers (mappy and minimap2 are built from source)"
+  if command -v dnf >/dev/null; then dnf install -y -q gcc make python3.11-devel zlib-devel
   elif command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev python3-dev zlib1g-dev
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc make libc6-dev python3-dev zlib1g-dev
   fi
 }
 
-if [[ "$GEMS_WORKER_SOURCE" == "local" && -n "${GEMS_PYTHON:-}" ]] && "$GEMS_PYTHON" -I -c "import workers, pysam, mappy" 2>/dev/null; then
+# The minimap2 program, next to the venv's python: the align step pipes it into samtools. It is
+# built from mappy's own source release (which carries minimap2's main.c and Makefile), so the
+# program and the binding that builds the index are the same minimap2 release.
+gems_minimap2() {
+  local bin version src
+  bin="$(dirname "$1")/minimap2"
+  version=$("$1" -I -c 'import mappy; print(mappy.__version__)')
+  if [[ -x $bin ]] && [[ $("$bin" --version 2>/dev/null) == "$version"-* ]]; then return 0; fi
+  gems_build_tools "$1"
+  gems_log "building minimap2 $version from mappy's source release"
+  src=$(mktemp -d)
+  "$1" -m pip download -q --no-deps --no-binary :all: -d "$src" "mappy==$version"
+  tar -xzf "$src"/mappy-*.tar.gz -C "$src"
+  local arch=()
+  [[ $(uname -m) == aarch64 || $(uname -m) == arm64 ]] && arch=(aarch64=1)
+  make -s -C "$src/mappy-$version" -j "$(nproc 2>/dev/null || echo 2)" "${arch[@]}" minimap2 >/dev/null 2>&1 ||
+    { gems_log "building minimap2 failed"; rm -rf "$src"; return 1; }
+  install -m 0755 "$src/mappy-$version/minimap2" "$bin.part" && mv "$bin.part" "$bin"
+  rm -rf "$src"
+}
+
+if [[ "$GEMS_WORKER_SOURCE" == "local" && -n "${GEMS_PYTHON:-}" ]] && "$GEMS_PYTHON" -I -c "import workers, pysam, mappy" 2>/dev/null \
+  && [[ -x "$(dirname "$GEMS_PYTHON")/minimap2" ]]; then
   gems_log "worker environment already present ($GEMS_PYTHON), skipping installs"
 else
   if ! PYBIN=$(gems_python); then
@@ -63,6 +85,7 @@ else
     esac
     "$GEMS_VENV/bin/python" -m pip install -q "$spec"
   fi
+  gems_minimap2 "$GEMS_VENV/bin/python"
   GEMS_PYTHON="$GEMS_VENV/bin/python"
 fi
 export GEMS_PYTHON

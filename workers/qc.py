@@ -1,9 +1,10 @@
 """QC step: validate the read pair, measure it, and optionally trim it.
 
 One streaming pass over both files. Statistics are computed per chunk of a few thousand pairs
-with C-level calls (bytes.count, numpy.bincount) so ~200k pairs take about a second. When
-trimming (or when old Phred+64 qualities must be converted), the reads the later steps must use
-are written to `ctx.out/work/` under temporary names and renamed when complete.
+with a few vectorised numpy passes (no per-read Python work beyond parsing), so 200k pairs take
+about 0.7 s of CPU. When trimming (or when old Phred+64 qualities must be converted), the reads
+the later steps must use are written to `ctx.out/work/` under temporary names and renamed when
+complete.
 """
 
 from __future__ import annotations
@@ -23,12 +24,23 @@ _MAX_LEN = 100_000
 _P64_TO_P33 = bytes(max(c - 31, 33) if c >= 64 else c for c in range(256))
 
 
+# After check_bases only ACGTN remain, either case; masking bits 0x20 (case) and 0x04 leaves
+# 0x43 for C, G, c and g and something else for A, T, N, a, t and n.
+_GC_MASK, _GC_VALUE = 0xDB, 0x43
+# Quality characters at Q30 and up in either encoding (the offset is known only after the first chunk).
+_Q30_CHAR = {33: 33 + 30, 64: 64 + 30}
+
+
 class _Stats:
+    """Running read statistics, a few vectorised passes per chunk (no per-read Python work)."""
+
     def __init__(self) -> None:
         self.pairs = 0
         self.bases = [0, 0]
         self.gc = 0
-        self.qual_hist = np.zeros(128, dtype=np.int64)
+        self.qual_chars = 0  # sum of quality characters (offset removed in `summary`)
+        self.q30 = dict.fromkeys(_Q30_CHAR, 0)
+        self.lo, self.hi = 255, 0
         self.len_hist = np.zeros(_MAX_LEN + 1, dtype=np.int64)
 
     def add(self, chunk: PairChunk, where: tuple[str, str]) -> np.ndarray:
@@ -39,10 +51,14 @@ class _Stats:
             seqs, quals = join_bytes(records)
             check_bases(seqs, where[mate])
             self.bases[mate] += len(seqs)
-            # Only ACGTN (either case) remain after check_bases: deleting A/T/N leaves G and C.
-            self.gc += len(seqs.translate(None, b"ATNatn"))
+            s = np.frombuffer(seqs, dtype=np.uint8)
+            self.gc += int(np.count_nonzero((s & _GC_MASK) == _GC_VALUE))
             q = np.frombuffer(quals, dtype=np.uint8)
-            self.qual_hist += np.bincount(q, minlength=128)[:128]
+            if len(q):
+                self.qual_chars += int(q.sum(dtype=np.uint64))
+                self.lo, self.hi = min(self.lo, int(q.min())), max(self.hi, int(q.max()))
+                for offset, char in _Q30_CHAR.items():
+                    self.q30[offset] += int(np.count_nonzero(q >= char))
             lengths = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
             self.len_hist += np.bincount(np.minimum(lengths, _MAX_LEN), minlength=_MAX_LEN + 1)
             shorter = lengths if shorter is None else np.minimum(shorter, lengths)
@@ -50,14 +66,12 @@ class _Stats:
         return shorter
 
     def char_range(self) -> tuple[int, int]:
-        seen = np.nonzero(self.qual_hist)[0]
-        return int(seen[0]), int(seen[-1])
+        return self.lo, self.hi
 
     def summary(self, offset: int) -> dict:
         total = self.bases[0] + self.bases[1]
-        scores = np.arange(128) - offset
-        qsum = int((self.qual_hist * scores).sum())
-        q30 = int(self.qual_hist[offset + 30 :].sum()) if offset + 30 < 128 else 0
+        qsum = self.qual_chars - offset * total
+        q30 = self.q30.get(offset, 0)
         lens = np.nonzero(self.len_hist)[0]
         n = int(self.len_hist.sum())
         cum = np.cumsum(self.len_hist)

@@ -61,6 +61,47 @@ def test_bam_is_sorted_indexed_with_read_group_and_duplicates(run):
     assert a["reference"]["contigs"] == 1 and len(a["reference"]["sha256"]) == 64
 
 
+def test_supplementary_alignments_carry_sa_tags_and_mates_carry_mc(run):
+    ctx, metrics = run
+    with pysam.AlignmentFile(str(ctx.out / "sample.bam")) as fh:
+        reads = list(fh.fetch(CONTIG))
+    supp = [r for r in reads if r.is_supplementary]
+    assert len(supp) == metrics["align"]["supplementary"] > 0
+    for r in supp:
+        primary = [p for p in reads if p.query_name == r.query_name and not p.is_supplementary]
+        assert r.has_tag("SA") and any(p.has_tag("SA") for p in primary)
+    paired = [r for r in reads if not r.is_unmapped and not r.mate_is_unmapped and not r.is_supplementary]
+    assert paired and all(r.has_tag("MC") and r.has_tag("ms") for r in paired)
+    assert not any(r.is_secondary for r in reads)
+
+
+def test_a_pair_count_minimap2_did_not_read_fails_and_leaves_no_bam(reference, tmp_path):
+    # minimap2 maps what it can read and stays silent; QC's count is the check.
+    ctx = SampleContext("s", R1, R2, tmp_path, PipelineOptions(reference=reference))
+    ctx.report["qc"] = {"pairs_used": 4949 + 1}
+    with pytest.raises(InputError, match="minimap2 read 9898 reads where the FASTQ pair holds 9900"):
+        AlignStep()(ctx)
+    assert not list(tmp_path.glob("sample.bam*"))
+
+
+def test_a_worker_without_the_minimap2_program_says_so(reference, tmp_path, monkeypatch):
+    from workers import minimap2
+
+    minimap2.program.cache_clear()
+    monkeypatch.setattr(minimap2, "_bin_dir", lambda: tmp_path)
+    ctx = SampleContext("s", R1, R2, tmp_path / "out", PipelineOptions(reference=reference))
+    try:
+        with pytest.raises(RuntimeError, match="minimap2 program is not installed"):
+            AlignStep()(ctx)
+        fake = tmp_path / "minimap2"
+        fake.write_text("#!/bin/sh\necho 2.24-r1122\n")
+        fake.chmod(0o755)
+        with pytest.raises(RuntimeError, match="is not mappy's release"):
+            minimap2.program()
+    finally:
+        minimap2.program.cache_clear()
+
+
 def test_calls_match_the_golden_file(run):
     ctx, metrics = run
     vcf = ctx.out / "variants.vcf.gz"

@@ -34,11 +34,19 @@ kill -TERM 0
 
 
 def boot(
-    tmp_path, *, worker: str = "ok", max_runtime: int = 600, source: str = "local", **env
+    tmp_path,
+    *,
+    worker: str = "ok",
+    max_runtime: int = 600,
+    source: str = "local",
+    minimap2: bool = True,
+    **env,
 ) -> tuple[int, str, list[str]]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for name, text in (("python-fake", FAKE_PYTHON), ("shutdown", FAKE_SHUTDOWN)):
+    # A provisioned worker has the minimap2 program beside its python (never run here).
+    fakes = (("python-fake", FAKE_PYTHON), ("shutdown", FAKE_SHUTDOWN), ("minimap2", "#!/bin/sh\nexit 1\n"))
+    for name, text in fakes if minimap2 else fakes[:2]:
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     config = TestConfig(max_runtime_s=max_runtime, worker_source=source)
@@ -95,6 +103,13 @@ def test_failed_provisioning_powers_off(tmp_path):
     assert code != 0
     assert shutdowns == ["shutdown -h now"]
     assert "starting worker" not in log
+
+
+def test_a_local_environment_without_minimap2_fails_and_powers_off(tmp_path):
+    # "local" installs nothing: a python without the minimap2 program beside it is no worker.
+    code, log, shutdowns = boot(tmp_path, minimap2=False, GEMS_VENV=str(tmp_path / "venv"))
+    assert code != 0 and shutdowns == ["shutdown -h now"]
+    assert "this machine has no worker installed" in log and "starting worker" not in log
 
 
 def test_a_hung_worker_is_powered_off_by_the_dead_mans_switch(tmp_path):

@@ -1,12 +1,12 @@
-"""Pure functions of the calling half: SAM records, normalisation, matching, encodings."""
+"""Pure functions of the calling half: the minimap2 command, normalisation, matching, encodings."""
 
 from __future__ import annotations
 
 import pytest
 
 from gems.errors import InputError
+from workers import minimap2
 from workers.fastq import detect_encoding
-from workers.samrecord import PairStats, mate_score, pair_to_sam, strip_mate_suffix
 from workers.vcfcompare import compare
 from workers.vcfnorm import Allele, left_align
 
@@ -21,94 +21,12 @@ def fetch_pos(a: int, b: int) -> str:
     return REF[a:b]
 
 
-def hit(read_num, r_st, r_en, strand, q_st, q_en, cigar, mapq=60, ctg="c1"):
-    return (read_num, ctg, r_st, r_en, strand, q_st, q_en, mapq, cigar, 0, str(r_en - r_st))
-
-
 def test_detect_encoding():
     assert detect_encoding(35, 74) == 33
     assert detect_encoding(66, 104) == 64
     assert detect_encoding(64, 73) == 33  # nothing past 'J': +33 with high qualities
     with pytest.raises(InputError):
         detect_encoding(20, 70)
-
-
-def test_mate_score_counts_only_q15_and_up():
-    assert mate_score("I" * 4) == 40 * 4
-    assert mate_score("#" * 4 + "I") == 40  # Q2 bases add nothing
-    assert mate_score("/") == 0  # Q14
-    assert mate_score("0") == 15
-
-
-def test_strip_mate_suffix():
-    assert strip_mate_suffix("r1/1") == "r1"
-    assert strip_mate_suffix("r1/2") == "r1"
-    assert strip_mate_suffix("r1/3") == "r1/3"
-
-
-def test_proper_pair_flags_tlen_and_clips():
-    stats = PairStats()
-    seqs = ("A" * 10, "C" * 10)
-    quals = ("I" * 10, "I" * 10)
-    # read 1 forward at 100 with 2 bases clipped at its start; read 2 reverse at 300.
-    hits = [hit(1, 100, 108, 1, 2, 10, "8M"), hit(2, 300, 310, -1, 0, 10, "10M")]
-    text = pair_to_sam("p", seqs, quals, hits, "RG:Z:s", stats)
-    r1, r2 = [line.split("\t") for line in text.strip().split("\n")]
-    assert int(r1[1]) == 0x1 | 0x2 | 0x20 | 0x40
-    assert int(r2[1]) == 0x1 | 0x2 | 0x10 | 0x80
-    assert r1[3] == "101" and r2[3] == "301"
-    assert r1[5] == "2S8M" and r2[5] == "10M"
-    assert (int(r1[8]), int(r2[8])) == (210, -210)
-    assert r1[6] == "=" and r1[7] == "301" and r2[7] == "101"
-    assert r2[9] == "G" * 10  # reverse-strand reads are stored reverse-complemented
-    assert "MC:Z:10M" in r1 and "MC:Z:2S8M" in r2
-    assert "RG:Z:s" in r1 and f"ms:i:{40 * 10}" in r1
-    assert stats.proper == 2 and stats.inserts == [210]
-
-
-def test_read2_query_coordinates_are_on_its_reverse_complement():
-    # mappy gives read 2's q_st/q_en on its reverse complement: a clip at q_st of a reverse
-    # read 2 lies on its leftmost reference side, as minimap2 -a writes it.
-    stats = PairStats()
-    hits = [hit(1, 100, 110, 1, 0, 10, "10M"), hit(2, 300, 306, -1, 4, 10, "6M")]
-    text = pair_to_sam("p", ("A" * 10, "C" * 10), ("I" * 10, "I" * 10), hits, "RG:Z:s", stats)
-    r2 = text.strip().split("\n")[1].split("\t")
-    assert r2[5] == "4S6M"
-
-
-def test_far_apart_or_same_strand_pairs_are_not_proper():
-    stats = PairStats()
-    far = [hit(1, 100, 110, 1, 0, 10, "10M"), hit(2, 5000, 5010, -1, 0, 10, "10M")]
-    text = pair_to_sam("p", ("A" * 10,) * 2, ("I" * 10,) * 2, far, "RG:Z:s", stats)
-    assert all(not int(line.split("\t")[1]) & 0x2 for line in text.strip().split("\n"))
-    same = [hit(1, 100, 110, 1, 0, 10, "10M"), hit(2, 200, 210, 1, 0, 10, "10M")]
-    text = pair_to_sam("p", ("A" * 10,) * 2, ("I" * 10,) * 2, same, "RG:Z:s", stats)
-    assert all(not int(line.split("\t")[1]) & 0x2 for line in text.strip().split("\n"))
-    assert stats.proper == 0
-
-
-def test_unmapped_mate_is_placed_at_its_mapped_mate():
-    stats = PairStats()
-    text = pair_to_sam(
-        "p", ("A" * 10,) * 2, ("I" * 10,) * 2, [hit(1, 100, 110, -1, 0, 10, "10M")], "RG:Z:s", stats
-    )
-    r1, r2 = [line.split("\t") for line in text.strip().split("\n")]
-    assert int(r1[1]) & 0x8 and not int(r1[1]) & 0x4
-    assert int(r2[1]) & 0x4 and int(r2[1]) & 0x20
-    assert r2[2] == "c1" and r2[3] == "101" and r2[5] == "*"
-    assert stats.mapped == 1
-
-
-def test_supplementary_hits_get_flag_0x800():
-    stats = PairStats()
-    hits = [
-        hit(1, 100, 105, 1, 0, 5, "5M"),
-        hit(2, 300, 310, -1, 0, 10, "10M"),
-        hit(1, 900, 905, 1, 5, 10, "5M"),
-    ]
-    lines = pair_to_sam("p", ("A" * 10,) * 2, ("I" * 10,) * 2, hits, "RG:Z:s", stats).strip().split("\n")
-    assert len(lines) == 3
-    assert int(lines[2].split("\t")[1]) & 0x800 and lines[2].split("\t")[5] == "5S5M"
 
 
 def test_left_align_moves_a_homopolymer_deletion_to_its_start():
@@ -156,9 +74,18 @@ def test_haplotype_match_respects_zygosity_and_drops_an_unrelated_fp():
     assert res.by_kind["SNP"].as_dict()["fp"] == 1
 
 
-def test_bulk_mate_scores_equal_the_single_read_ones():
-    from workers.samrecord import mate_scores
+def test_minimap2_command_maps_pairs_with_md_tags_and_the_read_group(tmp_path):
+    cmd = minimap2.command(
+        tmp_path / "minimap2", tmp_path / "r.mmi", tmp_path / "a.fq.gz", tmp_path / "b.fq.gz", 2, "S1"
+    )
+    assert cmd[1:7] == ["-t", "2", "-a", "-x", "sr", "--MD"]
+    assert cmd[cmd.index("-R") + 1] == "@RG\\tID:S1\\tSM:S1\\tLB:S1\\tPL:ILLUMINA"
+    assert cmd[-3:] == [str(tmp_path / "r.mmi"), str(tmp_path / "a.fq.gz"), str(tmp_path / "b.fq.gz")]
+    assert minimap2.command(tmp_path / "m", tmp_path / "r", tmp_path / "a", tmp_path / "b", 0, "S")[2] == "1"
 
-    quals = ["I" * 5 + "#" * 3, "", "/0?", "#", "IIII"]
-    assert mate_scores(quals) == [mate_score(q) for q in quals]
-    assert mate_scores([]) == []
+
+def test_read_group_ids_carry_no_whitespace_or_escapes():
+    # minimap2 expands a written backslash-t into a tab: a sample name must not smuggle one in.
+    assert minimap2.read_group_id("a b\\tc\n") == "a_b_tc_"
+    assert minimap2.read_group_id("") == "sample"
+    assert "\t" not in minimap2.read_group("x\ty")
