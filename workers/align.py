@@ -19,6 +19,7 @@ from workers import bamstats, minimap2
 from workers.bamfile import BamWriter
 from workers.fastq import iter_pair_chunks
 from workers.pipeline import SampleContext, StepSkipped
+from workers.readfeed import ReadFeed
 from workers.reference import Reference, prepare_reference
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -67,71 +68,72 @@ def _watch_progress(ctx: SampleContext, log: Path, expected: int | None, done: t
         ctx.progress(min(mapped / (2 * expected), 0.99) * 0.8 if expected else None)
 
 
-class AlignStep:
-    """Maps the (QC'd) read pair to `ctx.options.reference`; writes `sample.bam` + `.bai`."""
+class _Mapping:
+    """minimap2 writing into the samtools line (`BamWriter`): started by `start`, then `finish`ed
+    or `cancel`led. Its reads are files, or pipes an earlier pass feeds (`pass_fds`)."""
 
-    name = "align"
-
-    def __call__(self, ctx: SampleContext) -> dict:
-        if ctx.options.reference is None:
-            raise StepSkipped("no reference given")
-        ref = reference_for(ctx.options.reference)
-        binary = minimap2.program()
-        r1 = Path(ctx.artifacts.get("r1", ctx.r1))
-        r2 = Path(ctx.artifacts.get("r2", ctx.r2))
-        threads = max(int(ctx.options.threads or 1), 1)
-        out = Path(ctx.out)
-        work = out / "work"
+    def __init__(self, ctx: SampleContext, reads: tuple[Path, Path], pass_fds: tuple[int, ...] = ()):
+        self.ref = reference_for(ctx.options.reference)  # type: ignore[arg-type]  # checked by callers
+        self.binary = minimap2.program()
+        self.threads = max(int(ctx.options.threads or 1), 1)
+        self.out = Path(ctx.out)
+        work = self.out / "work"
         work.mkdir(parents=True, exist_ok=True)
-        log = work / "minimap2.log"
-        cmd = minimap2.command(binary, ref.mmi, r1, r2, threads, ctx.sample)
-        expected = expected_pairs(ctx, r1, r2)
-        done = threading.Event()
-        with open(log, "wb") as log_fh:
-            mapper = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log_fh)
-        assert mapper.stdout is not None  # stdout=PIPE
+        self.log = work / "minimap2.log"
+        cmd = minimap2.command(self.binary, self.ref.mmi, reads[0], reads[1], self.threads, ctx.sample)
+        with open(self.log, "wb") as log_fh:
+            self.mapper = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log_fh, pass_fds=pass_fds)
+        assert self.mapper.stdout is not None  # stdout=PIPE
         try:
-            writer = BamWriter(mapper.stdout, out / "sample.bam", work, threads=threads)
+            self.writer = BamWriter(self.mapper.stdout, self.out / "sample.bam", work, threads=self.threads)
         except BaseException:
-            mapper.kill()
-            mapper.wait()
+            self.mapper.kill()
+            self.mapper.wait()
             raise
-        mapper.stdout.close()  # the fixmate child reads it now
-        watcher = threading.Thread(target=_watch_progress, args=(ctx, log, expected, done), daemon=True)
+        finally:
+            self.mapper.stdout.close()  # the fixmate child reads it now
+
+    def cancel(self) -> None:
+        if self.mapper.poll() is None:
+            self.mapper.kill()
+        self.mapper.wait()
+        self.writer.abort()
+
+    def finish(self, ctx: SampleContext, expected: int) -> dict:
+        """Wait for the BAM, check it holds every read pair, and measure it."""
+        done = threading.Event()
+        watcher = threading.Thread(target=_watch_progress, args=(ctx, self.log, expected, done), daemon=True)
         watcher.start()
         try:
-            rc = mapper.wait()
+            rc = self.mapper.wait()
             if rc != 0:
-                raise RuntimeError(f"minimap2 failed (exit {rc}): {_last_error(log)}")
+                raise RuntimeError(f"minimap2 failed (exit {rc}): {_last_error(self.log)}")
             ctx.progress(0.85)
-            dup = writer.close()
+            dup = self.writer.close()
         except BaseException:
-            if mapper.poll() is None:
-                mapper.kill()
-                mapper.wait()
-            writer.abort()
+            self.cancel()
             raise
         finally:
             done.set()
             watcher.join()
-        bam = out / "sample.bam"
-        counts = bamstats.count(bam, threads)
+        bam = self.out / "sample.bam"
+        counts = bamstats.count(bam, self.threads)
         if counts.reads != 2 * expected:
             for stale in (bam, Path(str(bam) + ".bai")):
                 stale.unlink(missing_ok=True)
             raise InputError(
                 f"minimap2 read {counts.reads} reads where the FASTQ pair holds {2 * expected}: "
-                f"{_last_error(log) if log.exists() else 'no message'}"
+                f"{_last_error(self.log) if self.log.exists() else 'no message'}"
             )
-        log.unlink(missing_ok=True)
+        self.log.unlink(missing_ok=True)
         ctx.artifacts["bam"] = bam
         dups = int(dup.get("DUPLICATE TOTAL", 0))
         examined = int(dup.get("EXAMINED", 0)) or counts.mapped
         return {
             "aligner": "minimap2",
-            "aligner_version": minimap2.version(binary),
+            "aligner_version": minimap2.version(self.binary),
             "preset": minimap2.PRESET,
-            "threads": threads,
+            "threads": self.threads,
             "reads": counts.reads,
             "mapped": counts.mapped,
             "mapping_rate": round(counts.mapped / counts.reads, 4),
@@ -142,6 +144,57 @@ class AlignStep:
             "duplicates": dups,
             "duplicate_rate": round(dups / examined, 4) if examined else 0.0,
             "insert_size_median": counts.insert_median(),
-            "reference": ref.to_report(),
+            "reference": self.ref.to_report(),
             "bam": "sample.bam",
         }
+
+
+class _Streamed:
+    """A mapping fed by an earlier pass over the reads, kept in `ctx.running` until this step."""
+
+    def __init__(self, mapping: _Mapping, feed: ReadFeed):
+        self.mapping, self.feed = mapping, feed
+
+    def cancel(self) -> None:
+        self.mapping.cancel()
+        self.feed.stop()
+
+
+class AlignStep:
+    """Maps the (QC'd) read pair to `ctx.options.reference`; writes `sample.bam` + `.bai`.
+
+    QC can hand it the reads as it reads them (`open_stream`): minimap2 then maps from pipes
+    while QC validates and measures, and the gzipped reads are decompressed once, not twice.
+    """
+
+    name = "align"
+
+    def open_stream(self, ctx: SampleContext) -> ReadFeed | None:
+        """Start mapping reads an earlier pass will feed; None when this step will not run."""
+        if ctx.options.reference is None:
+            return None
+        feed = ReadFeed()
+        try:
+            mapping = _Mapping(ctx, feed.paths, pass_fds=feed.fds)
+        except BaseException:
+            feed.stop()
+            raise
+        feed.consumer_started()
+        ctx.running[self.name] = _Streamed(mapping, feed)
+        return feed
+
+    def cancel_stream(self, ctx: SampleContext) -> None:
+        streamed = ctx.running.pop(self.name, None)
+        if streamed is not None:
+            streamed.cancel()
+
+    def __call__(self, ctx: SampleContext) -> dict:
+        if ctx.options.reference is None:
+            raise StepSkipped("no reference given")
+        r1 = Path(ctx.artifacts.get("r1", ctx.r1))
+        r2 = Path(ctx.artifacts.get("r2", ctx.r2))
+        streamed = ctx.running.pop(self.name, None)
+        if streamed is None:
+            expected = expected_pairs(ctx, r1, r2)
+            return _Mapping(ctx, (r1, r2)).finish(ctx, expected)
+        return streamed.mapping.finish(ctx, expected_pairs(ctx, r1, r2))

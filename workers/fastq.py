@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import dnaio
+from xopen import xopen
 
 from gems.errors import InputError
 
@@ -72,14 +73,20 @@ def reader_error(exc: BaseException, r1: Path, r2: Path) -> InputError:
     return InputError(f"not valid FASTQ ({r1.name}/{r2.name}): {msg}")
 
 
-def iter_pair_chunks(r1: Path, r2: Path, chunk_pairs: int = CHUNK_PAIRS) -> Iterator[PairChunk]:
-    """Yield validated chunks of read pairs; raise InputError on the first problem found."""
+def iter_pair_chunks(
+    r1: Path, r2: Path, chunk_pairs: int = CHUNK_PAIRS, opener: Callable | None = None
+) -> Iterator[PairChunk]:
+    """Yield validated chunks of read pairs; raise InputError on the first problem found.
+
+    `opener` opens each file for dnaio (a `workers.readfeed.ReadFeed`'s passes what is read on).
+    """
     r1, r2 = Path(r1), Path(r2)
     _check_readable(r1)
     _check_readable(r2)
     n = 0
     try:
-        with dnaio.open(r1, r2, fileformat="fastq", mode="r") as reader:
+        # xopen (dnaio's default opener) decompresses in this thread, as the feed's files do.
+        with dnaio.open(r1, r2, fileformat="fastq", mode="r", opener=opener or xopen) as reader:
             a: list = []
             b: list = []
             for rec1, rec2 in reader:

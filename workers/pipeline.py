@@ -69,6 +69,9 @@ class SampleContext:
     report: dict[str, Any] = field(default_factory=dict)  # step name -> metrics
     on_progress: ProgressFn = _no_progress
     current_step: str = ""
+    # Work a step started for a later one, by that step's name (align's mapping while QC streams
+    # the reads to it); each has a `cancel()`, which the sample runner calls on whatever is left.
+    running: dict[str, Any] = field(default_factory=dict)
 
     def progress(self, fraction: float | None) -> None:
         """Report progress of the current step (0..1, or None when unknown)."""

@@ -10,6 +10,7 @@ complete.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 import dnaio
 import numpy as np
@@ -17,6 +18,7 @@ import numpy as np
 from gems.errors import InputError
 from workers.fastq import PairChunk, check_bases, detect_encoding, iter_pair_chunks, join_bytes
 from workers.pipeline import SampleContext
+from workers.readfeed import ReadFeed
 from workers.trimming import PairTrimmer, TrimSettings
 
 _MAX_LEN = 100_000
@@ -123,10 +125,28 @@ class _PairWriter:
             tmp.unlink(missing_ok=True)
 
 
+class ReadConsumer(Protocol):
+    """A later step that can take the reads as QC reads them (`workers.align.AlignStep`)."""
+
+    name: str
+
+    def open_stream(self, ctx: SampleContext) -> ReadFeed | None: ...
+
+    def cancel_stream(self, ctx: SampleContext) -> None: ...
+
+
 class QcStep:
-    """Validates the FASTQ pair, reports read statistics, trims when `ctx.options.trim`."""
+    """Validates the FASTQ pair, reports read statistics, trims when `ctx.options.trim`.
+
+    With `stream_to`, the reads go on to that step as they are read (unless they must be
+    rewritten first: trimming, Phred+64), so the aligner maps while QC measures and the files
+    are decompressed once. QC's time then includes waiting for the aligner to take the reads.
+    """
 
     name = "qc"
+
+    def __init__(self, stream_to: ReadConsumer | None = None):
+        self.stream_to = stream_to
 
     def __call__(self, ctx: SampleContext) -> dict:
         min_len = max(int(ctx.options.min_read_length or 0), 0)
@@ -137,13 +157,19 @@ class QcStep:
         offset: int | None = None
         kept = short = 0
         kept_bases = 0
+        stream_to = None if ctx.options.trim else self.stream_to
+        feed = stream_to.open_stream(ctx) if stream_to is not None else None
         try:
-            for chunk in iter_pair_chunks(ctx.r1, ctx.r2):
+            for chunk in iter_pair_chunks(ctx.r1, ctx.r2, opener=feed.opener if feed else None):
                 shorter = stats.add(chunk, names)
                 lo, hi = stats.char_range()
                 if offset is None:
                     offset = detect_encoding(lo, hi)
                     if ctx.options.trim or offset == 64:
+                        if feed is not None and stream_to is not None:
+                            # The aligner must read the rewritten files, not these reads.
+                            stream_to.cancel_stream(ctx)
+                            feed = None
                         settings = TrimSettings(
                             quality_cutoff=int(_extra(ctx, "trim_quality", 20)),
                             adapter=str(_extra(ctx, "adapter", TrimSettings.adapter)),
@@ -172,18 +198,22 @@ class QcStep:
                     kept += 1
                     writer.write(a, b)
                 ctx.progress(None)
+            if short == stats.pairs:
+                raise InputError(
+                    f"all {stats.pairs} read pairs are shorter than the minimum length {min_len}"
+                    + (" after trimming" if trimmer else "")
+                )
+            if feed is not None:
+                feed.end()
         except BaseException:
             if writer is not None:
                 writer.abort()
+            if feed is not None and stream_to is not None:
+                stream_to.cancel_stream(ctx)
             raise
-        if short == stats.pairs:
-            if writer is not None:
-                writer.abort()
-            raise InputError(
-                f"all {stats.pairs} read pairs are shorter than the minimum length {min_len}"
-                + (" after trimming" if trimmer else "")
-            )
         metrics = stats.summary(offset or 33)
+        if feed is not None and stream_to is not None:
+            metrics["streamed_to"] = stream_to.name
         metrics["quality_encoding"] = f"phred+{offset}"
         metrics["min_read_length"] = min_len
         metrics["pairs_below_min_length"] = short

@@ -28,7 +28,9 @@ def build_pipeline(options: PipelineOptions) -> Pipeline:
     from workers.variants import VariantStep
 
     hla = HlaStep(shared=options.index_store)
-    steps: list[Step] = [QcStep(), AlignStep(), hla, VariantStep(), AnnotateStep(), CoverageStep()]
+    align = AlignStep()
+    # QC streams the reads into the aligner as it reads them: one decompression, one pass.
+    steps: list[Step] = [QcStep(stream_to=align), align, hla, VariantStep(), AnnotateStep(), CoverageStep()]
     return Pipeline(steps, finalizers=[ReportStep(), LakeStep(options.lake)])
 
 
@@ -58,6 +60,9 @@ def run_sample(
     except SampleFailed as exc:
         failure = exc
     finally:
+        for started in ctx.running.values():  # a step that failed before the one it started for
+            started.cancel()
+        ctx.running.clear()
         if not options.extra.get("keep_work"):
             shutil.rmtree(out / WORK_DIR, ignore_errors=True)
     report = _written_report(out, ctx)

@@ -26,12 +26,15 @@ def reference(tmp_path_factory) -> Path:
     return Path(shutil.copy(DATA / f"{CONTIG}.fa", folder / f"{CONTIG}.fa"))
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory, reference):
+@pytest.fixture(scope="module", params=["streamed", "separate passes"])
+def run(request, tmp_path_factory, reference):
+    # The product streams QC's reads into minimap2; QC can also make its own pass first.
     out = tmp_path_factory.mktemp("sample")
     ctx = SampleContext("NA12878", R1, R2, out, PipelineOptions(reference=reference, threads=2))
     metrics = {}
-    for step in (QcStep(), AlignStep(), VariantStep()):
+    align = AlignStep()
+    qc = QcStep(stream_to=align) if request.param == "streamed" else QcStep()
+    for step in (qc, align, VariantStep()):
         ctx.current_step = step.name
         metrics[step.name] = ctx.report[step.name] = step(ctx)
     return ctx, metrics
