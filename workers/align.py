@@ -3,8 +3,9 @@
 `minimap2 -t T -ax sr --MD -R @RG... | samtools fixmate -m | samtools sort | samtools markdup
 --write-index`: the field's usual line, and the bare command line's speed. minimap2 writes the
 read group, NM and MD tags and supplementary alignments with SA tags; fixmate adds the mates'
-MC and ms tags that markdup reads. The counts the report gives come from one pass over the
-finished BAM (`workers.bamstats`).
+MC and ms tags that markdup reads. In the pipeline QC streams the reads into minimap2 as it
+reads them (`open_stream`, `workers.readfeed`); on its own the step reads the files. The counts
+the report gives come from one pass over the finished BAM (`workers.bamstats`).
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ def _watch_progress(ctx: SampleContext, log: Path, expected: int | None, done: t
 
 
 class _Mapping:
-    """minimap2 writing into the samtools line (`BamWriter`): started by `start`, then `finish`ed
-    or `cancel`led. Its reads are files, or pipes an earlier pass feeds (`pass_fds`)."""
+    """minimap2 writing into the samtools line (`BamWriter`), running from construction until
+    `finish` or `cancel`. Its reads are files, or pipes an earlier pass feeds (`pass_fds`)."""
 
     def __init__(self, ctx: SampleContext, reads: tuple[Path, Path], pass_fds: tuple[int, ...] = ()):
         self.ref = reference_for(ctx.options.reference)  # type: ignore[arg-type]  # checked by callers
@@ -194,7 +195,11 @@ class AlignStep:
         r1 = Path(ctx.artifacts.get("r1", ctx.r1))
         r2 = Path(ctx.artifacts.get("r2", ctx.r2))
         streamed = ctx.running.pop(self.name, None)
-        if streamed is None:
-            expected = expected_pairs(ctx, r1, r2)
-            return _Mapping(ctx, (r1, r2)).finish(ctx, expected)
-        return streamed.mapping.finish(ctx, expected_pairs(ctx, r1, r2))
+        try:
+            expected = expected_pairs(ctx, r1, r2)  # without QC's count, a validating pass first
+        except BaseException:
+            if streamed is not None:
+                streamed.cancel()
+            raise
+        mapping = streamed.mapping if streamed is not None else _Mapping(ctx, (r1, r2))
+        return mapping.finish(ctx, expected)
