@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import logging
 import os
 import select
@@ -25,6 +24,8 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import orjson
 
 from gems.errors import GemsError
 from ml import drift
@@ -35,6 +36,15 @@ log = logging.getLogger(__name__)
 SAGEMAKER_MODEL_DIR = Path("/opt/ml/model")
 MAX_BODY = 6 * 1024 * 1024  # SageMaker's own payload limit for real-time endpoints
 MAX_INSTANCES = 1000
+
+
+def _plain(value):
+    """orjson's fallback: numpy scalars and arrays as the numbers and lists they hold."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 SLICE = 25  # patients predicted between two looks at whether the caller is still there
 
 
@@ -61,7 +71,7 @@ class ModelHolder:
 
 def _instances(body: bytes) -> list[dict]:
     try:
-        payload = json.loads(body)
+        payload = orjson.loads(body)
     except ValueError as exc:
         raise ValueError(f"body is not JSON ({exc})") from None
     if isinstance(payload, dict) and "instances" in payload:
@@ -121,7 +131,7 @@ class Handler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
     def _send(self, status: int, body: str | dict, content_type: str = "application/json") -> None:
-        data = (json.dumps(body) if isinstance(body, dict) else body).encode()
+        data = orjson.dumps(body, default=_plain) if isinstance(body, dict) else body.encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))

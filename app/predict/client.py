@@ -20,6 +20,7 @@ import threading
 import time
 import urllib.parse
 
+import orjson
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -96,7 +97,7 @@ class ModelClient:
         return _joined(parts)
 
     def _predict_chunk(self, patients: list[dict], deadline: float) -> dict:
-        body = json.dumps({"instances": patients}).encode()
+        body = orjson.dumps({"instances": patients})
         if self.config.sagemaker_endpoint:
             if self.runtime is None:
                 raise UnavailableError("no SageMaker runtime client configured")
@@ -114,7 +115,7 @@ class ModelClient:
                     details={"served_by": self.served_by},
                 )
             try:
-                return json.loads(call(body, min(self.timeout_s, left)))
+                return orjson.loads(call(body, min(self.timeout_s, left)))
             except _Retry as exc:
                 reason = str(exc)
                 log.warning("model call failed (attempt %d/%d): %s", attempt + 1, self.attempts, reason)

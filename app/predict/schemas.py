@@ -97,6 +97,35 @@ def _mutation_problems(item) -> dict | None:
     return problems or None
 
 
+def _clean_mutations(items) -> list[dict] | None:
+    """The mutations with canonical gene symbols and no empty fields, in one pass; None at the
+    first item any rule refuses (an unknown gene included), for the per-item pass to explain."""
+    canonical = _vocab().canonical
+    out = []
+    for item in items:
+        if type(item) is not dict or not item.keys() <= _MUTATION_KEYS:
+            return None
+        gene = item.get("gene")
+        if type(gene) is not str or not 1 <= len(gene) <= 40:
+            return None
+        known = canonical(gene.strip())
+        if known is None:
+            return None
+        clean = {"gene": known}
+        kind = item.get("variant_class")
+        if kind is not None:
+            if kind not in _CLASSES:
+                return None
+            clean["variant_class"] = kind
+        change = item.get("protein_change")
+        if change is not None:
+            if type(change) is not str or not _PROTEIN_CHANGE.match(change):
+                return None
+            clean["protein_change"] = change
+        out.append(clean)
+    return out
+
+
 class MutationList(fields.List):
     """A list of MutationSchema objects, checked without a schema per item.
 
@@ -111,6 +140,10 @@ class MutationList(fields.List):
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, list | tuple):
             raise self.make_error("invalid")
+        clean = _clean_mutations(value)
+        if clean is not None:
+            return clean
+        # Something is wrong: the per-item pass names each problem.
         errors = {}
         out = []
         for i, item in enumerate(value):
@@ -173,8 +206,10 @@ class PatientSchema(Schema):
         genes = data.get("mutated_genes") or []
         for i, symbol in enumerate(genes):
             _gene(symbol, f"mutated_genes.{i}")
+        known = _vocab().genes
         for i, mutation in enumerate(data.get("mutations") or []):
-            _gene(mutation["gene"], f"mutations.{i}.gene")
+            if mutation["gene"] not in known:  # MutationList canonicalised every gene it knew
+                _gene(mutation["gene"], f"mutations.{i}.gene")
         listed = {(_vocab().canonical(g) or g) for g in genes}
         for symbol in data.get("variant_classes") or {}:
             canonical = _gene(symbol, f"variant_classes.{symbol}")
@@ -195,9 +230,13 @@ class PatientSchema(Schema):
         vocab = _vocab()
         classes = {vocab.canonical(g): c for g, c in (data.pop("variant_classes") or {}).items()}
         genes = [vocab.canonical(g) for g in data.pop("mutated_genes")]
-        mutations = [{**m, "gene": vocab.canonical(m["gene"])} for m in data.pop("mutations")]
-        mutations += [{"gene": g, "variant_class": classes.get(g)} for g in dict.fromkeys(genes)]
-        data["mutations"] = [{k: v for k, v in m.items() if v is not None} for m in mutations]
+        # MutationList's items are canonical and carry no empty field (else a validator refused them).
+        mutations = list(data.pop("mutations"))
+        mutations += [
+            {"gene": g, "variant_class": classes[g]} if g in classes else {"gene": g}
+            for g in dict.fromkeys(genes)
+        ]
+        data["mutations"] = mutations
         if data["race"] == "unknown":
             # Said to be unknown is the same as not given: averaged over (see ml.features.not_given).
             data["race"] = None

@@ -42,6 +42,32 @@ def test_a_valid_patient_becomes_the_feature_builders_dict():
     )
 
 
+def test_listed_mutations_come_out_canonical_without_empty_fields():
+    patient = load(
+        PatientSchema(),
+        {
+            "mutations": [
+                {"gene": "kras", "variant_class": "Missense_Mutation", "protein_change": None},
+                {"gene": " TP53 ", "protein_change": "p.R175H"},
+                {"gene": "Braf", "variant_class": None},
+            ]
+        },
+    )
+    assert patient["mutations"] == [
+        {"gene": "KRAS", "variant_class": "Missense_Mutation"},
+        {"gene": "TP53", "protein_change": "p.R175H"},
+        {"gene": "BRAF"},
+    ]
+
+
+def test_the_first_bad_listed_mutation_is_named_after_good_ones():
+    good = [{"gene": "KRAS"}] * 3
+    assert bad({"mutations": [*good, {"gene": "KRAS", "colour": "red"}]}).field == "mutations.3.colour"
+    assert bad({"mutations": [*good, {"gene": "KRAZ"}]}).field == "mutations.3.gene"
+    error = bad({"mutations": [*good, {"gene": "KRAS", "protein_change": "V600E"}]})
+    assert error.field == "mutations.3.protein_change" and "p.V600E" in error.message
+
+
 def test_a_misspelt_gene_names_the_field_and_suggests_the_symbol():
     error = bad({"mutated_genes": ["KRAS", "TP35"]})
     assert error.field == "mutated_genes.1"
