@@ -33,6 +33,11 @@ def test_depth_counts_structure_not_brackets_inside_strings():
     assert limits.json_depth(deep(limits.MAX_DEPTH)) == limits.MAX_DEPTH
     assert limits.json_depth(deep(limits.MAX_DEPTH + 5)) == limits.MAX_DEPTH + 1
     assert limits.json_depth(json.dumps({"s": 'a\\"[[[[' * 50})) == 1  # escaped quotes stay in strings
+    # Other escapes and escaped backslashes neither end a string nor hide the quote that does.
+    assert limits.json_depth(json.dumps({"s": "x\n", "t": "[["})) == 1
+    assert limits.json_depth(json.dumps({"s": "\\", "l": [[1]]})) == 3
+    assert limits.json_depth(json.dumps({"s": '\\"]', "l": [{"a": "]"}]})) == 3
+    assert limits.json_depth(json.dumps({"u": "é[", "l": [[[]]]}, ensure_ascii=False).encode()) == 4
 
 
 def test_bodies_over_the_limit_are_413_json_and_store_nothing(client, services, config):

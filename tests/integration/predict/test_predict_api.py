@@ -147,6 +147,14 @@ def test_nan_in_the_json_body_is_400(client):
     assert response.status_code == 400 and response.get_json()["field"] == "age_at_diagnosis"
 
 
+def test_json_the_fast_parser_refuses_gets_the_stdlib_parsers_answer(client):
+    # orjson parses bodies but refuses integers past 64 bits; the stdlib parser takes them and
+    # the schema names the field, as before.
+    raw = '{"mutated_genes": ["TP53"], "n_silent": 100000000000000000000000000000}'
+    response = client.post("/predict", data=raw, content_type="application/json", headers=HEADERS)
+    assert response.status_code == 400 and response.get_json()["field"] == "n_silent"
+
+
 def test_not_json_is_400(client):
     response = client.post("/predict", data="genes=TP53", content_type="text/plain", headers=HEADERS)
     assert response.status_code == 400 and response.get_json()["field"] == "body"
