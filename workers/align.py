@@ -177,6 +177,11 @@ class AlignStep:
         feed = ReadFeed()
         try:
             mapping = _Mapping(ctx, feed.paths, pass_fds=feed.fds)
+        except Exception:  # noqa: BLE001 - the reason belongs to this step: it says so when it runs
+            # A missing reference or minimap2 program is this step's failure, not QC's: QC makes
+            # its own pass and this step, run on the files, reports what is wrong.
+            feed.stop()
+            return None
         except BaseException:
             feed.stop()
             raise

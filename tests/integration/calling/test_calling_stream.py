@@ -138,3 +138,12 @@ def test_a_feed_passes_every_byte_on_and_survives_a_consumer_that_stops_early(tm
     assert consumer.wait(30) == 0
     feed.end()  # returns: what could not be written is dropped, not waited on
     assert isinstance(feed.error, OSError)
+
+
+def test_a_missing_reference_is_the_align_steps_failure_not_qcs(tmp_path):
+    ctx = SampleContext("s", R1, R2, tmp_path, PipelineOptions(reference=tmp_path / "nope.fa"))
+    align = AlignStep()
+    ctx.report["qc"] = QcStep(stream_to=align)(ctx)  # QC makes its own pass
+    assert "streamed_to" not in ctx.report["qc"] and not ctx.running
+    with pytest.raises(InputError, match="not found"):
+        align(ctx)
