@@ -100,7 +100,8 @@ def _mutation_problems(item) -> dict | None:
 def _clean_mutations(items) -> list[dict] | None:
     """The mutations with canonical gene symbols and no empty fields, in one pass; None at the
     first item any rule refuses (an unknown gene included), for the per-item pass to explain."""
-    canonical = _vocab().canonical
+    vocab = _vocab()
+    spelt_as_known, canonical = vocab.genes, vocab.canonical
     out = []
     for item in items:
         if type(item) is not dict or not item.keys() <= _MUTATION_KEYS:
@@ -108,7 +109,7 @@ def _clean_mutations(items) -> list[dict] | None:
         gene = item.get("gene")
         if type(gene) is not str or not 1 <= len(gene) <= 40:
             return None
-        known = canonical(gene.strip())
+        known = gene if gene in spelt_as_known else canonical(gene.strip())
         if known is None:
             return None
         clean = {"gene": known}
