@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pysam
 import pytest
+from na12878_slice import CONTIG, DATA, R1, R2, copy_reference, truncated_r1
 
 from gems.errors import InputError
 from workers.align import AlignStep
@@ -15,15 +15,10 @@ from workers.pipeline import PipelineOptions, SampleContext, StepSkipped
 from workers.qc import QcStep
 from workers.variants import VariantStep
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "variants"
-R1, R2 = DATA / "NA12878_chr22_R1.fastq.gz", DATA / "NA12878_chr22_R2.fastq.gz"
-CONTIG = "chr22_16570000_16610000"
-
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("ref")
-    return Path(shutil.copy(DATA / f"{CONTIG}.fa", folder / f"{CONTIG}.fa"))
+    return copy_reference(tmp_path_factory.mktemp("ref"))
 
 
 @pytest.fixture(scope="module", params=["streamed", "separate passes"])
@@ -179,10 +174,9 @@ def test_steps_skip_without_reference(tmp_path):
 
 
 def test_bad_reads_leave_no_bam(reference, tmp_path):
-    broken = tmp_path / "r1.fastq.gz"
-    data = R1.read_bytes()
-    broken.write_bytes(data[: len(data) // 2])
-    ctx = SampleContext("s", broken, R2, tmp_path / "out", PipelineOptions(reference=reference))
+    ctx = SampleContext(
+        "s", truncated_r1(tmp_path), R2, tmp_path / "out", PipelineOptions(reference=reference)
+    )
     with pytest.raises(InputError, match="truncated"):
         AlignStep()(ctx)
     left = [p.name for p in (tmp_path / "out").rglob("*") if p.is_file()]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import gzip
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pysam
 import pytest
+from na12878_slice import R1, R2, copy_reference, truncated_r1
 
 from gems.errors import InputError
 from workers.align import AlignStep
@@ -19,15 +19,10 @@ from workers.qc import QcStep
 from workers.readfeed import ReadFeed
 from workers.sample import run_sample
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "variants"
-R1, R2 = DATA / "NA12878_chr22_R1.fastq.gz", DATA / "NA12878_chr22_R2.fastq.gz"
-CONTIG = "chr22_16570000_16610000"
-
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("ref")
-    return Path(shutil.copy(DATA / f"{CONTIG}.fa", folder / f"{CONTIG}.fa"))
+    return copy_reference(tmp_path_factory.mktemp("ref"))
 
 
 def _children(name: str) -> list[int]:
@@ -66,10 +61,9 @@ def test_streamed_qc_and_alignment_measure_what_separate_passes_do(reference, tm
 
 
 def test_truncated_reads_stop_the_aligner_and_leave_no_bam(reference, tmp_path):
-    broken = tmp_path / "r1.fastq.gz"
-    data = R1.read_bytes()
-    broken.write_bytes(data[: len(data) // 2])
-    ctx = SampleContext("s", broken, R2, tmp_path / "out", PipelineOptions(reference=reference))
+    ctx = SampleContext(
+        "s", truncated_r1(tmp_path), R2, tmp_path / "out", PipelineOptions(reference=reference)
+    )
     with pytest.raises(InputError, match="truncated"):
         QcStep(stream_to=AlignStep())(ctx)
     assert not ctx.running
