@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 SAGEMAKER_MODEL_DIR = Path("/opt/ml/model")
 MAX_BODY = 6 * 1024 * 1024  # SageMaker's own payload limit for real-time endpoints
 MAX_INSTANCES = 1000
+SLICE = 25  # patients predicted between two looks at whether the caller is still there
 
 
 def _plain(value):
@@ -43,9 +44,6 @@ def _plain(value):
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-SLICE = 25  # patients predicted between two looks at whether the caller is still there
 
 
 class CallerGone(Exception):

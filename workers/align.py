@@ -124,7 +124,7 @@ class _Mapping:
                 stale.unlink(missing_ok=True)
             raise InputError(
                 f"minimap2 read {counts.reads} reads where the FASTQ pair holds {2 * expected}: "
-                f"{_last_error(self.log) if self.log.exists() else 'no message'}"
+                f"{_last_error(self.log)}"
             )
         self.log.unlink(missing_ok=True)
         ctx.artifacts["bam"] = bam

@@ -61,20 +61,19 @@ class BamWriter:
         env["PYTHONPATH"] = repo_root + os.pathsep + env.get("PYTHONPATH", "")
         self._logs: dict[str, IO[bytes]] = {}
         self._procs: dict[str, subprocess.Popen] = {}
-        upstream: IO[bytes] | int = source
+        upstream: IO[bytes] | None = source
         for tool in TOOLS:
             log = self._logs[tool] = open(self.work / f"{tool}.log", "w+b")  # noqa: SIM115 - lives as long as the child
             proc = subprocess.Popen(
                 [sys.executable, "-c", _CHILD, tool, cfg],
                 stdin=upstream,
-                stdout=subprocess.PIPE if tool != TOOLS[-1] else subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL if tool == TOOLS[-1] else subprocess.PIPE,
                 stderr=log,
                 env=env,
             )
-            if upstream is not source:
-                upstream.close()  # type: ignore[union-attr]  # the child holds its own copy
-            assert proc.stdout is not None or tool == TOOLS[-1]
-            upstream = proc.stdout if proc.stdout is not None else subprocess.DEVNULL
+            if upstream is not source and upstream is not None:
+                upstream.close()  # the child holds its own copy
+            upstream = proc.stdout  # the next tool's input (None after the last)
             self._procs[tool] = proc
 
     def _error(self, tool: str) -> str:

@@ -39,7 +39,9 @@ def program() -> Path:
     return path
 
 
+@cache
 def version(path: Path) -> str:
+    """What `minimap2 --version` prints (asked once per program: `program()` and every report use it)."""
     out = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=30)
     return out.stdout.strip()
 
