@@ -1,7 +1,7 @@
 """Model drift: binned feature counts of served /predict requests against the training data.
 
 What is kept is counts only: for each of the model's patient-level features (the categorical and
-numeric columns of ml.features, built by the same `build_features` the model sees) the number of
+numeric columns of ml.features, read by the same `patient_columns` the model's rows start with) the number of
 patients per fixed bin. No patient id, no mutation, no row survives. The web app appends one
 small JSON histogram under `drift/served/<model_version>/<YYYY-MM-DD>/` in the state bucket for the
 calls it served, merged in memory and written at most every 30 s (app.drift; one new object per
@@ -26,12 +26,11 @@ import os
 import uuid
 
 from gems.errors import ValidationError
-from ml.features import CATEGORICAL, MISSING_CATEGORY, NUMERIC, RACES, SEXES, build_features, prepared
+from ml.features import CATEGORICAL, MISSING_CATEGORY, NUMERIC, RACES, SEXES, patient_columns
 
 PREFIX = "drift/served/"
 WATCH, ALERT = 0.10, 0.25
 MISSING = "missing"
-_EMPTY_SPEC = prepared({"genes": [], "hotspots": [], "substitutions": []})
 _COUNT_EDGES = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
 _FRACTION_EDGES = (0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
 # Lower edges: a value v falls in the last edge <= v. Fixed so any two histograms line up.
@@ -68,13 +67,13 @@ def bin_of(feature: str, value) -> str:
 
 def histogram(patients) -> dict:
     """Counts per feature and bin for an iterable of patient dicts."""
-    return histogram_of_rows(build_features(p, _EMPTY_SPEC) for p in patients)
+    return histogram_of_rows(patient_columns(p)[0] for p in patients)
 
 
 def histogram_of_rows(rows) -> dict:
-    """The same counts from feature rows the model was given (`build_features` with any spec:
-    the patient-level features are its first columns), so a server that built them for the
-    model does not build them again for the counts."""
+    """The same counts from rows that start with the patient-level columns (a feature row, or
+    FeatureMatrix.patient_rows), so a server that built them for the model does not build them
+    again for the counts."""
     counts = {f: dict.fromkeys(bins(f), 0) for f in FEATURES}
     n = 0
     for row in rows:

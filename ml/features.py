@@ -1,9 +1,11 @@
-"""The one feature builder, shared by training, the inference server and the web app.
+"""The model's features: their names and order, and the columns read from each patient's facts.
 
-`build_features(patient, spec)` turns one patient (plain dict) into one feature row (list) in the
-order `feature_names(spec)` gives. Training calls it for every row of the TCGA tables and the
-inference server calls it for every request, so the two can never drift. Pure Python on purpose:
-the Lambda app imports this module, so it must not pull in numpy, pandas or catboost.
+`feature_names(spec)` is the column order. `patient_columns(patient)` reads the clinical facts and
+the mutation counts (the first columns of a row); ml.feature_matrix adds the mutation columns (genes,
+hotspots, spectrum, codons, site scores) for a whole batch at once and is the one row builder of
+training, the inference server and the benchmarks, so the three can never drift. Pure Python on
+purpose: the Lambda app imports this module (vocabulary, drift counts), so it must not pull in
+numpy, pandas or catboost.
 
 A patient dict:
     {"age_at_diagnosis": 61.0, "sex": "female", "race": "white", "prior_malignancy": 0,
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
+from itertools import repeat
 
 # MAF Variant_Classification -> the class the model sees. Short names are accepted for API users.
 TRUNCATING = "truncating"
@@ -76,7 +80,7 @@ MISSING_CATEGORY = "unknown"
 
 
 def feature_names(spec: dict) -> list[str]:
-    """Column names, in the order `build_features` fills them."""
+    """Column names, in the order ml.feature_matrix fills a row."""
     return (
         list(CATEGORICAL)
         + list(NUMERIC)
@@ -103,10 +107,16 @@ def hotspot_key(gene: str, protein_change: str | None) -> str | None:
     return f"{gene}:{protein_change}"
 
 
+def codon_position(protein_change: str | None) -> int | None:
+    """288 for p.W288Cfs*12 (the first codon a change touches); None when there is no position."""
+    match = _POSITION.match(protein_change or "")
+    return None if match is None else int(match.group(1))
+
+
 def codon_key(gene: str, protein_change: str | None) -> str | None:
     """`NPM1:288` for any change starting at codon 288; None when there is no position."""
-    match = _POSITION.match(protein_change or "")
-    return None if match is None else f"{gene}:{int(match.group(1))}"
+    position = codon_position(protein_change)
+    return None if position is None else f"{gene}:{position}"
 
 
 def site_scores(genes: set[str], site_score_table: dict | None) -> list[float | None]:
@@ -166,55 +176,29 @@ def _ratio(part: float | None, whole: float | None) -> float | None:
     return part / whole
 
 
-def build_features(patient: dict, spec: dict) -> list:
-    """One patient -> one feature row (categoricals as str, numbers as float or None)."""
-    gene_index = spec.get("_gene_index") or {g: i for i, g in enumerate(spec["genes"])}
-    hotspot_index = spec.get("_hotspot_index") or {h: i for i, h in enumerate(spec["hotspots"])}
-    gene_values = [GENE_NONE] * len(gene_index)
-    hotspot_values = [0] * len(hotspot_index)
-    substitution_index = spec.get("_substitution_index") or {
-        a: i for i, a in enumerate(spec.get("substitutions", []))
-    }
-    substitution_counts = [0] * len(substitution_index)
-    codon_index = spec.get("_codon_index") or {c: i for i, c in enumerate(spec.get("codons", []))}
-    codon_values = [0] * len(codon_index)
-    n_substitutions = 0
-    counts = {MISSENSE: 0, TRUNCATING: 0, INFRAME: 0, UNKNOWN: 0}
-    frameshifts = 0
-    genes_hit: set[str] = set()
+def patient_columns(patient: dict) -> tuple[list, set[str]]:
+    """The patient-level columns (CATEGORICAL, then NUMERIC) and the set of genes hit.
 
-    mutations = list(patient.get("mutations") or [])
-    mutations += [{"gene": g} for g in patient.get("mutated_genes") or []]
-    for mutation in mutations:
-        gene = mutation["gene"]
-        raw_class = mutation.get("variant_class")
-        kind = variant_class(raw_class)
-        counts[kind] += 1
-        frameshifts += raw_class in FRAMESHIFT
-        genes_hit.add(gene)
-        index = gene_index.get(gene)
-        if index is not None:
-            value = GENE_TRUNCATING if kind == TRUNCATING else GENE_MUTATED
-            gene_values[index] = max(gene_values[index], value)
-        protein = mutation.get("protein_change")
-        key = hotspot_key(gene, protein)
-        if key is not None and key in hotspot_index:
-            hotspot_values[hotspot_index[key]] = 1
-        codon = codon_key(gene, protein) if codon_index else None
-        if codon is not None and codon in codon_index:
-            codon_values[codon_index[codon]] = 1
-        change = substitution(protein)
-        if change is not None:
-            n_substitutions += 1
-            if change in substitution_index:
-                substitution_counts[substitution_index[change]] += 1
+    The first columns of every feature row; the web app's drift counts read these alone, so they
+    stay pure Python. The per-mutation loops run in C (map, Counter, set and list builders).
+    """
+    mutations = patient.get("mutations") or []
+    extra = patient.get("mutated_genes") or []
+    # genes first: a mutation that is not an object is a TypeError here (a 400 from the server)
+    genes_hit = {m["gene"] for m in mutations}
+    genes_hit.update(extra)
+    raw = [m.get("variant_class") for m in mutations]
+    counts = Counter(map(VARIANT_CLASSES.get, raw, repeat(UNKNOWN)))
+    counts[UNKNOWN] += len(extra)  # a gene named without a class
+    frameshifts = float(sum(map(FRAMESHIFT.__contains__, raw)))
 
-    listed = float(len(mutations))
+    listed = float(len(mutations) + len(extra))
     n_nonsilent = _number(patient.get("n_nonsilent"))
     n_nonsilent = listed if n_nonsilent is None else max(n_nonsilent, listed)
     n_silent = _number(patient.get("n_silent"))
     total = None if n_silent is None else n_nonsilent + n_silent
-    row: list = [
+    truncating = float(counts[TRUNCATING])
+    columns = [
         _category(patient.get("sex"), SEXES),
         _category(patient.get("race"), RACES),
         _prior(patient.get("prior_malignancy")),
@@ -222,23 +206,15 @@ def build_features(patient: dict, spec: dict) -> list:
         n_nonsilent,
         n_silent,
         float(counts[MISSENSE]),
-        float(counts[TRUNCATING]),
+        truncating,
         float(counts[INFRAME]),
-        float(frameshifts),
+        frameshifts,
         float(len(genes_hit)),
-        _ratio(float(counts[TRUNCATING]), listed),
-        _ratio(float(frameshifts), listed),
+        _ratio(truncating, listed),
+        _ratio(frameshifts, listed),
         _ratio(n_silent, total),
     ]
-    spectrum = [c / n_substitutions if n_substitutions else None for c in substitution_counts]
-    return (
-        row
-        + [float(v) for v in gene_values]
-        + [float(v) for v in hotspot_values]
-        + spectrum
-        + [float(v) for v in codon_values]
-        + site_scores(genes_hit, spec.get("site_scores"))
-    )
+    return columns, genes_hit
 
 
 # Slots of the clinical facts in a row (CATEGORICAL, then age first among NUMERIC).
@@ -279,14 +255,3 @@ def with_profiles(row: list, missing: list[str], profiles: dict) -> list[list]:
             copy[CLINICAL_SLOTS[name]] = value if name == "age_at_diagnosis" else _category(value)
         out.append(copy)
     return out or [row]
-
-
-def prepared(spec: dict) -> dict:
-    """The spec with lookup tables cached, for building many rows."""
-    return {
-        **spec,
-        "_gene_index": {g: i for i, g in enumerate(spec["genes"])},
-        "_hotspot_index": {h: i for i, h in enumerate(spec["hotspots"])},
-        "_substitution_index": {a: i for i, a in enumerate(spec.get("substitutions", []))},
-        "_codon_index": {c: i for i, c in enumerate(spec.get("codons", []))},
-    }

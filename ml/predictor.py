@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
+
 from gems.errors import InputError
-from ml import artifacts, calibration, features
+from ml import artifacts, calibration, feature_matrix, features
+from ml.feature_matrix import FeatureMatrix
 
 
 class Predictor:
@@ -31,7 +34,7 @@ class Predictor:
                 f"model file {model_path} is corrupt or not a CatBoost model ({exc})".splitlines()[0]
             ) from None
         self.model = model
-        self.spec = features.prepared(self.config["spec"])
+        self.layout = feature_matrix.Layout(self.config["spec"])
         self.feature_names = features.feature_names(self.config["spec"])
         if self.feature_names != self.config["feature_names"]:
             raise InputError(
@@ -47,36 +50,33 @@ class Predictor:
         self.temperature = float(cal.get("temperature", 1.0))
         self.confident_threshold: float | None = cal.get("confident_threshold")
 
+    def matrix(self, patients: list[dict]) -> FeatureMatrix:
+        return feature_matrix.build(patients, self.layout)
+
     def rows(self, patients: list[dict]) -> list[list]:
-        return [features.build_features(p, self.spec) for p in patients]
+        return self.matrix(patients).rows()
 
-    def _clean(self, row: list) -> list:
-        if len(row) != len(self.feature_names):
-            raise InputError(
-                f"a feature row has {len(row)} values; the model takes {len(self.feature_names)}"
-            )
-        cat = set(self.categorical)
-        out = []
-        for i, value in enumerate(row):
-            if i in cat:
-                out.append(features.MISSING_CATEGORY if value in (None, "") else str(value))
-            else:
-                out.append(math.nan if value is None or value == "" else float(value))
-        return out
-
-    def _raw(self, rows: list[list]):
-        from catboost import Pool
-
-        pool = Pool(
-            [self._clean(r) for r in rows], cat_features=self.categorical, feature_names=self.feature_names
-        )
-        return self.model.predict_proba(pool)
+    def _matrix_of_rows(self, rows: list[list]) -> FeatureMatrix:
+        """Ready rows (CSV, or plain lists) as a matrix: "" and None are missing values."""
+        width = len(self.feature_names)
+        for row in rows:
+            if len(row) != width:
+                raise InputError(f"a feature row has {len(row)} values; the model takes {width}")
+        n = len(self.categorical)
+        categorical = [
+            [features.MISSING_CATEGORY if v in (None, "") else str(v) for v in row[:n]] for row in rows
+        ]
+        numeric = np.array(
+            [[math.nan if v is None or v == "" else float(v) for v in row[n:]] for row in rows], dtype=float
+        ).reshape(len(rows), width - n)
+        return FeatureMatrix(self.feature_names, categorical, numeric, [])
 
     def predict_rows(self, rows: list[list]) -> list[list[float]]:
         """Calibrated class probabilities (in self.classes order) for ready feature rows."""
         if not rows:
             return []
-        return calibration.apply(self._raw(rows), self.temperature).tolist()
+        raw = self.model.predict_proba(self._matrix_of_rows(rows).pool())
+        return calibration.apply(raw, self.temperature).tolist()
 
     def confident(self, probabilities: list[float]) -> bool | None:
         """Whether the top calibrated probability reaches the model's threshold (None: no threshold)."""
@@ -85,25 +85,22 @@ class Predictor:
         return max(probabilities) >= self.confident_threshold
 
     def predict_patients(
-        self, patients: list[dict], *, average_missing: bool = False, rows: list[list] | None = None
+        self, patients: list[dict], *, average_missing: bool = False, matrix: FeatureMatrix | None = None
     ) -> list[list[float]]:
         """Probabilities per patient; with `average_missing`, facts left out are averaged over.
 
         The API averages (see features.not_given); `gems model predict/evaluate` read a TCGA-like
         directory the way training read it, where "unknown" is a recorded value.
         """
-        rows = self.rows(patients) if rows is None else rows
+        if not patients:
+            return []
+        matrix = self.matrix(patients) if matrix is None else matrix
         profiles = self.config.get("clinical_profiles") if average_missing else None
         if not profiles:
-            return self.predict_rows(rows)
-        if not rows:
-            return []
-        expanded, spans = [], []
-        for patient, row in zip(patients, rows, strict=True):
-            copies = features.with_profiles(row, features.not_given(patient), profiles)
-            spans.append((len(expanded), len(expanded) + len(copies)))
-            expanded += copies
-        raw = self._raw(expanded)
+            return calibration.apply(self.model.predict_proba(matrix.pool()), self.temperature).tolist()
+        copies, starts = matrix.expanded([features.not_given(p) for p in patients], profiles)
+        raw = self.model.predict_proba(copies.pool())
         # averaged first, calibrated once: what training calibrated was one probability per patient
-        averaged = [raw[a:b].mean(axis=0) for a, b in spans]
+        sizes = np.diff([*starts, len(copies)])
+        averaged = np.add.reduceat(raw, starts, axis=0) / sizes[:, None]
         return calibration.apply(averaged, self.temperature).tolist()

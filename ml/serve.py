@@ -190,9 +190,9 @@ class Handler(BaseHTTPRequestHandler):
                     if start and self._caller_gone():
                         raise CallerGone
                     part = patients[start : start + SLICE]
-                    part_rows = predictor.rows(part)
-                    probabilities += predictor.predict_patients(part, average_missing=True, rows=part_rows)
-                    served += part_rows
+                    matrix = predictor.matrix(part)
+                    probabilities += predictor.predict_patients(part, average_missing=True, matrix=matrix)
+                    served += matrix.patient_rows
             else:
                 probabilities = predictor.predict_rows(rows)
             result = answer(predictor, probabilities, ids)

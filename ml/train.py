@@ -230,12 +230,9 @@ def clinical_profiles(frame, per_sex: int = PROFILES_PER_SEX) -> dict:
 
 
 def feature_frame(patients: list[dict], spec: dict):
-    import pandas as pd
+    from ml import feature_matrix
 
-    prepared = features.prepared(spec)
-    return pd.DataFrame(
-        [features.build_features(p, prepared) for p in patients], columns=features.feature_names(spec)
-    )
+    return feature_matrix.build(patients, feature_matrix.Layout(spec)).frame()
 
 
 def fit(frame, labels: list[str], params: dict, seed: int, *, threads: int = -1):

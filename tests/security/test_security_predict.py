@@ -63,7 +63,7 @@ def test_the_model_server_stops_when_its_caller_goes_away(monkeypatch):
         predictor = server.RequestHandlerClass.holder.predictor
         slices = []
 
-        def slow_predict(patients, average_missing=False, rows=None):
+        def slow_predict(patients, average_missing=False, matrix=None):
             slices.append(len(patients))
             time.sleep(0.05)
             return [[1.0 / len(predictor.classes)] * len(predictor.classes) for _ in patients]
@@ -93,7 +93,7 @@ def test_the_model_server_stops_when_its_caller_goes_away(monkeypatch):
         monkeypatch.setattr(
             predictor,
             "predict_patients",
-            lambda p, average_missing=False, rows=None: (
+            lambda p, average_missing=False, matrix=None: (
                 done.set() or [[0.1] * len(predictor.classes)] * len(p)
             ),
         )

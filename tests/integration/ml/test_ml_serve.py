@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from ml import artifacts, calibration, features, serve
+from ml import artifacts, calibration, feature_matrix, features, serve
 
 PATIENT = {
     "patient_id": "demo-1",
@@ -76,7 +76,7 @@ def test_invocations_csv_takes_feature_rows_in_config_order(model_server):
     config = artifacts.read_config(artifacts.DEFAULT_MODEL_DIR)
     # Every clinical fact given: JSON averages over facts left out, CSV rows are taken as they are.
     patient = {**PATIENT, "race": "white", "prior_malignancy": 0}
-    row = features.build_features(patient, config["spec"])
+    row = feature_matrix.build([patient], feature_matrix.Layout(config["spec"])).rows()[0]
     line = ",".join("" if v is None else str(v) for v in row)
     status, headers, body = call(
         model_server, "/invocations", (line + "\n" + line + "\n").encode(), "text/csv"

@@ -1,5 +1,5 @@
 """Training and serving build the same features: a real patient loaded by the training loader and
-the same patient posted to /predict's schema give identical rows (ml.features is the one builder)."""
+the same patient posted to /predict's schema give identical rows (ml.feature_matrix is the one builder)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.load import load
 from app.predict.schemas import PatientSchema
-from ml import artifacts, data, features, train
+from ml import artifacts, data, feature_matrix, features, train
 
 SLICE = Path(__file__).resolve().parents[2] / "data" / "ml" / "tcga_slice"
 
@@ -36,10 +36,9 @@ def test_training_rows_equal_serving_rows_for_real_patients():
     training = (
         train.feature_frame(patients, spec).astype(object).where(lambda f: f.notna(), None).values.tolist()
     )
-    serving = [
-        features.build_features(load(PatientSchema(), as_request(p)), features.prepared(spec))
-        for p in patients
-    ]
+    serving = feature_matrix.build(
+        [load(PatientSchema(), as_request(p)) for p in patients], feature_matrix.Layout(spec)
+    ).rows()
     assert len(patients) > 150
     assert serving == training
     # The hotspots and the spectrum are really exercised by these patients.

@@ -1,4 +1,4 @@
-"""The one feature builder: values, order, and that nothing in it tells which caller made a row."""
+"""The feature rows: values, order, and that nothing in them tells which caller made a row."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ml import features
+from ml import feature_matrix, features
 
 SPEC = {
     "genes": ["TP53", "KRAS", "APC"],
@@ -15,12 +15,16 @@ SPEC = {
 }
 
 
+def build_row(patient, spec=SPEC):
+    return feature_matrix.build([patient], feature_matrix.Layout(spec)).rows()[0]
+
+
 def row_dict(patient, spec=SPEC):
-    return dict(zip(features.feature_names(spec), features.build_features(patient, spec), strict=True))
+    return dict(zip(features.feature_names(spec), build_row(patient, spec), strict=True))
 
 
 def test_names_and_row_have_the_same_length_and_order():
-    row = features.build_features({"mutated_genes": ["TP53"]}, SPEC)
+    row = build_row({"mutated_genes": ["TP53"]}, SPEC)
     names = features.feature_names(SPEC)
     assert len(row) == len(names) == 3 + len(features.NUMERIC) + 3 + 2 + 3
     assert names[:3] == list(features.CATEGORICAL)
@@ -84,19 +88,34 @@ def test_nan_age_and_nan_prior_from_pandas_are_missing():
 
 def test_the_caller_that_made_a_row_changes_nothing():
     base = {"mutated_genes": ["TP53"], "age_at_diagnosis": 50}
-    rows = [
-        features.build_features({**base, "source": s, "patient_id": f"P{s}"}, SPEC)
-        for s in ("Firehose", "MC3")
-    ]
+    rows = [build_row({**base, "source": s, "patient_id": f"P{s}"}, SPEC) for s in ("Firehose", "MC3")]
     assert rows[0] == rows[1]
     assert not any(n in ("source", "deceased", "cohort") for n in features.feature_names(SPEC))
 
 
-def test_prepared_spec_gives_the_same_row():
-    patient = {
-        "mutations": [{"gene": "KRAS", "variant_class": "Missense_Mutation", "protein_change": "p.G12D"}]
-    }
-    assert features.build_features(patient, features.prepared(SPEC)) == features.build_features(patient, SPEC)
+def test_a_batch_gives_each_patient_the_row_it_gets_alone():
+    spec = {**SPEC, "codons": ["KRAS:12", "TP53:175"]}
+    batch = [
+        {"mutations": [{"gene": "KRAS", "variant_class": "Missense_Mutation", "protein_change": "p.G12D"}]},
+        {},
+        {"mutated_genes": ["TP53", "TP53"], "sex": "male"},
+        {
+            "mutations": [
+                {"gene": "TP53", "protein_change": "p.R175H"},
+                {"gene": "TP53", "protein_change": "p.R175H"},  # the same change twice, parsed once
+                {"gene": "KRAS", "protein_change": "p.G12D\nKRAS"},  # a newline cannot split a reading
+                {"gene": "KRAS", "protein_change": "p.G12V"},
+                {"gene": "APC", "protein_change": None},
+            ]
+        },
+    ]
+    together = feature_matrix.build(batch, feature_matrix.Layout(spec)).rows()
+    assert together == [build_row(p, spec) for p in batch]
+    names = features.feature_names(spec)
+    last = dict(zip(names, together[3], strict=True))
+    assert (last["codon:KRAS:12"], last["codon:TP53:175"], last["hotspot:KRAS:p.G12D"]) == (1, 1, 0)
+    assert last["aa:R>H"] == pytest.approx(2 / 3)
+    assert feature_matrix.build([], feature_matrix.Layout(spec)).rows() == []
 
 
 @pytest.mark.parametrize(
@@ -149,7 +168,7 @@ def test_codons_come_last_and_match_across_caller_notations():
         }
         f = row_dict(patient, spec)
         assert (f["codon:NPM1:288"], f["codon:IDH1:132"]) == (1, 0)
-    f = row_dict({"mutations": [{"gene": "IDH1", "protein_change": "p.R132C"}]}, features.prepared(spec))
+    f = row_dict({"mutations": [{"gene": "IDH1", "protein_change": "p.R132C"}]}, spec)
     assert (f["codon:NPM1:288"], f["codon:IDH1:132"]) == (0, 1)
 
 
@@ -191,14 +210,14 @@ def test_not_given_lists_the_clinical_facts_left_out():
 
 def test_missing_facts_are_filled_from_profiles_of_the_same_sex():
     patient = {"sex": "female", "race": "black", "mutated_genes": ["TP53"]}
-    row = features.build_features(patient, SPEC)
+    row = build_row(patient, SPEC)
     copies = features.with_profiles(row, features.not_given(patient), PROFILES)
     assert len(copies) == 2
     # Given facts stay; missing ones come from each profile; the mutation part is untouched.
     assert [c[:4] for c in copies] == [["female", "black", "no", 40.0], ["female", "black", "yes", 70.0]]
     assert all(c[4:] == row[4:] for c in copies)
     # Sex itself missing: every profile, both sexes.
-    row = features.build_features({"mutated_genes": ["TP53"]}, SPEC)
+    row = build_row({"mutated_genes": ["TP53"]}, SPEC)
     assert [c[0] for c in features.with_profiles(row, ["sex"], PROFILES)] == ["female", "female", "male"]
     # Nothing missing, or a model without profiles: the row as it is.
     assert features.with_profiles(row, [], PROFILES) == [row]

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ml import features, train
+from ml import feature_matrix, features, train
 
 TABLE = {"classes": ["Kidney", "Lung"], "genes": {"VHL": [1.0, -1.0], "KEAP1": [-0.5, 0.5]}}
 
@@ -25,7 +25,7 @@ def test_no_known_gene_is_missing_not_zero_and_no_table_adds_nothing():
 def test_site_scores_come_last_in_names_and_row():
     spec = {"genes": ["TP53"], "hotspots": [], "codons": ["KRAS:12"], "site_scores": TABLE}
     names = features.feature_names(spec)
-    row = features.build_features({"mutated_genes": ["VHL", "TP53"]}, spec)
+    row = feature_matrix.build([{"mutated_genes": ["VHL", "TP53"]}], feature_matrix.Layout(spec)).rows()[0]
     assert names[-3:] == ["codon:KRAS:12", "site_score:Kidney", "site_score:Lung"]
     assert row[-2:] == [1.0, -1.0] and len(row) == len(names)
     # A spec without the table (older model directories) has no such columns.
