@@ -13,7 +13,6 @@ deployment's API Gateway throttling is the account-wide bound (docs/security.md)
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from collections import OrderedDict, deque
@@ -30,9 +29,6 @@ MAX_DEPTH = 32
 KEY_FAILURES = 10
 KEY_WINDOW_S = 60.0
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_INNERMOST = re.compile(r"\[\]|\{\}")
 # Every byte but quotes and brackets, once escapes are gone. UTF-8 never uses these values inside
 # a multi-byte character.
 _NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'"[]{}')
@@ -42,21 +38,27 @@ def json_depth(text: str | bytes, limit: int = MAX_DEPTH) -> int:
     """How deeply arrays and objects nest in a JSON text (counted up to limit + 1), without parsing.
 
     Escaped backslashes and quotes are dropped first (left to right, as a parser pairs them), so a
-    quote that is left begins or ends a string; one C-speed translate then keeps only quotes and
-    brackets, a regex removes the strings (brackets inside them with them), and each further pass
-    removes the innermost empty pairs. The cost is the size plus (depth x brackets) however the
-    text is built, and a deep body never reaches a recursive parser.
+    quote that is left begins or ends a string. One C-speed translate keeps only quotes and
+    brackets; then the strings go, with any brackets inside them: first every pair of adjacent
+    quotes (an empty string, or the end of one string and the start of the next, so no bracket
+    outside a string goes with them), then, if a string with brackets is left, every other piece
+    between quotes. Each further pass removes all the innermost empty pairs at once (a marker keeps
+    `{[]}` from losing both levels in one pass). The cost is the size plus (depth x brackets),
+    all in bytes methods, however the text is built, and a deep body never reaches a recursive
+    parser.
     """
     raw = bytes(text) if isinstance(text, bytes | bytearray) else text.encode("utf-8", "surrogatepass")
-    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
-    structure = unescaped.translate(None, _NOT_STRUCTURE).decode("ascii")
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", structure))
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    structure = raw.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in structure:
+        structure = b"".join(structure.split(b'"')[::2])
     depth = 0
-    while brackets and depth <= limit:
-        fewer = _INNERMOST.sub("", brackets)
-        if fewer == brackets:
+    while structure and depth <= limit:
+        fewer = structure.replace(b"[]", b"-").replace(b"{}", b"-").replace(b"-", b"")
+        if fewer == structure:
             break  # unbalanced: the parser will say what is wrong
-        brackets, depth = fewer, depth + 1
+        structure, depth = fewer, depth + 1
     return depth
 
 

@@ -4,6 +4,7 @@ pages carry security headers; a refused TES task or BaseSpace launch stores noth
 from __future__ import annotations
 
 import json
+import random
 import threading
 import urllib.error
 import urllib.request
@@ -38,6 +39,30 @@ def test_depth_counts_structure_not_brackets_inside_strings():
     assert limits.json_depth(json.dumps({"s": "\\", "l": [[1]]})) == 3
     assert limits.json_depth(json.dumps({"s": '\\"]', "l": [{"a": "]"}]})) == 3
     assert limits.json_depth(json.dumps({"u": "é[", "l": [[[]]]}, ensure_ascii=False).encode()) == 4
+    # Adjacent strings, one with brackets; one level of each kind inside the other; a closer in a
+    # string at the bottom of a deep body cannot hide its depth.
+    assert limits.json_depth('["a","[b", "", "]"]') == 1
+    assert limits.json_depth("{[]}") == limits.json_depth("[{}]") == 2
+    assert limits.json_depth("[" * 40 + '"}"' + "]" * 40) == limits.MAX_DEPTH + 1
+
+
+def test_depth_equals_the_parsed_nesting_of_random_documents():
+    rng = random.Random(7)
+
+    def document(levels):
+        if levels == 0 or rng.random() < 0.2:
+            return rng.choice([1, None, "[x", '"{', "\\]", "é}"])
+        if rng.random() < 0.5:
+            return [document(levels - 1) for _ in range(rng.randint(0, 3))]
+        return {rng.choice(["k", "[", '"', "\\"]): document(levels - 1) for _ in range(rng.randint(0, 3))}
+
+    def nesting(value):
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        return 0 if children is None else 1 + max(map(nesting, children), default=0)
+
+    for _ in range(2000):
+        value = document(rng.randint(0, 40))
+        assert limits.json_depth(json.dumps(value), limit=100) == nesting(value), json.dumps(value)
 
 
 def test_bodies_over_the_limit_are_413_json_and_store_nothing(client, services, config):
