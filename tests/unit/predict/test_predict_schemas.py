@@ -141,10 +141,37 @@ def test_batches_are_capped_and_errors_point_into_the_batch():
         ({"variant_class": "Missense_Mutation"}, "mutations.0.gene"),
         ({"gene": 7}, "mutations.0.gene"),
         ("BRAF", "mutations.0._schema"),
+        ({"gene": "BRAF", "variant_class": ["Missense_Mutation"]}, "mutations.0.variant_class"),
+        ({"gene": "BRAF", "variant_class": {"a": 1}}, "mutations.0.variant_class"),
+        ({"gene": "BRAF", "protein_change": "p.V600E\n"}, "mutations.0.protein_change"),
+        ({"gene": "BRAF", "protein_change": "p.V600E\np.V600K"}, "mutations.0.protein_change"),
+        ({"gene": "BRAF", "protein_change": ["p.V600E"]}, "mutations.0.protein_change"),
+        ({"gene": ["BRAF"]}, "mutations.0.gene"),
     ],
 )
 def test_bad_mutations_name_the_item_and_key(mutation, field):
     assert bad({"mutations": [mutation]}).field == field
+    # the same item after good ones is named by its place
+    good = {"gene": "KRAS", "variant_class": "Missense_Mutation", "protein_change": "p.G12D"}
+    assert bad({"mutations": [good, good, mutation]}).field == field.replace(".0.", ".2.")
+
+
+def test_clean_mutations_come_back_canonical_and_without_empty_fields():
+    patient = load(
+        PatientSchema(),
+        {
+            "mutations": [
+                {"gene": "KRAS", "variant_class": "Missense_Mutation", "protein_change": "p.G12D"},
+                {"gene": " braf ", "variant_class": None, "protein_change": "p.V600E"},
+                {"gene": "TP53", "protein_change": None},
+            ]
+        },
+    )
+    assert patient["mutations"] == [
+        {"gene": "KRAS", "variant_class": "Missense_Mutation", "protein_change": "p.G12D"},
+        {"gene": "BRAF", "protein_change": "p.V600E"},
+        {"gene": "TP53"},
+    ]
 
 
 def test_mutations_must_be_a_list():
