@@ -7,6 +7,8 @@ Three ways to score the same real patients (TCGA rows from ../shared/data/tcga, 
   server   POST /invocations on the local inference server (JSON, feature building server-side)
   /predict the Flask app (schema validation, gene checks, auth) -> local inference server
 Latency: one patient per call (p50/p99 over --requests calls). Throughput: batches of 100 patients.
+The three take turns on each call and each batch, so a machine whose speed drifts during the run
+weighs on all three alike.
 Request bodies are encoded before the clock starts: turning a batch into JSON is the caller's work
 (about a tenth of a millisecond per patient with the stdlib), not the service's.
 """
@@ -120,12 +122,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def timed(fn, items) -> list[float]:
-    out = []
-    for item in items:
-        started = time.perf_counter()
-        fn(item)
-        out.append(time.perf_counter() - started)
+def interleaved(ways: list, inputs: list[list]) -> list[list[float]]:
+    """Seconds per input for each way, the ways taking turns on each input: a machine that speeds
+    up or slows down during the run (shared cores, frequency scaling) weighs on all of them alike."""
+    out: list[list[float]] = [[] for _ in ways]
+    for k in range(len(inputs[0])):
+        for times, fn, items in zip(out, ways, inputs, strict=True):
+            started = time.perf_counter()
+            fn(items[k])
+            times.append(time.perf_counter() - started)
     return out
 
 
@@ -218,19 +223,26 @@ def _run(argv: list[str] | None) -> int:
     for _, fn, items, encode in ways:  # warm-up: imports, first-call caches (gene vocabulary), connections
         fn(encode(items[:1]))
         fn(encode(items[:BATCH]))
-    rows = []
-    for name, fn, items, encode in ways:
-        singles = timed(fn, [encode([x]) for x in items[: args.requests]])
-        batches = [encode(items[i * BATCH : (i + 1) * BATCH]) for i in range(args.batches)]
-        batch_times = timed(fn, batches)
-        rows.append(
-            (
-                name,
-                statistics.median(singles) * 1000,
-                percentile(singles, 99) * 1000,
-                args.batches * BATCH / sum(batch_times),
-            )
+    fns = [fn for _, fn, _, _ in ways]
+    singles = interleaved(
+        fns, [[encode([x]) for x in items[: args.requests]] for _, _, items, encode in ways]
+    )
+    batch_times = interleaved(
+        fns,
+        [
+            [encode(items[i * BATCH : (i + 1) * BATCH]) for i in range(args.batches)]
+            for _, _, items, encode in ways
+        ],
+    )
+    rows = [
+        (
+            name,
+            statistics.median(one) * 1000,
+            percentile(one, 99) * 1000,
+            args.batches * BATCH / sum(batch),
         )
+        for (name, *_), one, batch in zip(ways, singles, batch_times, strict=True)
+    ]
     hop = _hop_ms(url, args.requests)
     server.terminate()
     server.wait(10)

@@ -4,11 +4,12 @@ local inference server (embedded stack) over HTTP. Never imports catboost.
 Throttling, timeouts and a model that is not ready are retried with exponential backoff; when
 the retries are spent the caller gets gems.errors.UnavailableError (503) with the reason.
 
-A batch is sent in slices of CHUNK patients (about a second of the model's work each), each call
-with its own timeout and all of them within one deadline that fits under API Gateway's 29 s. So
-the documented maximum of 500 patients fits the client's time, a timed-out try repeats a
-second's work rather than the whole batch's, and a caller that gave up stops costing the server
-at the next slice.
+A batch is sent in slices of CHUNK patients (tens of milliseconds of the model's work for typical
+tumours; 0.65 s for the 100 most mutated TCGA patients, 193,000 mutations), each call with its own
+timeout and all of them within one deadline that fits under API Gateway's 29 s. So the documented
+maximum of 500 patients fits the client's time, a timed-out try repeats one slice's work rather
+than the whole batch's, and a caller that gave up stops costing the server at the next slice.
+Fewer, larger slices matter: each call costs a request, a CatBoost pool and a prediction setup.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ RETRYABLE_CODES = {
     "InternalFailure",
 }
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
-CHUNK = 50
+CHUNK = 100
 DEADLINE_S = 25.0
 
 
