@@ -17,13 +17,29 @@ def _first(messages) -> tuple[str, str]:
     return field, msgs[0] if isinstance(msgs, list) else str(msgs)
 
 
+def _refused(messages) -> ValidationError:
+    messages = messages if isinstance(messages, dict) else {"_schema": messages}
+    field, text = _first(messages)
+    return ValidationError(f"{field}: {text}", field=field, details={"fields": messages})
+
+
 def load(schema: Schema, data) -> dict:
     try:
         return schema.load(data)
     except MarshmallowError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        field, text = _first(messages)
-        raise ValidationError(f"{field}: {text}", field=field, details={"fields": messages}) from exc
+        raise _refused(exc.messages) from exc
+
+
+def load_part(schema: Schema, items: list, field: str, offset: int) -> list[dict]:
+    """items[k] through a `many=True` schema, errors named as if the whole list `field` had been
+    loaded and these were its items from `offset` on (`patients.117.mutated_genes.0`)."""
+    try:
+        return schema.load(items)
+    except MarshmallowError as exc:
+        messages = exc.messages
+        if isinstance(messages, dict):
+            messages = {field: {offset + k if isinstance(k, int) else k: v for k, v in messages.items()}}
+        raise _refused(messages) from exc
 
 
 def json_body(schema: Schema) -> dict:

@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 SAGEMAKER_MODEL_DIR = Path("/opt/ml/model")
 MAX_BODY = 6 * 1024 * 1024  # SageMaker's own payload limit for real-time endpoints
 MAX_INSTANCES = 1000
-# patients predicted between two looks at whether the caller is still there: the app's CHUNK, so a
-# call is one matrix, one CatBoost pool and one prediction
+# patients predicted between two looks at whether the caller is still there: at least the app's
+# CHUNK, so one of its calls is one matrix, one CatBoost pool and one prediction
 SLICE = 100
 
 

@@ -5,11 +5,13 @@ Throttling, timeouts and a model that is not ready are retried with exponential 
 the retries are spent the caller gets gems.errors.UnavailableError (503) with the reason.
 
 A batch is sent in slices of CHUNK patients (tens of milliseconds of the model's work for typical
-tumours; 0.65 s for the 100 most mutated TCGA patients, 193,000 mutations), each call with its own
+tumours; 0.56 s for the 50 most mutated TCGA patients, 127,000 mutations), each call with its own
 timeout and all of them within one deadline that fits under API Gateway's 29 s. So the documented
 maximum of 500 patients fits the client's time, a timed-out try repeats one slice's work rather
 than the whole batch's, and a caller that gave up stops costing the server at the next slice.
-Fewer, larger slices matter: each call costs a request, a CatBoost pool and a prediction setup.
+`predict_chunks` sends each slice while the app checks the next: the app and the model run at
+once. Measured on batches of 100, slices of 50 beat 100 (the overlap) and 34 or 25 (each call
+costs a request, a CatBoost pool and a prediction setup).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import logging
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import orjson
 from botocore.exceptions import (
@@ -45,7 +49,7 @@ RETRYABLE_CODES = {
     "InternalFailure",
 }
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
-CHUNK = 100
+CHUNK = 50
 DEADLINE_S = 25.0
 
 
@@ -81,6 +85,8 @@ class ModelClient:
         # one kept-alive connection to the local server per app thread: a new TCP connection per
         # call cost about as much as the model's own work for one patient
         self._local = threading.local()
+        self._pool: ThreadPoolExecutor | None = None
+        self._workers_lock = threading.Lock()
 
     @property
     def served_by(self) -> str:
@@ -96,6 +102,28 @@ class ModelClient:
             for start in range(0, max(1, len(patients)), self.chunk)
         ]
         return _joined(parts)
+
+    def predict_chunks(self, chunks: Iterable[list[dict]]) -> dict:
+        """One answer for a batch whose chunks (CHUNK patients at most) the caller is still making:
+        each goes to the model from a worker thread as soon as it is ready, so validating the next
+        chunk overlaps the model's work on this one (two processes, two cores). An exception from
+        `chunks` (a bad patient) stops the batch; chunks not yet sent are dropped."""
+        deadline = self.clock() + self.deadline_s
+        sent: list[Future] = []
+        try:
+            for chunk in chunks:
+                sent.append(self._workers().submit(self._predict_chunk, chunk, deadline))
+            return _joined([future.result() for future in sent])
+        finally:
+            for future in sent:
+                future.cancel()
+
+    def _workers(self) -> ThreadPoolExecutor:
+        with self._workers_lock:
+            if self._pool is None:
+                # two: one chunk's answer travels while the next is computed
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="model-call")
+            return self._pool
 
     def _predict_chunk(self, patients: list[dict], deadline: float) -> dict:
         body = orjson.dumps({"instances": patients})

@@ -277,6 +277,13 @@ class BatchSchema(Schema):
     top = fields.Integer(load_default=3, validate=validate.Range(min=1, max=20))
 
 
+class BatchEnvelopeSchema(BatchSchema):
+    """A batch's own fields, its patients left as they came: the view loads them with
+    PatientSchema a chunk at a time, each chunk off to the model while the next is checked."""
+
+    patients = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1, max=MAX_BATCH))
+
+
 class SiteSchema(Schema):
     site = fields.String()
     probability = fields.Float()

@@ -103,12 +103,16 @@ def test_request_ids_are_echoed_or_made(ops_client):
 
 class StandInModel:
     served_by = "stand-in"
+    chunk = 50
 
     def predict(self, patients):
         return {
             "model_version": "m-7",
             "predictions": [{"probabilities": {"Lung": 0.7, "Breast": 0.3}} for _ in patients],
         }
+
+    def predict_chunks(self, chunks):
+        return self.predict([p for chunk in chunks for p in chunk])
 
 
 def test_predict_counts_by_version_and_records_drift_counts(ops_client, ops_services, auth_header):

@@ -11,6 +11,7 @@ from moto import mock_aws
 from testconfig import TestConfig
 
 from app import create_app
+from app.predict.schemas import AnswerSchema
 from app.services import Services
 from gems import auth
 from gems.aws.clients import Clients
@@ -57,6 +58,7 @@ def test_one_patient(client):
     response = client.post("/predict", json=body, headers=HEADERS)
     assert response.status_code == 200, response.get_json()
     answer = response.get_json()
+    assert AnswerSchema().dump(answer) == answer  # the documented shape, nothing more or less
     assert answer["model_version"] == artifacts.read_manifest(artifacts.DEFAULT_MODEL_DIR)["version"]
     assert answer["served_by"].startswith("local:http://127.0.0.1:")
     assert "Not a diagnosis" in answer["note"]
@@ -99,6 +101,7 @@ def test_a_batch(client):
     ]
     response = client.post("/predict", json={"patients": patients, "top": 2}, headers=HEADERS)
     assert response.status_code == 200, response.get_json()
+    assert AnswerSchema().dump(response.get_json()) == response.get_json()
     predictions = response.get_json()["predictions"]
     assert [p["patient_id"] for p in predictions] == ["p0", "p1", "p2"]
     assert all(len(p["top"]) == 2 for p in predictions)

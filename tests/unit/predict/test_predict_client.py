@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 
 import boto3
 import pytest
@@ -137,3 +138,52 @@ def test_an_access_error_is_not_retried(runtime):
 def test_no_model_configured_is_a_503():
     with pytest.raises(UnavailableError, match="GEMS_SAGEMAKER_ENDPOINT or GEMS_MODEL_URL"):
         ModelClient(TestConfig(sagemaker_endpoint=None, model_url=None)).predict(PATIENTS)
+
+
+class OrderedRuntime:
+    """A SageMaker runtime whose first call waits until the caller has made the second chunk."""
+
+    def __init__(self):
+        self.second_ready = threading.Event()
+        self.first_saw_second: bool | None = None
+        self.sent: list[str] = []
+
+    def invoke_endpoint(self, **kwargs):
+        patients = json.loads(kwargs["Body"])["instances"]
+        self.sent.append(patients[0]["patient_id"])
+        if patients[0]["patient_id"] == "p0":
+            self.first_saw_second = self.second_ready.wait(5)
+        answer = {"model_version": "v1", "predictions": [{"patient_id": p["patient_id"]} for p in patients]}
+        return {"Body": _body(answer), "ContentType": "application/json"}
+
+
+def test_chunks_are_sent_while_the_next_is_made_and_answered_in_order():
+    runtime = OrderedRuntime()
+
+    def chunks():
+        for k in range(3):
+            if k == 1:
+                runtime.second_ready.set()
+            yield [{"patient_id": f"p{k}"}]
+
+    client = ModelClient(TestConfig(sagemaker_endpoint="gems-site"), runtime=runtime)
+    answer = client.predict_chunks(chunks())
+    # the first chunk was with the model while the second was being made; it answered last of
+    # all, and the joined answer still follows the batch's order
+    assert runtime.first_saw_second is True
+    assert [p["patient_id"] for p in answer["predictions"]] == ["p0", "p1", "p2"]
+
+
+def test_a_bad_chunk_stops_the_batch_and_later_chunks_are_never_sent():
+    runtime = OrderedRuntime()
+    runtime.second_ready.set()
+
+    def chunks():
+        yield [{"patient_id": "p0"}]
+        raise ValidationError("patients.50.sex: not a sex", field="patients.50.sex")
+        yield [{"patient_id": "p2"}]
+
+    client = ModelClient(TestConfig(sagemaker_endpoint="gems-site"), runtime=runtime)
+    with pytest.raises(ValidationError, match="patients.50.sex"):
+        client.predict_chunks(chunks())
+    assert "p2" not in runtime.sent
