@@ -115,13 +115,22 @@ class FeatureMatrix:
         numeric[:, _AGE] = ages
         return FeatureMatrix(self.names, categorical, numeric, []), starts
 
-    def pool(self):
+    def pool(self, min_rows: int = 1):
+        """The rows as a CatBoost Pool, the last one repeated up to `min_rows` (predictions past
+        len(self) are the caller's to drop)."""
         from catboost import FeaturesData, Pool
 
+        numeric, categorical = self.numeric, self.categorical
+        if 0 < len(self) < min_rows:
+            extra = min_rows - len(self)
+            numeric = np.concatenate([numeric, np.repeat(numeric[-1:], extra, axis=0)])
+            categorical = categorical + [categorical[-1]] * extra
         return Pool(
             FeaturesData(
-                num_feature_data=np.ascontiguousarray(self.numeric, dtype=np.float32),
-                cat_feature_data=np.array(self.categorical, dtype=object).reshape(len(self), _N_CATEGORICAL),
+                num_feature_data=np.ascontiguousarray(numeric, dtype=np.float32),
+                cat_feature_data=np.array(categorical, dtype=object).reshape(
+                    len(categorical), _N_CATEGORICAL
+                ),
                 num_feature_names=self.names[_N_CATEGORICAL:],
                 cat_feature_names=self.names[:_N_CATEGORICAL],
             )

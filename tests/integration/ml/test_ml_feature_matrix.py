@@ -75,3 +75,14 @@ def test_features_data_pool_predicts_what_a_pool_of_plain_rows_does(patients):
     as_matrix = predictor.model.predict_proba(matrix.pool())
     assert len({tuple(c) for c in matrix.categorical}) > 20
     np.testing.assert_allclose(as_matrix, as_rows, rtol=0, atol=1e-9)
+
+
+def test_a_patient_alone_gets_what_it_gets_in_a_batch(patients):
+    """One row goes to CatBoost padded to two (a pool of one is slow); the answer is the same."""
+    predictor = Predictor(artifacts.DEFAULT_MODEL_DIR)
+    some = patients[:12] + patients[-3:]
+    together = predictor.predict_patients(some, average_missing=True)
+    alone = [predictor.predict_patients([p], average_missing=True)[0] for p in some]
+    np.testing.assert_allclose(alone, together, rtol=0, atol=1e-9)
+    rows = predictor.rows(some[:2])
+    np.testing.assert_allclose(predictor.predict_rows(rows[:1]), predictor.predict_rows(rows)[:1], atol=1e-9)
