@@ -11,9 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import boto3
 from moto.server import ThreadedMotoServer
 
+from gems.aws.clients import local_s3
 from workers.hla import index, reference
 from workers.indexstore import S3IndexStore
 
@@ -30,10 +30,7 @@ def main() -> int:
     server = ThreadedMotoServer(port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    s3 = boto3.client(
-        "s3", region_name="us-east-1", endpoint_url=f"http://{host}:{port}",
-        aws_access_key_id="bench", aws_secret_access_key="bench",
-    )  # fmt: skip
+    s3 = local_s3(f"http://{host}:{port}")
     s3.create_bucket(Bucket=BUCKET)
     store = S3IndexStore(s3, BUCKET)
     ref = reference.scan(None)  # the IMGT/HLA reference shipped with gems

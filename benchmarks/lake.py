@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import pysam
 
+from gems.aws.clients import local_s3
 from gems.config import shared_dir
 from lake.engine import Engine
 from lake.questions import allele_frequency, carriers, hla_frequencies
@@ -196,16 +197,13 @@ def main(argv: list[str] | None = None) -> int:
         "--spark", action="store_true", help="also time `gems lake spark-job` (local[2], needs a JDK)"
     )
     args = p.parse_args(argv)
-    import boto3
-
     root = Path(tempfile.mkdtemp(prefix="gems-lake-bench-"))
     server, url = _moto()
     try:
         t0 = time.perf_counter()
         samples = make_cohort(args.samples, root / "samples")
         made = time.perf_counter() - t0
-        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
-                          aws_access_key_id="x", aws_secret_access_key="x")  # fmt: skip
+        s3 = local_s3(url)
         s3.create_bucket(Bucket="bench-lake")
         store = S3Store(s3, "bench-lake")
         load_s = _load_lake(store, samples)

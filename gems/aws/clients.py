@@ -30,6 +30,19 @@ def client(config: Config, service: str, attempts: int = WORKER_ATTEMPTS):
     )
 
 
+def local_s3(endpoint_url: str):
+    """An S3 client for a local stand-in (a moto server the benchmarks start), which takes any
+    credentials: placeholders, so a developer's real ones are never sent to it."""
+    return boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=endpoint_url,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=_boto_config(WORKER_ATTEMPTS),
+    )
+
+
 def credential_source() -> str:
     """How boto3 found its credentials ("iam-role": the instance's metadata service, "env": the
     environment), for the log; never the credentials themselves."""
