@@ -10,7 +10,7 @@ import math
 import re
 from functools import partial
 from itertools import repeat
-from operator import is_not, itemgetter
+from operator import is_not
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
@@ -165,24 +165,21 @@ class MutationList(fields.List):
         clean = _clean_mutations(value)
         if clean is not None:
             return clean
-        # Something is wrong: the per-item pass names each problem.
+        # Something is wrong: the per-item pass names each problem, an unknown gene included
+        # (with the closest known symbol), so every list that passes is canonical.
         errors = {}
-        out = []
         for i, item in enumerate(value):
             problems = _mutation_problems(item)
+            if problems is None:
+                try:
+                    _gene(item["gene"], "gene")
+                except ValidationError as exc:
+                    problems = {"gene": exc.messages}
             if problems:
                 errors[i] = problems
-            else:
-                out.append(
-                    {
-                        "gene": item["gene"],
-                        "variant_class": item.get("variant_class"),
-                        "protein_change": item.get("protein_change"),
-                    }
-                )
         if errors:
-            raise ValidationError(errors, valid_data=out)
-        return out
+            raise ValidationError(errors)
+        raise AssertionError("a mutation list refused in one pass and accepted in the other")
 
 
 class PatientSchema(Schema):
@@ -228,13 +225,6 @@ class PatientSchema(Schema):
         genes = data.get("mutated_genes") or []
         for i, symbol in enumerate(genes):
             _gene(symbol, f"mutated_genes.{i}")
-        known = _vocab().genes
-        mutations = data.get("mutations") or []
-        # MutationList canonicalised every gene it knew: only a refused list can hold others
-        if not all(map(known.__contains__, map(itemgetter("gene"), mutations))):
-            for i, mutation in enumerate(mutations):
-                if mutation["gene"] not in known:
-                    _gene(mutation["gene"], f"mutations.{i}.gene")
         listed = {(_vocab().canonical(g) or g) for g in genes}
         for symbol in data.get("variant_classes") or {}:
             canonical = _gene(symbol, f"variant_classes.{symbol}")

@@ -74,6 +74,21 @@ def test_a_misspelt_gene_names_the_field_and_suggests_the_symbol():
     assert "unknown gene symbol 'TP35'" in error.message and "did you mean 'TP53'" in error.message
 
 
+def test_every_problem_in_a_mutation_list_is_listed_the_first_one_named():
+    error = bad(
+        {
+            "mutations": [
+                {"gene": "KRAS", "protein_change": "p.G12D"},
+                {"gene": "EGRF"},
+                {"gene": "BRAF", "protein_change": "V600E"},
+            ]
+        }
+    )
+    assert error.field == "mutations.1.gene" and "did you mean 'EGFR'" in error.message
+    listed = error.details["fields"]["mutations"]
+    assert sorted(listed) == [1, 2] and list(listed[2]) == ["protein_change"]
+
+
 def test_a_made_up_gene_is_refused_without_a_wild_guess():
     error = bad({"mutations": [{"gene": "NOTAGENE12345"}]})
     assert error.field == "mutations.0.gene" and "unknown gene symbol" in error.message
