@@ -96,10 +96,6 @@ def categorical_indices(spec: dict) -> list[int]:
     return list(range(len(CATEGORICAL)))
 
 
-def variant_class(name: str | None) -> str:
-    return VARIANT_CLASSES.get(name or "unknown", UNKNOWN)
-
-
 def hotspot_key(gene: str, protein_change: str | None) -> str | None:
     """`GENE:p.V600E`, or None when the protein change is absent or not HGVS-like."""
     if not protein_change or not _PROTEIN.match(protein_change):
@@ -188,6 +184,7 @@ def patient_columns(patient: dict) -> tuple[list, set[str]]:
     genes_hit = {m["gene"] for m in mutations}
     genes_hit.update(extra)
     raw = [m.get("variant_class") for m in mutations]
+    # the class the model sees: VARIANT_CLASSES', UNKNOWN for a missing or unlisted name
     counts = Counter(map(VARIANT_CLASSES.get, raw, repeat(UNKNOWN)))
     counts[UNKNOWN] += len(extra)  # a gene named without a class
     frameshifts = float(sum(map(FRAMESHIFT.__contains__, raw)))

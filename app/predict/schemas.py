@@ -260,10 +260,11 @@ class PatientSchema(Schema):
         return data
 
 
+_BATCH_SIZE = validate.Length(min=1, max=MAX_BATCH)
+
+
 class BatchSchema(Schema):
-    patients = fields.List(
-        fields.Nested(PatientSchema), required=True, validate=validate.Length(min=1, max=MAX_BATCH)
-    )
+    patients = fields.List(fields.Nested(PatientSchema), required=True, validate=_BATCH_SIZE)
     top = fields.Integer(load_default=3, validate=validate.Range(min=1, max=20))
 
 
@@ -271,7 +272,7 @@ class BatchEnvelopeSchema(BatchSchema):
     """A batch's own fields, its patients left as they came: the view loads them with
     PatientSchema a chunk at a time, each chunk off to the model while the next is checked."""
 
-    patients = fields.List(fields.Raw(), required=True, validate=validate.Length(min=1, max=MAX_BATCH))
+    patients = fields.List(fields.Raw(), required=True, validate=_BATCH_SIZE)
 
 
 class SiteSchema(Schema):
