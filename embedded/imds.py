@@ -90,11 +90,11 @@ class InstanceMetadata:
 class MetadataService:
     """One loopback server answering every booted instance's metadata, keyed by path."""
 
-    def __init__(self, access_key: str, secret_key: str, host: str = "127.0.0.1"):
+    def __init__(self, access_key: str, secret_key: str, host: str = "127.0.0.1", port: int = 0):
         self._keys = (access_key, secret_key)
         self._instances: dict[str, InstanceMetadata] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, 0), _handler(self))
+        self._server = ThreadingHTTPServer((host, port), _handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 

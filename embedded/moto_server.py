@@ -7,17 +7,46 @@ EC2 needs every request, reads included, to regenerate the same random IDs, and 
 grows with every poll. EC2 instances are processes of this machine: they end with the stack,
 and their jobs are read back from their S3 records. KMS key material does not survive either:
 the stack re-creates its local secrets at start-up.
+
+moto's control API (`/moto-api/...`: reset, seed, the recorder, a dashboard of every resource)
+needs no credentials, so anything that can send it one request (a job's callback, a page in a
+browser on this machine) could wipe or truncate the stack's state. Here it answers only requests
+carrying this server's control token, which never leaves this process.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import urllib.request
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 SEED = 20261125
+CONTROL_PREFIX = "/moto-api"
+CONTROL_HEADER = "X-Gems-Control"
+
+
+def guard_control_api(app, token: str):
+    """WSGI middleware: moto's control API answers 403 without the control token; AWS's own
+    APIs pass untouched."""
+    want = f"HTTP_{CONTROL_HEADER.upper().replace('-', '_')}"
+
+    def guarded(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.rstrip("/") == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
+            given = environ.get(want, "")
+            if not secrets.compare_digest(given.encode(), token.encode()):
+                body = b'{"error": "the local AWS control API is closed", "field": "path"}'
+                start_response(
+                    "403 FORBIDDEN",
+                    [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+                )
+                return [body]
+        return app(environ, start_response)
+
+    return guarded
 
 
 def _is_s3_write(request) -> bool:
@@ -33,6 +62,7 @@ class MotoServer:
         self.state_dir = state_dir
         self.url = f"http://127.0.0.1:{port}"
         self._server = None
+        self.control_token = secrets.token_urlsafe(24)
 
     @property
     def recording(self) -> Path | None:
@@ -40,13 +70,17 @@ class MotoServer:
 
     def start(self) -> None:
         from moto.moto_api import recorder
-        from moto.server import ThreadedMotoServer
 
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = guarded_server(self.control_token, self.port)
         self._server.start()
         # The seed must be the first request so replayed IDs come out the same.
         urllib.request.urlopen(
-            urllib.request.Request(f"{self.url}/moto-api/seed?a={SEED}", method="POST"), timeout=10
+            urllib.request.Request(
+                f"{self.url}{CONTROL_PREFIX}/seed?a={SEED}",
+                method="POST",
+                headers={CONTROL_HEADER: self.control_token},
+            ),
+            timeout=10,
         )
         if self.recording is None:
             return
@@ -74,3 +108,26 @@ class MotoServer:
         if self._server:
             self._server.stop()
             self._server = None
+
+
+def guarded_server(token: str, port: int):
+    """moto's threaded server on loopback, its control API behind `token` (moto loads only here:
+    it is heavy, and the rest of this module is imported by the stack's CLI)."""
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    class GuardedMotoServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = guard_control_api(DomainDispatcherApplication(create_backend_app), token)
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return GuardedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

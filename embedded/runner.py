@@ -25,6 +25,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from embedded import container
 from embedded.imds import InstanceMetadata, MetadataService
@@ -75,7 +76,12 @@ class InstanceRunner:
         self.seen: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.imds = MetadataService(env.get("AWS_ACCESS_KEY_ID", ""), env.get("AWS_SECRET_ACCESS_KEY", ""))
+        # On the port the stack announced (GEMS_IMDS_URL), so the API knows it for one of its own.
+        self.imds = MetadataService(
+            env.get("AWS_ACCESS_KEY_ID", ""),
+            env.get("AWS_SECRET_ACCESS_KEY", ""),
+            port=urlsplit(env.get("GEMS_IMDS_URL") or "").port or 0,
+        )
         self.reclaim_at: dict[str, float] = {}  # spot instances given a notice -> when EC2 takes them
         self.sweep_s = sweep_s  # the scheduled sweep, as Zappa runs it every 5 minutes on AWS
         self._swept = time.monotonic()

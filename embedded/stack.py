@@ -55,6 +55,7 @@ class StackOptions:
     port: int = 8000
     moto_port: int = 8001
     model_port: int = 8002
+    imds_port: int = 0  # the instances' metadata service (any free port)
     persist: bool = True
     runner: bool = True
     model: bool = True
@@ -74,6 +75,7 @@ class Stack:
         o.port = o.port or free_port()
         o.moto_port = o.moto_port or free_port()
         o.model_port = o.model_port or free_port()
+        o.imds_port = o.imds_port or free_port()
         self.moto = MotoServer(o.moto_port, o.home / "aws" if o.persist else None)
         self.api_url = f"http://127.0.0.1:{o.port}"
         self.model_url = f"http://127.0.0.1:{o.model_port}"
@@ -99,6 +101,7 @@ class Stack:
             "GEMS_EMBEDDED": "1",
             "GEMS_HOME": str(o.home),
             "GEMS_MODEL_URL": self.model_url if o.model else "",
+            "GEMS_IMDS_URL": f"http://127.0.0.1:{o.imds_port}",
             "GEMS_WORKER_SOURCE": self.worker_source,
             "GEMS_AMI_ID": os.environ.get("GEMS_AMI_ID", MOTO_AMI),
             # Workers launch with a role, as on AWS: their credentials come from their metadata.

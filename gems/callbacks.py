@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
+import socket
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,29 +33,93 @@ SENDING_S = 60  # a claim on a delivery in flight; after it another caller may s
 # Names that reach an instance's metadata service whatever they resolve to.
 _METADATA_HOSTS = {"metadata", "metadata.google.internal", "instance-data", "instance-data.ec2.internal"}
 _METADATA_IPS = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+# IANA's special-purpose blocks that `is_global` misses on some Python releases, and the IPv6
+# blocks that carry an IPv4 address (6to4, Teredo, NAT64) or were once site-local: a receiver on
+# AWS must be a globally routable host, and none of these is one.
+_NOT_GLOBAL = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+        "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64",
+        "2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10",
+        "fec0::/10", "ff00::/8",
+    )
+)  # fmt: skip
+# A host spelt only with digits, dots and hex: the C resolver reads 127.1, 2130706433, 0x7f000001
+# and 0177.0.0.1 as IPv4 addresses, so the check must read them the same way.
+_NUMERIC_HOST = re.compile(r"^[0-9a-fx.]+$")
+_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
-def address_problem(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, *, embedded: bool) -> str:
-    """Why a callback may not go to this address ("" when it may). Link-local and metadata
-    addresses never; loopback and private ones only in the embedded stack, where the receiver
-    is on the same machine."""
+def address_problem(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    port: int | None = None,
+    *,
+    embedded: bool,
+    own_ports: frozenset[int] = frozenset(),
+) -> str:
+    """Why a callback may not go to this address and port ("" when it may).
+
+    On AWS only globally routable addresses. In the embedded stack, where the receiver is often
+    on the same machine, loopback and private addresses too, but never the stack's own services
+    (`own_ports`: its API, local AWS, model and metadata servers), and never link-local or
+    metadata addresses anywhere."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
     if ip in _METADATA_IPS:
         return "an instance metadata address"
     if ip.is_link_local:
         return "a link-local address"
-    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+    if ip.is_unspecified or ip.is_multicast or (ip.is_reserved and not ip.is_loopback):  # ::1 is in ::/8
         return "not a host address"
-    if ip.is_loopback and not embedded:
+    is_global = ip.is_global and not any(ip in net for net in _NOT_GLOBAL if net.version == ip.version)
+    if embedded:
+        if not is_global and port in own_ports:
+            return f"one of the embedded stack's own services (port {port})"
+        return ""
+    if ip.is_loopback:
         return "a loopback address (allowed only in the embedded stack)"
-    if ip.is_private and not ip.is_loopback and not embedded:
+    if ip.is_private:
         return "a private address (allowed only in the embedded stack)"
+    if not is_global:
+        return "an address that is not globally routable"
     return ""
 
 
-def check_url(url: str, *, embedded: bool, field_name: str = "callback_url") -> str:
+def host_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a URL's host names without a lookup (every spelling the resolver accepts), or
+    None for a name."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if _NUMERIC_HOST.match(host) and not host.endswith("."):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            pass
+    if host == "localhost" or host.endswith(".localhost"):
+        return ipaddress.ip_address("127.0.0.1")
+    return None
+
+
+def _valid_name(host: str) -> bool:
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:  # an empty or over-long label: a..b
+        return False
+    return len(ascii_host) <= 253 and all(_LABEL.match(label) for label in ascii_host.split("."))
+
+
+def check_url(
+    url: str, *, embedded: bool, own_ports: frozenset[int] = frozenset(), field_name: str = "callback_url"
+) -> str:
     """The URL when a job may be called back on it; else a 400 naming the field. https on AWS
-    (http too in the embedded stack); never credentials in the URL, a link-local or metadata
-    address. A name is resolved again at each delivery and checked the same way."""
+    (http too in the embedded stack); never credentials in the URL, nor an address that
+    `address_problem` refuses, however it is spelt. A name is resolved again at each delivery
+    and every address it gives is checked the same way."""
     if not isinstance(url, str) or not url or len(url) > URL_MAX:
         raise ValidationError(f"{field_name} must be a URL of at most {URL_MAX} characters", field=field_name)
     try:
@@ -72,12 +138,11 @@ def check_url(url: str, *, embedded: bool, field_name: str = "callback_url") -> 
         raise ValidationError(f"{field_name} needs a host and no fragment or spaces", field=field_name)
     if host in _METADATA_HOSTS:
         raise ValidationError(f"{field_name} must not name an instance metadata service", field=field_name)
-    ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        ip = ipaddress.ip_address("127.0.0.1") if host == "localhost" else None
-    if ip is not None and (why := address_problem(ip, embedded=embedded)):
+    ip = host_address(host)
+    if ip is None and not _valid_name(host):
+        raise ValidationError(f"{field_name} has a host name that is not valid", field=field_name)
+    port = port or (443 if parts.scheme == "https" else 80)
+    if ip is not None and (why := address_problem(ip, port, embedded=embedded, own_ports=own_ports)):
         raise ValidationError(f"{field_name} must not point at {why}", field=field_name)
     return url
 

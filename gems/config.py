@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from gems.errors import NotFoundError, UnavailableError
 
@@ -123,11 +124,15 @@ class Config:
     sagemaker_role: str | None = None
     sagemaker_instance_type: str = "ml.m5.large"
     model_url: str | None = None  # local inference server (embedded stack)
+    imds_url: str | None = None  # the embedded stack's instance metadata server
     shared_dir: Path = field(default_factory=lambda: (REPO_ROOT.parent / "shared").resolve())
     home: Path = field(default_factory=lambda: default_home())
     embedded: bool = False
     # GET /job is open by default (lab dashboards, curl); set GEMS_READ_REQUIRES_KEY=1 to close it.
     read_requires_key: bool = False
+    # Whether a non-admin key without scopes may submit nothing (GEMS_KEYS_NEED_SCOPES=1) instead
+    # of reading the whole lab (gems.scopes).
+    keys_need_scopes: bool = False
     basespace: BaseSpaceSettings = field(default_factory=BaseSpaceSettings)
 
     @classmethod
@@ -166,10 +171,12 @@ class Config:
             sagemaker_role=env.get("GEMS_SAGEMAKER_ROLE") or None,
             sagemaker_instance_type=env.get("GEMS_SAGEMAKER_INSTANCE_TYPE") or base.sagemaker_instance_type,
             model_url=env.get("GEMS_MODEL_URL") or None,
+            imds_url=env.get("GEMS_IMDS_URL") or None,
             shared_dir=_path(env, "GEMS_SHARED", base.shared_dir),
             home=_path(env, "GEMS_HOME", base.home),
             embedded=env.get("GEMS_EMBEDDED", "") == "1",
             read_requires_key=env.get("GEMS_READ_REQUIRES_KEY", "") == "1",
+            keys_need_scopes=env.get("GEMS_KEYS_NEED_SCOPES", "") == "1",
             basespace=BaseSpaceSettings.from_env(env),
         )
 
@@ -177,6 +184,21 @@ class Config:
     def service_buckets(self) -> tuple[str, str]:
         """The service's own buckets: never a job's input or output."""
         return (self.state_bucket, self.lake_bucket)
+
+    @property
+    def own_ports(self) -> frozenset[int]:
+        """The ports of this deployment's own services on its machine (the embedded stack's API,
+        local AWS, model and metadata servers): a job's callback may never reach them."""
+        ports = set()
+        for url in (self.api_url, self.endpoint_url, self.model_url, self.imds_url):
+            try:
+                parts = urlsplit(url or "")
+                port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+            except ValueError:
+                continue
+            if port:
+                ports.add(port)
+        return frozenset(ports)
 
     def check_launch(self) -> None:
         """Settings a real deployment must give before it may start workers (a 503 naming them):

@@ -116,7 +116,13 @@ class Callbacks:
             "X-Gems-Delivery": d.id,
             "X-Gems-Signature": signature(self.keys.callback_secret(session_key), body),
         }
-        sent = self.send(url, body, headers, embedded=self.config.embedded)
+        try:
+            sent = self.send(
+                url, body, headers, embedded=self.config.embedded, own_ports=self.config.own_ports
+            )
+        except Exception as exc:  # noqa: BLE001 - every attempt settles, so the give-up applies
+            log.warning("job %s: callback %s could not be sent", session_key, d.id, exc_info=True)
+            sent = Sent(None, f"could not send ({type(exc).__name__})")
         log.info(
             "job %s: callback %s (%s %s) attempt %d: %s",
             session_key, d.id, d.event, d.status, d.attempts + 1, sent.error or f"HTTP {sent.http_status}",

@@ -25,18 +25,20 @@ class Sent:
     error: str = ""
 
 
-def post(url: str, body: bytes, headers: dict[str, str], *, embedded: bool) -> Sent:
+def post(
+    url: str, body: bytes, headers: dict[str, str], *, embedded: bool, own_ports: frozenset[int] = frozenset()
+) -> Sent:
     parts = urlsplit(url)
     host = parts.hostname or ""
     https = parts.scheme == "https"
     port = parts.port or (443 if https else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
+    except (OSError, UnicodeError):  # UnicodeError: an empty or over-long label (a..b)
         return Sent(None, "the receiver's name does not resolve")
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for ip in addresses:
-        if why := address_problem(ip, embedded=embedded):
+        if why := address_problem(ip, port, embedded=embedded, own_ports=own_ports):
             return Sent(None, f"refused: the receiver resolves to {why}")
     target = str(addresses[0])
     timeout = urllib3.Timeout(connect=CONNECT_S, read=READ_S)

@@ -29,7 +29,7 @@ class Receiver:
         self.got: list[dict] = []
         self.answers: list[Sent] = []
 
-    def __call__(self, url, body, headers, *, embedded):
+    def __call__(self, url, body, headers, *, embedded, own_ports=frozenset()):
         self.got.append({"url": url, "body": body, "headers": headers})
         return self.answers.pop(0) if self.answers else Sent(204)
 
@@ -73,7 +73,7 @@ def _run_worker(services, config, client, key, tmp_path):
     job = client.get(f"/job/{key}").json
     iid = job["workers"][0]["instance_id"]
     w = Worker(config, services.clients, key, 0, services.keys.worker_token(key), iid)
-    w.call_api = lambda path, attempts=6: client.post(path, json={"session_key": key, "token": w.token})
+    w.call_api = lambda path, within_s=0: client.post(path, json={"session_key": key, "token": w.token})
     w.run(tmp_path)
     w.hand_over()
 
