@@ -1,8 +1,8 @@
 """Bearer-key authentication and job ownership for the API.
 
 API keys live in credstash; comparisons are constant-time and keys are never logged. Failed key
-attempts are counted per client address (app.limits): past the limit every attempt from that
-address is answered 429 for a while, a valid key included, so the answer tells nothing.
+attempts are counted per client address (app.limits): past the limit each further wrong key from
+that address is answered 429 for a while; a right key is always served.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from flask import current_app, g, request
 from app import limits
 from gems.auth import Caller
 from gems.errors import AuthError, ForbiddenError
+from gems.scopes import Reach
 
 
 def bearer_token() -> str | None:
@@ -26,17 +27,20 @@ def bearer_token() -> str | None:
 
 def authenticate() -> Caller:
     """The caller of this request, from its bearer key; AuthError (401) or RateLimitError (429)."""
-    throttle = limits.key_throttle()
-    throttle.check(request.remote_addr)
     token = bearer_token()
     if token is None:
         raise AuthError("missing API key: send 'Authorization: Bearer <key>'", field="Authorization")
     caller = current_app.extensions["gems"].keys.check_api_key(token)
     if caller is None:
-        throttle.failed(request.remote_addr)
+        limits.key_throttle().failed(request.remote_addr)
         raise AuthError("invalid API key", field="Authorization")
     g.caller, g.api_user = caller, caller.user
     return caller
+
+
+def optional_caller() -> Caller | None:
+    """The caller when the request carries a key (a wrong one is a 401, as anywhere), else None."""
+    return authenticate() if bearer_token() is not None else None
 
 
 def _documented(wrapper, auth: str):
@@ -100,3 +104,8 @@ def admin_only(view):
         return view(*args, **kwargs)
 
     return _documented(wrapper, "admin")
+
+
+def caller_reach() -> Reach:
+    """The S3 data this request's key may run jobs on and list (after require_api_key)."""
+    return Reach.of(g.caller, keys_need_scopes=current_app.config["GEMS"].keys_need_scopes)

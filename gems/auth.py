@@ -1,8 +1,9 @@
 """API keys and per-job worker tokens, checked in constant time and never logged.
 
 API keys are stored in credstash as SHA-256 digests (`gems.api_keys`: {user: {"sha256": digest,
-"admin": bool}}; a bare digest string, the older form, is a key without admin), so a leaked table
-row does not leak a key. A job belongs to the user whose key submitted it; admin keys may act on
+"admin": bool, "scopes": ["bucket/prefix", ...]}}; a bare digest string, the older form, is a key
+without admin or scopes), so a leaked table row does not leak a key. Scopes say which S3 data a
+key may run jobs on (gems.scopes). A job belongs to the user whose key submitted it; admin keys may act on
 every job. A worker token is HMAC(signing key, session key): only the workers of that job are
 given it, and it is worthless for any other job. A job's callback secret is HMAC(signing key,
 "callback" NUL session key): answered once to the submitter, never given to a worker.
@@ -18,18 +19,26 @@ import secrets as _secrets
 from dataclasses import dataclass
 
 from gems.errors import MissingSecretError, NotFoundError, ValidationError
+from gems.scopes import parse_all
 
 API_KEYS = "gems.api_keys"
+# How old the key table an API process checks a key against may be: a new, changed or revoked key
+# takes effect on every process within this (plus one request), at one credstash read per process
+# per interval under load.
+KEYS_FRESH_S = 3.0
+KEYS_BOUND_S = 5  # what docs/security.md promises: KEYS_FRESH_S plus a request, with room to spare
 WORKER_SIGNING_KEY = "gems.worker_signing_key"
 _USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$", re.ASCII)
 
 
 @dataclass(frozen=True)
 class Caller:
-    """Who a request acts for: the key's user, and whether that key may act on every job."""
+    """Who a request acts for: the key's user, whether that key may act on every job, and the
+    S3 folders it may run jobs on (gems.scopes; none: the deployment's rule for unscoped keys)."""
 
     user: str
     admin: bool = False
+    scopes: tuple[str, ...] = ()
 
     def may_act_on(self, owner: str | None) -> bool:
         return self.admin or (owner is not None and hmac.compare_digest(owner.encode(), self.user.encode()))
@@ -43,24 +52,24 @@ def new_key() -> str:
     return _secrets.token_urlsafe(32)
 
 
-def _entry(stored) -> tuple[str, bool]:
+def _entry(stored) -> tuple[str, bool, tuple[str, ...]]:
     if isinstance(stored, str):
-        return stored, False
-    return str(stored.get("sha256", "")), bool(stored.get("admin", False))
+        return stored, False, ()
+    return str(stored.get("sha256", "")), bool(stored.get("admin", False)), tuple(stored.get("scopes") or ())
 
 
 class KeyStore:
     def __init__(self, secrets):
-        self.secrets = secrets  # anything with get(name) -> str
+        self.secrets = secrets  # gems.aws.secrets.CredstashSecrets: get(name, max_age) -> str, put
 
     def check_api_key(self, token: str) -> Caller | None:
         """Whose key this is, or None. Every stored digest is compared (constant time)."""
         presented = digest(token)
         found = None
-        for name, stored in json.loads(self.secrets.get(API_KEYS)).items():
-            value, admin = _entry(stored)
+        for name, stored in json.loads(self.secrets.get(API_KEYS, max_age=KEYS_FRESH_S)).items():
+            value, admin, scopes = _entry(stored)
             if hmac.compare_digest(presented, value):
-                found = Caller(name, admin)
+                found = Caller(name, admin, scopes)
         return found
 
     def worker_token(self, session_key: str) -> str:
@@ -104,7 +113,10 @@ def _table(secrets) -> dict:
 
 
 def list_keys(secrets) -> list[dict]:
-    return [{"user": u, "admin": _entry(v)[1]} for u, v in sorted(_table(secrets).items())]
+    return [
+        {"user": u, "admin": admin, "scopes": list(scopes)}
+        for u, (_, admin, scopes) in sorted((u, _entry(v)) for u, v in _table(secrets).items())
+    ]
 
 
 def key_table(secrets) -> dict:
@@ -112,15 +124,16 @@ def key_table(secrets) -> dict:
     return _table(secrets)
 
 
-def create_key(secrets, user: str, *, admin: bool = False) -> str:
+def create_key(secrets, user: str, *, admin: bool = False, scopes: tuple[str, ...] = ()) -> str:
     """A new key for `user` (replacing any key it had); the key is returned once, only its digest kept."""
     if not _USER.match(user or ""):
         raise ValidationError(
             "a user name is 1-64 letters, digits and . _ @ -, starting with a letter or digit", field="name"
         )
+    held = [str(s) for s in parse_all(scopes, "--scope")]
     key = new_key()
     table = _table(secrets)
-    table[user] = {"sha256": digest(key), "admin": admin}
+    table[user] = {"sha256": digest(key), "admin": admin} | ({"scopes": held} if held else {})
     secrets.put(API_KEYS, json.dumps(table))
     return key
 

@@ -25,6 +25,7 @@ from gems.plan import (
     JobRequest,
     capacity_of,
     check_prefix,
+    check_reach,
     check_request,
     discover_pairs,
     new_session_key,
@@ -34,6 +35,7 @@ from gems.plan import (
 from gems.pricebook import PriceBook
 from gems.readcache import ImmutableCache, TagSnapshot
 from gems.run_table import run_table
+from gems.scopes import Reach
 from gems.states import SampleStatus, WorkerStatus
 from gems.wheel import worker_code
 
@@ -57,17 +59,25 @@ class JobService(Lifecycle):
 
     # ---- submit -------------------------------------------------------------------------
     def submit(
-        self, request: JobRequest, *, user: str, idempotency_key: str | None = None, before_write=None
+        self,
+        request: JobRequest,
+        *,
+        user: str,
+        reach: Reach,
+        idempotency_key: str | None = None,
+        before_write=None,
     ) -> tuple[dict, bool]:
         """Launch a job; returns (job, created). A replayed Idempotency-Key returns the first job.
 
-        Every check of the request comes before the first write, so a refused request stores
-        nothing; `before_write()` (TES: the task document) runs between the two.
+        `reach` is the S3 data the submitter may run jobs on (gems.scopes). Every check of the
+        request comes before the first write, so a refused request stores nothing;
+        `before_write()` (TES: the task document) runs between the two.
         """
         request.prefix = check_prefix(request.prefix)
         if request.hla_class not in (1, 2):
             raise ValidationError("hla_class must be 1 or 2", field="hla_class")
         check_request(self.config, request)
+        check_reach(self.config, request, reach)
         self.config.check_launch()
         bucket = self.config.state_bucket
         session_key = new_session_key(user, idempotency_key)
@@ -178,8 +188,9 @@ class JobService(Lifecycle):
             raise error
         job.write(self.s3, self.config.state_bucket)
 
-    def retry(self, session_key: str, *, user: str) -> tuple[dict, bool]:
-        """Rerun only the samples that did not complete, as a new job linked to this one."""
+    def retry(self, session_key: str, *, user: str, reach: Reach) -> tuple[dict, bool]:
+        """Rerun only the samples that did not complete, as a new job linked to this one (inside
+        the retrying key's scopes of today)."""
         job = R.read_job(self.s3, self.config.state_bucket, session_key)
         if job is None:
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
@@ -213,7 +224,7 @@ class JobService(Lifecycle):
         )
         # One retry per attempt number: a double click returns the same new job.
         new, created = self.submit(
-            request, user=user, idempotency_key=f"retry:{session_key}:{len(earlier['retries'])}"
+            request, user=user, reach=reach, idempotency_key=f"retry:{session_key}:{len(earlier['retries'])}"
         )
         if created:
             earlier["retries"].append(new["session_key"])
@@ -323,6 +334,13 @@ class JobService(Lifecycle):
         if job is None or not caller.may_act_on(job.submitted_by):
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         return job
+
+    def is_owner(self, session_key: str, caller) -> bool:
+        try:
+            self.check_owner(session_key, caller)
+            return True
+        except NotFoundError:
+            return False
 
     def logs(self, session_key: str) -> dict[int, str]:
         """Each worker's uploaded log (the tail, at most 200 kB each)."""

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gems.records import JobRecord, WorkerRecord, progress, results_prefix
+from gems.safetext import without_local_paths
 from gems.states import JobStatus, SampleStatus, WorkerStatus, overall_status, settled
 from gems.tags import WorkerTags
 
@@ -155,3 +156,27 @@ def from_records(
         created=job.created,
         workers=rows,
     )
+
+
+# What anyone may read of a sample when reads are open: its state, never its figures or where
+# its results are (those are the owner's, through the same route with their key).
+PUBLIC_SAMPLE_FIELDS = ("status", "step", "reason", "steps")
+
+
+def public(job: dict) -> dict:
+    """The job as shown to a caller who is not its owner or an admin (reasons without local
+    paths, which records written before they were cut may still hold)."""
+    out = dict(job, workers=[dict(w) for w in job.get("workers") or []])
+    for w in out["workers"]:
+        if w.get("reason"):
+            w["reason"] = without_local_paths(w["reason"])
+        if "sample_status" in w:
+            w["sample_status"] = {s: _public_sample(st or {}) for s, st in (w["sample_status"] or {}).items()}
+    return out
+
+
+def _public_sample(state: dict) -> dict:
+    out = {k: v for k, v in state.items() if k in PUBLIC_SAMPLE_FIELDS}
+    if isinstance(out.get("reason"), str):
+        out["reason"] = without_local_paths(out["reason"])
+    return out

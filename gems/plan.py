@@ -18,6 +18,7 @@ from gems.callbacks import check_url
 from gems.capacity import Capacity, market_options
 from gems.config import Config
 from gems.errors import ValidationError
+from gems.scopes import Reach
 from userdata.render import MAX_USER_DATA, render_user_data
 
 _SAFE_PREFIX = re.compile(r"^[\w .:/=+\-@]+$", re.ASCII)
@@ -86,23 +87,43 @@ def check_prefix(prefix: str) -> str:
 INPUT_OPTIONS = ("hla_reference", "annotation", "targets")
 
 
+def input_urls(request: JobRequest) -> list[tuple[str, str]]:
+    """(field, URL) of every S3 input a job names besides its reads."""
+    urls = [("reference", request.reference)]
+    urls += [(f"options.{k}", (request.options or {}).get(k)) for k in INPUT_OPTIONS]
+    return [(f, u) for f, u in urls if u is not None]
+
+
+def check_reach(config: Config, request: JobRequest, reach: Reach) -> None:
+    """The job's reads and every input in a non-reference bucket must lie inside the caller's
+    scopes (a 403 naming the field). Call after check_request: the URLs are valid by then."""
+    reach.check_folder(request.bucket, request.prefix)
+    for field_name, url in input_urls(request):
+        bucket, key = names.input_url(
+            url,
+            job_bucket=request.bucket,
+            allowed=config.reference_buckets,
+            forbidden=config.service_buckets,
+            field=field_name,
+        )
+        if bucket not in config.reference_buckets:
+            reach.check(bucket, key, field_name)
+
+
 def check_request(config: Config, request: JobRequest) -> None:
     """Everything a job names must stay inside its own bucket (or an allow-listed one): no scheme
     but s3://, never the service's state or lake bucket, no key that could climb out of a folder."""
     names.check_bucket(request.bucket, "bucket")
     if request.bucket in config.service_buckets:
         raise ValidationError(f"bucket {request.bucket!r} belongs to the service itself", field="bucket")
-    urls = [("reference", request.reference)]
-    urls += [(f"options.{k}", (request.options or {}).get(k)) for k in INPUT_OPTIONS]
-    for field_name, url in urls:
-        if url is not None:
-            names.input_url(
-                url,
-                job_bucket=request.bucket,
-                allowed=config.reference_buckets,
-                forbidden=config.service_buckets,
-                field=field_name,
-            )
+    for field_name, url in input_urls(request):
+        names.input_url(
+            url,
+            job_bucket=request.bucket,
+            allowed=config.reference_buckets,
+            forbidden=config.service_buckets,
+            field=field_name,
+        )
     for sample in request.samples or []:
         names.check_sample(sample, "samples")
     capacity_of(config, request)
@@ -111,7 +132,7 @@ def check_request(config: Config, request: JobRequest) -> None:
     if cap is not None and not (isinstance(cap, int | float) and 0 < cap < float("inf")):
         raise ValidationError("max_cost_usd must be a positive number of dollars", field="max_cost_usd")
     if request.callback_url is not None:
-        check_url(request.callback_url, embedded=config.embedded)
+        check_url(request.callback_url, embedded=config.embedded, own_ports=config.own_ports)
 
 
 MAX_SYSTEM_RETRIES = 10

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gems.aws import s3 as S3
+from gems.safetext import without_local_paths
 from gems.states import SampleStatus, WorkerStatus
 
 
@@ -173,7 +174,12 @@ class WorkerRecord:
     ) -> None:
         """The one change of a worker's or a sample's state. `fail_unfinished`: every sample not
         yet finished ends with `reason`: INTERRUPTED when the platform took the worker (owed a
-        relaunch), else FAILED."""
+        relaunch), else FAILED. Reasons are kept without the worker's local paths: every job
+        view shows them."""
+        if reason is not None:
+            reason = without_local_paths(reason)
+        if sample_fields and isinstance(sample_fields.get("reason"), str):
+            sample_fields = dict(sample_fields, reason=without_local_paths(sample_fields["reason"]))
         if status is not None:
             self.status = WorkerStatus(status)
         if step is not None:

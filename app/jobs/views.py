@@ -6,9 +6,10 @@ from flask import Blueprint, current_app, g, jsonify, request
 from marshmallow import Schema, fields
 
 from app.apidoc import Answer, Operation, documented
-from app.auth import owner_only, read_access, require_api_key
+from app.auth import caller_reach, optional_caller, owner_only, read_access, require_api_key
 from app.jobs.schemas import JOB_EXAMPLE, JOB_REQUEST_EXAMPLE, JobListQuerySchema, JobRequestSchema, JobSchema
 from app.load import json_body, query
+from gems import jobview
 from gems.plan import JobRequest
 from gems.states import JobStatus
 
@@ -39,7 +40,7 @@ def _service():
             ),
             200: Answer("A replayed Idempotency-Key: the job it started before.", JobSchema, JOB_EXAMPLE),
         },
-        errors=(400, 409),
+        errors=(400, 403, 409),
     )
 )
 @require_api_key
@@ -49,7 +50,7 @@ def submit_job():
     options = body.pop("options", {})
     req = JobRequest(**body, options=options)
     idem = request.headers.get("Idempotency-Key") or None
-    job, created = _service().submit(req, user=g.api_user, idempotency_key=idem)
+    job, created = _service().submit(req, user=g.api_user, reach=caller_reach(), idempotency_key=idem)
     return jsonify(_job.dump(job)), 201 if created else 200
 
 
@@ -63,17 +64,23 @@ def submit_job():
 )
 @read_access
 def list_jobs():
-    """List jobs, newest first, filtered by session_key, bucket, prefix or status."""
+    """List jobs, newest first, filtered by session_key, bucket, prefix or status. Samples show
+    their state only; their figures are in GET /job/<session_key> with the owner's key."""
     filters = query(JobListQuerySchema())
-    return jsonify(_jobs.dump(_service().list(**filters)))
+    return jsonify(_jobs.dump([jobview.public(j) for j in _service().list(**filters)]))
 
 
 @bp.get("/job/<session_key>")
 @documented(Operation(responses={200: Answer("The job and each worker's samples.", JobSchema, JOB_EXAMPLE)}))
 @read_access
 def get_job(session_key: str):
-    """One job with its workers and the state of each of their samples."""
-    return jsonify(_job.dump(_service().detail(session_key)))
+    """One job with its workers and the state of each of their samples; each sample's figures
+    and results only for the job's owner (or an admin)."""
+    job = _service().detail(session_key)
+    caller = optional_caller()
+    if caller is None or not _service().is_owner(session_key, caller):
+        job = jobview.public(job)
+    return jsonify(_job.dump(job))
 
 
 @bp.get("/job/<session_key>/logs")
@@ -127,11 +134,11 @@ def stop_job(session_key: str):
             ),
             200: Answer("This attempt was already retried: that job.", JobSchema, JOB_EXAMPLE),
         },
-        errors=(409,),
+        errors=(403, 409),
     )
 )
 @owner_only("session_key")
 def retry_job(session_key: str):
     """Rerun only the samples that failed (or never ran), as a new job linked by options.retry_of."""
-    job, created = _service().retry(session_key, user=g.api_user)
+    job, created = _service().retry(session_key, user=g.api_user, reach=caller_reach())
     return jsonify(_job.dump(job)), 201 if created else 200

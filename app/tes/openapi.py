@@ -157,7 +157,7 @@ CREATE_TASK = Operation(
             {"id": EXAMPLE["id"]},
         )
     },
-    errors=(400, 409, 503),
+    errors=(400, 403, 409, 503),
 )
 GET_TASK = Operation(
     query=ViewQuerySchema, responses={200: Answer("The task.", TASK, EXAMPLE)}, errors=(400,)

@@ -16,14 +16,14 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 import gems
 from app.apidoc import documented
-from app.auth import authenticate, owner_only, read_access, require_api_key
+from app.auth import authenticate, caller_reach, owner_only, read_access, require_api_key
 from app.load import json_body, load
 from app.tes import mapping
 from app.tes import openapi as docs
 from app.tes.schemas import ListQuerySchema, TaskRequestSchema, ViewQuerySchema
 from gems.aws import s3 as S3
 from gems.callbacks import check_url, shown
-from gems.errors import NotFoundError, ValidationError
+from gems.errors import ForbiddenError, NotFoundError, ValidationError
 from gems.plan import new_session_key
 
 bp = Blueprint("tes", __name__, url_prefix="/ga4gh/tes/v1")
@@ -104,14 +104,6 @@ def service_info():
     )
 
 
-def _may_see(task_id: str, caller) -> bool:
-    try:
-        _services().jobs.check_owner(task_id, caller)
-        return True
-    except NotFoundError:
-        return False
-
-
 def _page_token(job: dict) -> str:
     raw = json.dumps([job["created"], job["session_key"]]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -163,7 +155,8 @@ def list_tasks():
             break
         page.append(job)
     tasks = [
-        _task(job, q["view"], full_ok=bool(caller) and _may_see(job["session_key"], caller)) for job in page
+        _task(job, q["view"], full_ok=bool(caller) and _services().jobs.is_owner(job["session_key"], caller))
+        for job in page
     ]
     body: dict = {"tasks": tasks}
     if next_token:
@@ -184,14 +177,25 @@ def create_task():
     task_id = new_session_key(g.api_user, idem)
     doc = {k: v for k, v in task.items() if k not in ("id", "state", "logs", "creation_time")}
     if req.callback_url:  # checked under the name the client gave it; its path may hold a token
-        check_url(req.callback_url, embedded=services.config.embedded, field_name="tags.callback_url")
+        check_url(
+            req.callback_url,
+            embedded=services.config.embedded,
+            own_ports=services.config.own_ports,
+            field_name="tags.callback_url",
+        )
         doc["tags"] = dict(doc["tags"], callback_url=shown(req.callback_url))
 
     def store_doc() -> None:  # after every check of the request, before the job's first record
         S3.put_json(services.clients.s3, services.config.state_bucket, _doc_key(task_id), doc)
 
     try:
-        job, _ = services.jobs.submit(req, user=g.api_user, idempotency_key=idem, before_write=store_doc)
+        job, _ = services.jobs.submit(
+            req, user=g.api_user, reach=caller_reach(), idempotency_key=idem, before_write=store_doc
+        )
+    except ForbiddenError as exc:  # outside the key's scopes: named as the task names its reads
+        if exc.field in ("bucket", "prefix"):
+            raise ForbiddenError(exc.message.replace(f"{exc.field}:", "inputs:", 1), field="inputs") from None
+        raise
     except Exception:
         if not _job_exists(task_id):  # a failed launch still leaves its job, and the job its task
             S3.delete_key(services.clients.s3, services.config.state_bucket, _doc_key(task_id))

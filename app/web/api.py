@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
 from app.apidoc import Answer, Operation, documented
-from app.auth import owner_only, require_api_key
+from app.auth import caller_reach, owner_only, require_api_key
 from app.jobs.schemas import BUCKET_NAME
 from app.load import query
 from gems import names
@@ -68,7 +68,7 @@ def _services():
                 },
             )
         },
-        errors=(400,),
+        errors=(400, 403),
     )
 )
 @require_api_key
@@ -81,6 +81,11 @@ def samples():
     """
     args = query(SamplesQuerySchema())
     prefix = check_prefix(args["prefix"])
+    config = _services().config
+    names.check_bucket(args["bucket"], "bucket")
+    if args["bucket"] in config.service_buckets:
+        raise ValidationError(f"bucket {args['bucket']!r} belongs to the service itself", field="bucket")
+    caller_reach().check_folder(args["bucket"], prefix)  # sample names are the data's too
     s3 = _services().clients.s3
     if not S3.bucket_exists(s3, args["bucket"]):
         raise ValidationError(f"bucket {args['bucket']!r} does not exist or is not readable", field="bucket")

@@ -19,7 +19,8 @@ from app.web import docs
 from app.web.basespace_client import BaseSpace, BaseSpaceSettings, launch_inputs, session_id
 from gems import names
 from gems.errors import GemsError, ValidationError
-from gems.plan import JobRequest, check_request, discover_pairs, select_samples
+from gems.plan import JobRequest, check_reach, check_request, discover_pairs, select_samples
+from gems.scopes import Reach, Scope
 
 bp = Blueprint("basespace", __name__)
 COPY_PREFIX = "basespace"
@@ -90,6 +91,12 @@ def launch():
         return _page(None, "", exc, exc.status)
 
 
+def launch_reach(bucket: str, prefix: str, user: str) -> Reach:
+    """A launch reads only what it copies (its own folder) and the reference buckets: the
+    deployment's job defaults may not point it at the lab's other data."""
+    return Reach((Scope(bucket, prefix),), everything=False, user=user)
+
+
 def _check_before_copy(config, req: JobRequest, plan: dict) -> None:
     """Every check POST /job would make of the files' names and the job's inputs, before any copy."""
     keys = []
@@ -101,6 +108,7 @@ def _check_before_copy(config, req: JobRequest, plan: dict) -> None:
                 )
             keys.append({"Key": req.prefix + f["name"], "Size": f["size"]})
     check_request(config, req)
+    check_reach(config, req, launch_reach(req.bucket, req.prefix, plan["user"]))
     select_samples(discover_pairs(keys, req.prefix), None)
 
 
@@ -146,7 +154,12 @@ def confirm():
         )
         _check_before_copy(services.config, req, plan)  # a launch that cannot run copies nothing
         _copy(client, services.clients.s3, s.bucket, prefix, plan)
-        job, _ = services.jobs.submit(req, user=plan["user"], idempotency_key=f"basespace-{sid}")
+        job, _ = services.jobs.submit(
+            req,
+            user=plan["user"],
+            reach=launch_reach(s.bucket, prefix, plan["user"]),
+            idempotency_key=f"basespace-{sid}",
+        )
         try:
             client.set_status(sid, "Running", f"gems job {job['session_key']}")
         except GemsError as exc:  # the job runs either way; BaseSpace just shows a stale status

@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, render_template, request
 from app.apidoc import HTML_PAGE, documented
 from app.auth import read_access
 from app.web import api, basespace, docs, joblist
+from gems import jobview
 from gems.config import DEMO_BUCKET, DEMO_PREFIX
 from gems.errors import NotFoundError
 
@@ -91,7 +92,7 @@ def new_job_page():
 
 
 def _job_context(session_key: str) -> dict:
-    job = _jobs_service().detail(session_key)
+    job = jobview.public(_jobs_service().detail(session_key))  # an open page: states, not figures
     return {"job": job, "active": joblist.is_active(job)}
 
 

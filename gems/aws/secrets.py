@@ -25,10 +25,13 @@ class CredstashSecrets:
         kw = dict(region_name=self.config.region, endpoint_url=self.config.endpoint_url)
         return boto3.resource("dynamodb", **kw), boto3.client("kms", **kw)
 
-    def get(self, name: str) -> str:
+    def get(self, name: str, max_age: float | None = None) -> str:
+        """The secret, from the cache when it was read less than `max_age` (default: the ttl)
+        seconds ago."""
+        fresh = self.ttl if max_age is None else min(self.ttl, max_age)
         with self._lock:
             hit = self._cache.get(name)
-            if hit and time.monotonic() - hit[0] < self.ttl:
+            if hit and time.monotonic() - hit[0] < fresh:
                 return hit[1]
         dynamodb, kms = self._resources()
         try:

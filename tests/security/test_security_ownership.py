@@ -85,7 +85,7 @@ def test_keys_made_by_the_cli_functions_act_as_their_user(services):
     secrets = services.keys.secrets
     key = auth.create_key(secrets, "dave", admin=True)
     assert services.keys.check_api_key(key) == auth.Caller("dave", admin=True)
-    assert {"user": "dave", "admin": True} in auth.list_keys(secrets)
+    assert {"user": "dave", "admin": True, "scopes": []} in auth.list_keys(secrets)
     auth.revoke_key(secrets, "dave")
     assert services.keys.check_api_key(key) is None
     with pytest.raises(Exception, match="user name"):

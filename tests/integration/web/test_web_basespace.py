@@ -75,3 +75,17 @@ def test_unconfigured_launch_says_what_is_missing(app, client):
     response = client.get("/basespace/launch?appsessionuri=v1pre3/appsessions/as42")
     assert response.status_code == 404
     assert "GEMS_BASESPACE_CLIENT_ID" in response.get_json()["message"]
+
+
+def test_a_launch_reads_only_its_own_folder_and_copies_nothing_otherwise(app, client, fake, services):
+    # The deployment's job defaults may not point a launch at the lab's other data (issue 31).
+    services.clients.s3.put_object(Bucket=BUCKET, Key="someone/else/ref.fa", Body=b">c\nACGT\n")
+    settings = app.config["GEMS_BASESPACE"]
+    app.config["GEMS_BASESPACE"] = BaseSpaceSettings(
+        **{**settings.__dict__, "job_defaults": {"reference": f"s3://{BUCKET}/someone/else/ref.fa"}}
+    )
+    confirm = client.post("/basespace/launch", data={"token": "bs-token", "session_id": "as42"})
+    assert confirm.status_code == 403 and "reference" in confirm.get_data(as_text=True)
+    copied = services.clients.s3.list_objects_v2(Bucket=BUCKET, Prefix="basespace/")
+    assert copied.get("KeyCount", 0) == 0
+    assert services.clients.ec2.describe_instances()["Reservations"] == []
