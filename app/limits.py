@@ -4,10 +4,13 @@
 |---|---|---|
 | request body | 1 MiB; 16 MiB for POST /predict (500 patients of up to 5,000 genes); 4 MiB for TES create | 413 JSON |
 | JSON nesting | 32 levels of arrays and objects | 400 JSON, field `body` |
-| failed API keys | 10 per client address in 60 s | 429 JSON with Retry-After, for every attempt from that address until the window clears |
+| failed API keys | 10 per client address in 60 s | 429 JSON with Retry-After for each further wrong key or job token from that address until the window clears |
 
-The key throttle lives in the process: on Lambda each warm container counts on its own, so the
-deployment's API Gateway throttling is the account-wide bound (docs/security.md).
+A right key or job token is never refused by this throttle: every user and worker behind one
+address (a NAT gateway, the embedded stack's loopback) would otherwise be locked out by anyone
+who sends wrong keys from it. Keys and tokens carry 256 bits, so guessing gains nothing from
+being answered; the throttle bounds the work and the log lines wrong keys cost. It lives in the
+process: on Lambda each warm container counts on its own (docs/security.md).
 """
 
 from __future__ import annotations
@@ -95,28 +98,27 @@ class KeyThrottle:
             times.popleft()
         return times
 
-    def check(self, address: str | None) -> None:
-        now = self.clock()
-        with self._lock:
-            times = self._recent(address or "-", now)
-            if len(times) >= self.failures:
-                wait = max(1, math.ceil(times[0] + self.window_s - now))
-                raise RateLimitError(
-                    f"too many failed API key attempts from this address; try again in {wait} s",
-                    retry_after=wait,
-                    field="Authorization",
-                )
-
-    def failed(self, address: str | None) -> None:
+    def failed(self, address: str | None, field: str = "Authorization") -> None:
+        """Count one wrong key or token from `address`; RateLimitError (429) once the address is
+        over its limit (the caller answers 401 otherwise). Only failures are ever refused."""
         now = self.clock()
         with self._lock:
             key = address or "-"
             times = self._recent(key, now)
-            times.append(now)
+            over = len(times) >= self.failures
+            if not over:
+                times.append(now)  # a refused attempt does not extend the window
             self._seen[key] = times
             self._seen.move_to_end(key)
             while len(self._seen) > 10_000:
                 self._seen.popitem(last=False)
+        if over:
+            wait = max(1, math.ceil(times[0] + self.window_s - now))
+            raise RateLimitError(
+                f"too many failed API key attempts from this address; try again in {wait} s",
+                retry_after=wait,
+                field=field,
+            )
 
 
 def key_throttle() -> KeyThrottle:

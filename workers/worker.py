@@ -7,14 +7,12 @@ next sample; one at the job boundary makes sure a crashing worker never stays RU
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import shutil
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 from gems import logs, names
@@ -27,6 +25,7 @@ from gems.errors import ConflictError, NotFoundError
 from gems.plan import JobRequest, check_request
 from gems.states import SampleStatus, WorkerStatus, settled
 from gems.status import heartbeat, new_worker_record, record_status
+from workers.api_call import post_job_call
 from workers.fetch import fetch_pairs, fetch_reference, share_reference_index
 from workers.indexstore import S3IndexStore
 from workers.instance import instance_id
@@ -37,6 +36,12 @@ from workers.spot import SpotWatch, is_spot
 log = logging.getLogger("gems.worker")
 HEARTBEAT_EVERY_S = 30
 EXIT_INTERRUPTED = 4
+# How long each call to the API is tried: the last worker's stop ends its job now rather than at
+# the sweep; a relaunch must be asked within EC2's two-minute spot notice; a status change is
+# also sent by the sweep, so it is not worth holding the worker for.
+STOP_CALL_S = 600.0
+RELAUNCH_CALL_S = 90.0
+STATUS_CALL_S = 10.0
 
 
 class Superseded(Exception):  # noqa: N818 - a state, not a failure
@@ -110,7 +115,7 @@ class Worker:
         log.warning("%s: unfinished samples are left to a relaunch", reason)
         self._stop.set()
         self.upload_log()
-        self.call_api("/relaunch_instances")
+        self.call_api("/relaunch_instances", within_s=RELAUNCH_CALL_S)
         self.halt()
 
     def _heartbeats(self) -> None:
@@ -135,7 +140,7 @@ class Worker:
         self.record.instance_id = self.instance_id
         self.status(status=WorkerStatus.RUNNING, step="preparing references")
         if job.callback_url:  # the job may have just become RUNNING: the API tells its receiver
-            self.call_api("/status_changed", attempts=2)
+            self.call_api("/status_changed", within_s=STATUS_CALL_S)
         threading.Thread(target=self._heartbeats, daemon=True).start()
         if job.capacity == Capacity.SPOT and is_spot():  # asked for spot, and EC2 says it got it
             SpotWatch(self.config.spot_poll_s, self.interrupt).start()
@@ -279,37 +284,29 @@ class Worker:
         if not all(mine) or not settled([r.status for r in mine if r]):
             log.info("other workers are still running (or owed a relaunch); leaving the fleet up")
             if job.callback_url:  # this worker's end may have changed the job's status (FAILED)
-                self.call_api("/status_changed", attempts=2)
+                self.call_api("/status_changed", within_s=STATUS_CALL_S)
             return
         self.stop_fleet()
 
     def stop_fleet(self) -> None:
         self.call_api("/stop_instances")
 
-    def call_api(self, path: str, attempts: int = 6) -> None:
-        """POST `path` for this job with its token; the API may be restarting, so retry."""
-        body = json.dumps({"session_key": self.session_key}).encode()
-        req = urllib.request.Request(
-            f"{self.config.api_url}{path}",
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
-        )
-        for attempt in range(attempts):
-            try:
-                urllib.request.urlopen(req, timeout=30).read()  # noqa: S310 - the configured API URL
-                return
-            except Exception as exc:  # noqa: BLE001 - retry, then leave it to the sweep
-                log.warning("%s failed (%s), attempt %d", path, exc, attempt + 1)
-                time.sleep(2**attempt)
+    def call_api(self, path: str, within_s: float = STOP_CALL_S) -> None:
+        """POST `path` for this job with its token, tried again for up to `within_s` seconds."""
+        post_job_call(f"{self.config.api_url}{path}", self.session_key, self.token, within_s=within_s)
 
 
 def _brief(report: dict) -> dict:
-    """The few figures kept in the worker record (the full report is in S3)."""
+    """The few figures kept in the worker record (the full report is in S3); never this
+    machine's file paths."""
     keep = {}
     for step in report.get("steps") or {}:  # the pipeline's own order
         if isinstance(report.get(step), dict):
-            keep[step] = {k: v for k, v in report[step].items() if isinstance(v, int | float | str)}
+            keep[step] = {
+                k: v
+                for k, v in report[step].items()
+                if isinstance(v, int | float) or (isinstance(v, str) and not v.startswith("/"))
+            }
     return keep
 
 

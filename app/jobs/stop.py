@@ -60,8 +60,6 @@ def status_changed():
 
 
 def _with_job_token(call):
-    throttle = limits.key_throttle()  # a wrong job token counts like a wrong API key
-    throttle.check(request.remote_addr)
     body = json_body(StopRequestSchema())
     token = body.get("token") or bearer_token()
     if not token:
@@ -71,6 +69,6 @@ def _with_job_token(call):
     try:
         job = call(current_app.extensions["gems"].jobs, body["session_key"], token)
     except ForbiddenError:
-        throttle.failed(request.remote_addr)
+        limits.key_throttle().failed(request.remote_addr, field="token")  # counted like a wrong key
         raise
     return jsonify(JobSchema().dump(job))

@@ -138,3 +138,17 @@ def wait_finished(api: ApiClient, key: str, timeout_s: float = 600) -> dict:
             return job
         time.sleep(0.5)
     raise AssertionError(f"job {key} did not finish: {api.job(key)}")
+
+
+def wait_terminated(ec2, timeout_s: float = 90) -> set[str]:
+    """The states of every instance once all are terminated (or at the deadline): the last
+    worker stops the fleet just after it records its end, so a settled job's instances may
+    still be running for a moment."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        states = {
+            i["State"]["Name"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+        }
+        if states == {"terminated"} or time.monotonic() > deadline:
+            return states
+        time.sleep(0.5)

@@ -11,7 +11,7 @@ import time
 import urllib.request
 
 import pytest
-from e2e_helpers import RunningStack, wait_finished
+from e2e_helpers import RunningStack, wait_finished, wait_terminated
 
 from embedded.seed import DEMO_BUCKET, demo_job
 
@@ -55,12 +55,7 @@ def test_demo_job_runs_the_full_pipeline_and_survives_a_restart(stack_home):
         assert "references/demo.fa.fai" in refs and any(
             k.endswith(".mmi") for k in refs
         )  # indexed once, cached in S3
-        states = {
-            i["State"]["Name"]
-            for r in stack.client("ec2").describe_instances()["Reservations"]
-            for i in r["Instances"]
-        }
-        assert states == {"terminated"}  # the last worker stopped the fleet
+        assert wait_terminated(stack.client("ec2")) == {"terminated"}  # the last worker stopped the fleet
         detail = stack.api.job(key)
         samples = {s: st["status"] for w in detail["workers"] for s, st in w["sample_status"].items()}
         assert set(samples.values()) == {"COMPLETE"}

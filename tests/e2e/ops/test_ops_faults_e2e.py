@@ -9,7 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from e2e_helpers import wait_finished
+from e2e_helpers import wait_finished, wait_terminated
 
 from embedded.seed import DEMO_BUCKET, demo_job
 from embedded.stack import Stack, StackOptions
@@ -127,14 +127,4 @@ def test_api_restarted_mid_job_and_the_job_still_completes(inprocess_stack):
     assert job["overall_status"] == "COMPLETE", job
     assert job["workers"][0]["step"] != step_before
     # The worker's hand-over (POST /stop_instances, retried) reached the restarted API.
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        states = {
-            i["State"]["Name"]
-            for r in stack.runner.ec2.describe_instances()["Reservations"]
-            for i in r["Instances"]
-        }
-        if states == {"terminated"}:
-            break
-        time.sleep(0.5)
-    assert states == {"terminated"}
+    assert wait_terminated(stack.runner.ec2) == {"terminated"}

@@ -45,7 +45,7 @@ def _worker(services, config, client, key, index):
     iid = next(w["instance_id"] for w in job["workers"] if w["instance_index"] == index)
     w = Worker(config, services.clients, key, index, services.keys.worker_token(key), iid)
     w.halt = lambda: None  # in a test process: the next write raises Superseded instead of exiting
-    w.call_api = lambda path: client.post(path, json={"session_key": key, "token": w.token})
+    w.call_api = lambda path, within_s=0: client.post(path, json={"session_key": key, "token": w.token})
     return w
 
 
@@ -206,7 +206,7 @@ def test_a_stopped_job_relaunches_nothing(client, services, config, pipeline, tm
     hooks, _ = pipeline
     key = client.post("/job", json=SPOT, headers=bearer()).json["session_key"]
     worker = _worker(services, config, client, key, 0)
-    worker.call_api = lambda path: None  # the interrupted worker's call has not arrived yet
+    worker.call_api = lambda path, within_s=0: None  # the interrupted worker's call has not arrived yet
     hooks["S1"] = lambda: worker.interrupt(NOTICE)
     with pytest.raises(Superseded):
         worker.run(tmp_path / "w")
