@@ -14,6 +14,7 @@ from typing import Any
 
 from gems.aws import s3 as S3
 from gems.records import results_prefix
+from gems.safetext import for_spreadsheet
 from gems.states import SampleStatus
 
 FIXED = (
@@ -104,10 +105,7 @@ def table(detail: dict, rows: list[dict]) -> dict:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    text = str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
-    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@"):
-        text = "'" + text  # a spreadsheet must not read a reason as a formula
-    return text
+    return for_spreadsheet(str(value))  # a spreadsheet must not read a reason as a formula
 
 
 def to_tsv(t: dict) -> str:

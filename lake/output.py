@@ -1,4 +1,8 @@
-"""Printing query results: an aligned table for people, CSV and JSON for programs."""
+"""Printing query results: an aligned table for people, CSV and JSON for programs.
+
+Values come from users' files (gene names from their annotations), so the table shows control
+characters as visible escapes and CSV cells cannot start a spreadsheet formula (gems.safetext);
+JSON carries the values as they are, escaped by JSON itself."""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import csv
 import io
 import json
 import math
+
+from gems.safetext import for_spreadsheet, for_terminal
 
 FORMATS = ("table", "csv", "json")
 
@@ -27,10 +33,11 @@ def render(columns: list[str], rows: list[tuple], fmt: str = "table", snapshot: 
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([[_cell(v) for v in r] for r in rows])
+        writer.writerow([for_spreadsheet(c) for c in columns])
+        writer.writerows([[for_spreadsheet(_cell(v)) for v in r] for r in rows])
         return buf.getvalue().rstrip("\n")
-    cells = [[_cell(v) for v in r] for r in rows]
+    columns = [for_terminal(c) for c in columns]
+    cells = [[for_terminal(_cell(v)) for v in r] for r in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]

@@ -7,6 +7,7 @@ names and renamed, so a crash never leaves a half-annotated VCF in place of the 
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pysam
 
 from gems.errors import InputError
+from gems.safetext import for_spreadsheet
 from workers.consequence import SEVERITY, Annotator, Effect, most_severe
 from workers.gff import read_gff3
 from workers.pipeline import SampleContext, StepSkipped
@@ -56,6 +58,11 @@ _SKIP_ALLELES = {"*", ".", "<NON_REF>", "<*>"}
 # INFO values may not hold these characters (VCF 4.2, section 1.6.1); VEP escapes them the same way.
 # ('|' separates the fields and never occurs inside one.)
 _ESCAPES = str.maketrans({"=": "%3D", ";": "%3B", ",": "%2C", " ": "%20"})
+
+
+# Names from the reference and the annotation, safe for a spreadsheet; a genome's rows repeat a
+# few thousand of them, so each is made safe once.
+_safe = functools.lru_cache(maxsize=65536)(for_spreadsheet)
 
 
 def allele_type(ref: str, alt: str) -> str:
@@ -166,7 +173,7 @@ def annotate_vcf(vcf: Path, models, fasta, tsv: Path, on_record=None) -> dict:
                             genes.add(t.gene_name or t.gene_id)
                         touched = sum(1 for e in effects if e.transcript is not None and e.distance is None)
                         row = [
-                            rec.chrom,
+                            _safe(rec.chrom),
                             str(rec.pos),
                             ref,
                             alt,
@@ -176,10 +183,10 @@ def annotate_vcf(vcf: Path, models, fasta, tsv: Path, on_record=None) -> dict:
                             gt,
                             gq,
                             dp,
-                            t.gene_name if t else "",
-                            t.gene_id if t else "",
-                            t.id if t else "",
-                            t.biotype if t else "",
+                            _safe(t.gene_name) if t else "",
+                            _safe(t.gene_id) if t else "",
+                            _safe(t.id) if t else "",
+                            _safe(t.biotype) if t else "",
                             worst.consequence,
                             worst.protein,
                             worst.cdna,

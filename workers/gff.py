@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from gems.errors import InputError
+from gems.safetext import for_terminal, has_control
 from workers.genemodel import GeneModels, Transcript
 
 _PARTS = {"exon", "CDS", "five_prime_UTR", "three_prime_UTR", "UTR", "start_codon", "stop_codon"}
@@ -28,6 +29,13 @@ def _open_text(path: Path):
     return open(path, encoding="utf-8", newline="")
 
 
+# Attributes whose values reach variants.tsv, the VCF's CSQ and the lake.
+_CARRIED = {
+    "ID", "Parent", "Name", "gene_name", "gene_id", "transcript_id", "biotype", "transcript_biotype",
+    "transcript_type", "tag",
+}  # fmt: skip
+
+
 def _attributes(text: str, where: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in text.split(";"):
@@ -37,7 +45,14 @@ def _attributes(text: str, where: str) -> dict[str, str]:
         key, eq, value = item.partition("=")
         if not eq or not key:
             raise InputError(f"{where}: attribute {item[:40]!r} is not key=value")
-        out[key.strip()] = unquote(value)
+        value = unquote(value)
+        if key.strip() in _CARRIED and has_control(value):
+            raise InputError(
+                f"{where}: attribute {key.strip()} holds a control character "
+                f"({for_terminal(value)[:60]}); names with tabs, newlines or escape codes would "
+                "break the sample's tables and are refused"
+            )
+        out[key.strip()] = value
     return out
 
 

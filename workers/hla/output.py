@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+from gems.safetext import for_spreadsheet
+
 from .typer import TypingResult
 
 TSV_COLUMNS = [
@@ -44,7 +46,7 @@ def tsv_text(result: TypingResult) -> str:
             ",".join(c.ambiguous) or MISSING,
             c.note or MISSING,
         ]
-        lines.append("\t".join(row))
+        lines.append("\t".join(for_spreadsheet(c) for c in row))  # names from a custom reference
     return "\n".join(lines) + "\n"
 
 
