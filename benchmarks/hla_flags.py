@@ -93,9 +93,9 @@ def rows_of(sample: str, kind: str, depth: str, result: typer.TypingResult, trut
 
 def run_sample(name: str, kind: str, r1: Path, r2: Path, truth: dict, seeds: int, work: Path) -> list[dict]:
     full = typer.type_sample(r1, r2, names.CLASSICAL, threads=THREADS)
-    # DNA samples are simulated at 40x per gene (20x per haplotype, genomic sequences); RNA
-    # depth is estimated over the coding sequence
-    depth = 40.0 if kind.endswith("DNA") else depth_of(full, read_length(r1))
+    # Simulated DNA samples are made at 40x per gene (20x per haplotype, genomic sequences); the
+    # depth of real DNA (WGS, exome) and RNA is estimated over the coding sequence
+    depth = 40.0 if kind in ("DNA", "random DNA") else depth_of(full, read_length(r1))
     print(f"{name}: about {depth:.0f}x per gene", file=sys.stderr)
     rows = rows_of(name, kind, "full", full, truth)
     for target in DEPTHS:
@@ -116,7 +116,14 @@ def samples(random_n: int, seed: int, work: Path):
     data = shared_dir() / "data" / "hla"
     with (data / "samples.tsv").open() as fh:
         for s in csv.DictReader(fh, delimiter="\t"):
-            kind = "DNA" if s["read_type"].startswith("simulated DNA") else "RNA"
+            read_type = s["read_type"]
+            kind = (
+                "DNA"
+                if read_type.startswith("simulated DNA")
+                else "real DNA"
+                if read_type.startswith("real")
+                else "RNA"
+            )
             truth = evaluate.read_truth(data / "truth.tsv", s["sample"])
             yield s["sample"], kind, data / s["R1"], data / s["R2"], truth
     for mode in ("dna", "rna"):

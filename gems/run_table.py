@@ -21,7 +21,8 @@ FIXED = (
     "sample", "status", "reason", "worker", "attempt", "read_pairs", "mapping_rate", "mean_coverage",
     "variants", "snvs", "indels", "cost_usd",
 )  # fmt: skip
-HLA_FIELDS = ("allele1", "allele2", "confidence", "flag")
+HLA_FIELDS = ("allele1", "allele2", "g_group1", "g_group2", "confidence", "flag")
+_ALWAYS = ("allele1", "allele2", "confidence")
 # The caller counts SNP/MNP/INDEL, the annotation step snv/mnv/insertion/deletion/complex.
 _SNV, _INDEL = ("snp", "snv", "mnp", "mnv"), ("indel", "insertion", "deletion", "complex")
 
@@ -114,7 +115,8 @@ def to_tsv(t: dict) -> str:
     rows = t["samples"]
     hla_cols = []
     for gene in t["hla_genes"]:
-        fields = [f for f in HLA_FIELDS if f != "flag" or any("flag" in r["hla"].get(gene, {}) for r in rows)]
+        # flags and G groups only where the typer gave them (older reports have neither)
+        fields = [f for f in HLA_FIELDS if f in _ALWAYS or any(f in r["hla"].get(gene, {}) for r in rows)]
         hla_cols += [(gene, f) for f in fields]
     header = list(FIXED) + [f"{g} {f}" for g, f in hla_cols] + ["report_url"]
     lines = ["\t".join(header)]

@@ -113,7 +113,11 @@ def _summary(ctx: SampleContext, variant_counts: dict | None) -> dict[str, Any]:
         "variants_filtered": (r.get("variants") or {}).get("filtered"),
         "variant_counts": variant_counts,
         "hla_calls": [
-            {k: c.get(k) for k in ("gene", "allele1", "allele2", "confidence", "flag")}
+            {
+                k: c.get(k)
+                for k in ("gene", "allele1", "allele2", "g_group1", "g_group2", "confidence", "flag")
+                if k in c
+            }
             for c in hla.get("calls") or []
             if isinstance(c, dict)
         ]

@@ -176,6 +176,7 @@ def _hla(report: dict) -> str:
             _e(c.get("gene")),
             _e(c.get("allele1")),
             _e(c.get("allele2")),
+            _e(" + ".join(g for g in (c.get("g_group1"), c.get("g_group2")) if g) or "-"),
             _fmt(c.get("confidence")),
             _e(str(c.get("flag") or "-").replace("_", " ")),
         ]
@@ -183,8 +184,9 @@ def _hla(report: dict) -> str:
         if isinstance(c, dict)
     ]
     release = f" (IMGT/HLA {_e(hla['imgt_release'])})" if hla.get("imgt_release") else ""
-    head = ["Gene", "Allele 1", "Allele 2", "Confidence (posterior)", "Flag"]
-    return _table(f"HLA genotype calls{release}", head, rows, {3})
+    head = ["Gene", "Allele 1", "Allele 2", "G groups", "Confidence (posterior)", "Flag"]
+    gl = f'<p>GL String: <code class="gl">{_e(hla["gl_string"])}</code></p>' if hla.get("gl_string") else ""
+    return _table(f"HLA genotype calls{release}", head, rows, {4}) + gl
 
 
 def _variants(report: dict, rows: list[dict], total: int) -> str:

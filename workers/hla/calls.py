@@ -14,6 +14,7 @@ from .scoring import MISMATCH
 
 MIN_PAIRS = 20  # informative read pairs below which a gene is not called
 MAX_ALTERNATIVES = 10
+MAX_TIED = 2000  # full-resolution pairs kept for the GL String
 
 NO_READS = "no HLA reads"
 INSUFFICIENT = "insufficient coverage"
@@ -40,13 +41,31 @@ class GeneCall:
     runner_up: str | None = None
     # the next best 2-field genotypes and how many nats less likely each is than the call
     alternatives: list[dict] = field(default_factory=list)
+    # per called allele: reads it explains, how many match it exactly, and the positions of its
+    # own sequence where its reads consistently disagree with it (workers.hla.support)
+    support: list[dict] = field(default_factory=list)
+    set_aside: int = 0  # read pairs set aside as another sequence (a paralog's)
+    set_aside_as: list[dict] = field(default_factory=list)  # the alleles that had stood for them
+    # G and P groups of each allele, its 3-field name where the reads decide it, and the locus's
+    # whole ambiguity as a GL String at G-group level (workers.hla.groups)
+    g_group1: str | None = None
+    g_group2: str | None = None
+    p_group1: str | None = None
+    p_group2: str | None = None
+    three_field1: str | None = None
+    three_field2: str | None = None
+    gl_string: str = ""
+    # every full-resolution pair the reads cannot tell from the call (not written out)
+    tied: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
     @property
     def called(self) -> bool:
         return self.allele1 is not None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("tied")
+        return out
 
 
 def no_call(gene: str, note: str, pairs: int = 0) -> GeneCall:
@@ -88,6 +107,7 @@ def make_call(gene: str, table: PairTable, allele_names: list[str]) -> GeneCall:
     post = flags.posterior(best_ll, (v for _, v in others))
     ambiguous = [genotype_label(*gt) for gt, v in others if best_ll - v < flags.AMBIGUITY_MARGIN]
 
+    tied = [(cand[iu[k]], cand[ju[k]]) for k in order[:MAX_TIED] if ll[top] - ll[k] < flags.AMBIGUITY_MARGIN]
     Li, Lj, w = table.L[:, i], table.L[:, j], table.counts
     pairs = int(w.sum())
     fit = -best_ll / max(pairs, 1) / MISMATCH
@@ -125,4 +145,5 @@ def make_call(gene: str, table: PairTable, allele_names: list[str]) -> GeneCall:
             {"genotype": genotype_label(*gt), "delta": round(best_ll - v, 2)}
             for gt, v in others[:MAX_ALTERNATIVES]
         ],
+        tied=tied,
     )

@@ -41,11 +41,21 @@ def two_field(name: str) -> str:
     An expression suffix is kept only when the allele is named at 2 fields ('A*24:09N': a
     distinct protein); on a 3- or 4-field name ('A*01:01:01:02N') it marks a synonymous or
     non-coding change, so the protein, and the 2-field name, is that of 'A*01:01'."""
-    gene, fields, suffix = parse(name)
+    return _fields(name, 2)
+
+
+def three_field(name: str) -> str:
+    """The coding-sequence (3-field) name: 'A*01:01:01:02N' -> 'A*01:01:01'; a name of 3 fields
+    or fewer is itself (its suffix kept)."""
+    return _fields(name, 3)
+
+
+def _fields(name: str, n: int) -> str:
+    gene, _, suffix = parse(name)
     m = _NAME.match(name.strip())
     raw_fields = m.group(2).split(":") if m else []
-    kept = suffix if len(raw_fields) <= 2 else ""
-    return f"{gene}*{':'.join(raw_fields[:2])}{kept}"
+    kept = suffix if len(raw_fields) <= n else ""
+    return f"{gene}*{':'.join(raw_fields[:n])}{kept}"
 
 
 def two_field_key(name: str) -> tuple[str, tuple[int, ...]]:

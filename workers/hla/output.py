@@ -21,6 +21,15 @@ TSV_COLUMNS = [
     "pairs",
     "ambiguous",
     "note",
+    # what a lab reports (workers.hla.groups): G and P groups, 3-field names where the reads
+    # decide them, and the locus's whole ambiguity as a GL String
+    "g_group1",
+    "g_group2",
+    "p_group1",
+    "p_group2",
+    "three_field1",
+    "three_field2",
+    "gl_string",
 ]
 MISSING = "-"
 
@@ -45,6 +54,13 @@ def tsv_text(result: TypingResult) -> str:
             str(c.pairs),
             ",".join(c.ambiguous) or MISSING,
             c.note or MISSING,
+            c.g_group1 or MISSING,
+            c.g_group2 or MISSING,
+            c.p_group1 or MISSING,
+            c.p_group2 or MISSING,
+            c.three_field1 or MISSING,
+            c.three_field2 or MISSING,
+            c.gl_string or MISSING,
         ]
         lines.append("\t".join(for_spreadsheet(c) for c in row))  # names from a custom reference
     return "\n".join(lines) + "\n"
@@ -65,6 +81,7 @@ def evidence(result: TypingResult) -> dict:
         "gene_ambiguous_pairs": st.ambiguous_gene,
         "seconds": result.seconds,
         "calls": [c.to_dict() for c in result.calls],
+        "gl_string": result.gl_string,
     }
 
 

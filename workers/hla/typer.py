@@ -10,8 +10,9 @@ from pathlib import Path
 from gems.errors import InputError
 
 from . import calls as calls_mod
-from . import fastq, index, model, reference, scoring
+from . import fastq, groups, index, reference
 from .calls import GeneCall
+from .gene import call_gene
 from .mapping import MappingStats, ReadMapper
 
 BATCH_PAIRS = 20_000
@@ -26,6 +27,11 @@ class TypingResult:
     calls: list[GeneCall]
     stats: MappingStats
     seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def gl_string(self) -> str:
+        """The sample's typing as one GL String (loci joined by ^; uncalled loci left out)."""
+        return groups.sample_gl(c.gl_string for c in self.calls)
 
     @property
     def hla_reads(self) -> int:
@@ -54,11 +60,20 @@ class TypingResult:
                         "pairs",
                         "ambiguous",
                         "note",
+                        "g_group1",
+                        "g_group2",
+                        "p_group1",
+                        "p_group2",
+                        "three_field1",
+                        "three_field2",
+                        "gl_string",
+                        "set_aside",
                     )
                 }
                 for c in self.calls
             ],
             "hla_reads": self.hla_reads,
+            "gl_string": self.gl_string,
             "read_pairs": self.stats.pairs,
             "called_genes": sum(1 for c in self.calls if c.called),
         }
@@ -119,12 +134,11 @@ def type_sample(
             )
             results.append(calls_mod.no_call(gene, note, ev.n_pairs))
         else:
-            gene_msa = idx.msa(gene)
-            tables = scoring.tables(gene_msa)
-            pats = scoring.patterns(ev, tables)
-            table = model.select_pair(pats, tables)
-            results.append(calls_mod.make_call(gene, table, gene_msa.names))
+            results.append(call_gene(gene, ev, idx.msa(gene)))
         report(MAPPING_SHARE + (1 - MAPPING_SHARE) * (k + 1) / len(genes))
+    found = groups.Groups.load(ref.directory, ref.release)
+    for call in results:
+        groups.resolve(call, found)
     t_end = time.perf_counter()
     return TypingResult(
         release=ref.release,

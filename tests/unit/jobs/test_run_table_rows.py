@@ -63,6 +63,10 @@ def test_the_tsv_keeps_one_line_per_sample_and_no_formula():
     assert len(lines) == 3
     header = lines[0].split("\t")
     assert header[-5:] == ["A allele1", "A allele2", "A confidence", "A flag", "report_url"]
+    report["hla"]["calls"][0] |= {"g_group1": "A*01:01:01G", "g_group2": "A*02:01:01G"}
+    grouped = to_tsv(table(DETAIL, [row("S1", w, {"status": "COMPLETE"}, report, None)])).splitlines()
+    g_cols = ["A allele1", "A allele2", "A g_group1", "A g_group2", "A confidence", "A flag"]
+    assert grouped[0].split("\t")[-7:-1] == g_cols and "A*01:01:01G" in grouped[1]
     s1, s2 = (dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:])
     assert (s1["snvs"], s1["indels"], s1["A flag"]) == ("2", "1", "ok")
     assert s2["reason"].startswith("'=HYPERLINK") and "second line" in s2["reason"]
