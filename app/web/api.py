@@ -242,6 +242,13 @@ def reports(session_key: str):
     return jsonify({"session_key": session_key, "samples": out})
 
 
+GERMLINE_WARNING = (
+    "These are germline calls of one sample: gems does not call somatic variants yet. The model was "
+    "trained on tumours' somatic mutations, so what it answers for them is not a prediction of a "
+    "tumour's primary site. Use a tumour's somatic calls (from a tumour-normal caller) instead."
+)
+
+
 @bp.get("/job/<session_key>/samples/<sample>/mutations")
 @documented(
     Operation(
@@ -263,6 +270,8 @@ def reports(session_key: str):
                     "not_in_model": [],
                     "not_counted": 41,
                     "truncated": False,
+                    "variant_origin": "germline",
+                    "warning": "These are germline calls ...",
                 },
             )
         },
@@ -274,7 +283,10 @@ def sample_mutations(session_key: str, sample: str):
     """A finished sample's variants.tsv turned into the `mutations` of a POST /predict body.
 
     PASS calls with a coding consequence in a gene the model knows, one per allele, with the MAF
-    variant class and the protein change; silent ones are counted as `n_silent`.
+    variant class and the protein change; silent ones are counted as `n_silent`. The pipeline calls
+    one sample's germline variants (no tumour-normal pair, no somatic calling), so the answer says
+    `variant_origin: germline` and carries a `warning`: the model was trained on tumours' somatic
+    mutations, and what it answers for germline variants is no prediction of a tumour's site.
     """
     from app.web.variants import mutations_from_rows, read_tsv
 
@@ -306,5 +318,7 @@ def sample_mutations(session_key: str, sample: str):
             "not_in_model": mapped.not_in_model,
             "not_counted": mapped.not_counted,
             "truncated": mapped.truncated,
+            "variant_origin": "germline",
+            "warning": GERMLINE_WARNING,
         }
     )

@@ -183,6 +183,7 @@ def test_predict_from_a_finished_jobs_variants(stack, api_key, laptop):
     state = page.wait_for_selector("#from-job-state:has-text('Loaded')")
     expected = stack.api.request("GET", f"/job/{key}/samples/NA12878/mutations")[1]
     assert f"Loaded {len(expected['mutations'])} coding variant(s) of NA12878" in state.inner_text()
+    assert "germline calls" in state.inner_text() and page.locator("#germline-note").is_visible()
     assert page.input_value("#n_silent") == str(expected["n_silent"])
     genes = [page.input_value(f"#m{i}-gene") for i in range(len(expected["mutations"]))]
     assert genes == [m["gene"] for m in expected["mutations"]]

@@ -121,6 +121,10 @@ def test_reports_and_variants_of_a_finished_sample(client, services, vocabulary_
         {"gene": "APC", "variant_class": "Frame_Shift_Del", "protein_change": "p.L45fs"},
     ]
     assert answer["n_silent"] == 1 and answer["not_in_model"] == ["NOPE1"]
+    # Germline calls fed to a model of tumours' somatic mutations: said plainly (issue 28 item 7).
+    assert answer["variant_origin"] == "germline" and "not a prediction of a tumour" in answer["warning"]
+    page = client.get("/predict/form").get_data(as_text=True)
+    assert "Germline calls, not somatic" in page
     missing = client.get(f"/job/{key}/samples/S2/mutations", headers=AUTH)
     assert missing.status_code == 404 and missing.get_json()["field"] == "sample"
 

@@ -157,7 +157,8 @@
       form.querySelector('[name="n_silent"]').value = answer.n_silent;
       state.textContent = "Loaded " + answer.mutations.length + " coding variant(s) of " + sample + "; " +
         answer.n_silent + " silent, " + answer.not_counted + " non-coding or filtered not counted" +
-        (answer.not_in_model.length ? "; genes the model does not know left out: " + answer.not_in_model.join(", ") : "") + ".";
+        (answer.not_in_model.length ? "; genes the model does not know left out: " + answer.not_in_model.join(", ") : "") + "." +
+        (answer.warning ? " " + answer.warning : "");
     }).catch(function (err) {
       state.textContent = "";
       gems.showError(jobForm, err);
