@@ -127,25 +127,51 @@ def _hla_flag_and_posterior(table):
     return table.add_column(at + 2, "margin", margin)
 
 
+def _hla_groups(table):
+    """v2 -> v3: G groups, the GL String and DRB3/4/5 copies did not exist before v3 (null)."""
+    import pyarrow as pa
+
+    n = table.num_rows
+    at = table.schema.get_field_index("note") + 1
+    for offset, (name, kind) in enumerate(
+        (
+            ("g_group1", pa.string()),
+            ("g_group2", pa.string()),
+            ("gl_string", pa.string()),
+            ("copies", pa.int16()),
+        )
+    ):
+        table = table.add_column(at + offset, name, pa.nulls(n, type=kind))
+    return table
+
+
 HLA = TableSpec(
     name="hla",
-    version=2,
+    version=3,
     description="One row per sample x HLA gene typed (a no-call has empty alleles and a note).",
     columns=(
         ("gene", "string", "HLA gene, e.g. A, B, C, DRB1"),
         ("allele1", "string", "first allele, 2-field (e.g. A*02:01); null for a no-call"),
         ("allele2", "string", "second allele, 2-field; equal to allele1 when homozygous"),
         ("confidence", "float64", "posterior probability of the called 2-field genotype (null before v2)"),
-        ("flag", "string", "ok, low_confidence, ambiguous or insufficient (null before v2)"),
+        (
+            "flag",
+            "string",
+            "ok, low_confidence, ambiguous, insufficient or absent (DRB3/4/5; null before v2)",
+        ),
         ("margin", "float64", "log-likelihood margin (nats) over the runner-up 2-field genotype"),
         ("reads1", "int32", "read pairs supporting allele1 at least as well as allele2"),
         ("reads2", "int32", "read pairs supporting allele2 at least as well as allele1"),
         ("pairs", "int32", "informative read pairs for the gene"),
         ("note", "string", "why a call is missing or weak"),
+        ("g_group1", "string", "allele1's G group (e.g. A*02:01:01G; null before v3)"),
+        ("g_group2", "string", "allele2's G group"),
+        ("gl_string", "string", "the gene's whole ambiguity as a GL String at G-group level"),
+        ("copies", "int16", "DRB3/4/5: haplotypes carrying the gene (0 when absent); null otherwise"),
         ("imgt_release", "string", "IMGT/HLA release of the reference alleles"),
         ("schema_version", "int16", "version of this table's schema the row was written with"),
     ),
-    migrations={1: _hla_flag_and_posterior},
+    migrations={1: _hla_flag_and_posterior, 2: _hla_groups},
 )
 
 QC = TableSpec(

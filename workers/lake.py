@@ -119,7 +119,8 @@ def hla_rows(report: dict) -> dict[str, list]:
     hla = report.get("hla") or {}
     release = hla.get("imgt_release")
     keys = ("gene", "allele1", "allele2", "confidence", "flag", "margin", "reads1", "reads2", "pairs", "note")
-    cols: dict[str, list] = {k: [] for k in (*keys, "imgt_release")}
+    groups = ("g_group1", "g_group2", "gl_string")
+    cols: dict[str, list] = {k: [] for k in (*keys, *groups, "copies", "imgt_release")}
     for call in hla.get("calls") or []:
         if not isinstance(call, dict) or not call.get("gene"):
             continue
@@ -132,6 +133,9 @@ def hla_rows(report: dict) -> dict[str, list]:
         for k in ("reads1", "reads2", "pairs"):
             cols[k].append(_int(call.get(k)))
         cols["note"].append(str(call.get("note") or ""))
+        for k in groups:
+            cols[k].append(call.get(k) or None)
+        cols["copies"].append(_int(call.get("copies")))
         cols["imgt_release"].append(None if release is None else str(release))
     return cols
 

@@ -55,6 +55,7 @@ class GeneCall:
     three_field1: str | None = None
     three_field2: str | None = None
     gl_string: str = ""
+    copies: int | None = None  # DRB3/4/5: haplotypes carrying the gene (workers.hla.drb)
     # every full-resolution pair the reads cannot tell from the call (not written out)
     tied: list[tuple[str, str]] = field(default_factory=list, repr=False)
 

@@ -34,6 +34,7 @@ class Flag(StrEnum):
     LOW_CONFIDENCE = "low_confidence"
     AMBIGUOUS = "ambiguous"
     INSUFFICIENT = "insufficient"
+    ABSENT = "absent"  # DRB3/4/5 on neither haplotype: the reads and DRB1 agree (workers.hla.drb)
 
 
 def posterior(best_ll: float, other_lls: Iterable[float]) -> float:

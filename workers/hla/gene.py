@@ -77,7 +77,13 @@ def _annotate(
             for a, b in s.sites[: support.MAX_SITES_SHOWN]
         ]
         call.support.append(
-            {"allele": name, "reads": int(s.reads), "exact": int(s.exact), "discordant_sites": shown}
+            {
+                "allele": name,
+                "reads": int(s.reads),
+                "exact": int(s.exact),
+                "discordant_sites": shown,
+                "foreign": s.foreign,
+            }
         )
         if s.foreign:
             notes.append(

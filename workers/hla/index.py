@@ -24,7 +24,7 @@ from . import msa as msa_mod
 from .reference import Allele, Reference, load_sequences
 
 log = logging.getLogger(__name__)
-INDEX_VERSION = "9"
+INDEX_VERSION = "10"  # 10: DPA1, DRB3, DRB4, DRB5 typed, no longer decoys
 # Hits kept per read: one representative per allele lineage means few equal hits per gene,
 # and only the best hit of each gene is used.
 BEST_N = 16

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 CLASS_I = ("A", "B", "C")
-CLASS_II = ("DRB1", "DQA1", "DQB1", "DPB1")
+# DRB3, DRB4 and DRB5 are on some DR haplotypes only (workers.hla.drb)
+CLASS_II = ("DRB1", "DRB3", "DRB4", "DRB5", "DQA1", "DQB1", "DPA1", "DPB1")
+DRB_PARTNERS = ("DRB3", "DRB4", "DRB5")
 CLASSICAL = CLASS_I + CLASS_II
 
 _NAME = re.compile(r"^(?:HLA-)?([A-Z0-9]+)\*(\d+(?::\d+)*)([A-Z]?)$")

@@ -30,6 +30,7 @@ TSV_COLUMNS = [
     "three_field1",
     "three_field2",
     "gl_string",
+    "copies",
 ]
 MISSING = "-"
 
@@ -61,6 +62,7 @@ def tsv_text(result: TypingResult) -> str:
             c.three_field1 or MISSING,
             c.three_field2 or MISSING,
             c.gl_string or MISSING,
+            MISSING if c.copies is None else str(c.copies),
         ]
         lines.append("\t".join(for_spreadsheet(c) for c in row))  # names from a custom reference
     return "\n".join(lines) + "\n"

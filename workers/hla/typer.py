@@ -10,7 +10,7 @@ from pathlib import Path
 from gems.errors import InputError
 
 from . import calls as calls_mod
-from . import fastq, groups, index, reference
+from . import drb, fastq, groups, index, reference
 from .calls import GeneCall
 from .gene import call_gene
 from .mapping import MappingStats, ReadMapper
@@ -67,6 +67,7 @@ class TypingResult:
                         "three_field1",
                         "three_field2",
                         "gl_string",
+                        "copies",
                         "set_aside",
                     )
                 }
@@ -139,6 +140,7 @@ def type_sample(
     found = groups.Groups.load(ref.directory, ref.release)
     for call in results:
         groups.resolve(call, found)
+    drb.resolve(results)
     t_end = time.perf_counter()
     return TypingResult(
         release=ref.release,

@@ -18,7 +18,7 @@ from workers.hla.mapping import ReadMapper
 
 HERE = Path(__file__).resolve().parent
 SLICES = {  # name: (shared sample, genes)
-    "hg00118_class2": ("HG00118", ("DRB1", "DQA1", "DQB1")),
+    "hg00118_class2": ("HG00118", ("DRB1", "DRB3", "DRB4", "DRB5", "DQA1", "DQB1", "DPA1")),
     "na19141_dqa1": ("NA19141", ("DQA1",)),
 }
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from workers.hla import typer
+from workers.hla import names, typer
 
 
 def _type(data: Path, stem: str) -> typer.TypingResult:
     return typer.type_sample(
-        data / f"{stem}_R1.fastq.gz", data / f"{stem}_R2.fastq.gz", ["DRB1", "DQA1", "DQB1"], threads=2
+        data / f"{stem}_R1.fastq.gz", data / f"{stem}_R2.fastq.gz", list(names.CLASS_II), threads=2
     )
 
 
@@ -66,3 +66,15 @@ def test_an_exome_heterozygote_is_found_once_paralog_reads_are_set_aside(hla_dat
     evidence = json.loads((tmp_path / "hla.json").read_text())
     (shown,) = [c for c in evidence["calls"] if c["gene"] == "DQA1"]
     assert shown["set_aside"] == dqa1.set_aside and len(shown["support"]) == 2
+
+
+def test_the_dr51_haplotypes_carry_drb5_twice_and_no_drb3_or_drb4(hla_data):
+    # DRB1*15:01 homozygous: DR51 on both haplotypes, so DRB5 x2; DRB3 and DRB4 reads are
+    # paralogs' (they disagree with every DRB3/DRB4 allele at the same sites), so both are absent.
+    calls = {c.gene: c for c in _type(hla_data, "hg00118_class2").calls}
+    assert (calls["DRB5"].allele1, calls["DRB5"].copies, calls["DRB5"].flag) == ("DRB5*01:01", 2, "ok")
+    for gene_name in ("DRB3", "DRB4"):
+        c = calls[gene_name]
+        assert (c.flag, c.copies, c.allele1) == ("absent", 0, None), c
+        assert "as DRB1 DRB1*15:01/DRB1*15:01 implies" in c.note and "another sequence" in c.note
+    assert (calls["DPA1"].allele1, calls["DPA1"].allele2) == ("DPA1*01:03", "DPA1*01:03")  # SpecHLA's call

@@ -35,4 +35,4 @@ def test_decide(post, margin, fit, expected):
 
 
 def test_flag_values_are_the_documented_words():
-    assert [f.value for f in Flag] == ["ok", "low_confidence", "ambiguous", "insufficient"]
+    assert [f.value for f in Flag] == ["ok", "low_confidence", "ambiguous", "insufficient", "absent"]
