@@ -31,9 +31,11 @@ def match_count(truth: tuple[str, str], call: tuple[str, str] | None) -> int:
     """Alleles of `call` matching a truth allele at 2 fields, each truth allele used once."""
     if call is None:
         return 0
-    left = [_key(t) for t in truth]
+    left = [_key(t) for t in truth if t]
     n = 0
     for allele in call:
+        if not allele:  # a gene on one haplotype only (DRB3/4/5) has no second allele
+            continue
         k = _key(allele)
         if k is not None and k in left:
             left.remove(k)
