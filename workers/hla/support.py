@@ -21,6 +21,13 @@ allele: an RNA isoform, a misassembled end) are not held against it.
 * fewer, but some: the allele is close, yet its reads consistently disagree with it: a possible
   novel polymorphism or an allele missing from the release. The call stands, flagged (never
   `ok`), and the sites are reported.
+
+A heterozygote has a second test, at the columns where its two alleles differ: about half of the
+reads there should carry each allele's base. An allele whose base no read carries (at most
+ABSENT_SHARE of at least BALANCE_READS reads) is contradicted at that column, even when the reads
+that carry the other base went to its partner (they match the partner there, so they were never
+its own). That is how a wrong allele with a partner that shares the right base shows itself; the
+site is reported and the call flagged, as above.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ MIN_COVER = 3  # reads of the allele over a column before its disagreement means
 DISCORDANT = 0.8  # share of those reads that carry another base
 SITE_GAP = 2  # discordant columns this close are one site (an indel, a run of differences)
 PARALOG_SITES = 3  # sites at which an allele's reads are another sequence's
+BALANCE_READS = 7  # reads over a column where the pair differs before its balance means anything
+ABSENT_SHARE = 0.05  # of them carrying an allele's base, at most, for the allele to be contradicted
 MAX_SITES_SHOWN = 10
 
 
@@ -75,6 +84,33 @@ def _discordant_columns(ev: GeneEvidence, rows: np.ndarray, w: np.ndarray, msa: 
     return np.flatnonzero((cover >= MIN_COVER) & (differ >= DISCORDANT * np.maximum(cover, 1e-9)))
 
 
+def _unbalanced_columns(
+    ev: GeneEvidence, rows: np.ndarray, w: np.ndarray, msa: GeneMSA, pair
+) -> list[np.ndarray]:
+    """For each allele of a heterozygous pair, the columns where the two differ and (almost) no
+    read carries its base though enough carry the partner's."""
+    a, b = pair
+    ca, cb = msa.codes[a], msa.codes[b]
+    known = (ca != UNKNOWN) & (cb != UNKNOWN) & ~msa.imputed[a] & ~msa.imputed[b]
+    differ = known & (ca != cb)
+    if not differ.any() or len(rows) == 0:
+        return [np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)]
+    has_a = np.zeros(msa.n_cols)
+    has_b = np.zeros(msa.n_cols)
+    for k, weight in zip(rows, w, strict=True):
+        cols, codes = ev.cols[k], ev.codes[k]
+        keep = differ[cols]
+        cols, codes = cols[keep], codes[keep]
+        has_a[cols[codes == ca[cols]]] += weight
+        has_b[cols[codes == cb[cols]]] += weight
+    total = has_a + has_b
+    enough = differ & (total >= BALANCE_READS)
+    return [
+        np.flatnonzero(enough & (has_a <= ABSENT_SHARE * total)),
+        np.flatnonzero(enough & (has_b <= ABSENT_SHARE * total)),
+    ]
+
+
 def _sites(columns: np.ndarray) -> list[tuple[int, int]]:
     sites: list[tuple[int, int]] = []
     for c in columns.tolist():
@@ -99,12 +135,15 @@ def check_pair(
     sites = [
         _sites(_discordant_columns(ev, rows[sel], w[sel], msa, x)) for x, sel in zip(pair, own, strict=False)
     ]
+    unbalanced = [_sites(c) for c in _unbalanced_columns(ev, rows, w, msa, pair)] if a != b else [[]]
     out = []
     for k, sel in enumerate(own):
         mine = sites[k]
         if len(own) == 2:  # a stretch where the partner's reads disagree too is not this allele's
             theirs = sites[1 - k]
             mine = [s for s in mine if not any(_near(s, t) for t in theirs)]
+        mine += [s for s in unbalanced[k] if not any(_near(s, t) for t in mine)]
+        mine.sort()
         out.append(
             Support(
                 allele=int(pair[k]),

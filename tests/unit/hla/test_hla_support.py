@@ -108,3 +108,18 @@ def test_unknown_bases_are_not_discordance():
     reads = [(c, np.where(np.isin(c, [100, 101]), UNKNOWN, v).astype(np.uint8)) for c, v in reads]
     call = gene.call_gene("DQA1", _evidence(reads), MSA)
     assert call.support[0]["discordant_sites"] == [] and "disagree" not in call.note
+
+
+def test_a_heterozygous_site_where_no_read_carries_an_alleles_base_contradicts_it():
+    # The reads over column 5 (where the pair differs) all carry DQA1*01:02's base, none
+    # DQA1*04:01's: 04:01 is not what is there, whichever allele those reads were given to.
+    col = 5
+    one_sided = [(np.arange(0, 40, dtype=np.int32), BASE[:40].copy()) for _ in range(10)]
+    ev = _evidence(one_sided)
+    rows, w = np.arange(len(ev.counts)), np.asarray(ev.counts, dtype=float)
+    a_cols, b_cols = support._unbalanced_columns(ev, rows, w, MSA, (0, 1))
+    assert list(a_cols) == [] and col in b_cols
+    balanced = one_sided[:5] + [(np.arange(0, 40, dtype=np.int32), OTHER[:40].copy()) for _ in range(5)]
+    ev = _evidence(balanced)
+    rows, w = np.arange(len(ev.counts)), np.asarray(ev.counts, dtype=float)
+    assert [list(c) for c in support._unbalanced_columns(ev, rows, w, MSA, (0, 1))] == [[], []]
