@@ -15,6 +15,18 @@ from .scoring import MISMATCH
 MIN_PAIRS = 20  # informative read pairs below which a gene is not called
 MAX_ALTERNATIVES = 10
 MAX_TIED = 2000  # full-resolution pairs kept for the GL String
+# What a lab reports beside the 2-field names (workers.hla.groups, workers.hla.drb): G and P
+# groups, 3-field names where the reads decide them, the locus's GL String, DRB3/4/5 copies.
+LAB_FIELDS = (
+    "g_group1",
+    "g_group2",
+    "p_group1",
+    "p_group2",
+    "three_field1",
+    "three_field2",
+    "gl_string",
+    "copies",
+)
 
 NO_READS = "no HLA reads"
 INSUFFICIENT = "insufficient coverage"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gems.safetext import for_spreadsheet
 
+from .calls import LAB_FIELDS
 from .typer import TypingResult
 
 TSV_COLUMNS = [
@@ -21,16 +22,7 @@ TSV_COLUMNS = [
     "pairs",
     "ambiguous",
     "note",
-    # what a lab reports (workers.hla.groups): G and P groups, 3-field names where the reads
-    # decide them, and the locus's whole ambiguity as a GL String
-    "g_group1",
-    "g_group2",
-    "p_group1",
-    "p_group2",
-    "three_field1",
-    "three_field2",
-    "gl_string",
-    "copies",
+    *LAB_FIELDS,
 ]
 MISSING = "-"
 
@@ -55,14 +47,7 @@ def tsv_text(result: TypingResult) -> str:
             str(c.pairs),
             ",".join(c.ambiguous) or MISSING,
             c.note or MISSING,
-            c.g_group1 or MISSING,
-            c.g_group2 or MISSING,
-            c.p_group1 or MISSING,
-            c.p_group2 or MISSING,
-            c.three_field1 or MISSING,
-            c.three_field2 or MISSING,
-            c.gl_string or MISSING,
-            MISSING if c.copies is None else str(c.copies),
+            *(MISSING if getattr(c, f) in (None, "") else str(getattr(c, f)) for f in LAB_FIELDS),
         ]
         lines.append("\t".join(for_spreadsheet(c) for c in row))  # names from a custom reference
     return "\n".join(lines) + "\n"

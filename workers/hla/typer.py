@@ -60,14 +60,7 @@ class TypingResult:
                         "pairs",
                         "ambiguous",
                         "note",
-                        "g_group1",
-                        "g_group2",
-                        "p_group1",
-                        "p_group2",
-                        "three_field1",
-                        "three_field2",
-                        "gl_string",
-                        "copies",
+                        *calls_mod.LAB_FIELDS,
                         "set_aside",
                     )
                 }
