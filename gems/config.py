@@ -126,6 +126,9 @@ class Config:
     model_url: str | None = None  # local inference server (embedded stack)
     imds_url: str | None = None  # the embedded stack's instance metadata server
     shared_dir: Path = field(default_factory=lambda: (REPO_ROOT.parent / "shared").resolve())
+    # A built peer HLA typer (T1K's source folder after `make`) that benchmarks.hla_peer runs
+    # beside gems on the same reads; benchmarks only, never the product.
+    t1k_dir: Path | None = None
     home: Path = field(default_factory=lambda: default_home())
     embedded: bool = False
     # GET /job is open by default (lab dashboards, curl); set GEMS_READ_REQUIRES_KEY=1 to close it.
@@ -173,6 +176,7 @@ class Config:
             model_url=env.get("GEMS_MODEL_URL") or None,
             imds_url=env.get("GEMS_IMDS_URL") or None,
             shared_dir=_path(env, "GEMS_SHARED", base.shared_dir),
+            t1k_dir=Path(env["GEMS_T1K"]).expanduser() if env.get("GEMS_T1K") else None,
             home=_path(env, "GEMS_HOME", base.home),
             embedded=env.get("GEMS_EMBEDDED", "") == "1",
             read_requires_key=env.get("GEMS_READ_REQUIRES_KEY", "") == "1",
