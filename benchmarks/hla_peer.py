@@ -65,7 +65,9 @@ def t1k_calls(out: Path) -> dict[str, tuple[str, str] | None]:
 
 
 class GKeys:
-    """Any allele name (2 to 4 fields) -> its G group, through the first release allele it names."""
+    """Any allele name (2 to 4 fields) -> its G group, through the first release allele it names;
+    a name the release does not have (SpecHLA's calls use later releases: C*07:18:01:01) is cut a
+    field at a time until it names one."""
 
     def __init__(self, g: groups.Groups):
         self.g = g
@@ -76,11 +78,16 @@ class GKeys:
             return None
         if name.endswith("G"):  # already a G group (gems reports them)
             return name
-        if name in self.g.g:
-            return self.g.g[name]
-        for full in self.full:
-            if full.startswith(name + ":"):
-                return self.g.g[full]
+        gene, _, rest = name.partition("*")
+        fields = rest.split(":")
+        while fields:
+            cut = f"{gene}*{':'.join(fields)}"
+            if cut in self.g.g:
+                return self.g.g[cut]
+            for full in self.full:
+                if full.startswith(cut + ":"):
+                    return self.g.g[full]
+            fields = fields[:-1]
         return names.two_field(name)
 
 
