@@ -9,7 +9,7 @@ import builtins
 import logging
 import threading
 
-from gems import jobview
+from gems import jobview, statekeys
 from gems import records as R
 from gems import tags as T
 from gems.aws import ec2 as EC2
@@ -121,7 +121,7 @@ class JobService(Lifecycle):
         return out, True
 
     def _take_lock(self, request: JobRequest, session_key: str) -> None:
-        key = R.lock_key(request.bucket, request.prefix, request.hla_class)
+        key = statekeys.lock_key(request.bucket, request.prefix, request.hla_class)
         bucket = self.config.state_bucket
         body = {"session_key": session_key, "created": T.now_iso()}
         try:
@@ -208,7 +208,7 @@ class JobService(Lifecycle):
         todo = {s for w in job.workers for s in w.samples if s not in done}
         if not todo:
             raise ConflictError("nothing to retry: every sample of this job completed", field="session_key")
-        retries_key = R.retries_key(session_key)
+        retries_key = statekeys.retries_key(session_key)
         earlier = S3.get_json(self.s3, self.config.state_bucket, retries_key) or {"retries": []}
         request = JobRequest(
             bucket=job.bucket,
@@ -238,7 +238,7 @@ class JobService(Lifecycle):
 
     def _from_s3(self, session_key: str) -> dict | None:
         bucket = self.config.state_bucket
-        summary = self.cache.get(self.s3, bucket, R.summary_key(session_key))
+        summary = self.cache.get(self.s3, bucket, statekeys.summary_key(session_key))
         if summary:
             return summary
         job = R.read_job(self.s3, bucket, session_key)
@@ -349,6 +349,6 @@ class JobService(Lifecycle):
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         out = {}
         for w in job.workers:
-            text = S3.get_text(self.s3, self.config.state_bucket, R.log_key(session_key, w.index))
+            text = S3.get_text(self.s3, self.config.state_bucket, statekeys.log_key(session_key, w.index))
             out[w.index] = (text or "")[-200_000:]
         return out

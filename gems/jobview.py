@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from gems.records import JobRecord, WorkerRecord, progress, results_prefix
+from gems.records import JobRecord, WorkerRecord, progress
 from gems.safetext import without_local_paths
+from gems.statekeys import results_prefix
 from gems.states import JobStatus, SampleStatus, WorkerStatus, overall_status, settled
 from gems.tags import WorkerTags
 

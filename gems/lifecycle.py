@@ -15,7 +15,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from gems import jobview, recovery
+from gems import jobview, recovery, statekeys
 from gems import records as R
 from gems import tags as T
 from gems.aws import ec2 as EC2
@@ -126,10 +126,10 @@ class Lifecycle:
             view = dict(view, finished=T.now_iso())
             view["cost"] = job_cost(view["workers"], table=self.pricebook.table(view["workers"]))
             try:
-                S3.put_json(self.s3, bucket, R.summary_key(session_key), view, if_none_match=True)
+                S3.put_json(self.s3, bucket, statekeys.summary_key(session_key), view, if_none_match=True)
             except ConflictError:
                 view = R.read_summary(self.s3, bucket, session_key) or view
-            lock = R.lock_key(view["bucket"], view["prefix"], view["hla_class"])
+            lock = statekeys.lock_key(view["bucket"], view["prefix"], view["hla_class"])
             held = S3.get_json(self.s3, bucket, lock)
             if held and held["session_key"] == session_key:
                 S3.delete_key(self.s3, bucket, lock)

@@ -13,7 +13,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from gems import jobview
+from gems import jobview, statekeys
 from gems import records as R
 from gems.aws import s3 as S3
 from gems.callbacks import CallbackRecord, Delivery, signature
@@ -35,13 +35,13 @@ class Callbacks:
         return self.config.state_bucket
 
     def read(self, session_key: str) -> tuple[CallbackRecord, str | None]:
-        data, etag = S3.get_json_etag(self.s3, self.bucket, R.callback_key(session_key))
+        data, etag = S3.get_json_etag(self.s3, self.bucket, statekeys.callback_key(session_key))
         return CallbackRecord.from_dict(data), etag
 
     def _write(self, session_key: str, rec: CallbackRecord, etag: str | None) -> None:
         guard = {"if_match": etag} if etag else {"if_none_match": True}
-        S3.put_json(self.s3, self.bucket, R.callback_key(session_key), rec.to_dict(), **guard)
-        due = R.callback_due_key(session_key)
+        S3.put_json(self.s3, self.bucket, statekeys.callback_key(session_key), rec.to_dict(), **guard)
+        due = statekeys.callback_due_key(session_key)
         if rec.queue:
             S3.put_json(self.s3, self.bucket, due, {"session_key": session_key})
         else:
@@ -49,7 +49,9 @@ class Callbacks:
 
     def owed(self) -> list[str]:
         """Jobs with a delivery still queued (the sweep tries them again)."""
-        return [k["Key"].rsplit("/", 1)[-1] for k in S3.list_keys(self.s3, self.bucket, R.CALLBACKS_DUE)]
+        return [
+            k["Key"].rsplit("/", 1)[-1] for k in S3.list_keys(self.s3, self.bucket, statekeys.CALLBACKS_DUE)
+        ]
 
     def view(self, session_key: str, url: str) -> dict:
         return self.read(session_key)[0].view(url)

@@ -12,7 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from gems import names, records
+from gems import names, statekeys
 from gems import tags as T
 from gems.callbacks import check_url
 from gems.capacity import Capacity, market_options
@@ -310,7 +310,7 @@ def plan_worker(
 ) -> WorkerPlan:
     """One worker's launch: its tags, its user-data and its RunInstances request. A relaunch
     (`attempt` > 1) names the worker it `replaces` and the time it is `launched`."""
-    mkey = records.manifest_key(session_key, index)
+    mkey = statekeys.manifest_key(session_key, index)
     capacity = capacity_of(config, request)
     w = WorkerPlan(
         index=index,

@@ -1,19 +1,6 @@
 """The durable job record in S3, which outlives the instances (EC2 forgets terminated ones).
 
-The state bucket's job objects, their keys made here only (docs/state-bucket.md tables the
-whole bucket). One writer per object, or conditional writes where two may write:
-  jobs/<key>/job.json              the request and the plan          (API, at submission)
-  jobs/<key>/manifests/<i>.json    worker i's samples and read keys  (API, at submission)
-  jobs/<key>/workers/<i>.json      worker i's status and its samples (worker i; the API when it
-                                   stops or gives up on it; both If-Match the version they read)
-  jobs/<key>/logs/<i>.log          worker i's log                    (worker i)
-  jobs/<key>/summary.json          the finished job, as GET shows it (API, once: If-None-Match)
-  jobs/<key>/retries.json          the jobs that retried this one    (API, POST .../retry)
-  jobs/<key>/callback.json         callback deliveries owed and done (API, If-Match; gems.notify)
-  callbacks/due/<key>              marks a job with a delivery owed  (API; the sweep lists them)
-  locks/<hash>.json                one running job per bucket/prefix/class (API)
-  cache/<kind>/<name>.tar.gz       built indexes shared by workers  (any worker; workers.indexstore)
-A replayed Idempotency-Key needs no object of its own: the session key is derived from it.
+Every object's key is made in gems.statekeys (docs/state-bucket.md tables the whole bucket).
 
 The two records with states are types here (rq's `Job`): `JobRecord` (job.json, with one
 `WorkerPlan` per worker) and `WorkerRecord` (workers/<i>.json, with one `SampleRecord` per
@@ -24,7 +11,6 @@ writes a worker's change through to S3 and its tags.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,56 +18,8 @@ from typing import Any
 
 from gems.aws import s3 as S3
 from gems.safetext import without_local_paths
+from gems.statekeys import job_key, summary_key, worker_key
 from gems.states import SampleStatus, WorkerStatus
-
-
-def job_key(session_key: str) -> str:
-    return f"jobs/{session_key}/job.json"
-
-
-def worker_key(session_key: str, index: int) -> str:
-    return f"jobs/{session_key}/workers/{index}.json"
-
-
-def manifest_key(session_key: str, index: int) -> str:
-    return f"jobs/{session_key}/manifests/{index}.json"
-
-
-def retries_key(session_key: str) -> str:
-    return f"jobs/{session_key}/retries.json"
-
-
-def summary_key(session_key: str) -> str:
-    return f"jobs/{session_key}/summary.json"
-
-
-def callback_key(session_key: str) -> str:
-    return f"jobs/{session_key}/callback.json"
-
-
-CALLBACKS_DUE = "callbacks/due/"
-
-
-def callback_due_key(session_key: str) -> str:
-    return CALLBACKS_DUE + session_key
-
-
-def log_key(session_key: str, index: int) -> str:
-    return f"jobs/{session_key}/logs/{index}.log"
-
-
-def lock_key(bucket: str, prefix: str, hla_class) -> str:
-    digest = hashlib.sha256(f"{bucket}\0{prefix}\0{hla_class}".encode()).hexdigest()[:32]
-    return f"locks/{digest}.json"
-
-
-def index_cache_key(kind: str, name: str) -> str:
-    return f"cache/{kind}/{name}.tar.gz"
-
-
-def results_prefix(prefix: str, session_key: str, sample: str | None = None) -> str:
-    base = f"{prefix.rstrip('/')}/results/{session_key}/"
-    return base + (f"{sample}/" if sample else "")
 
 
 def progress(statuses: Iterable[SampleStatus]) -> str:

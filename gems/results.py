@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gems.aws import s3 as S3
-from gems.records import results_prefix
+from gems.statekeys import results_prefix
 
 
 def list_results(s3, job: dict, expires: int = 3600) -> dict:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from gems.aws import s3 as S3
-from gems.records import results_prefix
 from gems.safetext import for_spreadsheet
+from gems.statekeys import results_prefix
 from gems.states import SampleStatus
 
 FIXED = (

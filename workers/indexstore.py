@@ -16,7 +16,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from gems import records as R
+from gems import statekeys
 from gems.aws import s3 as S3
 from gems.errors import NotFoundError
 
@@ -32,7 +32,7 @@ class S3IndexStore:
     def _key(self, kind: str, name: str) -> str:
         if not (_NAME.match(kind) and _NAME.match(name)):
             raise ValueError(f"not an index name: {kind}/{name}")
-        return R.index_cache_key(kind, name)
+        return statekeys.index_cache_key(kind, name)
 
     def fetch(self, kind: str, name: str, dest: Path) -> bool:
         """Unpack the shared index into `dest` (a new, empty folder); False when there is none."""

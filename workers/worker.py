@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from gems import logs, names
+from gems import logs, names, statekeys
 from gems import records as R
 from gems.aws import s3 as S3
 from gems.aws.clients import Clients, client, credential_source
@@ -201,7 +201,7 @@ class Worker:
     def _run_sample(
         self, job: R.JobRecord, sample: str, pairs: list[dict], options: PipelineOptions, workdir: Path
     ) -> None:
-        results = R.results_prefix(job.prefix, self.session_key, sample)
+        results = statekeys.results_prefix(job.prefix, self.session_key, sample)
         out = workdir / "out"
         log.info("sample %s: fetching %d read pair(s)", sample, len(pairs))
         started = time.monotonic()
@@ -252,7 +252,11 @@ class Worker:
         if path.is_file():
             try:
                 S3.upload(
-                    self.clients.s3, path, self.bucket, R.log_key(self.session_key, self.index), attempts=2
+                    self.clients.s3,
+                    path,
+                    self.bucket,
+                    statekeys.log_key(self.session_key, self.index),
+                    attempts=2,
                 )
             except Exception as exc:  # noqa: BLE001 - logs are a convenience, never a reason to fail
                 log.warning("could not upload the log: %s", exc)

@@ -15,7 +15,7 @@ from gems import names
 from gems.aws import s3 as S3
 from gems.errors import GemsError, NotFoundError, UnavailableError, ValidationError
 from gems.plan import check_prefix, discover_pairs, select_samples, unusable
-from gems.records import results_prefix
+from gems.statekeys import results_prefix
 from gems.states import SampleStatus
 
 bp = Blueprint("webapi", __name__)

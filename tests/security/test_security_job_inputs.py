@@ -83,7 +83,7 @@ def test_a_pair_with_a_bad_sample_name_is_refused_and_the_lookup_says_why(client
 
 def test_the_worker_refuses_a_bad_sample_name_in_its_record(services, tmp_path, monkeypatch):
     """A record written before the rule (or by hand) cannot make the worker write outside its folder."""
-    from gems import records as R
+    from gems import statekeys
     from gems.aws import s3 as S3
     from workers.worker import Worker
 
@@ -98,7 +98,7 @@ def test_the_worker_refuses_a_bad_sample_name_in_its_record(services, tmp_path, 
         "created": "2026-12-01T00:00:00Z",
     }
     job["workers"] = [{"index": 0, "samples": [".."], "manifest": "jobs/k1/manifests/0.json"}]
-    S3.put_json(services.clients.s3, cfg.state_bucket, R.job_key("k1"), job)
+    S3.put_json(services.clients.s3, cfg.state_bucket, statekeys.job_key("k1"), job)
     ran = []
     monkeypatch.setattr(Worker, "_run_sample", lambda self, *a: ran.append(a))
     monkeypatch.setattr("workers.worker.heartbeat", lambda *a: None)
@@ -108,6 +108,6 @@ def test_the_worker_refuses_a_bad_sample_name_in_its_record(services, tmp_path, 
     finally:
         worker._stop.set()  # its heartbeat thread must not outlive the moto mock
     assert ran == []
-    record = S3.get_json(services.clients.s3, cfg.state_bucket, R.worker_key("k1", 0))
+    record = S3.get_json(services.clients.s3, cfg.state_bucket, statekeys.worker_key("k1", 0))
     assert record["samples"][".."]["status"] == "FAILED"
     assert "sample names may hold" in record["samples"][".."]["reason"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from security_helpers import LAB, bearer
 
-from gems import records as R
+from gems import statekeys
 
 TES = "/ga4gh/tes/v1"
 OWNER_ONLY = [
@@ -51,8 +51,10 @@ def test_without_a_key_owner_routes_are_401(client, job):
 def test_tes_full_views_show_logs_and_results_to_the_owner_only(client, services, job):
     cfg = services.config
     assert client.post(f"/job/{job}/stop", headers=bearer("alice")).status_code == 200
-    services.clients.s3.put_object(Bucket=cfg.state_bucket, Key=R.log_key(job, 0), Body=b"SECRET-LOG-LINE")
-    results = R.results_prefix("run1/", job, "S1")
+    services.clients.s3.put_object(
+        Bucket=cfg.state_bucket, Key=statekeys.log_key(job, 0), Body=b"SECRET-LOG-LINE"
+    )
+    results = statekeys.results_prefix("run1/", job, "S1")
     services.clients.s3.put_object(Bucket=LAB, Key=results + "report.json", Body=b"{}")
 
     assert client.get(f"{TES}/tasks/{job}?view=FULL").status_code == 401

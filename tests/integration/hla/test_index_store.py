@@ -11,7 +11,7 @@ import mappy
 import pytest
 from moto import mock_aws
 
-from gems import records as R
+from gems import statekeys
 from workers.hla import index
 from workers.indexstore import S3IndexStore
 
@@ -57,7 +57,7 @@ def test_a_fresh_worker_fetches_what_the_first_one_built(store, builds, tmp_path
     shared, s3 = store
     first = index.load_index(Ref(), tmp_path / "worker1", shared)
     assert len(builds) == 1
-    key = R.index_cache_key("hla", f"{Ref().checksum()}-v{index.INDEX_VERSION}")
+    key = statekeys.index_cache_key("hla", f"{Ref().checksum()}-v{index.INDEX_VERSION}")
     assert s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] > 0
     second = index.load_index(Ref(), tmp_path / "worker2", shared)
     assert len(builds) == 1  # fetched, not built
@@ -68,7 +68,7 @@ def test_a_fresh_worker_fetches_what_the_first_one_built(store, builds, tmp_path
 
 def test_a_broken_archive_means_building_again(store, builds, tmp_path):
     shared, s3 = store
-    key = R.index_cache_key("hla", f"{Ref().checksum()}-v{index.INDEX_VERSION}")
+    key = statekeys.index_cache_key("hla", f"{Ref().checksum()}-v{index.INDEX_VERSION}")
     s3.put_object(Bucket=BUCKET, Key=key, Body=b"not a tar archive")
     idx = index.load_index(Ref(), tmp_path / "w", shared)
     assert len(builds) == 1 and idx.genes == ["A", "B"]
@@ -85,7 +85,7 @@ def test_an_archive_with_paths_is_refused(store, builds, tmp_path):
         info = tarfile.TarInfo("../meta.json")
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
-    key = R.index_cache_key("hla", f"{Ref().checksum()}-v{index.INDEX_VERSION}")
+    key = statekeys.index_cache_key("hla", f"{Ref().checksum()}-v{index.INDEX_VERSION}")
     s3.put_object(Bucket=BUCKET, Key=key, Body=buf.getvalue())
     assert not shared.fetch("hla", f"{Ref().checksum()}-v{index.INDEX_VERSION}", tmp_path / "x")
     assert not (tmp_path / "meta.json").exists()

@@ -12,6 +12,7 @@ from jobhelpers import LAB, bearer, instances
 from motostack import use_pipeline
 
 from gems import records as R
+from gems import statekeys
 from gems.aws import s3 as S3
 from workers.worker import Superseded, Worker
 
@@ -52,7 +53,7 @@ def _worker(services, config, client, key, index):
 def _results(services, key, sample):
     return {
         o["Key"].rsplit("/", 1)[1]
-        for o in S3.list_keys(services.clients.s3, LAB, R.results_prefix("run1/", key, sample))
+        for o in S3.list_keys(services.clients.s3, LAB, statekeys.results_prefix("run1/", key, sample))
     }
 
 

@@ -9,6 +9,7 @@ from jobhelpers import LAB, bearer, instances
 from motostack import use_pipeline
 
 from gems import records as R
+from gems import statekeys
 from gems import tags as T
 from gems.aws import s3 as S3
 from gems.errors import InputError
@@ -55,24 +56,25 @@ def test_worker_runs_its_samples_and_isolates_a_failure(client, services, config
     assert status.value == "FAILED"
     assert [c[0] for c in fake_pipeline] == sorted(job["workers"][index_of_s2]["samples"])
     assert fake_pipeline[0][1] == b"\x1f\x8b"  # the real gzipped reads came down from S3
-    rec = S3.get_json(services.clients.s3, config.state_bucket, R.worker_key(key, index_of_s2))
+    rec = S3.get_json(services.clients.s3, config.state_bucket, statekeys.worker_key(key, index_of_s2))
     assert rec["samples"]["S2"]["status"] == "FAILED"
     assert "different read names" in rec["samples"]["S2"]["reason"]
     for s in job["workers"][index_of_s2]["samples"]:
         if s != "S2":
             assert rec["samples"][s]["status"] == "COMPLETE"
             keys = {
-                o["Key"] for o in S3.list_keys(services.clients.s3, LAB, R.results_prefix("run1/", key, s))
+                o["Key"]
+                for o in S3.list_keys(services.clients.s3, LAB, statekeys.results_prefix("run1/", key, s))
             }
             assert {k.rsplit("/", 1)[1] for k in keys} == {"report.json", "sample.bam"}
             head = services.clients.s3.head_object(
-                Bucket=LAB, Key=R.results_prefix("run1/", key, s) + "report.json"
+                Bucket=LAB, Key=statekeys.results_prefix("run1/", key, s) + "report.json"
             )
             assert head["ContentType"] == "application/json"
     # The failed sample's report is uploaded so the user can read why; its BAM never existed.
     failed = {
         o["Key"].rsplit("/", 1)[1]
-        for o in S3.list_keys(services.clients.s3, LAB, R.results_prefix("run1/", key, "S2"))
+        for o in S3.list_keys(services.clients.s3, LAB, statekeys.results_prefix("run1/", key, "S2"))
     }
     assert failed == {"report.json"}
     tags = T.from_aws(
@@ -190,7 +192,7 @@ def test_a_stop_during_a_sample_is_never_undone_by_the_worker(
     w = _worker(services, config, client, key, 0, tmp_path)
     with pytest.raises(Superseded, match="STOPPED"):
         w.run(tmp_path / "w")
-    rec = S3.get_json(services.clients.s3, config.state_bucket, R.worker_key(key, 0))
+    rec = S3.get_json(services.clients.s3, config.state_bucket, statekeys.worker_key(key, 0))
     assert rec["status"] == "STOPPED" and rec["reason"] == "stopped by lab"
     assert list(S3.list_keys(services.clients.s3, LAB, f"run1/results/{key}/")) == []
     with pytest.raises(Superseded):  # and it stays quiet
@@ -226,4 +228,7 @@ def test_a_stop_never_overwrites_a_worker_that_finished_meanwhile(services, conf
     monkeypatch.setattr(S3, "get_json_etag", read_then_worker_finishes)
     services.jobs.terminate(key, reason="stopped by lab")
     assert len(reads) == 2  # it looked again after its conditional write lost
-    assert S3.get_json(services.clients.s3, config.state_bucket, R.worker_key(key, 0))["status"] == "COMPLETE"
+    assert (
+        S3.get_json(services.clients.s3, config.state_bucket, statekeys.worker_key(key, 0))["status"]
+        == "COMPLETE"
+    )

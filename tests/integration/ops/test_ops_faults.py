@@ -12,6 +12,7 @@ from motostack import use_pipeline
 from opshelpers import OPS_LAB
 
 from gems import records as R
+from gems import statekeys
 from gems import tags as T
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
@@ -83,11 +84,11 @@ def run_worker(svc, client, key: str, s3, tmp_path) -> dict:
     worker = Worker(svc.config, clients, key, 0, svc.keys.worker_token(key), iid)
     worker.stop_fleet = lambda: None
     worker.run(tmp_path / "w")
-    return S3.get_json(svc.clients.s3, svc.config.state_bucket, R.worker_key(key, 0))
+    return S3.get_json(svc.clients.s3, svc.config.state_bucket, statekeys.worker_key(key, 0))
 
 
 def result_names(svc, key: str, sample: str) -> set[str]:
-    prefix = R.results_prefix("run1/", key, sample)
+    prefix = statekeys.results_prefix("run1/", key, sample)
     return {o["Key"].rsplit("/", 1)[1] for o in S3.list_keys(svc.clients.s3, OPS_LAB, prefix)}
 
 

@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from app.drift import served_counts
 from app.metrics import observe_prediction
 from gems import records as R
+from gems import statekeys
 from gems.aws import s3 as S3
 from gems.states import SampleStatus, WorkerStatus
 from gems.status import new_worker_record, record_status
@@ -29,7 +30,7 @@ def finish_worker(svc, key: str, sample: str, steps: dict[str, float]) -> None:
     """What a worker leaves behind: its COMPLETE record and the sample's report.json."""
     job = R.read_job(svc.clients.s3, svc.config.state_bucket, key)
     plan = job.workers[0]
-    results = R.results_prefix(job.prefix, key, sample)
+    results = statekeys.results_prefix(job.prefix, key, sample)
     report = {"sample": sample, "steps": {n: {"status": "done", "seconds": s} for n, s in steps.items()}}
     S3.put_json(svc.clients.s3, job.bucket, results + "report.json", report)
     rec = new_worker_record(key, 0, plan.instance_id, plan.samples)

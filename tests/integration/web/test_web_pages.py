@@ -7,7 +7,7 @@ import re
 
 from web_helpers import AUTH, LAB
 
-from gems.records import results_prefix
+from gems.statekeys import results_prefix
 
 
 def submit(client, **extra) -> dict:
