@@ -87,25 +87,37 @@ def check_prefix(prefix: str) -> str:
 INPUT_OPTIONS = ("hla_reference", "annotation", "targets")
 
 
-def input_urls(request: JobRequest) -> list[tuple[str, str]]:
-    """(field, URL) of every S3 input a job names besides its reads."""
+def inputs(config: Config, request: JobRequest) -> list[tuple[str, str, str]]:
+    """(field, bucket, key) of every S3 input a job names besides its reads; ValidationError
+    naming the field for one outside the job's bucket and the reference buckets, or unsafe."""
     urls = [("reference", request.reference)]
     urls += [(f"options.{k}", (request.options or {}).get(k)) for k in INPUT_OPTIONS]
-    return [(f, u) for f, u in urls if u is not None]
+    return [
+        (field_name, *names.input_url(
+            url,
+            job_bucket=request.bucket,
+            allowed=config.reference_buckets,
+            forbidden=config.service_buckets,
+            field=field_name,
+        ))
+        for field_name, url in urls
+        if url is not None
+    ]  # fmt: skip
+
+
+def check_bucket(config: Config, bucket: str) -> str:
+    """A bucket a job or a listing may read: a valid name, never the service's own."""
+    names.check_bucket(bucket, "bucket")
+    if bucket in config.service_buckets:
+        raise ValidationError(f"bucket {bucket!r} belongs to the service itself", field="bucket")
+    return bucket
 
 
 def check_reach(config: Config, request: JobRequest, reach: Reach) -> None:
     """The job's reads and every input in a non-reference bucket must lie inside the caller's
     scopes (a 403 naming the field). Call after check_request: the URLs are valid by then."""
     reach.check_folder(request.bucket, request.prefix)
-    for field_name, url in input_urls(request):
-        bucket, key = names.input_url(
-            url,
-            job_bucket=request.bucket,
-            allowed=config.reference_buckets,
-            forbidden=config.service_buckets,
-            field=field_name,
-        )
+    for field_name, bucket, key in inputs(config, request):
         if bucket not in config.reference_buckets:
             reach.check(bucket, key, field_name)
 
@@ -113,17 +125,8 @@ def check_reach(config: Config, request: JobRequest, reach: Reach) -> None:
 def check_request(config: Config, request: JobRequest) -> None:
     """Everything a job names must stay inside its own bucket (or an allow-listed one): no scheme
     but s3://, never the service's state or lake bucket, no key that could climb out of a folder."""
-    names.check_bucket(request.bucket, "bucket")
-    if request.bucket in config.service_buckets:
-        raise ValidationError(f"bucket {request.bucket!r} belongs to the service itself", field="bucket")
-    for field_name, url in input_urls(request):
-        names.input_url(
-            url,
-            job_bucket=request.bucket,
-            allowed=config.reference_buckets,
-            forbidden=config.service_buckets,
-            field=field_name,
-        )
+    check_bucket(config, request.bucket)
+    inputs(config, request)
     for sample in request.samples or []:
         names.check_sample(sample, "samples")
     capacity_of(config, request)

@@ -14,7 +14,7 @@ from app.load import query
 from gems import names
 from gems.aws import s3 as S3
 from gems.errors import GemsError, NotFoundError, UnavailableError, ValidationError
-from gems.plan import check_prefix, discover_pairs, select_samples, unusable
+from gems.plan import check_bucket, check_prefix, discover_pairs, select_samples, unusable
 from gems.statekeys import results_prefix
 from gems.states import SampleStatus
 
@@ -81,10 +81,7 @@ def samples():
     """
     args = query(SamplesQuerySchema())
     prefix = check_prefix(args["prefix"])
-    config = _services().config
-    names.check_bucket(args["bucket"], "bucket")
-    if args["bucket"] in config.service_buckets:
-        raise ValidationError(f"bucket {args['bucket']!r} belongs to the service itself", field="bucket")
+    check_bucket(_services().config, args["bucket"])
     caller_reach().check_folder(args["bucket"], prefix)  # sample names are the data's too
     s3 = _services().clients.s3
     if not S3.bucket_exists(s3, args["bucket"]):
