@@ -179,7 +179,11 @@ class JobService(Lifecycle):
                 EC2.create_tags(
                     self.ec2,
                     ids,
-                    {T.STATUS: WorkerStatus.FAILED.value, T.REASON: T.clean_value(f"launch failed: {error}")},
+                    {
+                        T.STATUS: WorkerStatus.FAILED.value,
+                        T.ENDED: WorkerStatus.FAILED.value,
+                        T.REASON: T.clean_value(f"launch failed: {error}"),
+                    },
                 )
             EC2.terminate(self.ec2, ids)
             job.set_launch_failed(f"launch failed: {error}")

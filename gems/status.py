@@ -58,6 +58,8 @@ def record_status(
     }
     if record.reason:
         tags[T.REASON] = T.clean_value(record.reason)
+    if record.status.finished:
+        tags[T.ENDED] = record.status.value
     try:
         EC2.create_tags(ec2, [record.instance_id], tags)
     except Exception as exc:  # noqa: BLE001 - the S3 record is the durable truth

@@ -27,6 +27,10 @@ JOB_PREFIX = PREFIX + "prefix"
 HLA_CLASS = PREFIX + "hla-class"
 CREATED = PREFIX + "created"
 STATUS = PREFIX + "status"
+# A finished worker's status, written only with its final record. The worker writes STATUS to
+# S3 and then to its tags; a tag write delayed past the stop's would set STATUS back to RUNNING
+# (EC2 tags are last writer wins), but no unfinished write ever touches ENDED, so it decides.
+ENDED = PREFIX + "ended"
 STEP = PREFIX + "step"
 UPDATED = PREFIX + "updated"
 HEARTBEAT = PREFIX + "heartbeat"
@@ -119,7 +123,7 @@ class WorkerTags:
         if SESSION not in tags or INDEX not in tags:
             return None
         try:
-            status = WorkerStatus(tags.get(STATUS, WorkerStatus.PENDING.value))
+            status = WorkerStatus(tags.get(ENDED) or tags.get(STATUS, WorkerStatus.PENDING.value))
             index = int(tags[INDEX])
             attempt = int(tags.get(ATTEMPT) or 1)
             replaces = int(tags[REPLACES]) if tags.get(REPLACES) else None

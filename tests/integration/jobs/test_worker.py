@@ -232,3 +232,29 @@ def test_a_stop_never_overwrites_a_worker_that_finished_meanwhile(services, conf
         S3.get_json(services.clients.s3, config.state_bucket, statekeys.worker_key(key, 0))["status"]
         == "COMPLETE"
     )
+
+
+def test_a_late_tag_write_from_the_worker_never_undoes_a_stop(services, config, client):
+    """A worker's status goes to S3 first and then to its tags. Its S3 write lands before the
+    stop, but its tag write arrives after the stop's (a slow call on a loaded machine): the
+    tags then say RUNNING again. The stopped job must still read STOPPED, in the job's view and
+    in the listing, because only the ending's own tag decides a finished worker."""
+    key = client.post(
+        "/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 2, "workers": 1}, headers=bearer()
+    ).json["session_key"]
+    plan = R.read_job(services.clients.s3, config.state_bucket, key).workers[0]
+    rec = new_worker_record(key, 0, plan.instance_id, plan.samples)
+    record_status(
+        services.clients.ec2, services.clients.s3, state_bucket=config.state_bucket, record=rec,
+        status=WorkerStatus.RUNNING, step="align", version="",
+    )  # fmt: skip
+    services.jobs.terminate(key, reason="stopped by lab")
+    services.clients.ec2.create_tags(  # the worker's delayed tag write of its last RUNNING
+        Resources=[plan.instance_id],
+        Tags=[{"Key": T.STATUS, "Value": "RUNNING"}, {"Key": T.STEP, "Value": "align"}],
+    )
+    services.jobs.tags.invalidate()
+    job = client.get(f"/job/{key}", headers=bearer()).json
+    assert job["overall_status"] == "STOPPED" and job["workers"][0]["status"] == "STOPPED"
+    listed = [j for j in client.get("/job", headers=bearer()).json if j["session_key"] == key]
+    assert listed[0]["overall_status"] == "STOPPED"
