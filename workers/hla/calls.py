@@ -68,6 +68,9 @@ class GeneCall:
     three_field2: str | None = None
     gl_string: str = ""
     copies: int | None = None  # DRB3/4/5: haplotypes carrying the gene (workers.hla.drb)
+    # per called allele: the reads' consensus over the exons they cover and where they differ
+    # from it (workers.hla.consensus), for the MIRING record
+    consensus: list[dict] = field(default_factory=list)
     # every full-resolution pair the reads cannot tell from the call (not written out)
     tied: list[tuple[str, str]] = field(default_factory=list, repr=False)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -26,7 +27,12 @@ def type_hla(argv: list[str]) -> int:
         "--hla-reference", type=Path, default=None, help="IMGT/HLA directory (default: the shipped 3.32.0)"
     )
     p.add_argument("--hla-class", default="both", choices=["1", "2", "both"], help="genes to type")
-    p.add_argument("--out", required=True, type=Path, help="output directory (hla.tsv, hla.json)")
+    p.add_argument(
+        "--out", required=True, type=Path, help="output directory (hla.tsv, hla.json, hla.miring.json)"
+    )
+    p.add_argument(
+        "--sample", default=None, help="the sample's name in the MIRING record (default: from --r1)"
+    )
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     if args.threads < 1:
@@ -34,7 +40,8 @@ def type_hla(argv: list[str]) -> int:
     result = typer.type_sample(
         args.r1, args.r2, names.genes_for_class(args.hla_class), args.hla_reference, threads=args.threads
     )
-    tsv, _ = output.write(result, args.out)
+    sample = args.sample or re.sub(r"([._-]R?1)?(\.f(ast)?q)?(\.gz)?$", "", args.r1.name) or "sample"
+    tsv, _, _ = output.write(result, args.out, sample, [args.r1.name, args.r2.name])
     sys.stdout.write(
         f"# IMGT/HLA {result.release}; {result.hla_reads} HLA read pairs of {result.stats.pairs}\n"
     )

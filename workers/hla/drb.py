@@ -57,6 +57,7 @@ def _absent(call: GeneCall, why: str) -> None:
     call.gl_string = ""
     call.flag = flags.Flag.ABSENT.value
     call.copies = 0
+    call.consensus = []  # the reads are another gene's: no allele of this one to describe
     call.note = why
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import calls, flags, model, names, scoring, support
+from . import calls, consensus, flags, model, names, scoring, support
 from .calls import GeneCall
 from .mapping import GeneEvidence
 from .msa import GAP, UNKNOWN, GeneMSA
@@ -61,6 +61,7 @@ def call_gene(gene: str, ev: GeneEvidence, msa: GeneMSA) -> GeneCall:
         if p.counts[~drop].sum() < calls.MIN_PAIRS:
             break
         rows = rows[~drop]
+    call.consensus = [c.to_dict() for c in consensus.consensus(ev, rows, m, p.counts, msa, pair)]
     return _annotate(call, checked, aside, msa)
 
 

@@ -1,4 +1,4 @@
-"""hla.tsv and hla.json, written to temporary names and renamed only when complete."""
+"""hla.tsv, hla.json and hla.miring.json, written to temporary names and renamed only when complete."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gems.safetext import for_spreadsheet
 
+from . import miring
 from .calls import LAB_FIELDS
 from .typer import TypingResult
 
@@ -67,14 +68,20 @@ def evidence(result: TypingResult) -> dict:
         "unmapped_pairs": st.unmapped,
         "gene_ambiguous_pairs": st.ambiguous_gene,
         "seconds": result.seconds,
-        "calls": [c.to_dict() for c in result.calls],
+        "calls": [{k: v for k, v in c.to_dict().items() if k != "consensus"} for c in result.calls],
         "gl_string": result.gl_string,
     }
 
 
-def write(result: TypingResult, out: Path) -> tuple[Path, Path]:
+MIRING = "hla.miring.json"
+
+
+def write(result: TypingResult, out: Path, sample: str, read_files: list[str]) -> tuple[Path, Path, Path]:
+    """hla.tsv (the calls), hla.json (the evidence behind them) and the MIRING record
+    (`workers.hla.miring`: consensus sequences, novel polymorphisms, reference context)."""
     out.mkdir(parents=True, exist_ok=True)
-    tsv, js = out / "hla.tsv", out / "hla.json"
+    tsv, js, mr = out / "hla.tsv", out / "hla.json", out / MIRING
     _atomic_write(js, json.dumps(evidence(result), indent=2) + "\n")
+    _atomic_write(mr, json.dumps(miring.record(result, sample, read_files), indent=1) + "\n")
     _atomic_write(tsv, tsv_text(result))
-    return tsv, js
+    return tsv, js, mr

@@ -123,6 +123,21 @@ def detect_release(directory: Path, files: list[Path]) -> str:
     return "unknown"
 
 
+def accessions(directory: Path) -> dict[str, str]:
+    """Allele name -> IMGT accession (HLA00001) from the release's Allelelist, if it has one."""
+    out: dict[str, str] = {}
+    for path in sorted(Path(directory).glob("Allelelist*")):
+        try:
+            with _open_text(path) as fh:
+                for line in fh:
+                    if line.startswith("HLA"):
+                        accession, _, name = line.strip().partition(",")
+                        out.setdefault(name, accession)
+        except (OSError, EOFError, UnicodeDecodeError):
+            continue
+    return out
+
+
 def _fasta_files(directory: Path, kind: str) -> list[Path]:
     pattern = re.compile(rf"(^|[_.-]){kind}([_.-]|$)")
     found = []

@@ -33,7 +33,8 @@ class HlaStep:
             cache=self.cache,
             shared=self.shared,
         )
-        tsv, js = output.write(result, ctx.out)
+        tsv, js, record = output.write(result, ctx.out, ctx.sample, [ctx.r1.name, ctx.r2.name])
         ctx.artifacts["hla_tsv"] = tsv
         ctx.artifacts["hla_json"] = js
+        ctx.artifacts["hla_miring"] = record
         return result.metrics()

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .mapping import GeneEvidence
-from .msa import UNKNOWN, GeneMSA
+from .msa import GAP, UNKNOWN, GeneMSA
 
 MIN_COVER = 3  # reads of the allele over a column before its disagreement means anything
 DISCORDANT = 0.8  # share of those reads that carry another base
@@ -66,6 +66,17 @@ class Support:
         return bool(self.sites)
 
 
+def column_weights(ev: GeneEvidence, rows: np.ndarray, w: np.ndarray, n_cols: int) -> np.ndarray:
+    """(n_cols, 5): the weight of the reads (rows of `ev`, weights `w`) carrying A, C, G, T or a
+    gap at each column."""
+    out = np.zeros((n_cols, 5))
+    for k, weight in zip(rows, w, strict=True):
+        cols, codes = ev.cols[k], ev.codes[k]
+        keep = codes != UNKNOWN
+        out[cols[keep], codes[keep]] += weight  # a read covers each column once
+    return out
+
+
 def _discordant_columns(ev: GeneEvidence, rows: np.ndarray, w: np.ndarray, msa: GeneMSA, allele: int):
     """Columns where at least DISCORDANT of the reads (rows of `ev`, weights `w`) covering them,
     and at least MIN_COVER reads, differ from the allele's own (not imputed) base."""
@@ -73,14 +84,10 @@ def _discordant_columns(ev: GeneEvidence, rows: np.ndarray, w: np.ndarray, msa: 
         return np.zeros(0, dtype=np.int64)
     own = msa.codes[allele]
     known = (own != UNKNOWN) & ~msa.imputed[allele]
-    cover = np.zeros(msa.n_cols)
-    differ = np.zeros(msa.n_cols)
-    for k, weight in zip(rows, w, strict=True):
-        cols, codes = ev.cols[k], ev.codes[k]
-        keep = (codes != UNKNOWN) & known[cols]
-        cols, codes = cols[keep], codes[keep]
-        cover[cols] += weight
-        differ[cols[codes != own[cols]]] += weight
+    weights = column_weights(ev, rows, w, msa.n_cols)
+    cover = np.where(known, weights.sum(axis=1), 0.0)
+    agree = weights[np.arange(msa.n_cols), np.minimum(own, GAP)]
+    differ = np.where(known, cover - agree, 0.0)
     return np.flatnonzero((cover >= MIN_COVER) & (differ >= DISCORDANT * np.maximum(cover, 1e-9)))
 
 
@@ -111,7 +118,7 @@ def _unbalanced_columns(
     ]
 
 
-def _sites(columns: np.ndarray) -> list[tuple[int, int]]:
+def group_sites(columns: np.ndarray) -> list[tuple[int, int]]:
     sites: list[tuple[int, int]] = []
     for c in columns.tolist():
         if sites and c - sites[-1][1] <= SITE_GAP:
@@ -133,9 +140,10 @@ def check_pair(
     else:
         own = [m[:, 0] < m[:, 1], m[:, 1] < m[:, 0]]
     sites = [
-        _sites(_discordant_columns(ev, rows[sel], w[sel], msa, x)) for x, sel in zip(pair, own, strict=False)
+        group_sites(_discordant_columns(ev, rows[sel], w[sel], msa, x))
+        for x, sel in zip(pair, own, strict=False)
     ]
-    unbalanced = [_sites(c) for c in _unbalanced_columns(ev, rows, w, msa, pair)] if a != b else [[]]
+    unbalanced = [group_sites(c) for c in _unbalanced_columns(ev, rows, w, msa, pair)] if a != b else [[]]
     out = []
     for k, sel in enumerate(own):
         mine = sites[k]

@@ -1,5 +1,7 @@
 """`gems type-hla` and `gems eval-hla` through the real dispatcher: exit codes and one-line errors."""
 
+import json
+
 from gems.cli.main import main
 
 
@@ -22,6 +24,9 @@ def test_type_then_eval(tmp_path, hla_data, capsys, shared):
     )
     assert rc == 0
     assert (out / "hla.tsv").read_text().startswith("gene\tallele1\tallele2\tconfidence")
+    record = json.loads((out / "hla.miring.json").read_text())
+    assert record["message"]["sample"] == "crc81n"  # from the R1 file's name, less _R1.fastq.gz
+    assert record["reads"]["files"] == ["crc81n_R1.fastq.gz", "crc81n_R2.fastq.gz"]
     capsys.readouterr()
     truth = shared / "data" / "hla" / "truth.tsv"
     rc = main(["eval-hla", "--truth", str(truth), "--calls", str(out / "hla.tsv"), "--sample", "crc81n"])

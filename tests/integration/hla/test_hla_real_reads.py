@@ -62,7 +62,7 @@ def test_an_exome_heterozygote_is_found_once_paralog_reads_are_set_aside(hla_dat
     assert dqa1.set_aside >= 300
     from workers.hla.output import write
 
-    write(result, tmp_path)
+    write(result, tmp_path, "NA19141", ["r1.fq.gz", "r2.fq.gz"])
     evidence = json.loads((tmp_path / "hla.json").read_text())
     (shown,) = [c for c in evidence["calls"] if c["gene"] == "DQA1"]
     assert shown["set_aside"] == dqa1.set_aside and len(shown["support"]) == 2

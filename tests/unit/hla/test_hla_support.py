@@ -100,7 +100,7 @@ def test_sites_shared_with_the_partner_are_not_held_against_an_allele():
 
 
 def test_neighbouring_columns_are_one_site():
-    assert support._sites(np.array([3, 4, 6, 20, 30, 31])) == [(3, 6), (20, 20), (30, 31)]
+    assert support.group_sites(np.array([3, 4, 6, 20, 30, 31])) == [(3, 6), (20, 20), (30, 31)]
 
 
 def test_unknown_bases_are_not_discordance():
