@@ -40,6 +40,8 @@ class ApiClient:
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 - the configured API URL
                 raw = resp.read()
+                if resp.headers.get_content_type() in ("application/xml", "text/tab-separated-values"):
+                    return resp.status, raw.decode()
                 return resp.status, (json.loads(raw) if raw else None)
         except urllib.error.HTTPError as exc:
             raw = exc.read()
@@ -68,6 +70,15 @@ class ApiClient:
 
     def results(self, session_key: str) -> dict:
         return self.request("GET", f"/job/{urllib.parse.quote(session_key)}/results")[1]
+
+    def hla_xml(self, session_key: str) -> str | None:
+        """The job's HML document, or None while it has none (no HLA typing, or none finished)."""
+        try:
+            return self.request("GET", f"/job/{urllib.parse.quote(session_key)}/hla.xml")[1]
+        except ApiError as exc:
+            if exc.status in (404, 409):  # `gems results` asks after the job itself was found
+                return None
+            raise
 
     def run_table(self, session_key: str) -> dict:
         return self.request("GET", f"/job/{urllib.parse.quote(session_key)}/summary.json")[1]

@@ -9,7 +9,7 @@ import builtins
 import logging
 import threading
 
-from gems import jobview, statekeys
+from gems import hml, jobview, statekeys
 from gems import records as R
 from gems import tags as T
 from gems.aws import ec2 as EC2
@@ -326,6 +326,16 @@ class JobService(Lifecycle):
                     self._final.clear()
                 self._final[(session_key, i)] = rec
         return out
+
+    def hla_xml(self, session_key: str) -> str:
+        """The job's HLA typing as an HML 1.0.1 document (gems.hml), from its finished samples."""
+        detail = self.detail(session_key, with_callback=False)
+        if detail.get("hla_class") in (None, ""):
+            raise NotFoundError("this job types no HLA genes (no hla_class)", field="session_key")
+        records = hml.read_records(self.s3, detail)
+        if not records:
+            raise ConflictError(hml.NOTHING_YET, field="session_key")
+        return hml.document(session_key, records, today=T.now_iso()[:10])
 
     def run_table(self, session_key: str) -> dict:
         """One row per sample: status, figures, HLA types, report link (gems.run_table)."""

@@ -27,7 +27,7 @@ _ALWAYS = ("allele1", "allele2", "confidence")
 _SNV, _INDEL = ("snp", "snv", "mnp", "mnv"), ("indel", "insertion", "deletion", "complex")
 
 
-def _latest(detail: dict) -> dict[str, tuple[dict, dict]]:
+def latest_attempts(detail: dict) -> dict[str, tuple[dict, dict]]:
     """sample -> (worker, its sample state) from the newest attempt holding it, in plan order."""
     out: dict[str, tuple[dict, dict]] = {}
     for w in sorted(detail["workers"], key=lambda w: w["instance_index"]):
@@ -131,7 +131,7 @@ def run_table(s3, cache, detail: dict, expires: int = 3600) -> dict:
     the table; the report link is pre-signed to open report.html in a browser."""
     rows = []
     costs = sample_costs(detail)
-    for sample, (worker, state) in _latest(detail).items():
+    for sample, (worker, state) in latest_attempts(detail).items():
         report = url = None
         if SampleStatus(state.get("status", SampleStatus.QUEUED.value)).done:
             key = results_prefix(detail["prefix"], detail["session_key"], sample)

@@ -136,3 +136,30 @@ def job_summary_tsv(session_key: str):
         mimetype="text/tab-separated-values",
         headers={"Content-Disposition": f'attachment; filename="gems-{session_key}-summary.tsv"'},
     )
+
+
+@bp.get("/job/<session_key>/hla.xml")
+@documented(
+    Operation(
+        responses={
+            200: Answer(
+                "HML 1.0.1: per finished sample, each locus's GL String and haploids, the reads' "
+                "consensus sequence of each called allele with its variants, and gems' flag.",
+                {"type": "string"},
+                '<?xml version="1.0" encoding="UTF-8"?>\n<hml xmlns="http://schemas.nmdp.org/spec/hml/1.0.1" '
+                'version="1.0.1" project-name="gems">...</hml>\n',
+                media="application/xml",
+            )
+        },
+        errors=(404, 409),
+    )
+)
+@owner_only("session_key")
+def job_hla_xml(session_key: str):
+    """The job's HLA typing as one HML 1.0.1 document (NMDP's exchange format), built from each
+    finished sample's MIRING record. 404 for a job without HLA typing, 409 until a sample has one."""
+    return Response(
+        current_app.extensions["gems"].jobs.hla_xml(session_key),
+        mimetype="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="gems-{session_key}-hla.xml"'},
+    )

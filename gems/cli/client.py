@@ -172,7 +172,8 @@ def logs(argv: list[str]) -> int:
 def results(argv: list[str]) -> int:
     p = argparse.ArgumentParser(
         prog="gems results",
-        description="Download a job's result files, and its one-row-per-sample summary.tsv (and .json).",
+        description="Download a job's result files, its one-row-per-sample summary.tsv (and .json) "
+        "and, for HLA typing, its HML document (hla.xml).",
     )
     _common(p)
     p.add_argument("session_key")
@@ -182,6 +183,9 @@ def results(argv: list[str]) -> int:
     client = _client(args)
     res = client.results(args.session_key)
     _save_table(client.run_table(args.session_key), args.out)
+    if (xml := client.hla_xml(args.session_key)) is not None:
+        (args.out / "hla.xml").write_text(xml)
+        print(f"HML: {args.out / 'hla.xml'}")
     n = 0
     for sample, files in sorted(res["samples"].items()):
         if args.sample and sample != args.sample:

@@ -7,11 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import xmlschema
 from e2e_helpers import RunningStack
 
 pytestmark = pytest.mark.slow
+HML_SCHEMA = Path(__file__).resolve().parents[1] / "data" / "hml" / "hml-1.0.1.xsd"
 
 
 def submit_demo(sample: str) -> list[str]:
@@ -65,7 +68,10 @@ def test_submit_wait_status_results_logs(stack, tmp_path):
     got = gems(stack, "results", key, "--out", str(tmp_path / "res"))
     assert got.returncode == 0, got.stderr
     names = {p.name for p in (tmp_path / "res" / "NA12878").iterdir()}
-    assert {"report.json", "report.html", "sample.bam", "variants.vcf.gz"} <= names
+    assert {"report.json", "report.html", "sample.bam", "variants.vcf.gz", "hla.miring.json"} <= names
+    xml = (tmp_path / "res" / "hla.xml").read_bytes()  # the job's HML, valid against NMDP's schema
+    xmlschema.XMLSchema(str(HML_SCHEMA)).validate(xml)
+    assert b'<sample id="NA12878">' in xml and "HML: " in got.stdout
     report = json.loads((tmp_path / "res" / "NA12878" / "report.json").read_text())
     assert report["status"] == "COMPLETE"
     assert "summary.tsv (1 samples: 1 COMPLETE)" in got.stdout

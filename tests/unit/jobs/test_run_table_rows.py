@@ -3,7 +3,7 @@ for its report, and the TSV keeps one line per sample whatever a reason holds.""
 
 from __future__ import annotations
 
-from gems.run_table import _latest as latest
+from gems.run_table import latest_attempts as latest
 from gems.run_table import row, table, to_tsv
 
 DETAIL = {
