@@ -10,7 +10,7 @@ from pathlib import Path
 from gems.errors import InputError
 
 from . import calls as calls_mod
-from . import drb, fastq, groups, index, reference
+from . import drb, dropout, fastq, groups, index, reference
 from .calls import GeneCall
 from .gene import call_gene
 from .mapping import MappingStats, ReadMapper
@@ -115,6 +115,7 @@ def type_sample(
 
     total_hla = sum(mapper.stats.informative[g] for g in typed)
     results: list[GeneCall] = []
+    lengths: dict[str, int] = {}  # coding bases of each gene's reference allele, for depth
     for k, gene in enumerate(genes):
         if gene not in idx.genes:
             results.append(calls_mod.no_call(gene, f"reference {ref.directory} has no HLA-{gene} sequences"))
@@ -128,12 +129,15 @@ def type_sample(
             )
             results.append(calls_mod.no_call(gene, note, ev.n_pairs))
         else:
-            results.append(call_gene(gene, ev, idx.msa(gene)))
+            msa = idx.msa(gene)
+            lengths[gene] = msa.cds_length()
+            results.append(call_gene(gene, ev, msa))
         report(MAPPING_SHARE + (1 - MAPPING_SHARE) * (k + 1) / len(genes))
     found = groups.Groups.load(ref.directory, ref.release)
     for call in results:
         groups.resolve(call, found)
     drb.resolve(results)
+    dropout.resolve(results, lengths)
     t_end = time.perf_counter()
     return TypingResult(
         release=ref.release,
