@@ -2,11 +2,13 @@
 sample (2 threads), and scaling with read count (one sample repeated 1x, 10x, 50x).
 
     .venv/bin/python -m benchmarks.hla [--samples a,b] [--scale-sample sim_na12878] [--no-scaling]
-                                       [--random N] [--seed S]
+                                       [--random N] [--seed S] [--no-peer]
 
 Each typing run is a fresh `gems type-hla` process, so its time includes loading the cached
 index and its peak RSS is that process's own. Scaling repeats the same reads: identical pairs
 are mapped once, so beyond reading and hashing the FASTQ the extra copies cost little.
+The real samples end the run beside a peer typer on the same reads (benchmarks.hla_peer: T1K,
+found through GEMS_T1K; skipped with a message without it).
 """
 
 from __future__ import annotations
@@ -17,30 +19,14 @@ import gzip
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from benchmarks import hla_peer
+from benchmarks.hla_run import run_typer
 from gems.config import shared_dir
 from workers.hla import evaluate
-
-THREADS = 2
-
-
-def run_typer(r1: Path, r2: Path, out: Path, hla_class: str = "both") -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, peak RSS MiB) of one `gems type-hla` process. CPU time is
-    reported beside wall time because a shared machine's load inflates wall time."""
-    cmd = [sys.executable, "-m", "gems.cli.main", "type-hla", "--r1", str(r1), "--r2", str(r2)]
-    cmd += ["--out", str(out), "--hla-class", hla_class, "--threads", str(THREADS)]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"type-hla failed on {r1.name}: {proc.stderr.read().decode()[-500:]}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def repeat_fastq(src: Path, dst: Path, times: int) -> None:
@@ -152,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-scaling", action="store_true")
     p.add_argument("--random", type=int, default=8, help="random simulated samples per read type (0: none)")
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--no-peer", action="store_true", help="leave out the peer typer (benchmarks.hla_peer)")
     args = p.parse_args(argv)
     data = shared_dir() / "data" / "hla"
     with (data / "samples.tsv").open() as fh:
@@ -225,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"| {times}x | {pairs} | {seconds:.1f} | {cpu:.1f} | {cpu / base:.2f} | {rss:.0f} |")
         if args.random:
             random_section(args.random, args.seed, work)
+        real = [s["sample"] for s in samples if s["read_type"].startswith("real")]
+        if real and not args.no_peer:
+            # the real samples beside a peer typer on the same reads (skipped, saying so, without one)
+            print("\n## Real samples beside a peer typer (benchmarks.hla_peer)\n", flush=True)
+            hla_peer.main(["--samples", ",".join(real)])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.hla import THREADS, run_typer
+from benchmarks.hla_run import THREADS, run_typer
 from gems.config import Config
 from workers.hla import evaluate, groups, names
 from workers.hla.reference import DEFAULT_REFERENCE
