@@ -43,6 +43,7 @@ class GeneCall:
     reads1: int = 0  # read pairs explained at least as well by allele1 as by allele2
     reads2: int = 0
     pairs: int = 0  # informative read pairs (with coding-sequence evidence) for this gene
+    depth: float | None = None  # median read depth over the called allele's coding bases (kept reads)
     ambiguous: list[str] = field(default_factory=list)  # other 2-field genotypes as good as the call
     note: str = ""
     full1: str | None = None  # best full-resolution allele behind each 2-field call

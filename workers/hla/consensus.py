@@ -152,6 +152,18 @@ def allele_consensus(
     return out
 
 
+def median_depth(ev: GeneEvidence, rows: np.ndarray, w: np.ndarray, msa: GeneMSA, allele: int) -> float:
+    """Read depth of the gene: the median, over the allele's coding bases, of the reads (rows,
+    weights `w`) covering each. Read depth where it is measured, unlike pairs per coding base,
+    which depends on how a gene's exons and introns fall under the reads."""
+    own = msa.codes[allele]
+    coding = (own != GAP) & (own != UNKNOWN)
+    if len(rows) == 0 or not coding.any():
+        return 0.0
+    depth = support.column_weights(ev, rows, w, msa.n_cols).sum(axis=1)
+    return round(float(np.median(depth[coding])), 1)
+
+
 def consensus(
     ev: GeneEvidence, rows: np.ndarray, m: np.ndarray, w: np.ndarray, msa: GeneMSA, pair
 ) -> list[AlleleConsensus]:

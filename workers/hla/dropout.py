@@ -8,8 +8,9 @@ depth. Two copies of one allele give as many reads as two different alleles do, 
 homozygote sits at the depth of the sample's other loci; a dropout sits at about half of it.
 
 So a homozygous call (the same 2-field allele twice) of a classical gene is held against the
-depth of the sample's other called classical genes (read pairs per base of coding sequence,
-their median): under DROPOUT_SHARE of it, the call is never `ok` and the note says why. DRB3/4/5
+depth of the sample's other called classical genes (each gene's median read depth over its
+coding bases, `GeneCall.depth`; the median of the others): under DROPOUT_SHARE of it, the call
+is never `ok` and the note says why. DRB3/4/5
 are left out on both sides: their copy number is decided and checked against DRB1 by
 `workers.hla.drb`. With fewer than MIN_OTHERS other genes there is nothing to measure against.
 
@@ -36,12 +37,12 @@ def homozygous(call: GeneCall) -> bool:
     return names.two_field(call.allele1) == names.two_field(call.allele2)
 
 
-def depths(found: list[GeneCall], lengths: dict[str, int]) -> dict[str, float]:
-    """Read pairs per coding base of each called classical gene other than DRB3/4/5."""
+def depths(found: list[GeneCall]) -> dict[str, float]:
+    """The read depth of each called classical gene other than DRB3/4/5."""
     return {
-        c.gene: c.pairs / lengths[c.gene]
+        c.gene: c.depth
         for c in found
-        if c.called and c.gene not in names.DRB_PARTNERS and lengths.get(c.gene)
+        if c.called and c.gene not in names.DRB_PARTNERS and c.depth is not None
     }
 
 
@@ -54,9 +55,9 @@ def share_of_others(gene: str, depth: dict[str, float]) -> float | None:
     return depth[gene] / middle if middle > 0 else None
 
 
-def resolve(found: list[GeneCall], lengths: dict[str, int]) -> None:
+def resolve(found: list[GeneCall]) -> None:
     """Flag, in place, every homozygous call whose depth says one allele may be missing."""
-    depth = depths(found, lengths)
+    depth = depths(found)
     for call in found:
         if call.gene not in depth or not homozygous(call):
             continue

@@ -62,6 +62,7 @@ def call_gene(gene: str, ev: GeneEvidence, msa: GeneMSA) -> GeneCall:
             break
         rows = rows[~drop]
     call.consensus = [c.to_dict() for c in consensus.consensus(ev, rows, m, p.counts, msa, pair)]
+    call.depth = consensus.median_depth(ev, rows, p.counts, msa, pair[0])
     return _annotate(call, checked, aside, msa)
 
 

@@ -64,6 +64,7 @@ def record(result: TypingResult, sample: str, read_files: list[str], typed: date
                 "copies": call.copies,
                 "homozygous": bool(call.called and call.full1 == call.full2),
                 "read_pairs": call.pairs,
+                "depth": call.depth,  # median reads over the coding bases: the dropout check's measure
                 "note": call.note,
                 "alleles": alleles,
             }

@@ -47,11 +47,6 @@ class GeneMSA:
     def n_cols(self) -> int:
         return int(self.codes.shape[1])
 
-    def cds_length(self) -> int:
-        """Coding bases of the reference allele (complete by construction)."""
-        row = self.codes[self.names.index(self.reference)]
-        return int(((row != GAP) & (row != UNKNOWN)).sum())
-
     def clean_complete(self) -> np.ndarray:
         """Alleles that are complete and carry no insertion relative to the reference allele:
         the safest representatives to align reads to."""

@@ -115,7 +115,6 @@ def type_sample(
 
     total_hla = sum(mapper.stats.informative[g] for g in typed)
     results: list[GeneCall] = []
-    lengths: dict[str, int] = {}  # coding bases of each gene's reference allele, for depth
     for k, gene in enumerate(genes):
         if gene not in idx.genes:
             results.append(calls_mod.no_call(gene, f"reference {ref.directory} has no HLA-{gene} sequences"))
@@ -129,15 +128,13 @@ def type_sample(
             )
             results.append(calls_mod.no_call(gene, note, ev.n_pairs))
         else:
-            msa = idx.msa(gene)
-            lengths[gene] = msa.cds_length()
-            results.append(call_gene(gene, ev, msa))
+            results.append(call_gene(gene, ev, idx.msa(gene)))
         report(MAPPING_SHARE + (1 - MAPPING_SHARE) * (k + 1) / len(genes))
     found = groups.Groups.load(ref.directory, ref.release)
     for call in results:
         groups.resolve(call, found)
     drb.resolve(results)
-    dropout.resolve(results, lengths)
+    dropout.resolve(results)
     t_end = time.perf_counter()
     return TypingResult(
         release=ref.release,

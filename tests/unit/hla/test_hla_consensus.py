@@ -119,3 +119,17 @@ def test_partial_alleles_are_reported_only_where_they_have_sequence():
     msa = _msa({"A*01:01:01:01": BASE, "A*01:02": part})
     got = _one(_evidence(BASE, 200), msa, allele=1)
     assert [(b.exon, b.start, b.end) for b in got.blocks] == [(2, 0, 70)]
+
+
+def test_depth_is_the_median_of_reads_over_the_coding_bases():
+    msa = _msa({"A*01:01:01:01": BASE})
+    ev = GeneEvidence("A")
+    for _ in range(6):  # six reads over the first 80 columns, two over the last 40
+        ev.add(np.arange(0, 80, dtype=np.int32), BASE[:80], 1)
+    for _ in range(2):
+        ev.add(np.arange(80, N, dtype=np.int32), BASE[80:], 1)
+    rows = np.arange(len(ev.counts))
+    w = np.asarray(ev.counts, dtype=float)
+    assert consensus.median_depth(ev, rows, w, msa, 0) == 6.0
+    assert consensus.median_depth(ev, rows[6:], w[6:], msa, 0) == 0.0  # most bases unread
+    assert consensus.median_depth(ev, rows[:0], w[:0], msa, 0) == 0.0
