@@ -38,7 +38,7 @@ USER gems
 WORKDIR /home/gems
 # A worker is a batch job whose liveness is its heartbeat tag; the image is healthy while its
 # installation imports.
-HEALTHCHECK --interval=60s --timeout=30s CMD ["python", "-c", "import workers.worker, pysam, mappy"]
+HEALTHCHECK --interval=60s --timeout=30s CMD ["python", "-c", "import workers.program.worker, pysam, mappy"]
 CMD ["python", "-m", "workers"]
 
 # ---- serve: SageMaker runs `docker run IMAGE serve`; /ping and /invocations on 8080 (or SAGEMAKER_BIND_TO_PORT)

@@ -18,8 +18,8 @@ import pysam
 import pysam.bcftools
 
 from gems.config import shared_dir
-from workers.annotate import annotate_vcf
-from workers.gff import read_gff3
+from workers.genomics.gff import read_gff3
+from workers.pipeline.annotate import annotate_vcf
 
 CONTIG = "chr22_16570000_16610000"
 

@@ -27,11 +27,11 @@ from typing import NamedTuple
 
 from benchmarks.pipeline import SAMPLES
 from gems.config import REPO_ROOT
-from workers.align import AlignStep, reference_for
-from workers.evalvcf import evaluate
-from workers.pipeline import PipelineOptions, SampleContext
-from workers.qc import QcStep
-from workers.variants import ANNOTATIONS, call_variants
+from workers.evaluation.evalvcf import evaluate
+from workers.pipeline.align import AlignStep, reference_for
+from workers.pipeline.framework import PipelineOptions, SampleContext
+from workers.pipeline.qc import QcStep
+from workers.pipeline.variants import ANNOTATIONS, call_variants
 
 OUT = REPO_ROOT / "benchmarks" / "out" / "calling"
 # A change of bcftools mpileup/call defaults: (label, mpileup args, minimum QUAL for PASS)

@@ -2,7 +2,7 @@
 stand-in pipeline, 10% of the workers interrupted by a spot notice mid-run.
 
 The control plane is the real one over HTTP: the API server, moto, the relaunch path
-(`POST /relaunch_instances`), the sweep. The workers are the real `workers.worker.Worker`
+(`POST /relaunch_instances`), the sweep. The workers are the real `workers.program.worker.Worker`
 (records, tags, uploads, heartbeats, hand-over) run as threads of one separate process, with a
 stand-in for the analysis (it sleeps `--sample-s` and writes a small report): 67 worker
 processes importing the analysis stack would measure this machine's two cores, not the fleet.
@@ -71,11 +71,11 @@ def fleet(key: str, firsts: int, sample_s: float, interrupt: float, events_path:
     from gems.aws.secrets import CredstashSecrets
     from gems.config import Config
     from gems.states import WorkerStatus
-    from workers.worker import Superseded, Worker
+    from workers.program.worker import Superseded, Worker
 
-    module = types.ModuleType("workers.sample")
+    module = types.ModuleType("workers.pipeline.sample")
     module.run_sample = _stand_in(sample_s)  # type: ignore[attr-defined]
-    sys.modules["workers.sample"] = module
+    sys.modules["workers.pipeline.sample"] = module
     config = Config.from_env()
     clients = Clients(config)
     token = KeyStore(CredstashSecrets(config)).worker_token(key)
@@ -94,7 +94,7 @@ def fleet(key: str, firsts: int, sample_s: float, interrupt: float, events_path:
             w.run(workdir / iid)
         except Superseded:
             pass
-        except Exception as exc:  # noqa: BLE001 - the job boundary, as workers.worker.main
+        except Exception as exc:  # noqa: BLE001 - the job boundary, as workers.program.worker.main
             if w.record:
                 with contextlib.suppress(Superseded):
                     w.status(status=WorkerStatus.FAILED, reason=f"{type(exc).__name__}: {exc}"[:300])

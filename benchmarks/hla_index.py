@@ -1,5 +1,5 @@
 """A fresh worker's HLA typing index: built on its empty disk, or fetched from the index another
-worker shared through the state bucket (workers.indexstore), against moto's S3 over HTTP.
+worker shared through the state bucket (workers.program.indexstore), against moto's S3 over HTTP.
 
     .venv/bin/python -m benchmarks.hla_index
 """
@@ -15,7 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from gems.aws.clients import local_s3
 from workers.hla import index, reference
-from workers.indexstore import S3IndexStore
+from workers.program.indexstore import S3IndexStore
 
 BUCKET = "gems-bench-state"
 

@@ -6,7 +6,7 @@ each site gets a population allele frequency drawn from a Beta(0.4, 1.2) spectru
 common sites) and every simulated sample draws its genotypes under Hardy-Weinberg, its depth from
 a Poisson around the real coverage and its HLA alleles from the real typed samples in
 /work/shared/data/hla/truth.tsv. Each sample gets a bgzipped VCF (with the real CSQ
-annotations) and goes through the real lake writer (workers.lake.sample_tables) into a moto S3
+annotations) and goes through the real lake writer (workers.pipeline.lake.sample_tables) into a moto S3
 server over HTTP. Both engines then answer:
 
 - AF: the cohort allele frequency of one variant (the catalogue's most common site);
@@ -42,9 +42,9 @@ from lake.engine import Engine
 from lake.questions import allele_frequency, carriers, hla_frequencies
 from lake.store import S3Store
 from lake.writer import write_samples
-from workers.annotate import TSV_COLUMNS
-from workers.lake import sample_tables
-from workers.pipeline import PipelineOptions, SampleContext
+from workers.pipeline.annotate import TSV_COLUMNS
+from workers.pipeline.framework import PipelineOptions, SampleContext
+from workers.pipeline.lake import sample_tables
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "lake"
 GENE, CONSEQUENCE = "KCNMB3P1", "non_coding_transcript_exon_variant"

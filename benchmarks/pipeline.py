@@ -28,12 +28,12 @@ import time
 from pathlib import Path
 
 from gems.config import REPO_ROOT, shared_dir
-from workers.align import AlignStep, reference_for
-from workers.evalvcf import evaluate
-from workers.pipeline import PipelineOptions, SampleContext
-from workers.qc import QcStep
-from workers.sample import run_sample
-from workers.variants import VariantStep
+from workers.evaluation.evalvcf import evaluate
+from workers.pipeline.align import AlignStep, reference_for
+from workers.pipeline.framework import PipelineOptions, SampleContext
+from workers.pipeline.qc import QcStep
+from workers.pipeline.sample import run_sample
+from workers.pipeline.variants import VariantStep
 
 OUT = REPO_ROOT / "benchmarks" / "out" / "pipeline"
 DATA = shared_dir() / "data" / "variants"

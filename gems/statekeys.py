@@ -10,7 +10,7 @@ whole bucket). One writer per object, or conditional writes where two may write:
   jobs/<key>/callback.json         callback deliveries owed and done (API, If-Match; gems.notify)
   callbacks/due/<key>              marks a job with a delivery owed  (API; the sweep lists them)
   locks/<hash>.json                one running job per bucket/prefix/class (API)
-  cache/<kind>/<name>.tar.gz       built indexes shared by workers  (any worker; workers.indexstore)
+  cache/<kind>/<name>.tar.gz       built indexes shared by workers  (any worker; workers.program.indexstore)
 A replayed Idempotency-Key needs no object of its own: the session key is derived from it.
 """
 

@@ -48,11 +48,11 @@ def moto_services(keys: dict[str, str], lab: str):
 
 
 def use_pipeline(monkeypatch, run_sample) -> None:
-    """Stand `run_sample` in for the analysis pipeline (workers.sample) for one test, so the
+    """Stand `run_sample` in for the analysis pipeline (workers.pipeline.sample) for one test, so the
     worker's own statuses, uploads and hand-over run against moto without pysam or reads."""
     import sys
     import types
 
-    module = types.ModuleType("workers.sample")
+    module = types.ModuleType("workers.pipeline.sample")
     module.run_sample = run_sample  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "workers.sample", module)
+    monkeypatch.setitem(sys.modules, "workers.pipeline.sample", module)

@@ -2,6 +2,6 @@
 
 import sys
 
-from workers.worker import main
+from workers.program.worker import main
 
 sys.exit(main())

@@ -1,4 +1,4 @@
-"""From a sample's variants.tsv (workers.annotate) to the `mutations` of a POST /predict body.
+"""From a sample's variants.tsv (workers.pipeline.annotate) to the `mutations` of a POST /predict body.
 
 Pure: rows in, mutations out. The consequence column holds Sequence Ontology terms joined by '&',
 most severe first (VEP style); the model speaks MAF Variant_Classification (ml.features).

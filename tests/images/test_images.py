@@ -123,7 +123,7 @@ def test_serve_image_answers_as_sagemaker_calls_it(images, container):
 
 def test_worker_image_runs_the_pipeline_on_real_reads(images, tmp_path):
     user, health = _user_and_health(images, "gems-worker")
-    assert user == "gems" and "workers.worker" in health
+    assert user == "gems" and "workers.program.worker" in health
     demo = REPO / "embedded" / "demo"
     out = tmp_path / "out"
     out.mkdir()

@@ -16,8 +16,8 @@ from gems.errors import InputError
 from gems.run_table import to_tsv
 from gems.safetext import for_spreadsheet, for_terminal
 from lake.output import render
-from workers.annotate import TSV_COLUMNS, annotate_vcf
-from workers.gff import read_gff3
+from workers.genomics.gff import read_gff3
+from workers.pipeline.annotate import TSV_COLUMNS, annotate_vcf
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "annotation"
 CONTIG = "chr22_16570000_16610000"

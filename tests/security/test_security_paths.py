@@ -7,7 +7,7 @@ from security_helpers import walk
 
 from gems import names
 from gems.errors import ValidationError
-from workers.fetch import fetch_reference
+from workers.program.fetch import fetch_reference
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pytest
 from security_helpers import LAB, bearer
 
 from app import limits
-from workers.api_call import post_job_call
+from workers.program.api_call import post_job_call
 
 WRONG = {"Authorization": "Bearer not-a-key"}
 

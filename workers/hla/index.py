@@ -148,7 +148,7 @@ def _build(ref: Reference, target: Path) -> None:
 
 def load_index(ref: Reference, cache: Path | None = None, shared=None) -> TypingIndex:
     """The typing index of `ref`: from this machine's cache, else from the `shared` store (a
-    workers.indexstore.S3IndexStore: what another worker built), else built here (and shared)."""
+    workers.program.indexstore.S3IndexStore: what another worker built), else built here (and shared)."""
     root = Path(cache) if cache is not None else cache_root()
     name = f"{ref.checksum()}-v{INDEX_VERSION}"
     directory = root / name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gems.errors import InputError
-from workers.pipeline import SampleContext, StepSkipped
+from workers.pipeline.framework import SampleContext, StepSkipped
 
 from . import names, output, typer
 
@@ -13,7 +13,7 @@ class HlaStep:
 
     def __init__(self, cache=None, shared=None):
         self.cache = cache  # index cache directory (None: the user cache)
-        self.shared = shared  # where workers share built indexes (workers.indexstore), or None
+        self.shared = shared  # where workers share built indexes (workers.program.indexstore), or None
 
     def __call__(self, ctx: SampleContext) -> dict:
         hla_class = ctx.options.hla_class

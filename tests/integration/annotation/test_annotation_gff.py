@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gems.errors import InputError
-from workers.gff import read_gff3
+from workers.genomics.gff import read_gff3
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "annotation"
 GFF = DATA / "chr22_16570000_16610000.ensembl.gff3"

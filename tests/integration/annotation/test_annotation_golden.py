@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pysam
 
-from workers.annotate import TSV_COLUMNS, annotate_vcf
-from workers.gff import read_gff3
+from workers.genomics.gff import read_gff3
+from workers.pipeline.annotate import TSV_COLUMNS, annotate_vcf
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "annotation"
 VCF = DATA / "NA12878_GIAB_truth.local.vcf.gz"

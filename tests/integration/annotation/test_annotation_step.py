@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from workers.annotate import AnnotateStep
-from workers.pipeline import Pipeline, PipelineOptions, SampleContext, SampleFailed
+from workers.pipeline.annotate import AnnotateStep
+from workers.pipeline.framework import Pipeline, PipelineOptions, SampleContext, SampleFailed
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "annotation"
 CONTIG = "chr22_16570000_16610000"

@@ -17,9 +17,9 @@ import pysam
 import pysam.bcftools
 import pytest
 
-from workers.consequence import Annotator
-from workers.gff import read_gff3
-from workers.protein import CODON_TABLE, revcomp
+from workers.genomics.consequence import Annotator
+from workers.genomics.gff import read_gff3
+from workers.genomics.protein import CODON_TABLE, revcomp
 
 _SENSE = [c for c, a in CODON_TABLE.items() if a != "*"]
 _BCSQ = {"missense": "missense_variant", "synonymous": "synonymous_variant", "stop_gained": "stop_gained",

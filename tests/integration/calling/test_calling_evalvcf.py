@@ -9,7 +9,7 @@ import pysam
 import pytest
 
 from gems.cli.main import main as gems_main
-from workers.evalvcf import main
+from workers.evaluation.evalvcf import main
 
 # 1-based: 2 C | 7 G, 8-13 TTTTTT, 14 G | 27 C | 35 C | 38 G | 44 C | 46 G | 63 C 64 A 65 G 66 T | 77 C 78 T
 REF = "ACGTACGTTTTTTGCAGCAGCAGTTACGATCGAACCGGTTAACCGGTTAACCGGTTAACAGTCAGTCCATGACTGACTGA"

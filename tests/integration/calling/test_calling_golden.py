@@ -9,11 +9,11 @@ import pytest
 from na12878_slice import CONTIG, DATA, R1, R2, copy_reference, truncated_r1
 
 from gems.errors import InputError
-from workers.align import AlignStep
-from workers.evalvcf import evaluate
-from workers.pipeline import PipelineOptions, SampleContext, StepSkipped
-from workers.qc import QcStep
-from workers.variants import VariantStep
+from workers.evaluation.evalvcf import evaluate
+from workers.pipeline.align import AlignStep
+from workers.pipeline.framework import PipelineOptions, SampleContext, StepSkipped
+from workers.pipeline.qc import QcStep
+from workers.pipeline.variants import VariantStep
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_a_pair_count_minimap2_did_not_read_fails_and_leaves_no_bam(reference, t
 
 
 def test_a_worker_without_the_minimap2_program_says_so(reference, tmp_path, monkeypatch):
-    from workers import minimap2
+    from workers.genomics import minimap2
 
     minimap2.program.cache_clear()
     monkeypatch.setattr(minimap2, "_bin_dir", lambda: tmp_path)

@@ -10,8 +10,8 @@ import pytest
 from calling_fastq_helpers import write_fastq
 
 from gems.errors import InputError
-from workers.pipeline import PipelineOptions, SampleContext
-from workers.qc import QcStep
+from workers.pipeline.framework import PipelineOptions, SampleContext
+from workers.pipeline.qc import QcStep
 
 ADAPTER = "AGATCGGAAGAGCACACGTCTGAACTCCAGTCAC"
 

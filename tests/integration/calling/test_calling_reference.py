@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from gems.errors import InputError
-from workers import reference as reference_mod
-from workers.reference import prepare_reference
+from workers.genomics import reference as reference_mod
+from workers.genomics.reference import prepare_reference
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "variants"
 FASTA = DATA / "chr22_16570000_16610000.fa"

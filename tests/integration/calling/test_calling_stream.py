@@ -13,11 +13,11 @@ import pytest
 from na12878_slice import R1, R2, copy_reference, truncated_r1
 
 from gems.errors import InputError
-from workers.align import AlignStep
-from workers.pipeline import PipelineOptions, SampleContext, SampleFailed
-from workers.qc import QcStep
-from workers.readfeed import ReadFeed
-from workers.sample import run_sample
+from workers.genomics.readfeed import ReadFeed
+from workers.pipeline.align import AlignStep
+from workers.pipeline.framework import PipelineOptions, SampleContext, SampleFailed
+from workers.pipeline.qc import QcStep
+from workers.pipeline.sample import run_sample
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers.vcfstats import vcf_metrics
+from workers.genomics.vcfstats import vcf_metrics
 
 HEADER = """##fileformat=VCFv4.2
 ##contig=<ID=c1,length=100>

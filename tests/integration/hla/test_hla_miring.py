@@ -9,7 +9,7 @@ import pytest
 
 from workers.hla import reference
 from workers.hla.step import HlaStep
-from workers.pipeline import PipelineOptions, SampleContext
+from workers.pipeline.framework import PipelineOptions, SampleContext
 
 STEMS = ("hg00118_class2", "na19141_dqa1")
 

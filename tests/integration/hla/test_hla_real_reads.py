@@ -25,7 +25,7 @@ def _rows(path: Path) -> list[list[str]]:
 )
 def test_real_slices_match_their_golden_calls(tmp_path, hla_data, stem, golden):
     from workers.hla.step import HlaStep
-    from workers.pipeline import PipelineOptions, SampleContext
+    from workers.pipeline.framework import PipelineOptions, SampleContext
 
     ctx = SampleContext(
         sample=stem,

@@ -10,7 +10,7 @@ import pytest
 from gems.errors import InputError
 from workers.hla import reference
 from workers.hla.step import HlaStep
-from workers.pipeline import Pipeline, PipelineOptions, SampleContext, SampleFailed
+from workers.pipeline.framework import Pipeline, PipelineOptions, SampleContext, SampleFailed
 
 
 def _ctx(tmp_path: Path, data: Path, stem: str, hla_class: str | None, **opts) -> SampleContext:

@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from gems import statekeys
 from workers.hla import index
-from workers.indexstore import S3IndexStore
+from workers.program.indexstore import S3IndexStore
 
 BUCKET = "gems-test-state"
 

@@ -16,7 +16,7 @@ from motostack import use_pipeline
 from app.events import sweep_jobs
 from gems import records as R
 from gems.webhook import Sent
-from workers.worker import Worker
+from workers.program.worker import Worker
 
 HOOK = "https://hooks.lab.example.org/gems/T0KEN"
 JOB = {"bucket": LAB, "prefix": "run1/", "hla_class": 1, "workers": 1, "callback_url": HOOK}

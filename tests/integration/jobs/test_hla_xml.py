@@ -15,7 +15,7 @@ from jobhelpers import LAB, bearer
 from motostack import use_pipeline
 
 from gems import hml
-from workers.worker import Worker
+from workers.program.worker import Worker
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SCHEMA = xmlschema.XMLSchema(str(DATA / "hml" / "hml-1.0.1.xsd"))

@@ -23,7 +23,7 @@ from cfnlint.decode import decode_str
 from jobhelpers import LAB, bearer
 from motostack import use_pipeline
 
-from workers.worker import Worker
+from workers.program.worker import Worker
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "gems" / "deploy" / "template.yaml"
 

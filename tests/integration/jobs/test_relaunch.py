@@ -14,7 +14,7 @@ from motostack import use_pipeline
 from gems import records as R
 from gems import statekeys
 from gems.aws import s3 as S3
-from workers.worker import Superseded, Worker
+from workers.program.worker import Superseded, Worker
 
 SPOT = {"bucket": LAB, "prefix": "run1/", "hla_class": 1, "workers": 1, "capacity": "spot"}
 NOTICE = {"action": "terminate", "time": "2026-12-03T15:00:00Z"}

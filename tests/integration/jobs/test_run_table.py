@@ -11,7 +11,7 @@ import pytest
 from jobhelpers import LAB, bearer
 from motostack import use_pipeline
 
-from workers.worker import Worker
+from workers.program.worker import Worker
 
 JOB = {"bucket": LAB, "prefix": "run1/", "hla_class": 1, "workers": 1}
 CALLS = {

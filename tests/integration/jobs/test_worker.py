@@ -15,8 +15,8 @@ from gems.aws import s3 as S3
 from gems.errors import InputError
 from gems.states import WorkerStatus
 from gems.status import new_worker_record, record_status
-from workers.pipeline import SampleFailed
-from workers.worker import Superseded, Worker
+from workers.pipeline.framework import SampleFailed
+from workers.program.worker import Superseded, Worker
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import shutil
 from collections import defaultdict
 from pathlib import Path
 
-from workers.pipeline import PipelineOptions, SampleContext
+from workers.pipeline.framework import PipelineOptions, SampleContext
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "lake"
 SOURCES = ("NA12878", "HG002")

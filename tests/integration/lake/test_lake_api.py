@@ -11,7 +11,7 @@ from testconfig import TestConfig
 
 from gems import auth
 from gems.aws.secrets import CredstashSecrets, create_store
-from workers.lake import LakeStep, LakeTarget
+from workers.pipeline.lake import LakeStep, LakeTarget
 
 KEY = "lake-test-key-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {KEY}"}

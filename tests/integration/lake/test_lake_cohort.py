@@ -11,7 +11,7 @@ from lakehelpers import DATA, SOURCES, context, hla_sets, sample_out, vcf_genoty
 from moto import mock_aws
 
 from gems.cli.main import main as gems_main
-from workers.lake import LakeStep, LakeTarget
+from workers.pipeline.lake import LakeStep, LakeTarget
 
 BUCKET = "lab-lake"
 # job -> [(sample name, which real output it is)]

@@ -11,7 +11,7 @@ from lake.glue import DATABASE, ensure_tables, register
 from lake.schema import TABLES
 from lake.store import S3Store
 from lake.writer import write_sample
-from workers.lake import LakeStep, LakeTarget, sample_tables
+from workers.pipeline.lake import LakeStep, LakeTarget, sample_tables
 
 BUCKET = "glue-lake"
 

@@ -13,7 +13,7 @@ from lake.questions import hla_frequencies
 from lake.spark_run import run_spark_job
 from lake.store import LocalStore
 from lake.writer import write_sample
-from workers.lake import sample_tables
+from workers.pipeline.lake import sample_tables
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,9 @@ from lakehelpers import context, sample_out
 
 from lake.engine import Engine
 from lake.store import LocalStore
-from workers.lake import LOCAL_JOB, LakeStep
-from workers.pipeline import Pipeline, PipelineOptions, SampleContext
-from workers.report import ReportStep
+from workers.pipeline.framework import Pipeline, PipelineOptions, SampleContext
+from workers.pipeline.lake import LOCAL_JOB, LakeStep
+from workers.pipeline.report import ReportStep
 
 
 class Fails:
@@ -46,6 +46,6 @@ def test_a_failed_sample_never_reaches_the_lake(tmp_path):
 
 
 def test_the_pipeline_runs_the_lake_last(tmp_path):
-    from workers.sample import build_pipeline
+    from workers.pipeline.sample import build_pipeline
 
     assert [f.name for f in build_pipeline(PipelineOptions()).finalizers] == ["report", "lake"]

@@ -18,7 +18,7 @@ from lake.engine import Engine
 from lake.schema import TABLES
 from lake.store import S3Store
 from lake.writer import partition_key, write_partition, write_sample
-from workers.lake import sample_tables
+from workers.pipeline.lake import sample_tables
 
 BUCKET = "lake-test"
 

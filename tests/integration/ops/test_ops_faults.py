@@ -16,7 +16,7 @@ from gems import statekeys
 from gems import tags as T
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
-from workers.worker import Worker
+from workers.program.worker import Worker
 
 
 def client_error(code: str, op: str) -> ClientError:

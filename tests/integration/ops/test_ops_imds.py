@@ -12,7 +12,7 @@ import botocore.session
 import pytest
 
 from embedded.imds import InstanceMetadata, MetadataService
-from workers import instance
+from workers.program import instance
 
 PROFILE = "arn:aws:iam::123456789012:instance-profile/gems-worker"
 

@@ -9,8 +9,8 @@ import pysam
 import pytest
 
 from gems.errors import InputError
-from workers.coverage import CoverageStep, coverage, read_bed
-from workers.pipeline import Pipeline, PipelineOptions, SampleContext
+from workers.pipeline.coverage import CoverageStep, coverage, read_bed
+from workers.pipeline.framework import Pipeline, PipelineOptions, SampleContext
 
 
 def _bam(tmp: Path) -> Path:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from gems.errors import InputError
-from workers.pipeline import Pipeline, PipelineOptions, SampleContext, SampleFailed, StepSkipped
-from workers.report import ReportStep
+from workers.pipeline.framework import Pipeline, PipelineOptions, SampleContext, SampleFailed, StepSkipped
+from workers.pipeline.report import ReportStep
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "annotation"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from workers.consequence import Annotator, most_severe, trim_allele
-from workers.genemodel import GeneModels, Transcript
-from workers.protein import revcomp
+from workers.genomics.consequence import Annotator, most_severe, trim_allele
+from workers.genomics.genemodel import GeneModels, Transcript
+from workers.genomics.protein import revcomp
 
 CDS = "ATGAAATGGCGCTTACGGGAACTGTGCTAA"
 EXON1 = "CCAGTCACCA"

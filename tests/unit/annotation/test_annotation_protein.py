@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from workers.protein import frameshift_change, inframe_change, revcomp, substitution_change, translate
+from workers.genomics.protein import (
+    frameshift_change,
+    inframe_change,
+    revcomp,
+    substitution_change,
+    translate,
+)
 
 
 def test_translate_and_revcomp():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from gems.errors import InputError
-from workers import minimap2
-from workers.fastq import detect_encoding
-from workers.vcfcompare import compare
-from workers.vcfnorm import Allele, left_align
+from workers.evaluation.vcfcompare import compare
+from workers.genomics import minimap2
+from workers.genomics.fastq import detect_encoding
+from workers.genomics.vcfnorm import Allele, left_align
 
 REF = "ACGTACGTTTTTTGCAGCAGCAGTTACGATCGA"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gems.errors import ValidationError
-from workers.cli import _parser, default_sample_name, options_from_args
+from workers.pipeline.cli import _parser, default_sample_name, options_from_args
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def test_run_sample_and_a_job_name_reads_alike(r1, r2):
 
 
 def test_a_bad_sample_name_is_refused_before_anything_runs(tmp_path):
-    from workers.cli import run_sample
+    from workers.pipeline.cli import run_sample
 
     with pytest.raises(ValidationError, match="sample"):
         run_sample(

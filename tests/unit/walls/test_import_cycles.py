@@ -1,5 +1,5 @@
-"""No import cycles: between files, and between the top-level rooms (design.md's walls). Every
-import counts, the ones inside functions too: a lazy import in a cycle is still a dependency
+"""No import cycles: between files, and between the top-level rooms (docs/architecture.md).
+Every import counts, the ones inside functions too: a lazy import in a cycle is still a dependency
 running both ways."""
 
 from __future__ import annotations
@@ -94,4 +94,4 @@ def test_rooms_depend_one_way():
         room = module.split(".")[0]
         rooms.setdefault(room, set()).update(d.split(".")[0] for d in deps if d.split(".")[0] != room)
     assert _cycles(rooms) == []
-    assert {"gems.aws.s3", "gems.status"} <= _graph()["workers.worker"]  # the graph is read
+    assert {"gems.aws.s3", "gems.status"} <= _graph()["workers.program.worker"]  # the graph is read

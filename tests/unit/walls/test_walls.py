@@ -64,4 +64,4 @@ def test_core_never_loads_flask_or_heavy_packages():
 
 
 def test_worker_never_loads_flask():
-    run_walled(["flask", "app"], "import workers.worker, workers.pipeline")
+    run_walled(["flask", "app"], "import workers.program.worker, workers.pipeline.framework")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from workers.protein import revcomp
+from workers.genomics.protein import revcomp
 
 
 @dataclass

@@ -16,9 +16,9 @@ import pysam
 
 from gems.errors import InputError
 from gems.safetext import for_spreadsheet
-from workers.consequence import SEVERITY, Annotator, Effect, most_severe
-from workers.gff import read_gff3
-from workers.pipeline import SampleContext, StepSkipped
+from workers.genomics.consequence import SEVERITY, Annotator, Effect, most_severe
+from workers.genomics.gff import read_gff3
+from workers.pipeline.framework import SampleContext, StepSkipped
 
 CSQ_FIELDS = [
     "Allele",
@@ -115,7 +115,9 @@ def _open_reference(path: Path | None):
         return None
     path = Path(path)
     if not Path(str(path) + ".fai").exists():
-        from workers.reference import prepare_reference  # builds the index, or a cached copy if read-only
+        from workers.genomics.reference import (
+            prepare_reference,  # builds the index, or a cached copy if read-only
+        )
 
         path = prepare_reference(path).fasta
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gems.states import SampleStatus
-from workers.pipeline import SampleContext
+from workers.pipeline.framework import SampleContext
 
 SCHEMA = "gems.sample-report/1"
 _PACKAGES = ["gems", "pysam", "mappy", "cutadapt", "dnaio", "numpy"]
@@ -83,7 +83,7 @@ def _variant_counts(ctx: SampleContext) -> dict[str, int] | None:
         return None
     import pysam
 
-    from workers.annotate import allele_type
+    from workers.pipeline.annotate import allele_type
 
     counts: dict[str, int] = {}
     with pysam.VariantFile(str(vcf)) as vf:
@@ -140,7 +140,7 @@ def read_variant_rows(tsv: Path | None, limit: int = MAX_TABLE_ROWS) -> tuple[li
     """The most severe annotated alleles first (then by position), at most `limit`; and the total."""
     if tsv is None or not Path(tsv).exists():
         return [], 0
-    from workers.consequence import SEVERITY
+    from workers.genomics.consequence import SEVERITY
 
     rank = {t: i for i, t in enumerate(SEVERITY)}
     with open(tsv, encoding="utf-8", newline="") as fh:
@@ -220,7 +220,7 @@ class ReportStep:
     name = "report"
 
     def __call__(self, ctx: SampleContext) -> None:
-        from workers.report_html import render_html
+        from workers.pipeline.report_html import render_html
 
         out = Path(ctx.out)
         out.mkdir(parents=True, exist_ok=True)

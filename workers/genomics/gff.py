@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from gems.errors import InputError
 from gems.safetext import for_terminal, has_control
-from workers.genemodel import GeneModels, Transcript
+from workers.genomics.genemodel import GeneModels, Transcript
 
 _PARTS = {"exon", "CDS", "five_prime_UTR", "three_prime_UTR", "UTR", "start_codon", "stop_codon"}
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gems.states import SampleStatus
-from workers.pipeline import SampleContext, StepSkipped
+from workers.pipeline.framework import SampleContext, StepSkipped
 
 LOCAL_JOB = "local"
 _SKIP_ALLELES = {"*", ".", "<NON_REF>", "<*>"}
@@ -58,7 +58,7 @@ def variant_rows(vcf: Path, tsv: Path | None) -> dict[str, list]:
     joined with the most severe effect from variants.tsv (absent when annotation did not run)."""
     import pysam
 
-    from workers.annotate import allele_type
+    from workers.pipeline.annotate import allele_type
 
     notes = _annotations(tsv)
     cols: dict[str, list] = {

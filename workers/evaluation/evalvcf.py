@@ -2,7 +2,7 @@
 
 Both files are normalised the same way (multi-allelics split, left-aligned against the
 reference, MNPs atomised), restricted to the regions BED, and matched on genotype alleles with
-a haplotype-aware second pass (see workers.vcfcompare). Only PASS calls count.
+a haplotype-aware second pass (see workers.evaluation.vcfcompare). Only PASS calls count.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 import pysam
 
 from gems.errors import InputError
-from workers.vcfcompare import compare
-from workers.vcfnorm import INDEL, SNP, load_regions, read_alleles
+from workers.evaluation.vcfcompare import compare
+from workers.genomics.vcfnorm import INDEL, SNP, load_regions, read_alleles
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations, product
 
-from workers.vcfnorm import INDEL, SNP, Allele
+from workers.genomics.vcfnorm import INDEL, SNP, Allele
 
 OVERLAP_PAD = 1  # first pass: alleles that overlap or touch
 CLUSTER_PAD = 20  # second pass: bases between alleles that still puts them in one cluster

@@ -20,7 +20,7 @@ from typing import IO
 
 from gems.errors import InputError
 
-_CHILD = "from workers.bamfile import _child_main; _child_main()"
+_CHILD = "from workers.genomics.bamfile import _child_main; _child_main()"
 TOOLS = ("fixmate", "sort", "markdup")
 COMPRESSION_LEVEL = 2
 

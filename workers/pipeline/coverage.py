@@ -15,7 +15,7 @@ import numpy as np
 import pysam
 
 from gems.errors import InputError
-from workers.pipeline import SampleContext, StepSkipped
+from workers.pipeline.framework import SampleContext, StepSkipped
 
 WINDOW = 1_000_000
 MAX_BINS = 500

@@ -4,8 +4,8 @@
 --write-index`: the field's usual line, and the bare command line's speed. minimap2 writes the
 read group, NM and MD tags and supplementary alignments with SA tags; fixmate adds the mates'
 MC and ms tags that markdup reads. In the pipeline QC streams the reads into minimap2 as it
-reads them (`open_stream`, `workers.readfeed`); on its own the step reads the files. The counts
-the report gives come from one pass over the finished BAM (`workers.bamstats`).
+reads them (`open_stream`, `workers.genomics.readfeed`); on its own the step reads the files. The counts
+the report gives come from one pass over the finished BAM (`workers.genomics.bamstats`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import threading
 from pathlib import Path
 
 from gems.errors import InputError
-from workers import bamstats, minimap2
-from workers.bamfile import BamWriter
-from workers.fastq import iter_pair_chunks
-from workers.pipeline import SampleContext, StepSkipped
-from workers.readfeed import ReadFeed
-from workers.reference import Reference, prepare_reference
+from workers.genomics import bamstats, minimap2
+from workers.genomics.bamfile import BamWriter
+from workers.genomics.fastq import iter_pair_chunks
+from workers.genomics.readfeed import ReadFeed
+from workers.genomics.reference import Reference, prepare_reference
+from workers.pipeline.framework import SampleContext, StepSkipped
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # minimap2's progress goes to its stderr as "[M::worker_pipeline::...] mapped N sequences".

@@ -44,9 +44,9 @@ class PipelineOptions:
     threads: int = 1
     trim: bool = False  # adapter + quality trimming
     min_read_length: int = 30
-    # Where a finished sample's lake tables go (a workers.lake.LakeTarget; None: a local lake).
+    # Where a finished sample's lake tables go (a workers.pipeline.lake.LakeTarget; None: a local lake).
     lake: Any = None
-    # Where workers share built indexes (a workers.indexstore.S3IndexStore; None: this disk only).
+    # Where workers share built indexes (a workers.program.indexstore.S3IndexStore; None: this disk only).
     index_store: Any = None
     extra: dict[str, Any] = field(default_factory=dict)  # plain settings only (trim_quality, keep_work)
 

@@ -15,7 +15,7 @@ import threading
 import urllib.error
 from collections.abc import Callable
 
-from workers.instance import metadata
+from workers.program.instance import metadata
 
 log = logging.getLogger("gems.worker")
 

@@ -22,9 +22,9 @@ import pysam
 from pysam import bcftools
 
 from gems.errors import InputError
-from workers.pipeline import SampleContext, StepSkipped
-from workers.reference import Reference
-from workers.vcfstats import vcf_metrics
+from workers.genomics.reference import Reference
+from workers.genomics.vcfstats import vcf_metrics
+from workers.pipeline.framework import SampleContext, StepSkipped
 
 MIN_QUAL = 0  # no LowQual filter (see above)
 ANNOTATIONS = ("-a", "FORMAT/AD,FORMAT/DP,INFO/AD")  # reported, not used in calling
@@ -117,7 +117,7 @@ class VariantStep:
     name = "variants"
 
     def __call__(self, ctx: SampleContext) -> dict:
-        from workers.align import reference_for  # one cached Reference per worker
+        from workers.pipeline.align import reference_for  # one cached Reference per worker
 
         if ctx.options.reference is None:
             raise StepSkipped("no reference given")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gems import names
 from gems.errors import ValidationError
-from workers.pipeline import PipelineOptions, SampleFailed
+from workers.pipeline.framework import PipelineOptions, SampleFailed
 
 
 def default_sample_name(r1: Path) -> str:
@@ -81,7 +81,7 @@ def run_sample(argv: list[str]) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ValidationError(f"cannot create --out {args.out}: {exc.strerror}", field="out") from None
-    from workers.sample import run_sample as run  # the analysis stack loads only here
+    from workers.pipeline.sample import run_sample as run  # the analysis stack loads only here
 
     print(f"gems run-sample: {sample} -> {args.out}", file=sys.stderr)
     start = time.perf_counter()

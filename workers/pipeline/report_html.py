@@ -247,7 +247,7 @@ def _variants(report: dict, rows: list[dict], total: int) -> str:
 def _steps(report: dict) -> str:
     steps = report.get("steps") or {}
     rows = []
-    for name in steps:  # in the order the pipeline ran them (workers/sample.py defines it)
+    for name in steps:  # in the order the pipeline ran them (workers/pipeline/sample.py defines it)
         st = steps[name]
         status = st.get("status", "")
         rows.append(

@@ -7,7 +7,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from workers.pipeline import Pipeline, PipelineOptions, ProgressFn, SampleContext, SampleFailed, Step
+from workers.pipeline.framework import (
+    Pipeline,
+    PipelineOptions,
+    ProgressFn,
+    SampleContext,
+    SampleFailed,
+    Step,
+)
 
 WORK_DIR = "work"  # intermediates (trimmed reads, sort spill) that steps keep under ctx.out
 
@@ -18,14 +25,14 @@ def build_pipeline(options: PipelineOptions) -> Pipeline:
     Every step is always present: one whose input was not given (no reference, no HLA reference,
     no annotation, ...) raises StepSkipped, so the report says what did not run and why.
     """
-    from workers.align import AlignStep
-    from workers.annotate import AnnotateStep
-    from workers.coverage import CoverageStep
     from workers.hla.step import HlaStep
-    from workers.lake import LakeStep
-    from workers.qc import QcStep
-    from workers.report import ReportStep
-    from workers.variants import VariantStep
+    from workers.pipeline.align import AlignStep
+    from workers.pipeline.annotate import AnnotateStep
+    from workers.pipeline.coverage import CoverageStep
+    from workers.pipeline.lake import LakeStep
+    from workers.pipeline.qc import QcStep
+    from workers.pipeline.report import ReportStep
+    from workers.pipeline.variants import VariantStep
 
     hla = HlaStep(shared=options.index_store)
     align = AlignStep()

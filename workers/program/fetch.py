@@ -69,7 +69,7 @@ def share_reference_index(s3, url: str | None, default_bucket: str, fasta: Path 
     """
     if not url or fasta is None:
         return []
-    from workers.reference import prepare_reference  # pysam and mappy load only on workers
+    from workers.genomics.reference import prepare_reference  # pysam and mappy load only on workers
 
     try:
         ref = prepare_reference(fasta)

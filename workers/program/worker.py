@@ -25,13 +25,13 @@ from gems.errors import ConflictError, NotFoundError
 from gems.plan import JobRequest, check_request
 from gems.states import SampleStatus, WorkerStatus, settled
 from gems.status import heartbeat, new_worker_record, record_status
-from workers.api_call import post_job_call
-from workers.fetch import fetch_pairs, fetch_reference, share_reference_index
-from workers.indexstore import S3IndexStore
-from workers.instance import instance_id
-from workers.lake import LakeTarget
-from workers.pipeline import PipelineOptions
-from workers.spot import SpotWatch, is_spot
+from workers.pipeline.framework import PipelineOptions
+from workers.pipeline.lake import LakeTarget
+from workers.program.api_call import post_job_call
+from workers.program.fetch import fetch_pairs, fetch_reference, share_reference_index
+from workers.program.indexstore import S3IndexStore
+from workers.program.instance import instance_id
+from workers.program.spot import SpotWatch, is_spot
 
 log = logging.getLogger("gems.worker")
 HEARTBEAT_EVERY_S = 30
@@ -207,7 +207,9 @@ class Worker:
         started = time.monotonic()
         self.status(step=f"{sample}: fetch", sample=sample, sample_status=SampleStatus.RUNNING)
         try:
-            from workers.sample import run_sample  # the analysis stack (pysam, mappy) loads only here
+            from workers.pipeline.sample import (
+                run_sample,  # the analysis stack (pysam, mappy) loads only here
+            )
 
             r1, r2 = fetch_pairs(self.clients.s3, job.bucket, pairs, workdir / "reads")
             report = run_sample(sample, r1, r2, out, options, on_progress=self._progress(sample))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workers.genemodel import Transcript
-from workers.protein import frameshift_change, inframe_change, substitution_change, translate
+from workers.genomics.genemodel import Transcript
+from workers.genomics.protein import frameshift_change, inframe_change, substitution_change, translate
 
 
 @dataclass

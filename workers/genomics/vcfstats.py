@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pysam
 
-from workers.vcfnorm import quiet_htslib
+from workers.genomics.vcfnorm import quiet_htslib
 
 _TRANSITIONS = {("A", "G"), ("G", "A"), ("C", "T"), ("T", "C")}
 

@@ -16,10 +16,10 @@ import dnaio
 import numpy as np
 
 from gems.errors import InputError
-from workers.fastq import PairChunk, check_bases, detect_encoding, iter_pair_chunks, join_bytes
-from workers.pipeline import SampleContext
-from workers.readfeed import ReadFeed
-from workers.trimming import PairTrimmer, TrimSettings
+from workers.genomics.fastq import PairChunk, check_bases, detect_encoding, iter_pair_chunks, join_bytes
+from workers.genomics.readfeed import ReadFeed
+from workers.genomics.trimming import PairTrimmer, TrimSettings
+from workers.pipeline.framework import SampleContext
 
 _MAX_LEN = 100_000
 # Translation table turning Phred+64 characters into Phred+33 ones.
@@ -126,7 +126,7 @@ class _PairWriter:
 
 
 class ReadConsumer(Protocol):
-    """A later step that can take the reads as QC reads them (`workers.align.AlignStep`)."""
+    """A later step that can take the reads as QC reads them (`workers.pipeline.align.AlignStep`)."""
 
     name: str
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from workers.coding import coding_effect, hgvs_exonic, hgvs_genomic, reference_protein
-from workers.genemodel import GeneModels, Transcript
-from workers.protein import revcomp
+from workers.genomics.coding import coding_effect, hgvs_exonic, hgvs_genomic, reference_protein
+from workers.genomics.genemodel import GeneModels, Transcript
+from workers.genomics.protein import revcomp
 
 FLANK = 5000
 SEQUENCE_CACHE = 4096  # transcripts whose spliced sequence is kept (a genome has ~250,000)

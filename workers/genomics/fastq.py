@@ -78,7 +78,7 @@ def iter_pair_chunks(
 ) -> Iterator[PairChunk]:
     """Yield validated chunks of read pairs; raise InputError on the first problem found.
 
-    `opener` opens each file for dnaio (`workers.readfeed.ReadFeed.opener` also passes what is read on).
+    `opener` opens each file for dnaio (`workers.genomics.readfeed.ReadFeed.opener` also passes what is read on).
     """
     r1, r2 = Path(r1), Path(r2)
     _check_readable(r1)
