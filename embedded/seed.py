@@ -9,7 +9,6 @@ from pathlib import Path
 from gems import auth
 from gems.aws import s3 as S3
 from gems.aws.secrets import CredstashSecrets, create_store
-from gems.cli.keys import saved_keys
 from gems.config import DEMO_BUCKET, DEMO_PREFIX, Config
 
 log = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ def secrets(config: Config, key: str) -> CredstashSecrets:
     local key (an admin: this laptop's operator) and the keys made with `gems keys`."""
     create_store(config)
     store = CredstashSecrets(config)
-    auth.seed(store, {LOCAL_USER: key}, admins=(LOCAL_USER,), stored=saved_keys(config.home))
+    auth.seed(store, {LOCAL_USER: key}, admins=(LOCAL_USER,), stored=auth.saved_keys(config.home))
     return store
 
 

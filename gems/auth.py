@@ -17,6 +17,7 @@ import json
 import re
 import secrets as _secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from gems.errors import MissingSecretError, NotFoundError, ValidationError
 from gems.scopes import parse_all
@@ -144,3 +145,22 @@ def revoke_key(secrets, user: str) -> None:
         raise NotFoundError(f"no key for user {user!r}", field="name")
     del table[user]
     secrets.put(API_KEYS, json.dumps(table))
+
+
+# The embedded stack writes its credstash anew at each start (moto's KMS keys do not survive it),
+# so the digests of keys made with `gems keys` are also kept in its home, and `gems up` seeds them.
+KEYS_FILE = "api_keys.json"
+
+
+def saved_keys(home: Path) -> dict:
+    """The embedded stack's keys made with `gems keys`, as digests."""
+    path = home / KEYS_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def save_keys(home: Path, table: dict) -> None:
+    """Digests only; `gems up` seeds these first, then its own key (.gems/api_key) over them."""
+    path = home / KEYS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(table, indent=1) + "\n")
+    path.chmod(0o600)

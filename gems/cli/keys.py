@@ -13,28 +13,10 @@ digests are also kept in `.gems/api_keys.json`, and `gems up` stores them again.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 from gems import auth
 from gems.config import Config
-
-KEYS_FILE = "api_keys.json"
-
-
-def saved_keys(home: Path) -> dict:
-    """The embedded stack's keys made with `gems keys`, as digests."""
-    path = home / KEYS_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def save_keys(home: Path, table: dict) -> None:
-    """Digests only; `gems up` seeds these first, then its own key (.gems/api_key) over them."""
-    path = home / KEYS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(table, indent=1) + "\n")
-    path.chmod(0o600)
 
 
 def main(argv: list[str]) -> int:
@@ -76,7 +58,7 @@ def main(argv: list[str]) -> int:
     else:
         auth.revoke_key(secrets, args.name)
     if config.embedded:
-        save_keys(config.home, auth.key_table(secrets))
+        auth.save_keys(config.home, auth.key_table(secrets))
     if args.action == "create":
         print(key)
         print(
