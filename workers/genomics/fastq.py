@@ -9,6 +9,8 @@ reads out in chunks so callers can compute statistics with a few C-level calls p
 from __future__ import annotations
 
 import gzip
+import io
+import os
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -105,6 +107,54 @@ def iter_pair_chunks(
         raise reader_error(exc, r1, r2) from exc
     if n == 0:
         raise InputError(f"{r1.name}/{r2.name}: no reads (empty FASTQ)")
+
+
+class _Measured(io.RawIOBase):
+    """A decompressing reader over a raw file whose position says how far reading has got."""
+
+    def __init__(self, raw: io.BufferedReader):
+        self.raw = raw
+        self._reader = xopen(raw, "rb", threads=0)  # xopen leaves a file object it is given open
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._reader.readinto(buffer)  # type: ignore[attr-defined]  # xopen's readers have it
+
+    def close(self) -> None:
+        self._reader.close()
+        self.raw.close()
+        super().close()
+
+
+class ReadProgress:
+    """How far through the (compressed) R1 file reading has got: `opener` opens the files for
+    `iter_pair_chunks` (R1 first) and keeps R1's raw file to measure."""
+
+    def __init__(self) -> None:
+        self._raw: io.BufferedReader | None = None
+        self._size = 0
+
+    def opener(self, path, mode: str = "rb") -> io.BufferedReader:
+        raw = open(path, "rb")  # noqa: SIM115  # closed by the reader it is wrapped in
+        if self._raw is None:
+            self._raw, self._size = raw, os.fstat(raw.fileno()).st_size
+        return io.BufferedReader(_Measured(raw))
+
+    def fraction(self) -> float:
+        if self._raw is None or self._raw.closed or not self._size:
+            return 0.0
+        return min(1.0, self._raw.tell() / self._size)
+
+
+def read_pairs(r1: Path, r2: Path, progress: ReadProgress | None = None) -> Iterator[tuple[str, str]]:
+    """(R1 sequence, R2 sequence) of each pair, upper-cased; InputError on malformed or unpaired
+    input, as `iter_pair_chunks`."""
+    opener = progress.opener if progress is not None else None
+    for chunk in iter_pair_chunks(r1, r2, opener=opener):
+        for a, b in zip(chunk.r1, chunk.r2, strict=True):
+            yield a.sequence.upper(), b.sequence.upper()
 
 
 def check_bases(seqs: bytes, where: str) -> None:

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gems.errors import InputError
+from workers.genomics import fastq
 
 from . import calls as calls_mod
-from . import drb, dropout, fastq, groups, index, reference
+from . import drb, dropout, groups, index, reference
 from .calls import GeneCall
 from .gene import call_gene
 from .mapping import MappingStats, ReadMapper

@@ -13,7 +13,8 @@ import gzip
 from pathlib import Path
 
 from gems.config import shared_dir
-from workers.hla import fastq, index, reference
+from workers.genomics import fastq
+from workers.hla import index, reference
 from workers.hla.mapping import ReadMapper
 
 HERE = Path(__file__).resolve().parent

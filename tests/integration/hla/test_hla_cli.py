@@ -58,5 +58,5 @@ def test_type_hla_bad_arguments_and_missing_reads(tmp_path, capsys):
         ]
     )
     err = capsys.readouterr().err
-    assert rc == 1 and "does not exist" in err and err.count("\n") == 1
+    assert rc == 1 and "file not found" in err and err.count("\n") == 1
     assert main(["type-hla", "--r1", "a", "--r2", "b", "--out", "c", "--hla-class", "3"]) == 1
