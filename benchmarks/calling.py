@@ -28,7 +28,8 @@ from typing import NamedTuple
 from benchmarks.pipeline import SAMPLES
 from gems.config import REPO_ROOT
 from workers.evaluation.evalvcf import evaluate
-from workers.pipeline.align import AlignStep, reference_for
+from workers.genomics.reference import prepare_reference
+from workers.pipeline.align import AlignStep
 from workers.pipeline.framework import PipelineOptions, SampleContext
 from workers.pipeline.qc import QcStep
 from workers.pipeline.variants import ANNOTATIONS, call_variants
@@ -86,7 +87,7 @@ def score(name: str, bam: Path, changes: list[str]) -> Score:
         sample = SAMPLES[name]
         args, qual = settings_args(changes)
         vcf = OUT / name / "calls.vcf.gz"
-        call_variants(bam, reference_for(sample["ref"]), vcf, OUT / name / "work", None, args, qual)
+        call_variants(bam, prepare_reference(sample["ref"]), vcf, OUT / name / "work", None, args, qual)
         s = evaluate(sample["truth"], vcf, sample["ref"], sample["bed"])
         _SCORES[key] = Score(s["SNP"]["f1"], s["INDEL"]["f1"], s["SNP"]["tp"], s["INDEL"]["tp"])
     return _SCORES[key]

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from gems.config import REPO_ROOT, shared_dir
 from workers.evaluation.evalvcf import evaluate
-from workers.pipeline.align import AlignStep, reference_for
+from workers.genomics.reference import prepare_reference
+from workers.pipeline.align import AlignStep
 from workers.pipeline.framework import PipelineOptions, SampleContext
 from workers.pipeline.qc import QcStep
 from workers.pipeline.sample import run_sample
@@ -199,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     hg = SAMPLES["HG002"]
     r1 = repeat_reads(hg["r1"], OUT / f"HG002_x{args.copies}_R1.fastq.gz", args.copies)
     r2 = repeat_reads(hg["r2"], OUT / f"HG002_x{args.copies}_R2.fastq.gz", args.copies)
-    mmi = reference_for(hg["ref"]).mmi  # built once per worker, before any sample
+    mmi = prepare_reference(hg["ref"]).mmi  # built once per worker, before any sample
 
     # The load before our own work starts is the other work sharing the machine: ratios measured
     # over more of it than there are cores say more about that work than about ours.
@@ -271,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\nF1 on the original (1x) reads, 2 threads:")
     print(f"{'sample':<8} {'side':<9} {'SNP F1':>7} {'INDEL F1':>8}")
     for name, sample in SAMPLES.items():
-        smmi = reference_for(sample["ref"]).mmi
+        smmi = prepare_reference(sample["ref"]).mmi
         o = run_ours(sample, sample["r1"], sample["r2"], OUT / f"ours_{name}", 2)
         b = run_baseline(sample, smmi, sample["r1"], sample["r2"], OUT / f"base_{name}", 2)
         for side, vcf in (("gems", o["vcf"]), ("baseline", b["vcf"])):

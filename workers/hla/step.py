@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gems.errors import InputError
+from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext, StepSkipped
 
 from . import names, output, typer
@@ -10,6 +11,10 @@ from . import names, output, typer
 
 class HlaStep:
     name = "hla"
+    # The sample's own reads, not QC's: the typer soft-clips adapters and poor tails as it aligns,
+    # and every read of an HLA gene is evidence; trimming would only shorten informative reads.
+    reads: tuple[Artifact, ...] = ()
+    writes: tuple[Artifact, ...] = (Artifact.HLA_TSV, Artifact.HLA_JSON, Artifact.HLA_MIRING)
 
     def __init__(self, cache=None, shared=None):
         self.cache = cache  # index cache directory (None: the user cache)
@@ -34,7 +39,7 @@ class HlaStep:
             shared=self.shared,
         )
         tsv, js, record = output.write(result, ctx.out, ctx.sample, [ctx.r1.name, ctx.r2.name])
-        ctx.artifacts["hla_tsv"] = tsv
-        ctx.artifacts["hla_json"] = js
-        ctx.artifacts["hla_miring"] = record
+        ctx.artifacts[Artifact.HLA_TSV] = tsv
+        ctx.artifacts[Artifact.HLA_JSON] = js
+        ctx.artifacts[Artifact.HLA_MIRING] = record
         return result.metrics()

@@ -20,17 +20,13 @@ from workers.genomics import bamstats, minimap2
 from workers.genomics.bamfile import BamWriter
 from workers.genomics.fastq import iter_pair_chunks
 from workers.genomics.readfeed import ReadFeed
-from workers.genomics.reference import Reference, prepare_reference
+from workers.genomics.reference import prepare_reference
+from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext, StepSkipped
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # minimap2's progress goes to its stderr as "[M::worker_pipeline::...] mapped N sequences".
 _PROGRESS_EVERY_S = 2.0
-
-
-def reference_for(fasta: Path) -> Reference:
-    """The prepared reference (prepare_reference remembers it per process)."""
-    return prepare_reference(Path(fasta))
 
 
 def _last_error(log: Path) -> str:
@@ -74,7 +70,7 @@ class _Mapping:
     `finish` or `cancel`. Its reads are files, or pipes an earlier pass feeds (`pass_fds`)."""
 
     def __init__(self, ctx: SampleContext, reads: tuple[Path, Path], pass_fds: tuple[int, ...] = ()):
-        self.ref = reference_for(ctx.options.reference)  # type: ignore[arg-type]  # checked by callers
+        self.ref = prepare_reference(ctx.options.reference)  # type: ignore[arg-type]  # checked by callers
         self.binary = minimap2.program()
         self.threads = max(int(ctx.options.threads or 1), 1)
         self.out = Path(ctx.out)
@@ -127,7 +123,7 @@ class _Mapping:
                 f"{_last_error(self.log)}"
             )
         self.log.unlink(missing_ok=True)
-        ctx.artifacts["bam"] = bam
+        ctx.artifacts[Artifact.BAM] = bam
         dups = int(dup.get("DUPLICATE TOTAL", 0))
         examined = int(dup.get("EXAMINED", 0)) or counts.mapped
         return {
@@ -169,6 +165,8 @@ class AlignStep:
     """
 
     name = "align"
+    reads: tuple[Artifact, ...] = (Artifact.READS_R1, Artifact.READS_R2)
+    writes: tuple[Artifact, ...] = (Artifact.BAM,)
 
     def open_stream(self, ctx: SampleContext) -> ReadFeed | None:
         """Start mapping reads an earlier pass will feed; None when this step will not run."""
@@ -197,8 +195,8 @@ class AlignStep:
     def __call__(self, ctx: SampleContext) -> dict:
         if ctx.options.reference is None:
             raise StepSkipped("no reference given")
-        r1 = Path(ctx.artifacts.get("r1", ctx.r1))
-        r2 = Path(ctx.artifacts.get("r2", ctx.r2))
+        r1 = Path(ctx.artifacts.get(Artifact.READS_R1, ctx.r1))
+        r2 = Path(ctx.artifacts.get(Artifact.READS_R2, ctx.r2))
         streamed = ctx.running.pop(self.name, None)
         try:
             expected = expected_pairs(ctx, r1, r2)  # without QC's count, a validating pass first

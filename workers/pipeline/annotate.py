@@ -18,6 +18,7 @@ from gems.errors import InputError
 from gems.safetext import for_spreadsheet
 from workers.genomics.consequence import SEVERITY, Annotator, Effect, most_severe
 from workers.genomics.gff import read_gff3
+from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext, StepSkipped
 
 CSQ_FIELDS = [
@@ -238,12 +239,14 @@ class AnnotateStep:
     """Consequences of the called variants against ctx.options.annotation (GFF3)."""
 
     name = "annotate"
+    reads: tuple[Artifact, ...] = (Artifact.VCF,)
+    writes: tuple[Artifact, ...] = (Artifact.VARIANTS_TSV,)
 
     def __call__(self, ctx: SampleContext) -> dict:
         gff = ctx.options.annotation
         if gff is None:
             raise StepSkipped("no gene annotation (GFF3) given")
-        vcf = ctx.artifacts.get("vcf")
+        vcf = ctx.artifacts.get(Artifact.VCF)
         if vcf is None or not Path(vcf).exists():
             raise StepSkipped("no variant calls to annotate")
         models = read_gff3(Path(gff))
@@ -254,7 +257,7 @@ class AnnotateStep:
         finally:
             if fasta is not None:
                 fasta.close()
-        ctx.artifacts["variants_tsv"] = tsv
+        ctx.artifacts[Artifact.VARIANTS_TSV] = tsv
         metrics["annotation"] = str(gff)
         ctx.progress(1.0)
         return metrics

@@ -15,6 +15,7 @@ import numpy as np
 import pysam
 
 from gems.errors import InputError
+from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext, StepSkipped
 
 WINDOW = 1_000_000
@@ -178,12 +179,14 @@ def coverage(bam_path: Path, targets: Path | None = None, on_progress=None) -> d
 
 
 class CoverageStep:
-    """Depth over ctx.options.targets (or the whole reference) from ctx.artifacts["bam"]."""
+    """Depth over ctx.options.targets (or the whole reference) from ctx.artifacts[Artifact.BAM]."""
 
     name = "coverage"
+    reads: tuple[Artifact, ...] = (Artifact.BAM,)
+    writes: tuple[Artifact, ...] = ()
 
     def __call__(self, ctx: SampleContext) -> dict:
-        bam = ctx.artifacts.get("bam")
+        bam = ctx.artifacts.get(Artifact.BAM)
         if bam is None or not Path(bam).exists():
             raise StepSkipped("no alignments (BAM) to measure")
         metrics = coverage(Path(bam), ctx.options.targets, on_progress=ctx.progress)

@@ -1,9 +1,11 @@
 """The per-sample pipeline: small steps with one signature, composed by a Pipeline object.
 
-A step is any callable `step(ctx: SampleContext) -> dict | None` with a `name` attribute.
-It reads its inputs from `ctx` (reads, options, artifacts of earlier steps), writes its
-outputs under `ctx.out`, registers them in `ctx.artifacts`, and returns the metrics that go
-into the sample's report under its name. It raises `StepSkipped` when its input is not given
+A step is any callable `step(ctx: SampleContext) -> dict | None` with a `name` and the
+artifacts it `reads` and `writes` (`workers.pipeline.artifacts.Artifact`). It reads its inputs
+from `ctx` (reads, options, artifacts of earlier steps), writes its outputs under `ctx.out`,
+registers them in `ctx.artifacts`, and returns the metrics that go into the sample's report
+under its name. The pipeline refuses, before anything runs, a step that reads what no earlier
+step writes, and fails a step that registers what it did not declare. It raises `StepSkipped` when its input is not given
 (the report says why) and `gems.errors.InputError` (or any exception) when the sample must fail.
 """
 
@@ -19,10 +21,15 @@ from typing import Any, Protocol
 
 from gems.errors import InputError
 from gems.states import SampleStatus
+from workers.pipeline.artifacts import Artifact
 
 
 class StepSkipped(Exception):
     """Raised by a step whose input was not given; the message says why."""
+
+
+class PipelineError(Exception):
+    """Steps whose declared artifacts do not fit together: a bug in the pipeline, not the sample."""
 
 
 class SampleFailed(Exception):
@@ -65,7 +72,7 @@ class SampleContext:
     r2: Path
     out: Path
     options: PipelineOptions = field(default_factory=PipelineOptions)
-    artifacts: dict[str, Path] = field(default_factory=dict)  # e.g. "bam", "vcf", "hla_tsv"
+    artifacts: dict[Artifact, Path] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)  # step name -> metrics
     on_progress: ProgressFn = _no_progress
     current_step: str = ""
@@ -80,6 +87,8 @@ class SampleContext:
 
 class Step(Protocol):
     name: str
+    reads: tuple[Artifact, ...]  # artifacts of earlier steps it uses (it skips itself if absent)
+    writes: tuple[Artifact, ...]  # artifacts it registers
 
     def __call__(self, ctx: SampleContext) -> dict | None: ...
 
@@ -105,14 +114,33 @@ class Pipeline:
     def names(self) -> list[str]:
         return [s.name for s in self.steps]
 
+    def check(self, given: set[Artifact] | None = None) -> None:
+        """Raise PipelineError when a step reads an artifact that neither `given` (already in the
+        context) nor an earlier step writes. Finalizers are not held to it: they run after a
+        failure too, over whatever the steps left."""
+        made = set(given or ())
+        for step in self.steps:
+            missing = [a.value for a in step.reads if a not in made]
+            if missing:
+                raise PipelineError(
+                    f"step {step.name!r} reads {', '.join(missing)}, which no step before it writes"
+                )
+            made.update(step.writes)
+
     def _run_one(self, step: Step, ctx: SampleContext) -> None:
         steps = ctx.report.setdefault("steps", {})
         ctx.current_step = step.name
         ctx.progress(None)
         start = time.perf_counter()
         entry: dict[str, Any] = {}
+        before = set(ctx.artifacts)
         try:
             metrics = step(ctx)
+            undeclared = sorted(str(a) for a in set(ctx.artifacts) - before - set(step.writes))
+            if undeclared:
+                raise PipelineError(
+                    f"step {step.name!r} wrote {', '.join(undeclared)}, which it does not declare"
+                )
             entry["status"] = "done"
             if metrics is not None:
                 ctx.report[step.name] = metrics
@@ -134,6 +162,7 @@ class Pipeline:
             steps[step.name] = entry
 
     def run(self, ctx: SampleContext) -> dict[str, Any]:
+        self.check(set(ctx.artifacts))
         ctx.out.mkdir(parents=True, exist_ok=True)
         ctx.report.setdefault("sample", ctx.sample)
         failure: SampleFailed | None = None

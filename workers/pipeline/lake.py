@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gems.states import SampleStatus
+from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext, StepSkipped
 
 LOCAL_JOB = "local"
@@ -190,8 +191,8 @@ def sample_tables(ctx: SampleContext) -> dict:
     if (out / "report.json").exists():  # generated_at and tool versions exist only in the file
         written = json.loads((out / "report.json").read_text(encoding="utf-8"))
     tables = {}
-    vcf = ctx.artifacts.get("vcf") or out / "variants.vcf.gz"
-    tsv = ctx.artifacts.get("variants_tsv") or out / "variants.tsv"
+    vcf = ctx.artifacts.get(Artifact.VCF) or out / "variants.vcf.gz"
+    tsv = ctx.artifacts.get(Artifact.VARIANTS_TSV) or out / "variants.tsv"
     if Path(vcf).exists():
         tables["variants"] = variant_rows(Path(vcf), Path(tsv))
     else:  # calling skipped: an empty partition still replaces rows a previous run left
@@ -237,6 +238,8 @@ class LakeStep:
     """Finalizer after ReportStep: writes the sample's lake partitions when it COMPLETEd."""
 
     name = "lake"
+    reads: tuple[Artifact, ...] = (Artifact.VCF, Artifact.VARIANTS_TSV)
+    writes: tuple[Artifact, ...] = ()
 
     def __init__(self, target: LakeTarget | None = None):
         self.target = target  # None: a local lake under each sample's out folder

@@ -19,6 +19,7 @@ from gems.errors import InputError
 from workers.genomics.fastq import PairChunk, check_bases, detect_encoding, iter_pair_chunks, join_bytes
 from workers.genomics.readfeed import ReadFeed
 from workers.genomics.trimming import PairTrimmer, TrimSettings
+from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext
 
 _MAX_LEN = 100_000
@@ -144,6 +145,8 @@ class QcStep:
     """
 
     name = "qc"
+    reads: tuple[Artifact, ...] = ()
+    writes: tuple[Artifact, ...] = (Artifact.READS_R1, Artifact.READS_R2)
 
     def __init__(self, stream_to: ReadConsumer | None = None):
         self.stream_to = stream_to
@@ -220,7 +223,7 @@ class QcStep:
         metrics["trimmed"] = trimmer is not None
         if writer is not None:
             r1, r2 = writer.commit()
-            ctx.artifacts["r1"], ctx.artifacts["r2"] = r1, r2
+            ctx.artifacts[Artifact.READS_R1], ctx.artifacts[Artifact.READS_R2] = r1, r2
             metrics["pairs_used"] = kept
             metrics["bases_used"] = kept_bases
             if trimmer is not None:
@@ -235,7 +238,7 @@ class QcStep:
                     "pairs_dropped_short": short,
                 }
         else:
-            ctx.artifacts["r1"], ctx.artifacts["r2"] = Path(ctx.r1), Path(ctx.r2)
+            ctx.artifacts[Artifact.READS_R1], ctx.artifacts[Artifact.READS_R2] = Path(ctx.r1), Path(ctx.r2)
             metrics["pairs_used"] = stats.pairs
             metrics["bases_used"] = metrics["bases"]
         ctx.progress(1.0)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gems.states import SampleStatus
+from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext
 
 SCHEMA = "gems.sample-report/1"
@@ -78,7 +79,7 @@ def _variant_counts(ctx: SampleContext) -> dict[str, int] | None:
     by_type = (ctx.report.get("annotate") or {}).get("by_type")
     if isinstance(by_type, dict):
         return by_type
-    vcf = ctx.artifacts.get("vcf")
+    vcf = ctx.artifacts.get(Artifact.VCF)
     if vcf is None or not Path(vcf).exists():
         return None
     import pysam
@@ -218,6 +219,8 @@ class ReportStep:
     """Writes report.json and report.html into ctx.out (a Pipeline finalizer)."""
 
     name = "report"
+    reads: tuple[Artifact, ...] = (Artifact.VCF, Artifact.VARIANTS_TSV)
+    writes: tuple[Artifact, ...] = (Artifact.REPORT_JSON, Artifact.REPORT_HTML)
 
     def __call__(self, ctx: SampleContext) -> None:
         from workers.pipeline.report_html import render_html
@@ -226,7 +229,7 @@ class ReportStep:
         out.mkdir(parents=True, exist_ok=True)
         try:
             report = build_report(ctx)
-            rows, total = read_variant_rows(ctx.artifacts.get("variants_tsv"))
+            rows, total = read_variant_rows(ctx.artifacts.get(Artifact.VARIANTS_TSV))
             html = render_html(report, rows, total)
         except Exception as exc:
             # Still leave the user the status, the failure and the step table, then fail loudly.
@@ -243,6 +246,6 @@ class ReportStep:
             raise
         _write_atomic(out / "report.html", html)
         _write_atomic(out / "report.json", json.dumps(report, indent=1, default=str) + "\n")
-        ctx.artifacts["report_json"] = out / "report.json"
-        ctx.artifacts["report_html"] = out / "report.html"
+        ctx.artifacts[Artifact.REPORT_JSON] = out / "report.json"
+        ctx.artifacts[Artifact.REPORT_HTML] = out / "report.html"
         return None

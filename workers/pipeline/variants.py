@@ -22,8 +22,9 @@ import pysam
 from pysam import bcftools
 
 from gems.errors import InputError
-from workers.genomics.reference import Reference
+from workers.genomics.reference import Reference, prepare_reference
 from workers.genomics.vcfstats import vcf_metrics
+from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext, StepSkipped
 
 MIN_QUAL = 0  # no LowQual filter (see above)
@@ -112,26 +113,26 @@ def call_variants(
 
 
 class VariantStep:
-    """Calls germline SNVs/indels from `ctx.artifacts["bam"]` into `variants.vcf.gz` (+ .tbi)."""
+    """Calls germline SNVs/indels from `ctx.artifacts[Artifact.BAM]` into `variants.vcf.gz` (+ .tbi)."""
 
     name = "variants"
+    reads: tuple[Artifact, ...] = (Artifact.BAM,)
+    writes: tuple[Artifact, ...] = (Artifact.VCF,)
 
     def __call__(self, ctx: SampleContext) -> dict:
-        from workers.pipeline.align import reference_for  # one cached Reference per worker
-
         if ctx.options.reference is None:
             raise StepSkipped("no reference given")
-        bam = ctx.artifacts.get("bam")
+        bam = ctx.artifacts.get(Artifact.BAM)
         if bam is None or not Path(bam).exists():
             raise StepSkipped("no BAM (alignment did not run)")
-        ref = reference_for(ctx.options.reference)
+        ref = prepare_reference(ctx.options.reference)  # remembered per worker
         out = Path(ctx.out)
         vcf = out / "variants.vcf.gz"
         for stale in (vcf, Path(str(vcf) + ".tbi")):
             stale.unlink(missing_ok=True)
         ctx.progress(0.0)
         call_variants(Path(bam), ref, vcf, out / "work", ctx.options.targets)
-        ctx.artifacts["vcf"] = vcf
+        ctx.artifacts[Artifact.VCF] = vcf
         metrics = vcf_metrics(vcf)
         metrics.update(
             caller="bcftools mpileup/call (multiallelic model)",

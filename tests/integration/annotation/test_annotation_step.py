@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from workers.pipeline.annotate import AnnotateStep
-from workers.pipeline.framework import Pipeline, PipelineOptions, SampleContext, SampleFailed
+from workers.pipeline.artifacts import Artifact
+from workers.pipeline.framework import Pipeline, PipelineOptions, SampleContext, SampleFailed, StepSkipped
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "annotation"
 CONTIG = "chr22_16570000_16610000"
@@ -18,6 +19,8 @@ class _GivesVcf:
     """Stands in for the variant caller: registers a copy of the truth VCF."""
 
     name = "variants"
+    reads = ()
+    writes = (Artifact.VCF,)
 
     def __call__(self, ctx):
         vcf = ctx.out / "variants.vcf.gz"
@@ -25,6 +28,17 @@ class _GivesVcf:
         shutil.copy(DATA / "NA12878_GIAB_truth.local.vcf.gz.tbi", str(vcf) + ".tbi")
         ctx.artifacts["vcf"] = vcf
         return None
+
+
+class _NoReference:
+    """The variant caller without a reference: it skips, and writes nothing."""
+
+    name = "variants"
+    reads = ()
+    writes = (Artifact.VCF,)
+
+    def __call__(self, ctx):
+        raise StepSkipped("no reference given")
 
 
 def _ctx(tmp_path: Path, **options) -> SampleContext:
@@ -63,7 +77,9 @@ def test_skips_without_annotation_or_calls(tmp_path):
     report = Pipeline([_GivesVcf(), AnnotateStep()]).run(_ctx(tmp_path))
     assert report["steps"]["annotate"]["status"] == "skipped"
     assert "no gene annotation" in report["steps"]["annotate"]["reason"]
-    report = Pipeline([AnnotateStep()]).run(_ctx(tmp_path / "b", annotation=DATA / f"{CONTIG}.ensembl.gff3"))
+    report = Pipeline([_NoReference(), AnnotateStep()]).run(
+        _ctx(tmp_path / "b", annotation=DATA / f"{CONTIG}.ensembl.gff3")
+    )
     assert report["steps"]["annotate"]["reason"] == "no variant calls to annotate"
 
 

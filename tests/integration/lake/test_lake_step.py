@@ -8,6 +8,7 @@ from lakehelpers import context, sample_out
 
 from lake.engine import Engine
 from lake.store import LocalStore
+from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import Pipeline, PipelineOptions, SampleContext
 from workers.pipeline.lake import LOCAL_JOB, LakeStep
 from workers.pipeline.report import ReportStep
@@ -15,6 +16,8 @@ from workers.pipeline.report import ReportStep
 
 class Fails:
     name = "variants"
+    reads = ()
+    writes = (Artifact.VCF,)
 
     def __call__(self, ctx):
         raise ValueError("caller crashed")

@@ -9,8 +9,9 @@ import pysam
 import pytest
 
 from gems.errors import InputError
+from workers.pipeline.artifacts import Artifact
 from workers.pipeline.coverage import CoverageStep, coverage, read_bed
-from workers.pipeline.framework import Pipeline, PipelineOptions, SampleContext
+from workers.pipeline.framework import Pipeline, PipelineOptions, SampleContext, StepSkipped
 
 
 def _bam(tmp: Path) -> Path:
@@ -91,9 +92,20 @@ def test_bad_bed(tmp_path, text, message):
         read_bed(bed, {"c1": 1000})
 
 
+class _NoReference:
+    """Alignment without a reference: it skips, and no BAM is made."""
+
+    name = "align"
+    reads = ()
+    writes = (Artifact.BAM,)
+
+    def __call__(self, ctx):
+        raise StepSkipped("no reference given")
+
+
 def test_step_skips_without_bam_and_runs_with_one(tmp_path):
     ctx = SampleContext("s", tmp_path / "a", tmp_path / "b", tmp_path / "out", PipelineOptions())
-    report = Pipeline([CoverageStep()]).run(ctx)
+    report = Pipeline([_NoReference(), CoverageStep()]).run(ctx)
     assert report["steps"]["coverage"]["status"] == "skipped"
     ctx = SampleContext("s", tmp_path / "a", tmp_path / "b", tmp_path / "out2", PipelineOptions())
     ctx.artifacts["bam"] = _bam(tmp_path)

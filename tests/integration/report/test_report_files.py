@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gems.errors import InputError
+from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import Pipeline, PipelineOptions, SampleContext, SampleFailed, StepSkipped
 from workers.pipeline.report import ReportStep
 
@@ -19,8 +20,11 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "annotation"
 class _Fake:
     """A step that returns fixed metrics (or raises), standing in for the real ones."""
 
+    reads = ()
+
     def __init__(self, name, metrics=None, raises=None, artifacts=None):
         self.name, self.metrics, self.raises, self.artifacts = name, metrics, raises, artifacts or {}
+        self.writes = tuple(Artifact(k) for k in self.artifacts)
 
     def __call__(self, ctx):
         if self.raises:
