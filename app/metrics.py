@@ -64,7 +64,7 @@ class JobCollector:
         jobs_service = self.app.extensions["gems"].jobs
         up = GaugeMetricFamily("gems_job_listing_up", "1 if the last scrape could read the job listing")
         try:
-            jobs = jobs_service.list()
+            jobs = jobs_service.find()
         except Exception as exc:  # noqa: BLE001 - a scrape must answer even when AWS does not
             log.warning("metrics: could not list jobs: %s", exc)
             up.add_metric([], 0)

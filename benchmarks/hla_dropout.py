@@ -86,7 +86,7 @@ def by_origin(sample_dir: Path, sample: str, gene: str, allele: str):
     return drop
 
 
-def by_alignment(ref: reference.Reference, keep: str, lose: str, seed: int, work: Path):
+def by_alignment(ref: reference.HlaReference, keep: str, lose: str, seed: int, work: Path):
     """A dropper from alignment to the two called alleles: pairs that fit `lose` better."""
     import mappy
 

@@ -251,7 +251,7 @@ class JobService(Lifecycle):
         workers = R.read_workers(self.s3, bucket, session_key, len(job.workers))
         return jobview.from_records(job, workers, self.config.heartbeat_timeout_s)
 
-    def list(self, *, session_key=None, bucket=None, prefix=None, status=None) -> list[dict]:
+    def find(self, *, session_key=None, bucket=None, prefix=None, status=None) -> list[dict]:
         """All jobs, newest first: live ones from one DescribeTags loop, finished ones from S3."""
         by_session: dict[str, list[T.WorkerTags]] = {}
         live = EC2.read_gems_tags(self.ec2, session_key) if session_key else self.tags.read()
@@ -276,7 +276,7 @@ class JobService(Lifecycle):
         return sorted(out, key=lambda j: (j["created"], j["session_key"]), reverse=True)
 
     def get(self, session_key: str) -> dict:
-        found = self.list(session_key=session_key)
+        found = self.find(session_key=session_key)
         if not found:
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         return found[0]

@@ -10,12 +10,12 @@ from dataclasses import asdict
 from gems import records as R
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
-from gems.plan import ReadPair, WorkerPlan
+from gems.plan import ReadPair, WorkerLaunch
 from gems.tags import now_iso
 
 
 def write_manifests(
-    s3, state_bucket: str, session_key: str, job_bucket: str, workers: list[WorkerPlan], pairs: dict
+    s3, state_bucket: str, session_key: str, job_bucket: str, workers: list[WorkerLaunch], pairs: dict
 ) -> None:
     """Each worker's samples and their read keys, before its instance exists."""
     for w in workers:
@@ -32,10 +32,10 @@ def _pair(p: ReadPair | dict) -> dict:
     return p if isinstance(p, dict) else asdict(p)
 
 
-def launch_all(ec2, workers: list[WorkerPlan]) -> tuple[dict[int, EC2.Launched], Exception | None]:
+def launch_all(ec2, workers: list[WorkerLaunch]) -> tuple[dict[int, EC2.Launched], Exception | None]:
     """Launch every worker in parallel; (what launched, by index; the first error, if any)."""
 
-    def one(w: WorkerPlan):
+    def one(w: WorkerLaunch):
         return w.index, EC2.launch(ec2, w.request)
 
     launched: dict[int, EC2.Launched] = {}

@@ -47,7 +47,10 @@ class JobRequest:
 
 
 @dataclass
-class WorkerPlan:
+class WorkerLaunch:
+    """One worker's launch as planned: its samples, tags, manifest key, user-data and the
+    RunInstances request (what the job record keeps of it is `gems.records.WorkerPlan`)."""
+
     index: int
     samples: list[str]
     tags: dict[str, str]
@@ -65,7 +68,7 @@ class JobPlan:
     created: str
     request: JobRequest
     pairs: dict[str, list[ReadPair]]
-    workers: list[WorkerPlan]
+    workers: list[WorkerLaunch]
 
 
 def check_prefix(prefix: str) -> str:
@@ -251,7 +254,7 @@ def new_session_key(user: str, idempotency_key: str | None) -> str:
     return uuid.uuid4().hex
 
 
-def run_instances_request(config: Config, worker: WorkerPlan, client_token: str) -> dict:
+def run_instances_request(config: Config, worker: WorkerLaunch, client_token: str) -> dict:
     tag_list = T.to_aws(worker.tags)
     request: dict = {
         "ImageId": config.ami_id,
@@ -310,12 +313,12 @@ def plan_worker(
     attempt: int = 1,
     replaces: int | None = None,
     launched: str | None = None,
-) -> WorkerPlan:
+) -> WorkerLaunch:
     """One worker's launch: its tags, its user-data and its RunInstances request. A relaunch
     (`attempt` > 1) names the worker it `replaces` and the time it is `launched`."""
     mkey = statekeys.manifest_key(session_key, index)
     capacity = capacity_of(config, request)
-    w = WorkerPlan(
+    w = WorkerLaunch(
         index=index,
         samples=samples,
         manifest_key=mkey,

@@ -67,7 +67,7 @@ def list_jobs():
     """List jobs, newest first, filtered by session_key, bucket, prefix or status. Samples show
     their state only; their figures are in GET /job/<session_key> with the owner's key."""
     filters = query(JobListQuerySchema())
-    return jsonify(_jobs.dump([jobview.public(j) for j in _service().list(**filters)]))
+    return jsonify(_jobs.dump([jobview.public(j) for j in _service().find(**filters)]))
 
 
 @bp.get("/job/<session_key>")

@@ -133,7 +133,7 @@ def list_tasks():
     keys, values = q.get("tag_key") or [], q.get("tag_value") or []
     if len(values) > len(keys):
         raise ValidationError("tag_value: more values than tag_key entries", field="tag_value")
-    jobs = _services().jobs.list()
+    jobs = _services().jobs.find()
     if "page_token" in q:
         last = _after(q["page_token"])
         jobs = [j for j in jobs if (j["created"], j["session_key"]) < last]

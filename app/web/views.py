@@ -62,7 +62,7 @@ def jobs_page():
     filters = _filters()
     jobs, needs_key = [], _config().read_requires_key
     if not needs_key:
-        found = _jobs_service().list(status=filters["status"] or None, bucket=filters["bucket"] or None)
+        found = _jobs_service().find(status=filters["status"] or None, bucket=filters["bucket"] or None)
         jobs = joblist.filter_jobs(found, since=filters["since"] or None, until=filters["until"] or None)
     return render_template(
         "web/jobs.html", jobs=jobs, filters=filters, statuses=joblist.STATUSES, needs_key=needs_key

@@ -136,7 +136,7 @@ def test_the_throttle_forgets_after_its_window():
 def test_server_errors_are_json(client, services, monkeypatch):
     assert client.get("/no/such/route").is_json
     assert client.delete("/job").status_code == 405 and client.delete("/job").is_json
-    monkeypatch.setattr(services.jobs, "list", lambda **kw: 1 / 0)
+    monkeypatch.setattr(services.jobs, "find", lambda **kw: 1 / 0)
     resp = client.get("/job")
     assert resp.status_code == 500 and resp.json == {
         "error": "internal_error",

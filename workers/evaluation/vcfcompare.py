@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations, product
 
-from workers.genomics.vcfnorm import INDEL, SNP, Allele
+from workers.genomics.vcfnorm import INDEL, SNP, VariantAllele
 
 OVERLAP_PAD = 1  # first pass: alleles that overlap or touch
 CLUSTER_PAD = 20  # second pass: bases between alleles that still puts them in one cluster
@@ -56,26 +56,26 @@ class Counts:
 @dataclass
 class Comparison:
     by_kind: dict[str, Counts] = field(default_factory=lambda: {SNP: Counts(), INDEL: Counts()})
-    fp_alleles: list[Allele] = field(default_factory=list)
-    fn_alleles: list[Allele] = field(default_factory=list)
+    fp_alleles: list[VariantAllele] = field(default_factory=list)
+    fn_alleles: list[VariantAllele] = field(default_factory=list)
 
-    def tp(self, a: Allele, truth: bool) -> None:
+    def tp(self, a: VariantAllele, truth: bool) -> None:
         c = self.by_kind[a.kind]
         if truth:
             c.tp_truth += 1
         else:
             c.tp_call += 1
 
-    def fp(self, a: Allele) -> None:
+    def fp(self, a: VariantAllele) -> None:
         self.by_kind[a.kind].fp += 1
         self.fp_alleles.append(a)
 
-    def fn(self, a: Allele) -> None:
+    def fn(self, a: VariantAllele) -> None:
         self.by_kind[a.kind].fn += 1
         self.fn_alleles.append(a)
 
 
-def _haplotype_pairs(alleles: list[Allele], start: int, window: str) -> set[tuple[str, str]]:
+def _haplotype_pairs(alleles: list[VariantAllele], start: int, window: str) -> set[tuple[str, str]]:
     """Every unordered pair of haplotype sequences these alleles can form (all phasings)."""
     fixed = [a for a in alleles if a.copies == 2]
     hets = [a for a in alleles if a.copies != 2]
@@ -100,7 +100,7 @@ def _haplotype_pairs(alleles: list[Allele], start: int, window: str) -> set[tupl
     return pairs
 
 
-def _apply(alleles: list[Allele], start: int, window: str) -> str | None:
+def _apply(alleles: list[VariantAllele], start: int, window: str) -> str | None:
     out, cursor = [], start
     for a in alleles:
         if a.pos < cursor:
@@ -112,7 +112,9 @@ def _apply(alleles: list[Allele], start: int, window: str) -> str | None:
     return "".join(out)
 
 
-def _matches(truth: list[Allele], calls: list[Allele], fetch: Callable[[str, int, int], str]) -> bool:
+def _matches(
+    truth: list[VariantAllele], calls: list[VariantAllele], fetch: Callable[[str, int, int], str]
+) -> bool:
     if not truth or not calls:
         return False
     chrom = truth[0].chrom
@@ -123,11 +125,13 @@ def _matches(truth: list[Allele], calls: list[Allele], fetch: Callable[[str, int
     return bool(t) and not t.isdisjoint(_haplotype_pairs(calls, start, window))
 
 
-def _clusters(truth: list[Allele], calls: list[Allele], pad: int) -> list[tuple[list[Allele], list[Allele]]]:
+def _clusters(
+    truth: list[VariantAllele], calls: list[VariantAllele], pad: int
+) -> list[tuple[list[VariantAllele], list[VariantAllele]]]:
     items = sorted(
         [(a, True) for a in truth] + [(a, False) for a in calls], key=lambda x: (x[0].chrom, x[0].pos)
     )
-    out: list[tuple[list[Allele], list[Allele]]] = []
+    out: list[tuple[list[VariantAllele], list[VariantAllele]]] = []
     chrom, reach = None, -1
     for a, is_truth in items:
         if a.chrom != chrom or a.pos > reach + pad:
@@ -138,7 +142,9 @@ def _clusters(truth: list[Allele], calls: list[Allele], pad: int) -> list[tuple[
     return out
 
 
-def _resolve(truth: list[Allele], calls: list[Allele], fetch) -> list[tuple[Allele, bool]]:
+def _resolve(
+    truth: list[VariantAllele], calls: list[VariantAllele], fetch
+) -> list[tuple[VariantAllele, bool]]:
     """The largest part of a cluster whose truth and call alleles spell the same haplotypes."""
     both = [(a, True) for a in truth] + [(a, False) for a in calls]
     max_drop = next((d for size, d in MAX_DROP if len(both) <= size), 0)
@@ -153,10 +159,12 @@ def _resolve(truth: list[Allele], calls: list[Allele], fetch) -> list[tuple[Alle
     return []
 
 
-def compare(truth: list[Allele], calls: list[Allele], fetch: Callable[[str, int, int], str]) -> Comparison:
+def compare(
+    truth: list[VariantAllele], calls: list[VariantAllele], fetch: Callable[[str, int, int], str]
+) -> Comparison:
     result = Comparison()
     left_truth = {a.key: a for a in truth}
-    left_calls: list[Allele] = []
+    left_calls: list[VariantAllele] = []
     for c in calls:
         t = left_truth.get(c.key)
         if t is None:

@@ -1,6 +1,6 @@
 """Normalised variant alleles for comparison: split, left-aligned, trimmed, MNPs atomised.
 
-Reads a VCF with pysam and yields one `Allele` per ALT allele carried by the sample's genotype,
+Reads a VCF with pysam and yields one `VariantAllele` per ALT allele carried by the sample's genotype,
 in the representation `bcftools norm -m -any -f REF` followed by `--atomize` would give, so two
 VCFs that describe the same change the same way compare equal key for key.
 """
@@ -20,7 +20,7 @@ SNP, INDEL = "SNP", "INDEL"
 
 
 @dataclass(frozen=True)
-class Allele:
+class VariantAllele:
     chrom: str
     pos: int  # 0-based start of REF
     ref: str
@@ -115,7 +115,7 @@ def read_alleles(
     regions: dict | None = None,
     pass_only: bool = True,
     sample: str | None = None,
-) -> Iterator[Allele]:
+) -> Iterator[VariantAllele]:
     """Every ALT allele the sample carries, normalised, inside `regions` (by normalised start)."""
     try:
         with quiet_htslib():
@@ -150,4 +150,4 @@ def read_alleles(
                 pos, ref, alt_n = left_align(rec.pos - 1, (rec.ref or "").upper(), alt.upper(), fetch)
                 for p, r, a in _atomise(pos, ref, alt_n):
                     if in_regions(regions, chrom, p):
-                        yield Allele(chrom, p, r, a, min(copies, 2), phase)
+                        yield VariantAllele(chrom, p, r, a, min(copies, 2), phase)

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import exons, names
 from . import msa as msa_mod
-from .reference import Allele, Reference, load_sequences
+from .reference import Allele, HlaReference, load_sequences
 
 log = logging.getLogger(__name__)
 INDEX_VERSION = "10"  # 10: DPA1, DRB3, DRB4, DRB5 typed, no longer decoys
@@ -114,7 +114,7 @@ def _load_msa(path: Path, gene: str) -> msa_mod.GeneMSA:
     )
 
 
-def _build(ref: Reference, target: Path) -> None:
+def _build(ref: HlaReference, target: Path) -> None:
     load_sequences(ref)
     records: list[tuple[str, str]] = []
     for gene in ref.classical_genes:
@@ -146,7 +146,7 @@ def _build(ref: Reference, target: Path) -> None:
     (target / "meta.json").write_text(json.dumps(meta))
 
 
-def load_index(ref: Reference, cache: Path | None = None, shared=None) -> TypingIndex:
+def load_index(ref: HlaReference, cache: Path | None = None, shared=None) -> TypingIndex:
     """The typing index of `ref`: from this machine's cache, else from the `shared` store (a
     workers.program.indexstore.S3IndexStore: what another worker built), else built here (and shared)."""
     root = Path(cache) if cache is not None else cache_root()

@@ -33,7 +33,7 @@ class Allele:
 
 
 @dataclass
-class Reference:
+class HlaReference:
     directory: Path
     release: str
     nuc: dict[str, list[Allele]] = field(default_factory=dict)  # gene -> CDS alleles
@@ -149,7 +149,7 @@ def _fasta_files(directory: Path, kind: str) -> list[Path]:
     return found
 
 
-def scan(directory: Path | None = None) -> Reference:
+def scan(directory: Path | None = None) -> HlaReference:
     """Find the files and release of an IMGT/HLA reference directory (the shipped one when
     `directory` is None) without parsing sequences: enough to find its cached index."""
     directory = Path(directory) if directory is not None else DEFAULT_REFERENCE
@@ -160,17 +160,17 @@ def scan(directory: Path | None = None) -> Reference:
     if not nuc_files:
         raise InputError(f"HLA reference {directory} has no IMGT coding-sequence file (*nuc*.fasta[.gz])")
     files = nuc_files + gen_files
-    return Reference(directory=directory, release=detect_release(directory, files), files=files)
+    return HlaReference(directory=directory, release=detect_release(directory, files), files=files)
 
 
-def load(directory: Path | None = None) -> Reference:
+def load(directory: Path | None = None) -> HlaReference:
     """Scan a reference directory and parse all its sequences."""
     ref = scan(directory)
     load_sequences(ref)
     return ref
 
 
-def load_sequences(ref: Reference) -> None:
+def load_sequences(ref: HlaReference) -> None:
     if ref.loaded:
         return
     for kind in ("nuc", "gen"):

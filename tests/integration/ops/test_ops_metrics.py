@@ -90,7 +90,7 @@ def test_a_failing_listing_still_answers_the_scrape(ops_client, ops_services, mo
     def broken(**_):
         raise RuntimeError("AWS is down")
 
-    monkeypatch.setattr(ops_services.jobs, "list", broken)
+    monkeypatch.setattr(ops_services.jobs, "find", broken)
     got = scrape(ops_client)
     assert got[("gems_job_listing_up", ())] == 0
 

@@ -8,7 +8,7 @@ from gems.errors import InputError
 from workers.evaluation.vcfcompare import compare
 from workers.genomics import minimap2
 from workers.genomics.fastq import detect_encoding
-from workers.genomics.vcfnorm import Allele, left_align
+from workers.genomics.vcfnorm import VariantAllele, left_align
 
 REF = "ACGTACGTTTTTTGCAGCAGCAGTTACGATCGA"
 
@@ -40,7 +40,7 @@ def test_left_align_moves_a_homopolymer_deletion_to_its_start():
 
 
 def _a(pos, ref, alt, copies=1):
-    return Allele("c1", pos, ref, alt, copies)
+    return VariantAllele("c1", pos, ref, alt, copies)
 
 
 def test_exact_matches_and_genotype_errors():
