@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,33 @@ def effective_status(status: WorkerStatus, heartbeat: str, reason: str, timeout_
     return status, reason
 
 
+@dataclass
+class WorkerView:
+    """One worker as GET /job shows it, from its live tags or from its S3 records. What only
+    the records know (when and how it launched, each sample's state) is None from tags, and
+    left out of the answer."""
+
+    instance_id: str
+    instance_index: int
+    samples: list[str]
+    status: str
+    step: str
+    updated: str
+    progress: Any
+    reason: str
+    attempt: int
+    replaces: int | None
+    capacity: str
+    capacity_note: str | None = None
+    launched: str | None = None
+    instance_type: str | None = None
+    sample_status: dict | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        optional = ("capacity_note", "launched", "instance_type", "sample_status")
+        return {k: v for k, v in asdict(self).items() if not (k in optional and v is None)}
+
+
 def current(workers: list[dict]) -> list[dict]:
     """The workers that make the job's status: all but those a relaunch took over from."""
     replaced = {w["replaces"] for w in workers if w.get("replaces") is not None}
@@ -43,9 +71,9 @@ def is_settled(job: dict) -> bool:
 
 
 def job_view(
-    *, session_key: str, bucket: str, prefix: str, hla_class: Any, created: str, workers: list[dict]
+    *, session_key: str, bucket: str, prefix: str, hla_class: Any, created: str, views: list[WorkerView]
 ) -> dict[str, Any]:
-    workers = sorted(workers, key=lambda w: w["instance_index"])
+    workers = [v.to_dict() for v in sorted(views, key=lambda v: v.instance_index)]
     now_on = current(workers)
     status = overall_status([WorkerStatus(w["status"]) for w in now_on])
     if status is JobStatus.PENDING and len(now_on) < len(workers):
@@ -74,19 +102,19 @@ def from_tags(workers: list[WorkerTags], samples_of, timeout_s: int, now: dateti
     for w in workers:
         status, reason = effective_status(w.status, w.heartbeat or w.updated, w.reason, timeout_s, now)
         rows.append(
-            {
-                "instance_id": w.instance_id,
-                "instance_index": w.index,
-                "samples": w.samples if w.samples is not None else samples_of(w),
-                "status": status.value,
-                "step": w.step,
-                "updated": w.updated,
-                "progress": w.progress,
-                "reason": reason,
-                "attempt": w.attempt,
-                "replaces": w.replaces,
-                "capacity": w.capacity,
-            }
+            WorkerView(
+                instance_id=w.instance_id,
+                instance_index=w.index,
+                samples=w.samples if w.samples is not None else samples_of(w),
+                status=status.value,
+                step=w.step,
+                updated=w.updated,
+                progress=w.progress,
+                reason=reason,
+                attempt=w.attempt,
+                replaces=w.replaces,
+                capacity=w.capacity,
+            )
         )
     return job_view(
         session_key=first.session_key,
@@ -94,7 +122,20 @@ def from_tags(workers: list[WorkerTags], samples_of, timeout_s: int, now: dateti
         prefix=first.prefix,
         hla_class=first.hla_class,
         created=first.created,
-        workers=rows,
+        views=rows,
+    )
+
+
+def _launched(plan, **row: Any) -> WorkerView:
+    """A worker's view with what its launch gave (the job record's WorkerPlan)."""
+    return WorkerView(
+        attempt=plan.attempt,
+        replaces=plan.replaces,
+        capacity=plan.capacity,
+        capacity_note=plan.capacity_note,
+        launched=plan.launched,
+        instance_type=plan.instance_type,
+        **row,
     )
 
 
@@ -106,14 +147,6 @@ def from_records(
     rows = []
     for plan in job.workers:
         rec = worker_records[plan.index] if plan.index < len(worker_records) else None
-        launch = {
-            "attempt": plan.attempt,
-            "replaces": plan.replaces,
-            "capacity": plan.capacity,
-            "capacity_note": plan.capacity_note,
-            "launched": plan.launched,
-            "instance_type": plan.instance_type,
-        }
         if rec is None:
             # The worker never reported: judge it by its launch (or the submission) time.
             since = plan.launched or job.created
@@ -121,33 +154,33 @@ def from_records(
                 plan.status or WorkerStatus.PENDING, since, plan.reason, timeout_s, now
             )
             rows.append(
-                {
-                    "instance_id": plan.instance_id,
-                    "instance_index": plan.index,
-                    "samples": plan.samples,
-                    "status": status.value,
-                    "step": "",
-                    "updated": since,
-                    "progress": progress(SampleStatus.QUEUED for _ in plan.samples),
-                    "reason": reason,
-                }
-                | launch
+                _launched(
+                    plan,
+                    instance_id=plan.instance_id,
+                    instance_index=plan.index,
+                    samples=plan.samples,
+                    status=status.value,
+                    step="",
+                    updated=since,
+                    progress=progress(SampleStatus.QUEUED for _ in plan.samples),
+                    reason=reason,
+                )
             )
             continue
         status, reason = effective_status(rec.status, rec.updated, rec.reason, timeout_s, now)
         rows.append(
-            {
-                "instance_id": rec.instance_id,
-                "instance_index": rec.instance_index,
-                "samples": list(rec.samples),
-                "status": status.value,
-                "step": rec.step,
-                "updated": rec.updated,
-                "progress": rec.progress,
-                "reason": reason,
-                "sample_status": rec.to_dict()["samples"],
-            }
-            | launch
+            _launched(
+                plan,
+                instance_id=rec.instance_id,
+                instance_index=rec.instance_index,
+                samples=list(rec.samples),
+                status=status.value,
+                step=rec.step,
+                updated=rec.updated,
+                progress=rec.progress,
+                reason=reason,
+                sample_status=rec.to_dict()["samples"],
+            )
         )
     return job_view(
         session_key=job.session_key,
@@ -155,7 +188,7 @@ def from_records(
         prefix=job.prefix,
         hla_class=job.hla_class,
         created=job.created,
-        workers=rows,
+        views=rows,
     )
 
 
