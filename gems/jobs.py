@@ -43,8 +43,9 @@ log = logging.getLogger(__name__)
 _submit_lock = threading.Lock()  # S3 conditional writes decide on AWS; this covers moto's non-atomic ones
 
 
-class JobService(Lifecycle):
-    """Submit, read and retry jobs; ending and relaunching workers is gems.lifecycle's part."""
+class JobService:
+    """Submit, read and retry jobs; ending and relaunching workers is its `lifecycle`'s part
+    (gems.lifecycle), reached through the methods at the end."""
 
     def __init__(self, config: Config, ec2, s3, keys, pricing=None):
         self.config = config
@@ -56,6 +57,9 @@ class JobService(Lifecycle):
         self._final: dict[tuple[str, int], R.WorkerRecord] = {}  # records that never change again
         self.callbacks = Callbacks(config, s3, keys, self)
         self.pricebook = PriceBook(config, ec2, pricing)  # pricing: the Price List API client
+        self.lifecycle = Lifecycle(
+            config, ec2, s3, keys, self.tags, self.callbacks, self.pricebook, reads=self
+        )
 
     # ---- submit -------------------------------------------------------------------------
     def submit(
@@ -240,7 +244,7 @@ class JobService(Lifecycle):
         manifest = self.cache.get(self.s3, self.config.state_bucket, w.manifest) if w.manifest else None
         return sorted(manifest["samples"]) if manifest else []
 
-    def _from_s3(self, session_key: str) -> dict | None:
+    def from_s3(self, session_key: str) -> dict | None:
         bucket = self.config.state_bucket
         summary = self.cache.get(self.s3, bucket, statekeys.summary_key(session_key))
         if summary:
@@ -264,7 +268,7 @@ class JobService(Lifecycle):
             jobs[key] = jobview.from_tags(workers, self._samples_of, self.config.heartbeat_timeout_s)
         keys = [session_key] if session_key else R.list_session_keys(self.s3, self.config.state_bucket)
         for key in keys:
-            if key not in jobs and (job := self._from_s3(key)):
+            if key not in jobs and (job := self.from_s3(key)):
                 jobs[key] = job
         out = [
             j
@@ -366,3 +370,28 @@ class JobService(Lifecycle):
             text = S3.get_text(self.s3, self.config.state_bucket, statekeys.log_key(session_key, w.index))
             out[w.index] = (text or "")[-200_000:]
         return out
+
+    # ---- ending and relaunching workers: gems.lifecycle ------------------------------------
+    def stop(self, session_key: str, token: str) -> dict:
+        return self.lifecycle.stop(session_key, token)
+
+    def terminate(self, session_key: str, reason: str = "stopped before it finished") -> dict:
+        return self.lifecycle.terminate(session_key, reason)
+
+    def finish(self, session_key: str) -> dict:
+        return self.lifecycle.finish(session_key)
+
+    def enforce_cost_cap(self, session_key: str) -> str:
+        return self.lifecycle.enforce_cost_cap(session_key)
+
+    def mark_lost(self, session_key: str, instance_id: str, why: str) -> None:
+        self.lifecycle.mark_lost(session_key, instance_id, why)
+
+    def status_changed(self, session_key: str, token: str) -> dict:
+        return self.lifecycle.status_changed(session_key, token)
+
+    def relaunch_for(self, session_key: str, token: str) -> dict:
+        return self.lifecycle.relaunch_for(session_key, token)
+
+    def recover(self, session_key: str) -> list[int]:
+        return self.lifecycle.recover(session_key)

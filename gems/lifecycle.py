@@ -1,8 +1,9 @@
 """How a job's workers end: stopped by a user, lost or interrupted and relaunched, finished.
 
-`Lifecycle` is the half of gems.jobs.JobService that ends things; it uses the service's
-config, clients and read path (`_from_s3`, `tags`). Every path ends in `finish`, which writes
-the summary once nothing more will run and frees the bucket/prefix lock:
+`Lifecycle` is the part of gems.jobs.JobService that ends things, one of its collaborators: it
+is given the config, the clients, the tag snapshot, the callbacks, the price book and the
+service's read path (`JobReads`). Every path ends in `finish`, which writes the summary once
+nothing more will run and frees the bucket/prefix lock:
 
   user stop / the last worker's POST /stop_instances -> terminate -> finish
   runner or sweep finds a worker gone or silent       -> mark_lost -> recover -> finish
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from gems import jobview, recovery, statekeys
 from gems import records as R
@@ -30,6 +31,8 @@ from gems.wheel import worker_code
 
 if TYPE_CHECKING:
     from gems.config import Config
+    from gems.notify import Callbacks
+    from gems.pricebook import PriceBook
     from gems.readcache import TagSnapshot
 
 log = logging.getLogger(__name__)
@@ -60,20 +63,34 @@ def over_budget(job: R.JobRecord, view: dict, table: dict | None = None) -> str:
     return f"the job's cost (${spent:.2f}) reached its max_cost_usd (${job.max_cost_usd:.2f})"
 
 
+class JobReads(Protocol):
+    """What the lifecycle reads through the jobs service."""
+
+    def from_s3(self, session_key: str) -> dict | None: ...  # the job from its records
+
+    def get(self, session_key: str) -> dict: ...  # the job from its live tags
+
+
 class Lifecycle:
-    config: Config
-    ec2: Any
-    s3: Any
-    keys: Any
-    tags: TagSnapshot
-    callbacks: Any  # gems.notify.Callbacks
-    pricebook: Any  # gems.pricebook.PriceBook
-
-    def _from_s3(self, session_key: str) -> dict | None:  # the read path (gems.jobs)
-        raise NotImplementedError
-
-    def get(self, session_key: str) -> dict:  # the tag view (gems.jobs)
-        raise NotImplementedError
+    def __init__(
+        self,
+        config: Config,
+        ec2: Any,
+        s3: Any,
+        keys: Any,  # gems.auth: worker tokens
+        tags: TagSnapshot,
+        callbacks: Callbacks,
+        pricebook: PriceBook,
+        reads: JobReads,
+    ):
+        self.config = config
+        self.ec2 = ec2
+        self.s3 = s3
+        self.keys = keys
+        self.tags = tags
+        self.callbacks = callbacks
+        self.pricebook = pricebook
+        self.reads = reads
 
     # ---- stop -----------------------------------------------------------------------------
     def stop(self, session_key: str, token: str) -> dict:
@@ -120,7 +137,7 @@ class Lifecycle:
             self.callbacks.check(session_key)  # whatever called this may have changed the status
 
     def _finish(self, session_key: str) -> dict:
-        view = self._from_s3(session_key)
+        view = self.reads.from_s3(session_key)
         if view and jobview.is_settled(view):
             bucket = self.config.state_bucket
             view = dict(view, finished=T.now_iso())
@@ -169,7 +186,7 @@ class Lifecycle:
     def enforce_cost_cap(self, session_key: str) -> str:
         """Stop a running job whose cost reached its max_cost_usd (the sweep asks); the reason, or ""."""
         job = R.read_job(self.s3, self.config.state_bucket, session_key)
-        view = self._from_s3(session_key) if job and job.max_cost_usd is not None else None
+        view = self.reads.from_s3(session_key) if job and job.max_cost_usd is not None else None
         why = (
             over_budget(job, view, self.pricebook.table(view["workers"]))
             if job and view and not jobview.is_settled(view)
@@ -202,13 +219,13 @@ class Lifecycle:
         """POST /status_changed: a worker of this job (its token) started or ended."""
         self._check_token(session_key, token)
         self.callbacks.check(session_key)
-        return self.get(session_key)  # the tag view: every worker calls this, so no record reads
+        return self.reads.get(session_key)  # the tag view: every worker calls this, so no record reads
 
     def relaunch_for(self, session_key: str, token: str) -> dict:
         """POST /relaunch_instances: a worker of this job (its token) was interrupted."""
         self._check_token(session_key, token)
         self.recover(session_key)
-        return self.get(session_key)  # the tag view: all the worker needs, without every record
+        return self.reads.get(session_key)  # the tag view: all the worker needs, without every record
 
     def recover(self, session_key: str) -> list[int]:
         """Relaunch what the platform took from this job (gems.recovery decides), record the rest
@@ -245,7 +262,7 @@ class Lifecycle:
         if R.read_summary(self.s3, bucket, session_key):
             return []
         job, version = R.read_job_version(self.s3, bucket, session_key)
-        view = self._from_s3(session_key)
+        view = self.reads.from_s3(session_key)
         if job is None or view is None:
             return []
         relaunch, give_up = recovery.decide(

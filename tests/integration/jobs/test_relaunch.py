@@ -259,7 +259,9 @@ def test_a_wave_of_relaunch_calls_relaunches_each_worker_once(client, services):
     key = client.post("/job", json=body, headers=bearer()).json["session_key"]
     record = R.read_job(services.clients.s3, services.config.state_bucket, key)
     for plan in record.workers:  # all three reclaimed at once, as a spot wave does
-        services.jobs._end_worker(key, plan, WorkerStatus.INTERRUPTED, "spot interruption", fail_samples=True)
+        services.jobs.lifecycle._end_worker(
+            key, plan, WorkerStatus.INTERRUPTED, "spot interruption", fail_samples=True
+        )
     with ThreadPoolExecutor(8) as pool:
         got = list(pool.map(lambda _: services.jobs.recover(key), range(8)))
     assert sorted(i for new in got for i in new) == [3, 4, 5]  # each relaunched once, by one of the calls
