@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from gems import auth
@@ -18,8 +17,8 @@ LOCAL_USER = "local"
 
 def api_key(home: Path) -> tuple[str, Path | None]:
     """GEMS_API_KEY when set, else the key kept in .gems/api_key (generated once)."""
-    if os.environ.get("GEMS_API_KEY"):
-        return os.environ["GEMS_API_KEY"], None
+    if key := Config.from_env().api_key:
+        return key, None
     path = home / "api_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -81,7 +81,7 @@ class Stack:
         self.model_url = f"http://127.0.0.1:{o.model_port}"
         self.api_key = ""
         # What workers install: what is already here (warm), or the wheel published at start (cold).
-        self.worker_source = (os.environ.get("GEMS_WORKER_SOURCE") or "local") if o.cold else "local"
+        self.worker_source = (Config.from_env().worker_source or "local") if o.cold else "local"
         self.api_key_path: Path | None = None
         self.config: Config | None = None
         self.runner: InstanceRunner | None = None
@@ -91,21 +91,22 @@ class Stack:
     def environment(self) -> dict[str, str]:
         """What every process of the stack (and each local 'instance') sees."""
         o = self.options
+        given = Config.from_env()  # what the user set for the stack, before the stack's own
         return {
             "AWS_ACCESS_KEY_ID": "embedded",
             "AWS_SECRET_ACCESS_KEY": "embedded",
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ENDPOINT_URL": self.moto.url,
             "GEMS_API": self.api_url,
-            "GEMS_STATE_BUCKET": os.environ.get("GEMS_STATE_BUCKET", "gems-state"),
+            "GEMS_STATE_BUCKET": given.state_bucket,
             "GEMS_EMBEDDED": "1",
             "GEMS_HOME": str(o.home),
             "GEMS_MODEL_URL": self.model_url if o.model else "",
             "GEMS_IMDS_URL": f"http://127.0.0.1:{o.imds_port}",
             "GEMS_WORKER_SOURCE": self.worker_source,
-            "GEMS_AMI_ID": os.environ.get("GEMS_AMI_ID", MOTO_AMI),
+            "GEMS_AMI_ID": given.ami_id or MOTO_AMI,
             # Workers launch with a role, as on AWS: their credentials come from their metadata.
-            "GEMS_INSTANCE_PROFILE": os.environ.get("GEMS_INSTANCE_PROFILE", "gems-worker"),
+            "GEMS_INSTANCE_PROFILE": given.instance_profile or "gems-worker",
         }
 
     def start(self) -> Stack:

@@ -75,6 +75,36 @@ class BaseSpaceSettings:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    """What a worker instance is told by its user-data (exports rendered by gems.plan)."""
+
+    session_key: str = ""  # GEMS_SESSION_KEY: the job it works for
+    instance_index: int | None = None  # GEMS_INSTANCE_INDEX: which of the job's workers it is
+    job_token: str = ""  # GEMS_JOB_TOKEN: its job's token for the API's worker calls
+    # GEMS_WORKDIR: where samples are worked on (unset: a fresh temporary folder per worker)
+    workdir: Path | None = None
+    # GEMS_PIDFILE: where the worker writes its process id, for the embedded runner or an operator
+    pidfile: Path | None = None
+    log_path: Path = Path("/var/log/gems-worker.log")  # GEMS_LOG: the log uploaded beside its record
+    # AWS_EC2_METADATA_SERVICE_ENDPOINT (botocore's own name): the instance metadata service
+    metadata_endpoint: str = "http://169.254.169.254/"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WorkerSettings:
+        base = cls()
+        index = env.get("GEMS_INSTANCE_INDEX")
+        return cls(
+            session_key=env.get("GEMS_SESSION_KEY", ""),
+            instance_index=int(index) if index not in (None, "") else None,
+            job_token=env.get("GEMS_JOB_TOKEN", ""),
+            workdir=Path(env["GEMS_WORKDIR"]) if env.get("GEMS_WORKDIR") else None,
+            pidfile=Path(env["GEMS_PIDFILE"]) if env.get("GEMS_PIDFILE") else None,
+            log_path=Path(env.get("GEMS_LOG") or base.log_path),
+            metadata_endpoint=env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT") or base.metadata_endpoint,
+        )
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the app, the workers and the CLI read from the environment."""
 
@@ -137,6 +167,20 @@ class Config:
     # of reading the whole lab (gems.scopes).
     keys_need_scopes: bool = False
     basespace: BaseSpaceSettings = field(default_factory=BaseSpaceSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    # The API key the CLI and the embedded stack use instead of .gems/api_key.
+    api_key: str | None = None
+    # Where built HLA typing indexes are kept (GEMS_HLA_CACHE; else $XDG_CACHE_HOME/gems/hla,
+    # else ~/.cache/gems/hla).
+    hla_cache: Path = field(default_factory=lambda: Path.home() / ".cache" / "gems" / "hla")
+    # The model the embedded stack, the CLI and the inference server use (GEMS_MODEL_DIR; unset:
+    # the committed one, or SageMaker's /opt/ml/model where it is mounted).
+    model_dir: Path | None = None
+    model_host: str = "0.0.0.0"  # GEMS_MODEL_HOST: where the inference server listens
+    # GEMS_MODEL_PORT, or SAGEMAKER_BIND_TO_PORT where SageMaker sets it
+    model_port: int = 8080
+    log_level: str = "INFO"  # GEMS_LOG_LEVEL
+    debug: bool = False  # GEMS_DEBUG=1: the CLI shows tracebacks instead of one line
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> Config:
@@ -182,6 +226,16 @@ class Config:
             read_requires_key=env.get("GEMS_READ_REQUIRES_KEY", "") == "1",
             keys_need_scopes=env.get("GEMS_KEYS_NEED_SCOPES", "") == "1",
             basespace=BaseSpaceSettings.from_env(env),
+            worker=WorkerSettings.from_env(env),
+            api_key=env.get("GEMS_API_KEY") or None,
+            hla_cache=_hla_cache(env),
+            model_dir=_path(env, "GEMS_MODEL_DIR", Path()) if env.get("GEMS_MODEL_DIR") else None,
+            model_host=env.get("GEMS_MODEL_HOST") or base.model_host,
+            model_port=int(
+                env.get("SAGEMAKER_BIND_TO_PORT") or env.get("GEMS_MODEL_PORT") or base.model_port
+            ),
+            log_level=env.get("GEMS_LOG_LEVEL") or base.log_level,
+            debug=bool(env.get("GEMS_DEBUG")),
         )
 
     @property
@@ -217,6 +271,13 @@ class Config:
 
     def with_(self, **changes) -> Config:
         return replace(self, **changes)
+
+
+def _hla_cache(env: Mapping[str, str]) -> Path:
+    if env.get("GEMS_HLA_CACHE"):
+        return Path(env["GEMS_HLA_CACHE"]).expanduser()
+    xdg = env.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "gems" / "hla"
 
 
 def default_home() -> Path:

@@ -12,7 +12,6 @@ import contextlib
 import contextvars
 import json
 import logging
-import os
 import sys
 import time
 import uuid
@@ -97,12 +96,15 @@ def configure(service: str, *, level: int | str | None = None, stream=None) -> l
     A worker gets its session key and instance index from its environment, so every line of
     its log names the job it belongs to.
     """
+    from gems.config import Config
+
+    config = Config.from_env()
     root = logging.getLogger()
     static = {}
-    if os.environ.get("GEMS_SESSION_KEY"):
-        static["session_key"] = os.environ["GEMS_SESSION_KEY"]
-    if os.environ.get("GEMS_INSTANCE_INDEX"):
-        static["instance_index"] = os.environ["GEMS_INSTANCE_INDEX"]
+    if config.worker.session_key:
+        static["session_key"] = config.worker.session_key
+    if config.worker.instance_index is not None:
+        static["instance_index"] = str(config.worker.instance_index)
     for handler in list(root.handlers):
         if getattr(handler, "_gems_json", False) or _is_plain_console(handler):
             root.removeHandler(handler)
@@ -110,7 +112,7 @@ def configure(service: str, *, level: int | str | None = None, stream=None) -> l
     handler.setFormatter(JsonFormatter(service, static))
     handler._gems_json = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    root.setLevel(level or os.environ.get("GEMS_LOG_LEVEL", "INFO"))
+    root.setLevel(level or config.log_level)
     for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return handler

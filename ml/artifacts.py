@@ -20,6 +20,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gems.config import Config
 from gems.errors import InputError
 
 MODEL_FILE = "model.cbm"
@@ -118,4 +119,4 @@ def now() -> datetime:
 
 def default_model_dir() -> Path:
     """The model the embedded stack and the CLI use unless told otherwise ($GEMS_MODEL_DIR overrides)."""
-    return Path(os.environ.get("GEMS_MODEL_DIR") or DEFAULT_MODEL_DIR)
+    return Config.from_env().model_dir or DEFAULT_MODEL_DIR

@@ -17,7 +17,6 @@ import argparse
 import csv
 import io
 import logging
-import os
 import select
 import socket
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import orjson
 
+from gems.config import Config
 from gems.errors import GemsError
 from ml import drift
 from ml.predictor import Predictor
@@ -237,7 +237,7 @@ def default_model_dir() -> Path:
 
     if (SAGEMAKER_MODEL_DIR / "model.cbm").exists() or (SAGEMAKER_MODEL_DIR / "manifest.json").exists():
         return SAGEMAKER_MODEL_DIR
-    return Path(os.environ.get("GEMS_MODEL_DIR") or DEFAULT_MODEL_DIR)
+    return Config.from_env().model_dir or DEFAULT_MODEL_DIR
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,12 +253,9 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="model directory (default /opt/ml/model, $GEMS_MODEL_DIR, the committed model)",
     )
-    parser.add_argument("--host", default=os.environ.get("GEMS_MODEL_HOST", "0.0.0.0"))
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=int(os.environ.get("SAGEMAKER_BIND_TO_PORT") or os.environ.get("GEMS_MODEL_PORT") or 8080),
-    )
+    config = Config.from_env()
+    parser.add_argument("--host", default=config.model_host)
+    parser.add_argument("--port", type=int, default=config.model_port)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     server = make_server(args.model or default_model_dir(), args.host, args.port)

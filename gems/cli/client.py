@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 import urllib.request
 from collections import Counter
@@ -26,7 +25,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _client(args) -> ApiClient:
     config = Config.from_env()
-    key = args.key or os.environ.get("GEMS_API_KEY")
+    key = args.key or config.api_key
     if not key and (config.home / "api_key").exists():
         key = (config.home / "api_key").read_text().strip()
     return ApiClient(args.api or config.api_url, key)

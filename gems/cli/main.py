@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import sys
 
 from botocore.exceptions import NoCredentialsError
 
+from gems.config import Config
 from gems.errors import GemsError
 
 # name -> (module, function, one-line help). Each function takes argv (list[str]) and returns an exit code.
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gems {name}: {exc.message}", file=sys.stderr)
         return 1
     except NoCredentialsError:
-        home = os.environ.get("GEMS_HOME", ".gems")
+        home = Config.from_env().home
         print(
             f"gems {name}: no AWS credentials; for the embedded stack run `source {home}/env` (written by gems up)",
             file=sys.stderr,
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gems {name}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback on request
-        if os.environ.get("GEMS_DEBUG"):
+        if Config.from_env().debug:
             raise
         print(f"gems {name}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from pathlib import Path
 
 import mappy
 import numpy as np
+
+from gems.config import Config
 
 from . import exons, names
 from . import msa as msa_mod
@@ -31,12 +32,7 @@ BEST_N = 16
 
 
 def cache_root() -> Path:
-    env = os.environ.get("GEMS_HLA_CACHE")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "gems" / "hla"
+    return Config.from_env().hla_cache
 
 
 def _first_field_reps(alleles: list[Allele], preferred: set[str] | None = None) -> list[Allele]:

@@ -6,14 +6,15 @@ EC2's on AWS, the runner's stand-in (embedded/imds.py) in the embedded stack."""
 
 from __future__ import annotations
 
-import os
 import urllib.request
+
+from gems.config import Config
 
 DEFAULT_ENDPOINT = "http://169.254.169.254/"
 
 
 def endpoint() -> str:
-    return os.environ.get("AWS_EC2_METADATA_SERVICE_ENDPOINT") or DEFAULT_ENDPOINT
+    return Config.from_env().worker.metadata_endpoint
 
 
 def metadata(path: str, timeout_s: float = 2.0) -> str:

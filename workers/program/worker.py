@@ -250,7 +250,7 @@ class Worker:
 
     def upload_log(self) -> None:
         """The worker's log goes next to its record, so `gems logs` works after the instance is gone."""
-        path = Path(os.environ.get("GEMS_LOG", "/var/log/gems-worker.log"))
+        path = self.config.worker.log_path
         if path.is_file():
             try:
                 S3.upload(
@@ -318,21 +318,26 @@ def _brief(report: dict) -> dict:
 
 def main() -> int:
     logs.configure("worker")  # JSON lines carrying the session key and instance index
-    if os.environ.get("GEMS_PIDFILE"):  # lets the embedded runner (and an operator) find the worker
-        Path(os.environ["GEMS_PIDFILE"]).write_text(f"{os.getpid()}\n")
     config = Config.from_env()
+    me = config.worker
+    if me.pidfile:  # lets the embedded runner (and an operator) find the worker
+        me.pidfile.write_text(f"{os.getpid()}\n")
+    if not (me.session_key and me.instance_index is not None and me.job_token):
+        raise SystemExit(
+            "GEMS_SESSION_KEY, GEMS_INSTANCE_INDEX and GEMS_JOB_TOKEN must be set (the user-data sets them)"
+        )
     clients = Clients(config)
-    session_key = os.environ["GEMS_SESSION_KEY"]
+    session_key = me.session_key
     worker = Worker(
         config,
         clients,
         session_key=session_key,
-        index=int(os.environ["GEMS_INSTANCE_INDEX"]),
-        token=os.environ["GEMS_JOB_TOKEN"],
+        index=me.instance_index,
+        token=me.job_token,
         iid=instance_id(),
     )
     log.info("instance %s: AWS credentials from %s", worker.instance_id, credential_source())
-    workdir = Path(os.environ.get("GEMS_WORKDIR") or tempfile.mkdtemp(prefix=f"gems-{session_key[:8]}-"))
+    workdir = me.workdir or Path(tempfile.mkdtemp(prefix=f"gems-{session_key[:8]}-"))
     code = 0
     try:
         code = 0 if worker.run(workdir) is WorkerStatus.COMPLETE else 1
