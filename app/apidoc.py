@@ -1,18 +1,25 @@
-"""API documentation that lives on each route (as flask-smorest does it, on the marshmallow and
-apispec stack already in use): `@documented(Operation(...))` under `@bp.get(...)` says what the
-view takes and answers; app.openapi reads it off the view with the docstring (summary and
-description) and the auth decorator (security). Renaming a view keeps its documentation, and
-nothing is registered by endpoint name. A route without it is still in the document, with a
-generic JSON answer and the standard errors.
+"""API documentation that lives on each route and is what the route accepts (as flask-smorest
+and apifairy do it, on the marshmallow stack already in use): `@documented(Operation(...))`,
+directly above the view function (below the route and auth decorators, so a caller without a key
+gets 401 before their body is read), says what the view takes and answers. When the operation
+names a marshmallow schema class for the body or the query, the decorator loads the request
+through it (a 400 naming the field otherwise) and hands the view `body=` or `query=`: the
+documented schema is the one that validates, so the two cannot drift. app.openapi reads the
+operation off the view with the docstring (summary and description) and the auth decorator
+(security). A route without it is still in the document, with a generic JSON answer and the
+standard errors.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from marshmallow import Schema, fields
+
+from app import load
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -37,12 +44,33 @@ class Operation:
     form: object = None  # a schema for an application/x-www-form-urlencoded body (HTML forms)
 
 
+def schema_class(spec: object) -> type[Schema] | None:
+    """The marshmallow schema class a body or query is loaded with; None for a documentation-only
+    spec (a JSON schema, a oneOf of schemas)."""
+    return spec if isinstance(spec, type) and issubclass(spec, Schema) else None
+
+
 def documented(operation: Operation) -> Callable[[View], View]:
-    """Attach `operation` to the view; place it directly under the route decorator."""
+    """Attach `operation` to the view and load what it names: place it directly above the view
+    function. The view takes `body` when the operation names a body schema, `query` when it
+    names a query schema."""
+    body, query = schema_class(operation.body), schema_class(operation.query)
 
     def attach(view: View) -> View:
-        view.gems_doc = operation  # type: ignore[attr-defined]
-        return view
+        if body is None and query is None:
+            view.gems_doc = operation  # type: ignore[attr-defined]
+            return view
+
+        @functools.wraps(view)
+        def loaded(*args, **kwargs):
+            if body is not None:
+                kwargs["body"] = load.json_body(body())
+            if query is not None:
+                kwargs["query"] = load.query(query())
+            return view(*args, **kwargs)
+
+        loaded.gems_doc = operation  # type: ignore[attr-defined]
+        return loaded  # type: ignore[return-value]
 
     return attach
 

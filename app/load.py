@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import request
-from marshmallow import Schema
+from marshmallow import Schema, fields
 from marshmallow import ValidationError as MarshmallowError
 
 from gems.errors import ValidationError
@@ -52,4 +52,9 @@ def json_body(schema: Schema) -> dict:
 
 
 def query(schema: Schema) -> dict:
-    return load(schema, request.args.to_dict())
+    """The query string through `schema`; a list field takes every value of its name (`?k=a&k=b`)."""
+    args: dict[str, str | list[str]] = {}
+    for name in request.args:
+        many = isinstance(schema.fields.get(name), fields.List)
+        args[name] = request.args.getlist(name) if many else request.args[name]
+    return load(schema, args)

@@ -48,6 +48,7 @@ _RESULTS_EXAMPLE = {
 
 
 @bp.get("/job/<session_key>/results")
+@owner_only("session_key")
 @documented(
     Operation(
         responses={
@@ -55,7 +56,6 @@ _RESULTS_EXAMPLE = {
         }
     )
 )
-@owner_only("session_key")
 def job_results(session_key: str):
     """List a job's result files per sample, each with a pre-signed S3 URL valid for an hour."""
     services = current_app.extensions["gems"]
@@ -105,8 +105,8 @@ _TABLE_EXAMPLE = {
 
 
 @bp.get("/job/<session_key>/summary.json")
-@documented(Operation(responses={200: Answer("One row per sample.", RunTableSchema, _TABLE_EXAMPLE)}))
 @owner_only("session_key")
+@documented(Operation(responses={200: Answer("One row per sample.", RunTableSchema, _TABLE_EXAMPLE)}))
 def job_summary_json(session_key: str):
     """The run on one page: per sample its status, reason, read pairs, mapping rate, mean
     coverage, variant counts, each HLA gene's two alleles with their confidence, and the report link."""
@@ -114,6 +114,7 @@ def job_summary_json(session_key: str):
 
 
 @bp.get("/job/<session_key>/summary.tsv")
+@owner_only("session_key")
 @documented(
     Operation(
         responses={
@@ -126,7 +127,6 @@ def job_summary_json(session_key: str):
         }
     )
 )
-@owner_only("session_key")
 def job_summary_tsv(session_key: str):
     """The run on one page as TSV, for a spreadsheet: the columns of summary.json, one per HLA
     gene's allele1, allele2 and confidence."""
@@ -139,6 +139,7 @@ def job_summary_tsv(session_key: str):
 
 
 @bp.get("/job/<session_key>/hla.xml")
+@owner_only("session_key")
 @documented(
     Operation(
         responses={
@@ -154,7 +155,6 @@ def job_summary_tsv(session_key: str):
         errors=(404, 409),
     )
 )
-@owner_only("session_key")
 def job_hla_xml(session_key: str):
     """The job's HLA typing as one HML 1.0.1 document (NMDP's exchange format), built from each
     finished sample's MIRING record. 404 for a job without HLA typing, 409 until a sample has one."""

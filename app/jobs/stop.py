@@ -11,7 +11,6 @@ from app import limits
 from app.apidoc import Answer, Operation, documented
 from app.auth import bearer_token
 from app.jobs.schemas import JOB_EXAMPLE, JobSchema, StopRequestSchema
-from app.load import json_body
 from gems.errors import AuthError, ForbiddenError
 from gems.states import JobStatus
 
@@ -38,29 +37,28 @@ def _token_call(answer: Answer) -> Operation:
         )
     )
 )
-def stop_instances():
+def stop_instances(body: dict):
     """Terminate the instances of one job; needs that job's worker token; idempotent."""
-    return _with_job_token(lambda jobs, key, token: jobs.stop(key, token))
+    return _with_job_token(body, lambda jobs, key, token: jobs.stop(key, token))
 
 
 @bp.post("/relaunch_instances")
 @documented(_token_call(Answer("The job, with any worker relaunched for what was interrupted.", JobSchema)))
-def relaunch_instances():
+def relaunch_instances(body: dict):
     """Relaunch what an interrupted or lost worker of this job left unfinished, within the job's
     system retries; needs that job's worker token; idempotent."""
-    return _with_job_token(lambda jobs, key, token: jobs.relaunch_for(key, token))
+    return _with_job_token(body, lambda jobs, key, token: jobs.relaunch_for(key, token))
 
 
 @bp.post("/status_changed")
 @documented(_token_call(Answer("The job, its callback sent if its overall status changed.", JobSchema)))
-def status_changed():
+def status_changed(body: dict):
     """A worker of this job started or ended: send the job's callback if its status changed;
     needs that job's worker token; idempotent."""
-    return _with_job_token(lambda jobs, key, token: jobs.status_changed(key, token))
+    return _with_job_token(body, lambda jobs, key, token: jobs.status_changed(key, token))
 
 
-def _with_job_token(call):
-    body = json_body(StopRequestSchema())
+def _with_job_token(body: dict, call):
     token = body.get("token") or bearer_token()
     if not token:
         raise AuthError(

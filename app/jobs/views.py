@@ -8,7 +8,6 @@ from marshmallow import Schema, fields
 from app.apidoc import Answer, Operation, documented
 from app.auth import caller_reach, optional_caller, owner_only, read_access, require_api_key
 from app.jobs.schemas import JOB_EXAMPLE, JOB_REQUEST_EXAMPLE, JobListQuerySchema, JobRequestSchema, JobSchema
-from app.load import json_body, query
 from gems import jobview
 from gems.plan import JobRequest
 from gems.states import JobStatus
@@ -30,6 +29,7 @@ def _service():
 
 
 @bp.post("/job")
+@require_api_key
 @documented(
     Operation(
         body=JobRequestSchema,
@@ -43,10 +43,8 @@ def _service():
         errors=(400, 403, 409),
     )
 )
-@require_api_key
-def submit_job():
+def submit_job(body: dict):
     """Start a job: find the read pairs under bucket/prefix and launch its fleet of workers."""
-    body = json_body(JobRequestSchema())
     options = body.pop("options", {})
     req = JobRequest(**body, options=options)
     idem = request.headers.get("Idempotency-Key") or None
@@ -55,6 +53,7 @@ def submit_job():
 
 
 @bp.get("/job")
+@read_access
 @documented(
     Operation(
         query=JobListQuerySchema,
@@ -62,17 +61,15 @@ def submit_job():
         errors=(400,),
     )
 )
-@read_access
-def list_jobs():
+def list_jobs(query: dict):
     """List jobs, newest first, filtered by session_key, bucket, prefix or status. Samples show
     their state only; their figures are in GET /job/<session_key> with the owner's key."""
-    filters = query(JobListQuerySchema())
-    return jsonify(_jobs.dump([jobview.public(j) for j in _service().find(**filters)]))
+    return jsonify(_jobs.dump([jobview.public(j) for j in _service().find(**query)]))
 
 
 @bp.get("/job/<session_key>")
-@documented(Operation(responses={200: Answer("The job and each worker's samples.", JobSchema, JOB_EXAMPLE)}))
 @read_access
+@documented(Operation(responses={200: Answer("The job and each worker's samples.", JobSchema, JOB_EXAMPLE)}))
 def get_job(session_key: str):
     """One job with its workers and the state of each of their samples; each sample's figures
     and results only for the job's owner (or an admin)."""
@@ -84,6 +81,7 @@ def get_job(session_key: str):
 
 
 @bp.get("/job/<session_key>/logs")
+@owner_only("session_key")
 @documented(
     Operation(
         responses={
@@ -98,7 +96,6 @@ def get_job(session_key: str):
         }
     )
 )
-@owner_only("session_key")
 def job_logs(session_key: str):
     """Each worker's log, as uploaded by the worker after every sample and at the end."""
     logs = _service().logs(session_key)
@@ -106,6 +103,7 @@ def job_logs(session_key: str):
 
 
 @bp.post("/job/<session_key>/stop")
+@owner_only("session_key")
 @documented(
     Operation(
         responses={
@@ -117,13 +115,13 @@ def job_logs(session_key: str):
         }
     )
 )
-@owner_only("session_key")
 def stop_job(session_key: str):
     """Stop a job's fleet on a user's behalf; unfinished workers end as STOPPED."""
     return jsonify(_job.dump(_service().terminate(session_key, reason=f"stopped by {g.api_user}")))
 
 
 @bp.post("/job/<session_key>/retry")
+@owner_only("session_key")
 @documented(
     Operation(
         responses={
@@ -137,7 +135,6 @@ def stop_job(session_key: str):
         errors=(403, 409),
     )
 )
-@owner_only("session_key")
 def retry_job(session_key: str):
     """Rerun only the samples that failed (or never ran), as a new job linked by options.retry_of."""
     job, created = _service().retry(session_key, user=g.api_user, reach=caller_reach())

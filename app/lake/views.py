@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
-from marshmallow import Schema, fields
+from flask import Blueprint, current_app, jsonify
+from marshmallow import EXCLUDE, Schema, fields
 
 from app.apidoc import Answer, Operation, documented
 from app.auth import admin_only, require_api_key
-from gems.errors import ValidationError
 from lake import questions as Q
 
 bp = Blueprint("lake", __name__)
@@ -29,21 +28,26 @@ class LakeAnswerSchema(Schema):
     snapshot = fields.Dict(metadata={"description": "the table versions read (embedded stack)"})
 
 
-class VariantQuerySchema(Schema):
+class _Question(Schema):
+    class Meta:
+        unknown = EXCLUDE  # other parameters are ignored, as they always were
+
+
+class VariantQuerySchema(_Question):
     variant = fields.String(required=True, metadata={"description": "CHROM:POS:REF:ALT, e.g. chr6:100:A:G"})
 
 
-class CarriersQuerySchema(Schema):
+class CarriersQuerySchema(_Question):
     variant = fields.String(metadata={"description": "CHROM:POS:REF:ALT"})
     gene = fields.String()
     consequence = fields.String(metadata={"description": "with gene: only variants of this consequence"})
 
 
-class GeneQuerySchema(Schema):
+class GeneQuerySchema(_Question):
     gene = fields.String(metadata={"description": "one HLA gene, e.g. A or DQB1"})
 
 
-class QcQuerySchema(Schema):
+class QcQuerySchema(_Question):
     min_mapping_rate = fields.Float()
     max_duplicate_rate = fields.Float()
     min_coverage = fields.Float()
@@ -104,50 +108,41 @@ def _answer(question: Q.Question):
     return jsonify(body)
 
 
-def _float_arg(name: str) -> float | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValidationError(f"{name} must be a number", field=name) from None
-
-
 @bp.get("/lake/af")
-@documented(_question(VariantQuerySchema))
 @require_api_key
-def allele_frequency():
+@documented(_question(VariantQuerySchema))
+def allele_frequency(query: dict):
     """Cohort allele frequency of ?variant=CHROM:POS:REF:ALT."""
-    return _answer(Q.allele_frequency(request.args.get("variant", "")))
+    return _answer(Q.allele_frequency(query["variant"]))
 
 
 @bp.get("/lake/carriers")
-@documented(_question(CarriersQuerySchema))
 @admin_only
-def carriers():
+@documented(_question(CarriersQuerySchema))
+def carriers(query: dict):
     """Carriers of ?variant=, or of any variant in ?gene= (optionally with ?consequence=); admin keys only.
 
     The rows name samples of every user's jobs, so only a key made with `--admin` may read them.
     """
-    a = request.args
-    return _answer(Q.carriers(gene=a.get("gene"), consequence=a.get("consequence"), variant=a.get("variant")))
+    return _answer(
+        Q.carriers(gene=query.get("gene"), consequence=query.get("consequence"), variant=query.get("variant"))
+    )
 
 
 @bp.get("/lake/hla-frequencies")
-@documented(_question(GeneQuerySchema))
 @require_api_key
-def hla_frequencies():
+@documented(_question(GeneQuerySchema))
+def hla_frequencies(query: dict):
     """HLA allele frequencies per gene (?gene= for one gene)."""
-    return _answer(Q.hla_frequencies(request.args.get("gene")))
+    return _answer(Q.hla_frequencies(query.get("gene")))
 
 
 @bp.get("/lake/qc-fails")
-@documented(_question(QcQuerySchema))
 @admin_only
-def qc_fails():
+@documented(_question(QcQuerySchema))
+def qc_fails(query: dict):
     """Samples failing QC thresholds (?min_mapping_rate, max_duplicate_rate, min_coverage, min_fraction_20x).
 
     Admin keys only: the rows name samples of every user's jobs.
     """
-    return _answer(Q.qc_fails(**{k: _float_arg(k) for k in Q.QC_DEFAULTS}))
+    return _answer(Q.qc_fails(**{k: query.get(k) for k in Q.QC_DEFAULTS}))

@@ -263,9 +263,18 @@ class PatientSchema(Schema):
 _BATCH_SIZE = validate.Length(min=1, max=MAX_BATCH)
 
 
+_TOP = {"description": "how many sites each prediction lists, most likely first (1-20)"}
+
+
+class PatientRequestSchema(PatientSchema):
+    """One patient as POST /predict takes it: the patient, and how many sites to list."""
+
+    top = fields.Integer(load_default=3, validate=validate.Range(min=1, max=20), metadata=_TOP)
+
+
 class BatchSchema(Schema):
     patients = fields.List(fields.Nested(PatientSchema), required=True, validate=_BATCH_SIZE)
-    top = fields.Integer(load_default=3, validate=validate.Range(min=1, max=20))
+    top = fields.Integer(load_default=3, validate=validate.Range(min=1, max=20), metadata=_TOP)
 
 
 class BatchEnvelopeSchema(BatchSchema):

@@ -16,6 +16,7 @@ from app.predict.schemas import (
     AnswerSchema,
     BatchEnvelopeSchema,
     BatchSchema,
+    PatientRequestSchema,
     PatientSchema,
 )
 from gems.errors import UnavailableError, ValidationError
@@ -77,15 +78,17 @@ def _answer(raw: dict, patients: list[dict], top: int, served_by: str) -> dict:
 
 
 @bp.post("/predict")
+@require_api_key
 @documented(
     Operation(
-        body={"oneOf": [PatientSchema, BatchSchema]},
+        # Loaded in the view, not by the decorator: a batch's patients go to the model a chunk at a
+        # time while the next chunk is checked (BatchEnvelopeSchema, then PatientSchema per chunk).
+        body={"oneOf": [PatientRequestSchema, BatchSchema]},
         body_example=PATIENT_EXAMPLE,
         responses={200: Answer("The top sites with probabilities.", AnswerSchema, PREDICTION_EXAMPLE)},
         errors=(400, 503),
     )
 )
-@require_api_key
 def predict():
     """Rank the likely primary sites of one patient's tumour, or of a batch (`{"patients": [...]}`)."""
     body = request.get_json(silent=True)

@@ -12,15 +12,13 @@ import binascii
 import json
 import uuid
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify
 
 import gems
 from app.apidoc import documented
 from app.auth import authenticate, caller_reach, owner_only, read_access, require_api_key
-from app.load import json_body, load
 from app.tes import mapping
 from app.tes import openapi as docs
-from app.tes.schemas import ListQuerySchema, TaskRequestSchema, ViewQuerySchema
 from gems.aws import s3 as S3
 from gems.callbacks import check_url, shown
 from gems.errors import ForbiddenError, NotFoundError, ValidationError
@@ -118,17 +116,11 @@ def _after(token: str) -> tuple[str, str]:
 
 
 @bp.get("/tasks")
-@documented(docs.LIST_TASKS)
 @read_access
-def list_tasks():
+@documented(docs.LIST_TASKS)
+def list_tasks(query: dict):
     """Tasks newest first, `page_size` at a time; `next_page_token` while more remain."""
-    args: dict[str, str | list[str]] = {
-        k: v for k, v in request.args.items() if k not in ("tag_key", "tag_value")
-    }
-    for many in ("tag_key", "tag_value"):
-        if many in request.args:
-            args[many] = request.args.getlist(many)
-    q = load(ListQuerySchema(), args)
+    q = query
     caller = authenticate() if q["view"] == "FULL" else None  # logs and results are their owner's
     keys, values = q.get("tag_key") or [], q.get("tag_value") or []
     if len(values) > len(keys):
@@ -165,11 +157,11 @@ def list_tasks():
 
 
 @bp.post("/tasks")
-@documented(docs.CREATE_TASK)
 @require_api_key
-def create_task():
+@documented(docs.CREATE_TASK)
+def create_task(body: dict):
     """Create a task: a gems job over the task's S3 read files. Answers {"id": <session key>}."""
-    task = json_body(TaskRequestSchema())
+    task = body
     req = mapping.job_request(task)
     services = _services()
     # The session key is derived before submitting so the task document is in place first.
@@ -214,15 +206,15 @@ def _job_exists(task_id: str) -> bool:
 
 
 @bp.get("/tasks/<task_id>")
-@documented(docs.GET_TASK)
 @read_access
-def get_task(task_id: str):
+@documented(docs.GET_TASK)
+def get_task(task_id: str, query: dict):
     """One task at the requested view (MINIMAL by default, as the spec says).
 
     FULL carries the workers' logs and the result files: it needs the owner's key (or an admin's);
     without a key it is a 401, with another user's key the 404 of an unknown task.
     """
-    q = load(ViewQuerySchema(), request.args.to_dict())
+    q = query
     if q["view"] == "FULL":
         _services().jobs.check_owner(task_id, authenticate())
     job = _services().jobs.detail(task_id) if q["view"] != "MINIMAL" else _services().jobs.get(task_id)
@@ -230,8 +222,8 @@ def get_task(task_id: str):
 
 
 @bp.post("/tasks/<task_id>:cancel")
-@documented(docs.CANCEL_TASK)
 @owner_only("task_id")
+@documented(docs.CANCEL_TASK)
 def cancel_task(task_id: str):
     """Stop the job's instances; unfinished workers end STOPPED (the task CANCELED). Idempotent."""
     jobs = _services().jobs

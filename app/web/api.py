@@ -10,7 +10,6 @@ from marshmallow import RAISE, Schema, fields, validate
 from app.apidoc import Answer, Operation, documented
 from app.auth import caller_reach, owner_only, require_api_key
 from app.jobs.schemas import BUCKET_NAME
-from app.load import query
 from gems import names
 from gems.aws import s3 as S3
 from gems.errors import GemsError, NotFoundError, UnavailableError, ValidationError
@@ -43,6 +42,7 @@ def _services():
 
 
 @bp.get("/samples")
+@require_api_key
 @documented(
     Operation(
         query=SamplesQuerySchema,
@@ -71,15 +71,14 @@ def _services():
         errors=(400, 403),
     )
 )
-@require_api_key
-def samples():
+def samples(query: dict):
     """The read pairs found under bucket/prefix, per sample, without launching anything.
 
     The same discovery POST /job uses: `<sample>_S1_L001_R1_001.fastq.gz` style pairs directly
     under the prefix; an unpaired mate or an empty prefix is a 400 naming the field. Pairs whose
     sample name breaks the rule (letters, digits, `._-`) are listed in `skipped` with the reason.
     """
-    args = query(SamplesQuerySchema())
+    args = query
     prefix = check_prefix(args["prefix"])
     check_bucket(_services().config, args["bucket"])
     caller_reach().check_folder(args["bucket"], prefix)  # sample names are the data's too
@@ -150,12 +149,12 @@ def _vocabulary():
         errors=(400, 503),
     )
 )
-def genes():
+def genes(query: dict):
     """The gene symbols and values the served model accepts, for the prediction form's autocomplete.
 
     `q` narrows to symbols starting with it (case-insensitive), the model's own feature genes first.
     """
-    args = query(GenesQuerySchema())
+    args = query
     module, vocab = _vocabulary()
     q = (args.get("q") or "").upper()
     model = [g for g in vocab.model_genes if g.upper().startswith(q)]
@@ -184,6 +183,7 @@ def _job(session_key: str) -> dict:
 
 
 @bp.get("/job/<session_key>/reports")
+@owner_only("session_key")
 @documented(
     Operation(
         responses={
@@ -204,7 +204,6 @@ def _job(session_key: str) -> dict:
         }
     )
 )
-@owner_only("session_key")
 def reports(session_key: str):
     """Each sample's report: a link that opens report.html in the browser, and its step timings.
 
@@ -247,6 +246,7 @@ GERMLINE_WARNING = (
 
 
 @bp.get("/job/<session_key>/samples/<sample>/mutations")
+@owner_only("session_key")
 @documented(
     Operation(
         responses={
@@ -275,7 +275,6 @@ GERMLINE_WARNING = (
         errors=(400, 503),
     )
 )
-@owner_only("session_key")
 def sample_mutations(session_key: str, sample: str):
     """A finished sample's variants.tsv turned into the `mutations` of a POST /predict body.
 

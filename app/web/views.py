@@ -110,8 +110,8 @@ def job_page(session_key: str):
 
 
 @bp.get("/jobs/<session_key>/workers")
-@documented(docs.JOB_WORKERS_FRAGMENT)
 @read_access
+@documented(docs.JOB_WORKERS_FRAGMENT)
 def job_workers_fragment(session_key: str):
     """The workers section of a job page as an HTML fragment; the page fetches it to refresh itself."""
     return render_template("web/_workers.html", **_job_context(session_key))
