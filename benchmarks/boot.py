@@ -25,7 +25,7 @@ from pathlib import Path
 
 from embedded import container
 from embedded.seed import one_sample_job
-from gems.client import ApiClient
+from gems.api_client import ApiClient
 from gems.errors import GemsError
 from gems.states import WorkerStatus
 

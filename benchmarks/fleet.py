@@ -31,9 +31,9 @@ from pathlib import Path
 
 from benchmarks.jobs import pct
 from embedded.stack import Stack, StackOptions
+from gems.api_client import ApiClient
 from gems.aws import ec2 as EC2
 from gems.aws.clients import Clients
-from gems.client import ApiClient
 from gems.jobview import is_settled
 
 BUCKET = "bench-fleet"

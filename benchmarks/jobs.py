@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 from embedded.stack import Stack, StackOptions
+from gems.api_client import ApiClient
 from gems.aws import ec2 as EC2
 from gems.aws.clients import Clients
-from gems.client import ApiClient
 
 BUCKET = "bench-runs"
 

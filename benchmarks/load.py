@@ -23,9 +23,9 @@ from pathlib import Path
 
 from benchmarks.jobs import BUCKET, pct, seed_runs
 from embedded.stack import Stack, StackOptions
+from gems.api_client import ApiClient
 from gems.aws import ec2 as EC2
 from gems.aws.clients import Clients
-from gems.client import ApiClient
 
 
 class CallCounter:

@@ -13,7 +13,7 @@ import time
 
 from embedded import seed
 from embedded.stack import Stack, StackOptions
-from gems.client import ApiClient
+from gems.api_client import ApiClient
 from gems.config import Config
 from gems.errors import GemsError, ValidationError
 from gems.jobview import is_settled

@@ -9,7 +9,7 @@ from app.auth import require_api_key
 from app.drift import record_served
 from app.load import load, load_part
 from app.metrics import observe_prediction
-from app.predict.client import ModelClient
+from app.predict.model_client import ModelClient
 from app.predict.schemas import (
     PATIENT_EXAMPLE,
     PREDICTION_EXAMPLE,

@@ -15,11 +15,11 @@ from gems.errors import GemsError
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "up": ("embedded.cli", "up", "start the embedded stack (moto, API, instance runner, model server)"),
     "demo": ("embedded.cli", "demo", "run a demo job on the real demo reads through the embedded stack"),
-    "submit": ("gems.cli.client", "submit", "submit a job to a deployment (--wait to follow it)"),
-    "status": ("gems.cli.client", "status", "show jobs and their workers"),
-    "logs": ("gems.cli.client", "logs", "print a job's worker logs"),
-    "results": ("gems.cli.client", "results", "download a job's results"),
-    "stop": ("gems.cli.client", "stop", "stop a job's instances"),
+    "submit": ("gems.cli.remote", "submit", "submit a job to a deployment (--wait to follow it)"),
+    "status": ("gems.cli.remote", "status", "show jobs and their workers"),
+    "logs": ("gems.cli.remote", "logs", "print a job's worker logs"),
+    "results": ("gems.cli.remote", "results", "download a job's results"),
+    "stop": ("gems.cli.remote", "stop", "stop a job's instances"),
     "interrupt": (
         "embedded.interrupt",
         "main",
@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "destroy": ("gems.cli.deploy", "destroy", "remove a stage's resources (--delete-data: also its records)"),
     "keys": ("gems.cli.keys", "main", "create, list and revoke API keys (--admin: may act on every job)"),
-    "predict": ("gems.cli.client", "predict", "predict primary sites for a CSV of patients"),
+    "predict": ("gems.cli.remote", "predict", "predict primary sites for a CSV of patients"),
     "run-sample": ("workers.pipeline.cli", "run_sample", "run the analysis pipeline on one sample locally"),
     "eval-vcf": (
         "workers.evaluation.evalvcf",

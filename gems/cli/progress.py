@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from gems.client import ApiClient
+from gems.api_client import ApiClient
 from gems.errors import GemsError
 from gems.jobview import is_settled
 from gems.states import SampleStatus

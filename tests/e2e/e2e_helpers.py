@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from gems.client import ApiClient
+from gems.api_client import ApiClient
 from gems.errors import GemsError
 from gems.jobview import is_settled
 

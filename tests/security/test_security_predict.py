@@ -11,7 +11,7 @@ import time
 import pytest
 from testconfig import TestConfig
 
-from app.predict import client as C
+from app.predict import model_client
 from gems.errors import UnavailableError
 
 PATIENT = {"mutated_genes": ["TP53", "KRAS"]}
@@ -30,9 +30,9 @@ def test_a_full_batch_is_sent_in_slices_each_within_the_deadline(monkeypatch):
         timeouts.append(timeout_s)
         return fake_answer(body)
 
-    monkeypatch.setattr(C.ModelClient, "_post_local", call)
-    answer = C.ModelClient(TestConfig(model_url="http://127.0.0.1:9")).predict([PATIENT] * 500)
-    assert sizes == [C.CHUNK] * (500 // C.CHUNK)
+    monkeypatch.setattr(model_client.ModelClient, "_post_local", call)
+    answer = model_client.ModelClient(TestConfig(model_url="http://127.0.0.1:9")).predict([PATIENT] * 500)
+    assert sizes == [model_client.CHUNK] * (500 // model_client.CHUNK)
     assert len(answer["predictions"]) == 500 and answer["model_version"] == "v1"
     assert all(0 < t <= 10 for t in timeouts)
 
@@ -42,17 +42,17 @@ def test_a_slow_model_ends_in_a_503_at_the_deadline_not_after_every_retry(monkey
 
     def slow(self, body, timeout_s):
         now[0] += timeout_s  # the call used all the time it was given, then timed out
-        raise C._Retry("model server at http://x unreachable: timed out")
+        raise model_client._Retry("model server at http://x unreachable: timed out")
 
-    monkeypatch.setattr(C.ModelClient, "_post_local", slow)
-    model = C.ModelClient(
+    monkeypatch.setattr(model_client.ModelClient, "_post_local", slow)
+    model = model_client.ModelClient(
         TestConfig(model_url="http://127.0.0.1:9"),
         sleep=lambda s: now.__setitem__(0, now[0] + s),
         clock=lambda: now[0],
     )
     with pytest.raises(UnavailableError, match="did not answer within 25 s"):
         model.predict([PATIENT] * 500)
-    assert now[0] <= C.DEADLINE_S + 0.01
+    assert now[0] <= model_client.DEADLINE_S + 0.01
 
 
 def test_the_model_server_stops_when_its_caller_goes_away(monkeypatch):

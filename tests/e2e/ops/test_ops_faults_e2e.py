@@ -14,7 +14,7 @@ from e2e_helpers import wait_finished, wait_terminated
 from embedded.seed import DEMO_BUCKET, demo_job
 from embedded.stack import Stack, StackOptions
 from gems import tags as T
-from gems.client import ApiClient, ApiError
+from gems.api_client import ApiClient, ApiError
 
 pytestmark = pytest.mark.slow
 

@@ -180,7 +180,7 @@ def test_a_corrupt_model_makes_predict_503_and_the_rest_stays_up(tmp_path):
     try:
         client = make_client(TestConfig(model_url=url, sagemaker_endpoint=None))
         client.application.extensions["gems_predict_client"] = None
-        from app.predict.client import ModelClient
+        from app.predict.model_client import ModelClient
 
         client.application.extensions["gems_predict_client"] = ModelClient(
             client.application.config["GEMS"], attempts=2, backoff_s=0.01
@@ -213,7 +213,7 @@ def test_a_missing_model_directory_makes_predict_503_and_the_rest_stays_up(tmp_p
 
 
 def test_an_unreachable_model_server_is_503_with_the_reason():
-    from app.predict.client import ModelClient
+    from app.predict.model_client import ModelClient
 
     client = make_client(TestConfig(model_url="http://127.0.0.1:9", sagemaker_endpoint=None))
     client.application.extensions["gems_predict_client"] = ModelClient(
@@ -225,7 +225,7 @@ def test_an_unreachable_model_server_is_503_with_the_reason():
 
 
 def test_a_kept_alive_connection_the_server_closed_is_replaced_without_a_retry(monkeypatch):
-    from app.predict.client import ModelClient
+    from app.predict.model_client import ModelClient
     from ml import artifacts, serve
 
     server, url = serve.start_in_thread(artifacts.DEFAULT_MODEL_DIR)

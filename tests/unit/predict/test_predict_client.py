@@ -12,7 +12,7 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from testconfig import TestConfig
 
-from app.predict.client import ModelClient
+from app.predict.model_client import ModelClient
 from gems.errors import UnavailableError, ValidationError
 
 ANSWER = {

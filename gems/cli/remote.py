@@ -10,8 +10,8 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+from gems.api_client import ApiClient
 from gems.capacity import Capacity
-from gems.client import ApiClient
 from gems.config import Config
 from gems.errors import GemsError, ValidationError
 from gems.run_table import to_tsv
