@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from gems import tags as T
+import gems.tags
 from gems.aws import ec2 as EC2
 from gems.config import Config
 from gems.jobview import effective_status
@@ -29,7 +29,7 @@ def sweep_jobs(jobs, ec2, now: datetime | None = None) -> list[tuple[str, str, s
     marked = []
     owed, running = set(), set()
     for iid, tags in EC2.read_gems_tags(ec2).items():
-        w = T.WorkerTags.parse(iid, tags)
+        w = gems.tags.WorkerTags.parse(iid, tags)
         if w is not None and w.status.awaits_relaunch:
             owed.add(w.session_key)
         if w is not None and not w.status.finished:

@@ -66,7 +66,7 @@ def fleet(key: str, firsts: int, sample_s: float, interrupt: float, events_path:
     import sys
     import types
 
-    from gems import tags as T
+    import gems.tags
     from gems.auth import KeyStore
     from gems.aws.secrets import CredstashSecrets
     from gems.config import Config
@@ -104,7 +104,7 @@ def fleet(key: str, firsts: int, sample_s: float, interrupt: float, events_path:
     interrupted = False
     while not Path(stop_path).exists():
         for iid, tags in EC2.read_gems_tags(clients.ec2, key).items():
-            tagged = T.WorkerTags.parse(iid, tags)
+            tagged = gems.tags.WorkerTags.parse(iid, tags)
             if iid not in workers and tagged is not None and tagged.status is WorkerStatus.PENDING:
                 workers[iid] = None  # booting
                 threading.Thread(target=boot, args=(iid, tagged.index, tagged.replaces), daemon=True).start()

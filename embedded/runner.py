@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import gems.tags
 from embedded import container
 from embedded.imds import InstanceMetadata, MetadataService
-from gems import tags as T
 from gems.aws import ec2 as EC2
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ class InstanceRunner:
             sweep_jobs(self.jobs, self.ec2)
         new = self._instances(
             [
-                {"Name": "tag-key", "Values": [T.SESSION]},
+                {"Name": "tag-key", "Values": [gems.tags.SESSION]},
                 {"Name": "instance-state-name", "Values": ["pending", "running"]},
             ]
         )
@@ -146,8 +146,8 @@ class InstanceRunner:
 
     def _boot(self, inst: dict) -> None:
         iid = inst["InstanceId"]
-        tags = T.from_aws(inst.get("Tags", []))
-        session_key = tags.get(T.SESSION, "")
+        tags = gems.tags.from_aws(inst.get("Tags", []))
+        session_key = tags.get(gems.tags.SESSION, "")
         user_data = EC2.user_data(self.ec2, iid)
         if not user_data:
             log.warning("instance %s has no user-data; leaving it alone", iid)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from enum import StrEnum
 
-from gems import tags as T
+from gems import tags
 
 
 class Capacity(StrEnum):
@@ -51,6 +51,6 @@ def on_demand_instead(request: dict) -> dict:
         out["ClientToken"] = out["ClientToken"] + "-od"
     for spec in out.get("TagSpecifications", []):
         for tag in spec["Tags"]:
-            if tag["Key"] == T.CAPACITY:
+            if tag["Key"] == tags.CAPACITY:
                 tag["Value"] = Capacity.ON_DEMAND.value
     return out

@@ -9,9 +9,9 @@ import builtins
 import logging
 import threading
 
+import gems.records
+import gems.tags
 from gems import hml, jobview, statekeys
-from gems import records as R
-from gems import tags as T
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
 from gems.config import Config
@@ -54,7 +54,7 @@ class JobService:
         self.keys = keys
         self.cache = ImmutableCache()
         self.tags = TagSnapshot(ec2)
-        self._final: dict[tuple[str, int], R.WorkerRecord] = {}  # records that never change again
+        self._final: dict[tuple[str, int], gems.records.WorkerRecord] = {}  # records that never change again
         self.callbacks = Callbacks(config, s3, keys, self)
         self.pricebook = PriceBook(config, ec2, pricing)  # pricing: the Price List API client
         self.lifecycle = Lifecycle(
@@ -85,7 +85,7 @@ class JobService:
         self.config.check_launch()
         bucket = self.config.state_bucket
         session_key = new_session_key(user, idempotency_key)
-        if idempotency_key and (existing := R.read_job(self.s3, bucket, session_key)):
+        if idempotency_key and (existing := gems.records.read_job(self.s3, bucket, session_key)):
             same = (existing.bucket, existing.prefix, existing.hla_class) == (
                 request.bucket,
                 request.prefix,
@@ -104,12 +104,12 @@ class JobService:
             )
         objects = list(S3.list_keys(self.s3, request.bucket, request.prefix))
         pairs = discover_pairs(objects, request.prefix)
-        created = T.now_iso()
+        created = gems.tags.now_iso()
         token = self.keys.worker_token(session_key)
         config = worker_code(self.config, self.s3)
         plan = plan_job(config, request, pairs, session_key=session_key, created=created, token=token)
         with _submit_lock:
-            if idempotency_key and R.read_job(self.s3, bucket, session_key):
+            if idempotency_key and gems.records.read_job(self.s3, bucket, session_key):
                 return self.get(session_key), False
             if before_write is not None:
                 before_write()
@@ -127,7 +127,7 @@ class JobService:
     def _take_lock(self, request: JobRequest, session_key: str) -> None:
         key = statekeys.lock_key(request.bucket, request.prefix, request.hla_class)
         bucket = self.config.state_bucket
-        body = {"session_key": session_key, "created": T.now_iso()}
+        body = {"session_key": session_key, "created": gems.tags.now_iso()}
         try:
             S3.put_json(self.s3, bucket, key, body, if_none_match=True)
             return
@@ -148,11 +148,11 @@ class JobService:
                 )
         S3.put_json(self.s3, bucket, key, body, if_match=etag)  # stale lock: take it over
 
-    def _write_records(self, plan: JobPlan, user: str, idempotency_key: str | None) -> R.JobRecord:
+    def _write_records(self, plan: JobPlan, user: str, idempotency_key: str | None) -> gems.records.JobRecord:
         bucket = self.config.state_bucket
         req = plan.request
         write_manifests(self.s3, bucket, plan.session_key, req.bucket, plan.workers, plan.pairs)
-        job = R.JobRecord(
+        job = gems.records.JobRecord(
             session_key=plan.session_key,
             bucket=req.bucket,
             prefix=req.prefix,
@@ -166,12 +166,12 @@ class JobService:
             system_retries=retries_of(self.config, req),
             max_cost_usd=req.max_cost_usd,
             callback_url=req.callback_url or "",
-            workers=[R.WorkerPlan(w.index, w.samples, w.manifest_key) for w in plan.workers],
+            workers=[gems.records.WorkerPlan(w.index, w.samples, w.manifest_key) for w in plan.workers],
         )
         job.write(self.s3, bucket, first=True)
         return job
 
-    def _launch(self, plan: JobPlan, job: R.JobRecord) -> None:
+    def _launch(self, plan: JobPlan, job: gems.records.JobRecord) -> None:
         """Launch every worker, then record their instance ids in the job record just written."""
         launched, error = launch_all(self.ec2, plan.workers)
         record_launches(job, launched)
@@ -184,9 +184,9 @@ class JobService:
                     self.ec2,
                     ids,
                     {
-                        T.STATUS: WorkerStatus.FAILED.value,
-                        T.ENDED: WorkerStatus.FAILED.value,
-                        T.REASON: T.clean_value(f"launch failed: {error}"),
+                        gems.tags.STATUS: WorkerStatus.FAILED.value,
+                        gems.tags.ENDED: WorkerStatus.FAILED.value,
+                        gems.tags.REASON: gems.tags.clean_value(f"launch failed: {error}"),
                     },
                 )
             EC2.terminate(self.ec2, ids)
@@ -199,7 +199,7 @@ class JobService:
     def retry(self, session_key: str, *, user: str, reach: Reach) -> tuple[dict, bool]:
         """Rerun only the samples that did not complete, as a new job linked to this one (inside
         the retrying key's scopes of today)."""
-        job = R.read_job(self.s3, self.config.state_bucket, session_key)
+        job = gems.records.read_job(self.s3, self.config.state_bucket, session_key)
         if job is None:
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         detail = self.detail(session_key)
@@ -240,7 +240,7 @@ class JobService:
         return new, created
 
     # ---- read ---------------------------------------------------------------------------
-    def _samples_of(self, w: T.WorkerTags) -> list[str]:
+    def _samples_of(self, w: gems.tags.WorkerTags) -> list[str]:
         manifest = self.cache.get(self.s3, self.config.state_bucket, w.manifest) if w.manifest else None
         return sorted(manifest["samples"]) if manifest else []
 
@@ -249,24 +249,28 @@ class JobService:
         summary = self.cache.get(self.s3, bucket, statekeys.summary_key(session_key))
         if summary:
             return summary
-        job = R.read_job(self.s3, bucket, session_key)
+        job = gems.records.read_job(self.s3, bucket, session_key)
         if job is None:
             return None
-        workers = R.read_workers(self.s3, bucket, session_key, len(job.workers))
+        workers = gems.records.read_workers(self.s3, bucket, session_key, len(job.workers))
         return jobview.from_records(job, workers, self.config.heartbeat_timeout_s)
 
     def find(self, *, session_key=None, bucket=None, prefix=None, status=None) -> list[dict]:
         """All jobs, newest first: live ones from one DescribeTags loop, finished ones from S3."""
-        by_session: dict[str, list[T.WorkerTags]] = {}
+        by_session: dict[str, list[gems.tags.WorkerTags]] = {}
         live = EC2.read_gems_tags(self.ec2, session_key) if session_key else self.tags.read()
         for iid, tags in live.items():
-            w = T.WorkerTags.parse(iid, tags)
+            w = gems.tags.WorkerTags.parse(iid, tags)
             if w:
                 by_session.setdefault(w.session_key, []).append(w)
         jobs = {}
         for key, workers in by_session.items():
             jobs[key] = jobview.from_tags(workers, self._samples_of, self.config.heartbeat_timeout_s)
-        keys = [session_key] if session_key else R.list_session_keys(self.s3, self.config.state_bucket)
+        keys = (
+            [session_key]
+            if session_key
+            else gems.records.list_session_keys(self.s3, self.config.state_bucket)
+        )
         for key in keys:
             if key not in jobs and (job := self.from_s3(key)):
                 jobs[key] = job
@@ -289,7 +293,7 @@ class JobService:
         """One job with per-sample states from the workers' S3 records (and how its callbacks
         went, unless `with_callback` is False: the callback's own body leaves that out)."""
         job = dict(self.get(session_key))
-        record = R.read_job(self.s3, self.config.state_bucket, session_key)
+        record = gems.records.read_job(self.s3, self.config.state_bucket, session_key)
         plans = {p.index: p for p in record.workers} if record else {}
         n = max([len(plans)] + [w["instance_index"] + 1 for w in job["workers"]])
         records = self._worker_records(
@@ -315,14 +319,14 @@ class JobService:
     def _worker_records(self, session_key: str, n: int, shown: dict[int, str]) -> builtins.list:
         """The workers' records for a view: a record that reached COMPLETE, FAILED or STOPPED never
         changes again, so it is read once per process; a worker still PENDING has none to read."""
-        out: builtins.list[R.WorkerRecord | None] = [None] * n
+        out: builtins.list[gems.records.WorkerRecord | None] = [None] * n
         want = []
         for i in range(n):
             if (hit := self._final.get((session_key, i))) is not None:
                 out[i] = hit
             elif shown.get(i) != WorkerStatus.PENDING:
                 want.append(i)
-        read = R.read_workers(self.s3, self.config.state_bucket, session_key, n, want)
+        read = gems.records.read_workers(self.s3, self.config.state_bucket, session_key, n, want)
         for i, rec in zip(want, read, strict=True):
             out[i] = rec
             if rec is not None and rec.status.finished and not rec.status.awaits_relaunch:
@@ -339,16 +343,16 @@ class JobService:
         records = hml.read_records(self.s3, detail)
         if not records:
             raise ConflictError(hml.NOTHING_YET, field="session_key")
-        return hml.document(session_key, records, today=T.now_iso()[:10])
+        return hml.document(session_key, records, today=gems.tags.now_iso()[:10])
 
     def run_table(self, session_key: str) -> dict:
         """One row per sample: status, figures, HLA types, report link (gems.run_table)."""
         return run_table(self.s3, self.cache, self.detail(session_key, with_callback=False))
 
-    def check_owner(self, session_key: str, caller) -> R.JobRecord:
+    def check_owner(self, session_key: str, caller) -> gems.records.JobRecord:
         """The job's record when `caller` (a gems.auth.Caller) may act on it; else the 404 an
         unknown job gets, so a key cannot tell another user's job from no job."""
-        job = R.read_job(self.s3, self.config.state_bucket, session_key)
+        job = gems.records.read_job(self.s3, self.config.state_bucket, session_key)
         if job is None or not caller.may_act_on(job.submitted_by):
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         return job
@@ -362,7 +366,7 @@ class JobService:
 
     def logs(self, session_key: str) -> dict[int, str]:
         """Each worker's uploaded log (the tail, at most 200 kB each)."""
-        job = R.read_job(self.s3, self.config.state_bucket, session_key)
+        job = gems.records.read_job(self.s3, self.config.state_bucket, session_key)
         if job is None:
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         out = {}

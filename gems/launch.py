@@ -7,7 +7,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 
-from gems import records as R
+from gems import records
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
 from gems.plan import ReadPair, WorkerLaunch
@@ -50,7 +50,7 @@ def launch_all(ec2, workers: list[WorkerLaunch]) -> tuple[dict[int, EC2.Launched
     return launched, error
 
 
-def record_launches(job: R.JobRecord, launched: dict[int, EC2.Launched]) -> None:
+def record_launches(job: records.JobRecord, launched: dict[int, EC2.Launched]) -> None:
     """Each planned worker's instance, capacity as bought, and launch time, in the job record."""
     now = now_iso()
     for w in job.workers:

@@ -16,9 +16,8 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
-from gems import jobview, recovery, statekeys
-from gems import records as R
-from gems import tags as T
+import gems.tags
+from gems import jobview, records, recovery, statekeys
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
 from gems.cost import job_cost
@@ -53,7 +52,7 @@ _flights: dict[str, _Flight] = {}
 _flights_lock = threading.Lock()
 
 
-def over_budget(job: R.JobRecord, view: dict, table: dict | None = None) -> str:
+def over_budget(job: records.JobRecord, view: dict, table: dict | None = None) -> str:
     """Why the job may spend no more (its cost reached max_cost_usd), or ""."""
     if job.max_cost_usd is None:
         return ""
@@ -98,9 +97,11 @@ class Lifecycle:
         Once the job's summary is written (nothing more runs) this only makes sure its instances
         end: workers finishing together all ask, and each ask must stay cheap."""
         self._check_token(session_key, token)
-        if done := R.read_summary(self.s3, self.config.state_bucket, session_key):
+        if done := records.read_summary(self.s3, self.config.state_bucket, session_key):
             live = EC2.read_gems_tags(self.ec2, session_key)
-            EC2.terminate(self.ec2, [iid for iid, tags in live.items() if tags.get(T.SESSION) == session_key])
+            EC2.terminate(
+                self.ec2, [iid for iid, tags in live.items() if tags.get(gems.tags.SESSION) == session_key]
+            )
             self.tags.invalidate()
             return done
         return self.terminate(session_key)
@@ -112,11 +113,11 @@ class Lifecycle:
     def terminate(self, session_key: str, reason: str = "stopped before it finished") -> dict:
         """Stop a job for an authorised caller (a user with an API key, or the job's own token).
         A worker owed a relaunch is STOPPED too: a stopped job relaunches nothing."""
-        job = R.read_job(self.s3, self.config.state_bucket, session_key)
+        job = records.read_job(self.s3, self.config.state_bucket, session_key)
         if job is None:
             raise NotFoundError(f"no job with session_key {session_key!r}", field="session_key")
         live = EC2.read_gems_tags(self.ec2, session_key)
-        mine = [iid for iid, tags in live.items() if tags.get(T.SESSION) == session_key]
+        mine = [iid for iid, tags in live.items() if tags.get(gems.tags.SESSION) == session_key]
         replaced = job.replaced()  # their records stay as the platform left them
         for plan in job.workers:
             if plan.instance_id and plan.index not in replaced:
@@ -140,12 +141,12 @@ class Lifecycle:
         view = self.reads.from_s3(session_key)
         if view and jobview.is_settled(view):
             bucket = self.config.state_bucket
-            view = dict(view, finished=T.now_iso())
+            view = dict(view, finished=gems.tags.now_iso())
             view["cost"] = job_cost(view["workers"], table=self.pricebook.table(view["workers"]))
             try:
                 S3.put_json(self.s3, bucket, statekeys.summary_key(session_key), view, if_none_match=True)
             except ConflictError:
-                view = R.read_summary(self.s3, bucket, session_key) or view
+                view = records.read_summary(self.s3, bucket, session_key) or view
             lock = statekeys.lock_key(view["bucket"], view["prefix"], view["hla_class"])
             held = S3.get_json(self.s3, bucket, lock)
             if held and held["session_key"] == session_key:
@@ -156,7 +157,7 @@ class Lifecycle:
     def _end_worker(
         self,
         session_key: str,
-        plan: R.WorkerPlan,
+        plan: records.WorkerPlan,
         status: WorkerStatus,
         reason: str,
         *,
@@ -167,7 +168,7 @@ class Lifecycle:
         its state, except one owed a relaunch when `over_relaunch` (a stop, a relaunch given up).
         Written only over the version read, so a worker finishing meanwhile is never overwritten."""
         for _ in range(5):
-            rec, etag = R.WorkerRecord.read(self.s3, self.config.state_bucket, session_key, plan.index)
+            rec, etag = records.WorkerRecord.read(self.s3, self.config.state_bucket, session_key, plan.index)
             rec = rec or new_worker_record(session_key, plan.index, plan.instance_id, plan.samples)
             if rec.status.finished and not (over_relaunch and rec.status.awaits_relaunch):
                 return
@@ -185,7 +186,7 @@ class Lifecycle:
 
     def enforce_cost_cap(self, session_key: str) -> str:
         """Stop a running job whose cost reached its max_cost_usd (the sweep asks); the reason, or ""."""
-        job = R.read_job(self.s3, self.config.state_bucket, session_key)
+        job = records.read_job(self.s3, self.config.state_bucket, session_key)
         view = self.reads.from_s3(session_key) if job and job.max_cost_usd is not None else None
         why = (
             over_budget(job, view, self.pricebook.table(view["workers"]))
@@ -202,7 +203,7 @@ class Lifecycle:
         """A worker that stopped or went silent without finishing (instance runner, sweep): it is
         recorded LOST and its instance terminated, so a hung machine does not bill on; then its
         unfinished samples are relaunched while the job's system retries last."""
-        job = R.read_job(self.s3, self.config.state_bucket, session_key)
+        job = records.read_job(self.s3, self.config.state_bucket, session_key)
         if job is None:
             return
         for plan in job.workers:
@@ -259,9 +260,9 @@ class Lifecycle:
 
     def _recover_once(self, session_key: str) -> list[int]:
         bucket = self.config.state_bucket
-        if R.read_summary(self.s3, bucket, session_key):
+        if records.read_summary(self.s3, bucket, session_key):
             return []
-        job, version = R.read_job_version(self.s3, bucket, session_key)
+        job, version = records.read_job_version(self.s3, bucket, session_key)
         view = self.reads.from_s3(session_key)
         if job is None or view is None:
             return []
@@ -281,7 +282,7 @@ class Lifecycle:
             self.finish(session_key)
         return new
 
-    def _relaunch(self, job: R.JobRecord, version: str, relaunch: list[recovery.Relaunch]) -> list[int]:
+    def _relaunch(self, job: records.JobRecord, version: str, relaunch: list[recovery.Relaunch]) -> list[int]:
         bucket = self.config.state_bucket
         request = JobRequest(
             bucket=job.bucket,
@@ -293,7 +294,7 @@ class Lifecycle:
         )
         token = self.keys.worker_token(job.session_key)
         config = worker_code(self.config, self.s3)
-        now = T.now_iso()
+        now = gems.tags.now_iso()
         planned = []
         for n, r in enumerate(relaunch):
             index = len(job.workers) + n
@@ -317,7 +318,7 @@ class Lifecycle:
             pairs = {s: manifest.get("samples", {}).get(s, []) for s in w.samples}
             write_manifests(self.s3, bucket, job.session_key, job.bucket, [w], pairs)
             job.workers.append(
-                R.WorkerPlan(
+                records.WorkerPlan(
                     w.index,
                     w.samples,
                     w.manifest_key,

@@ -13,8 +13,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from gems import jobview, statekeys
-from gems import records as R
+from gems import jobview, records, statekeys
 from gems.aws import s3 as S3
 from gems.callbacks import CallbackRecord, Delivery, signature
 from gems.errors import ConflictError
@@ -61,7 +60,7 @@ class Callbacks:
         """Queue a delivery if the job's status changed (or it finished), then send what is due.
         Never raises: a callback must not break the call that noticed the change."""
         try:
-            job = R.read_job(self.s3, self.bucket, session_key)
+            job = records.read_job(self.s3, self.bucket, session_key)
             if job is None or not job.callback_url:
                 return
             self._observe(session_key)

@@ -12,8 +12,8 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+import gems.tags
 from gems import names, statekeys
-from gems import tags as T
 from gems.callbacks import check_url
 from gems.capacity import Capacity, market_options
 from gems.config import Config
@@ -255,7 +255,7 @@ def new_session_key(user: str, idempotency_key: str | None) -> str:
 
 
 def run_instances_request(config: Config, worker: WorkerLaunch, client_token: str) -> dict:
-    tag_list = T.to_aws(worker.tags)
+    tag_list = gems.tags.to_aws(worker.tags)
     request: dict = {
         "ImageId": config.ami_id,
         "InstanceType": config.instance_type,
@@ -267,7 +267,10 @@ def run_instances_request(config: Config, worker: WorkerLaunch, client_token: st
         "MetadataOptions": {"HttpTokens": "required", "InstanceMetadataTags": "enabled"},
         "TagSpecifications": [
             {"ResourceType": "instance", "Tags": tag_list},
-            {"ResourceType": "volume", "Tags": [t for t in tag_list if t["Key"] in (T.SESSION, T.NAME)]},
+            {
+                "ResourceType": "volume",
+                "Tags": [t for t in tag_list if t["Key"] in (gems.tags.SESSION, gems.tags.NAME)],
+            },
         ],
     }
     if market := market_options(worker.capacity):
@@ -325,7 +328,7 @@ def plan_worker(
         capacity=capacity,
         attempt=attempt,
         replaces=replaces,
-        tags=T.launch_tags(
+        tags=gems.tags.launch_tags(
             session_key=session_key,
             index=index,
             bucket=request.bucket,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from gems import tags as T
+import gems.tags
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
 from gems.records import WorkerRecord
@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 def new_worker_record(session_key: str, index: int, instance_id: str, samples: list[str]) -> WorkerRecord:
-    return WorkerRecord.new(session_key, index, instance_id, samples, T.now_iso())
+    return WorkerRecord.new(session_key, index, instance_id, samples, gems.tags.now_iso())
 
 
 def record_status(
@@ -42,7 +42,7 @@ def record_status(
     change. The worker and the service (stopping or losing it) both write this way, so a
     worker's last heartbeat can never undo a STOPPED, nor a stop a COMPLETE. Returns the new ETag.
     """
-    now = T.now_iso()
+    now = gems.tags.now_iso()
     record.set_status(
         now, status=status, step=step, reason=reason, sample=sample, sample_status=sample_status,
         sample_fields=sample_fields, fail_unfinished=fail_unfinished,
@@ -50,16 +50,16 @@ def record_status(
     guard = {} if version is None else {"if_match": version} if version else {"if_none_match": True}
     etag = S3.put_json(s3, state_bucket, record.key, record.to_dict(), **guard)["ETag"]
     tags = {
-        T.STATUS: record.status.value,
-        T.STEP: T.clean_value(record.step) or "-",
-        T.UPDATED: now,
-        T.HEARTBEAT: now,
-        T.PROGRESS: record.progress,
+        gems.tags.STATUS: record.status.value,
+        gems.tags.STEP: gems.tags.clean_value(record.step) or "-",
+        gems.tags.UPDATED: now,
+        gems.tags.HEARTBEAT: now,
+        gems.tags.PROGRESS: record.progress,
     }
     if record.reason:
-        tags[T.REASON] = T.clean_value(record.reason)
+        tags[gems.tags.REASON] = gems.tags.clean_value(record.reason)
     if record.status.finished:
-        tags[T.ENDED] = record.status.value
+        tags[gems.tags.ENDED] = record.status.value
     try:
         EC2.create_tags(ec2, [record.instance_id], tags)
     except Exception as exc:  # noqa: BLE001 - the S3 record is the durable truth
@@ -68,4 +68,4 @@ def record_status(
 
 
 def heartbeat(ec2, instance_id: str) -> None:
-    EC2.create_tags(ec2, [instance_id], {T.HEARTBEAT: T.now_iso()})
+    EC2.create_tags(ec2, [instance_id], {gems.tags.HEARTBEAT: gems.tags.now_iso()})

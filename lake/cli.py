@@ -87,7 +87,7 @@ def _ask(args, config: Config, sql: str, params=()) -> int:
 
 
 def main(argv: list[str]) -> int:
-    from lake import questions as Q
+    from lake import questions
 
     args = _parser().parse_args(argv)
     config = Config.from_env()
@@ -96,13 +96,13 @@ def main(argv: list[str]) -> int:
         return _ask(args, config, args.sql)
     if cmd in ("af", "carriers", "hla-frequencies", "qc-fails"):
         if cmd == "af":
-            q = Q.allele_frequency(args.variant)
+            q = questions.allele_frequency(args.variant)
         elif cmd == "carriers":
-            q = Q.carriers(gene=args.gene, consequence=args.consequence, variant=args.variant)
+            q = questions.carriers(gene=args.gene, consequence=args.consequence, variant=args.variant)
         elif cmd == "hla-frequencies":
-            q = Q.hla_frequencies(args.gene)
+            q = questions.hla_frequencies(args.gene)
         else:
-            q = Q.qc_fails(
+            q = questions.qc_fails(
                 min_mapping_rate=args.min_mapping_rate,
                 max_duplicate_rate=args.max_duplicate_rate,
                 min_coverage=args.min_coverage,

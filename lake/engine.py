@@ -29,8 +29,8 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
+import lake.manifest
 from gems.errors import InputError, ValidationError
-from lake import manifest as M
 from lake.readonly import check_read_only
 from lake.schema import PARTITION_KEYS, TABLES, file_version, upgrade
 
@@ -65,7 +65,7 @@ class Engine:
     # -- loading ---------------------------------------------------------------------------
     def manifest(self, table: str) -> dict:
         if table not in self._manifests:
-            self._manifests[table] = M.read(self.store, table)
+            self._manifests[table] = lake.manifest.read(self.store, table)
         return self._manifests[table]
 
     def _cache(self, name: str) -> Path | None:
@@ -91,7 +91,7 @@ class Engine:
         blob = self.store.get(entry["key"])
         if blob is None or hashlib.sha256(blob).hexdigest() != entry["sha256"]:
             # rewritten since the manifest was read (a rerun), or damaged: re-read the manifest once
-            fresh = M.read(self.store, table)["partitions"].get(pid)
+            fresh = lake.manifest.read(self.store, table)["partitions"].get(pid)
             blob = self.store.get(entry["key"]) if fresh else None
             if fresh is None or blob is None or hashlib.sha256(blob).hexdigest() != fresh["sha256"]:
                 raise InputError(

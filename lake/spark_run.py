@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from gems.errors import InputError, UnavailableError
-from lake import manifest as M
+from lake import manifest
 from lake.schema import TABLES
 
 
@@ -23,7 +23,7 @@ def stage(store, dest: Path) -> dict[str, dict]:
     """Copy every partition the manifests list under dest/<table>/job=/sample=/; returns the manifests."""
     used = {}
     for table in TABLES:
-        m = M.read(store, table)
+        m = manifest.read(store, table)
         used[table] = m
         for entry in m["partitions"].values():
             blob = store.get(entry["key"])
@@ -51,5 +51,5 @@ def run_spark_job(store, out: str, master: str = "local[2]") -> int:
         used = stage(store, Path(tmp))
         if not used["qc"]["partitions"]:
             raise InputError(f"the lake at {store.url('')} has no samples yet")
-        print("; ".join(M.cite(m) for m in used.values()), file=sys.stderr)
+        print("; ".join(manifest.cite(m) for m in used.values()), file=sys.stderr)
         return spark_job.main(["--lake", tmp, "--out", out, "--master", master])

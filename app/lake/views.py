@@ -15,7 +15,7 @@ from marshmallow import EXCLUDE, Schema, fields
 
 from app.apidoc import Answer, Operation, documented
 from app.auth import admin_only, require_api_key
-from lake import questions as Q
+from lake import questions
 
 bp = Blueprint("lake", __name__)
 
@@ -72,7 +72,7 @@ def _question(query: type[Schema]) -> Operation:
     )
 
 
-def _answer(question: Q.Question):
+def _answer(question: questions.Question):
     services = current_app.extensions["gems"]
     config = services.config
     if config.embedded:
@@ -113,7 +113,7 @@ def _answer(question: Q.Question):
 @documented(_question(VariantQuerySchema))
 def allele_frequency(query: dict):
     """Cohort allele frequency of ?variant=CHROM:POS:REF:ALT."""
-    return _answer(Q.allele_frequency(query["variant"]))
+    return _answer(questions.allele_frequency(query["variant"]))
 
 
 @bp.get("/lake/carriers")
@@ -125,7 +125,9 @@ def carriers(query: dict):
     The rows name samples of every user's jobs, so only a key made with `--admin` may read them.
     """
     return _answer(
-        Q.carriers(gene=query.get("gene"), consequence=query.get("consequence"), variant=query.get("variant"))
+        questions.carriers(
+            gene=query.get("gene"), consequence=query.get("consequence"), variant=query.get("variant")
+        )
     )
 
 
@@ -134,7 +136,7 @@ def carriers(query: dict):
 @documented(_question(GeneQuerySchema))
 def hla_frequencies(query: dict):
     """HLA allele frequencies per gene (?gene= for one gene)."""
-    return _answer(Q.hla_frequencies(query.get("gene")))
+    return _answer(questions.hla_frequencies(query.get("gene")))
 
 
 @bp.get("/lake/qc-fails")
@@ -145,4 +147,4 @@ def qc_fails(query: dict):
 
     Admin keys only: the rows name samples of every user's jobs.
     """
-    return _answer(Q.qc_fails(**{k: query.get(k) for k in Q.QC_DEFAULTS}))
+    return _answer(questions.qc_fails(**{k: query.get(k) for k in questions.QC_DEFAULTS}))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from gems import tags as T
+import gems.tags
 from gems.capacity import SPOT_REFUSED, Capacity, on_demand_instead
 from gems.errors import UnavailableError
 
@@ -76,7 +76,7 @@ def launch(ec2, request: dict) -> Launched:
 
 
 def create_tags(ec2, instance_ids: list[str], tags: dict[str, str]) -> None:
-    aws_tags = T.to_aws(tags)
+    aws_tags = gems.tags.to_aws(tags)
     retry(
         lambda: ec2.create_tags(Resources=instance_ids, Tags=aws_tags),
         codes=_NOT_FOUND | {"RequestLimitExceeded"},
@@ -96,7 +96,10 @@ def read_gems_tags(ec2, session_key: str | None = None) -> dict[str, dict[str, s
             for t in _tag_pages(
                 ec2,
                 filters
-                + [{"Name": "key", "Values": [T.SESSION]}, {"Name": "value", "Values": [session_key]}],
+                + [
+                    {"Name": "key", "Values": [gems.tags.SESSION]},
+                    {"Name": "value", "Values": [session_key]},
+                ],
             )
         ]
         if not ids:
@@ -105,7 +108,7 @@ def read_gems_tags(ec2, session_key: str | None = None) -> dict[str, dict[str, s
     by_instance: dict[str, dict[str, str]] = defaultdict(dict)
     for tag in _tag_pages(ec2, filters):
         by_instance[tag["ResourceId"]][tag["Key"]] = tag["Value"]
-    return {iid: tags for iid, tags in by_instance.items() if T.SESSION in tags}
+    return {iid: tags for iid, tags in by_instance.items() if gems.tags.SESSION in tags}
 
 
 def _tag_pages(ec2, filters: list[dict]):
@@ -117,7 +120,7 @@ def _tag_pages(ec2, filters: list[dict]):
 
 def instance_states(ec2, session_key: str) -> dict[str, str]:
     """Instance ID -> state name for one job's instances."""
-    filters = [{"Name": f"tag:{T.SESSION}", "Values": [session_key]}]
+    filters = [{"Name": f"tag:{gems.tags.SESSION}", "Values": [session_key]}]
     states = {}
     for page in ec2.get_paginator("describe_instances").paginate(Filters=filters):
         for res in page.get("Reservations", []):

@@ -16,10 +16,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import gems.deploy.settings
+import gems.deploy.stage
 from gems.config import Config
-from gems.deploy import settings as S
-from gems.deploy import stack as K
-from gems.deploy import stage as Z
+from gems.deploy import stack
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -32,7 +32,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return p
 
 
-def _settings(args, config: Config) -> S.DeploySettings:
+def _settings(args, config: Config) -> gems.deploy.settings.DeploySettings:
     region = args.region or (config.region if config.region_given else "")
     fields = dict(stage=args.stage, region=region)
     for name in ("subnet_id", "ami", "instance_type", "max_workers"):
@@ -41,7 +41,7 @@ def _settings(args, config: Config) -> S.DeploySettings:
             fields[name] = value
     fields["data_buckets"] = tuple(getattr(args, "data_bucket", None) or ())
     fields["reference_buckets"] = tuple(getattr(args, "reference_bucket", None) or ())
-    return S.DeploySettings(**fields)
+    return gems.deploy.settings.DeploySettings(**fields)
 
 
 def _clients(config: Config, region: str):
@@ -66,15 +66,17 @@ def deploy(argv: list[str]) -> int:
     p.add_argument("--data-bucket", action="append", help="a bucket of the lab's FASTQs (repeatable)")
     p.add_argument("--reference-bucket", action="append", help="a bucket jobs may read references from")
     p.add_argument("--subnet", dest="subnet_id", help="subnet for workers (default: the default VPC's)")
-    p.add_argument("--ami", help=f"worker image id or SSM parameter (default {S.DEFAULT_AMI})")
+    p.add_argument(
+        "--ami", help=f"worker image id or SSM parameter (default {gems.deploy.settings.DEFAULT_AMI})"
+    )
     p.add_argument("--instance-type", help="worker instance type (default c5.2xlarge)")
     p.add_argument("--max-workers", type=int, help="cap on workers per job (default 20)")
     args = p.parse_args(argv)
     config = Config.from_env()
-    s = S.check(_settings(args, config))
+    s = gems.deploy.settings.check(_settings(args, config))
     aws = _clients(config, s.region)
-    s = S.locate(s, aws["ec2"], aws["ssm"])
-    planned = K.plan(aws["cloudformation"], s)
+    s = gems.deploy.settings.locate(s, aws["ec2"], aws["ssm"])
+    planned = stack.plan(aws["cloudformation"], s)
     for line in planned.lines():
         print(line)
     if args.plan:
@@ -83,8 +85,8 @@ def deploy(argv: list[str]) -> int:
             print(f"function: zappa deploy/update {s.stage} with the stack's outputs as its settings")
         print("plan only: nothing was changed")
         return 0
-    K.apply(aws["cloudformation"], planned)
-    out = K.outputs(aws["cloudformation"], s.stack_name)
+    stack.apply(aws["cloudformation"], planned)
+    out = stack.outputs(aws["cloudformation"], s.stack_name)
     changed = [planned.action] if planned.action != "none" else []
     wheel, digest, published = _publish_wheel(aws["s3"], out["StateBucket"], config, s)
     changed += published
@@ -92,29 +94,31 @@ def deploy(argv: list[str]) -> int:
     if not args.no_function:
         changed += _function(aws["lambda"], config, s, out, wheel.name, digest)
     else:
-        Z.write(_stage_file(config, s), Z.stage_settings(s, out, wheel.name))
+        gems.deploy.stage.write(_stage_file(config, s), gems.deploy.stage.stage_settings(s, out, wheel.name))
     print("no changes" if not changed else f"deployed stage {s.stage}: {', '.join(changed)}")
     print(f"stage settings: {_stage_file(config, s)}")
     return 0
 
 
-def _stage_dir(config: Config, s: S.DeploySettings) -> Path:
+def _stage_dir(config: Config, s: gems.deploy.settings.DeploySettings) -> Path:
     return config.home / "deploy" / s.stage
 
 
-def _stage_file(config: Config, s: S.DeploySettings) -> Path:
+def _stage_file(config: Config, s: gems.deploy.settings.DeploySettings) -> Path:
     return _stage_dir(config, s) / "zappa_settings.json"
 
 
-def _publish_wheel(s3, bucket: str, config: Config, s: S.DeploySettings) -> tuple[Path, str, list[str]]:
+def _publish_wheel(
+    s3, bucket: str, config: Config, s: gems.deploy.settings.DeploySettings
+) -> tuple[Path, str, list[str]]:
     """Build the wheel; upload it unless the state bucket has these contents already."""
     from botocore.exceptions import ClientError
 
-    from gems import wheel as W
+    from gems import wheel as wheel_builder
 
-    built = W.build(_stage_dir(config, s) / "dist")
+    built = wheel_builder.build(_stage_dir(config, s) / "dist")
     digest = _wheel_digest(built)
-    key = W.DIST_PREFIX + built.name
+    key = wheel_builder.DIST_PREFIX + built.name
     try:
         stored = s3.head_object(Bucket=bucket, Key=key).get("Metadata", {}).get("gems-digest")
     except ClientError:
@@ -125,7 +129,7 @@ def _publish_wheel(s3, bucket: str, config: Config, s: S.DeploySettings) -> tupl
     return built, digest, [f"worker wheel {built.name}"]
 
 
-def _signing_key(config: Config, s: S.DeploySettings, out: dict) -> list[str]:
+def _signing_key(config: Config, s: gems.deploy.settings.DeploySettings, out: dict) -> list[str]:
     from gems import auth
     from gems.aws.secrets import CredstashSecrets
 
@@ -135,22 +139,28 @@ def _signing_key(config: Config, s: S.DeploySettings, out: dict) -> list[str]:
     return ["worker signing key"] if auth.ensure_signing_key(CredstashSecrets(c, ttl=0)) else []
 
 
-def _function(lam, config: Config, s: S.DeploySettings, out: dict, wheel_name: str, digest: str) -> list[str]:
+def _function(
+    lam, config: Config, s: gems.deploy.settings.DeploySettings, out: dict, wheel_name: str, digest: str
+) -> list[str]:
     path = _stage_file(config, s)
     deployed = _function_exists(lam, f"gems-{s.stage}")
     old = json.loads(path.read_text()) if path.is_file() else {}
     url = old.get(s.stage, {}).get("environment_variables", {}).get("GEMS_API", "") if deployed else ""
-    settings = Z.stage_settings(s, out, wheel_name, api_url=url)
+    settings = gems.deploy.stage.stage_settings(s, out, wheel_name, api_url=url)
     mark = _stage_dir(config, s) / "function.digest"  # the code the function was last deployed with
     if deployed and settings == old and mark.is_file() and mark.read_text() == digest:
         return []
-    Z.write(path, settings)
-    for argv in Z.zappa_commands(s.stage, path, deployed):
-        Z.run_zappa(argv)
+    gems.deploy.stage.write(path, settings)
+    for argv in gems.deploy.stage.zappa_commands(s.stage, path, deployed):
+        gems.deploy.stage.run_zappa(argv)
     if not url:  # first deploy: the workers' GEMS_API is the URL API Gateway just made
-        url = Z.api_url_of(Z.run_zappa([str(Z.ZAPPA), "status", s.stage, "-s", str(path), "--json"]))
-        Z.write(path, Z.stage_settings(s, out, wheel_name, api_url=url))
-        Z.run_zappa([str(Z.ZAPPA), "update", s.stage, "-s", str(path)])
+        url = gems.deploy.stage.api_url_of(
+            gems.deploy.stage.run_zappa(
+                [str(gems.deploy.stage.ZAPPA), "status", s.stage, "-s", str(path), "--json"]
+            )
+        )
+        gems.deploy.stage.write(path, gems.deploy.stage.stage_settings(s, out, wheel_name, api_url=url))
+        gems.deploy.stage.run_zappa([str(gems.deploy.stage.ZAPPA), "update", s.stage, "-s", str(path)])
     mark.write_text(digest)
     return [f"function gems-{s.stage} ({url})"]
 
@@ -169,23 +179,25 @@ def destroy(argv: list[str]) -> int:
     p.add_argument("--delete-data", action="store_true", help="also delete job records, logs and the lake")
     args = p.parse_args(argv)
     config = Config.from_env()
-    s = S.DeploySettings(
+    s = gems.deploy.settings.DeploySettings(
         stage=args.stage, region=args.region or (config.region if config.region_given else "")
     )
-    S.check_target(s)
+    gems.deploy.settings.check_target(s)
     aws = _clients(config, s.region)
-    if K.current(aws["cloudformation"], s.stack_name) is None:
+    if stack.current(aws["cloudformation"], s.stack_name) is None:
         print(f"stack {s.stack_name} does not exist: nothing to destroy")
         return 0
-    found = K.resources(aws["cloudformation"], s.stack_name)
+    found = stack.resources(aws["cloudformation"], s.stack_name)
     buckets = {logical: phys for logical, kind, phys in found if kind == "AWS::S3::Bucket" and phys}
-    from gems import wheel as W
+    from gems import wheel as wheel_builder
     from gems.aws import s3 as S3
 
     held = {}
     for logical, b in buckets.items():
         if logical != "DeploymentBucket" and S3.bucket_exists(aws["s3"], b):
-            n = S3.object_count(aws["s3"], b, ignore_prefix=W.DIST_PREFIX if logical == "StateBucket" else "")
+            n = S3.object_count(
+                aws["s3"], b, ignore_prefix=wheel_builder.DIST_PREFIX if logical == "StateBucket" else ""
+            )
             if n:
                 held[b] = n
     if held and not args.delete_data:
@@ -211,10 +223,12 @@ def destroy(argv: list[str]) -> int:
             return 1
     if not args.no_function and _function_exists(aws["lambda"], f"gems-{s.stage}"):
         path = _stage_file(config, s)
-        Z.run_zappa([str(Z.ZAPPA), "undeploy", s.stage, "-s", str(path), "--yes", "--remove-logs"])
+        gems.deploy.stage.run_zappa(
+            [str(gems.deploy.stage.ZAPPA), "undeploy", s.stage, "-s", str(path), "--yes", "--remove-logs"]
+        )
     for b in buckets.values():
         if S3.bucket_exists(aws["s3"], b):
             S3.empty_bucket(aws["s3"], b)
-    K.delete(aws["cloudformation"], s.stack_name)
+    stack.delete(aws["cloudformation"], s.stack_name)
     print(f"destroyed stage {s.stage}")
     return 0

@@ -78,11 +78,10 @@ def main(argv: list[str]) -> int:
 def _stage_config(config: Config, stage: str) -> Config:
     """The credstash table and key of a deployed stage, from its stack's outputs."""
     from gems.aws.clients import client
-    from gems.deploy import settings as S
-    from gems.deploy import stack as K
+    from gems.deploy import settings, stack
 
-    target = S.check_target(
-        S.DeploySettings(stage=stage, region=config.region if config.region_given else "")
+    target = settings.check_target(
+        settings.DeploySettings(stage=stage, region=config.region if config.region_given else "")
     )
-    out = K.outputs(client(config, "cloudformation"), target.stack_name)
+    out = stack.outputs(client(config, "cloudformation"), target.stack_name)
     return config.with_(credstash_table=out["CredstashTable"], kms_alias=out["CredstashKeyAlias"])

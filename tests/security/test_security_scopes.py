@@ -7,8 +7,7 @@ import pytest
 from motostack import fastq
 from security_helpers import LAB, bearer, instances, state_snapshot
 
-from gems import auth
-from gems import records as R
+from gems import auth, records
 from gems.states import SampleStatus, WorkerStatus
 from gems.status import record_status
 
@@ -151,7 +150,7 @@ def test_gems_keys_create_takes_scopes_and_list_shows_them(services, capsys, mon
 def _finished_job(client, services, config) -> str:
     job = client.post("/job", json=_job("run1/", samples=["S1"]), headers=bearer("alice")).json
     key, instance = job["session_key"], job["workers"][0]["instance_id"]
-    rec = R.WorkerRecord.new(key, 0, instance, ["S1"], "2026-12-07T00:00:00Z")
+    rec = records.WorkerRecord.new(key, 0, instance, ["S1"], "2026-12-07T00:00:00Z")
     record_status(
         services.clients.ec2,
         services.clients.s3,

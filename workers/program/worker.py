@@ -15,8 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+import gems.records
 from gems import logs, names, statekeys
-from gems import records as R
 from gems.aws import s3 as S3
 from gems.aws.clients import Clients, client, credential_source
 from gems.capacity import Capacity
@@ -54,7 +54,7 @@ class Worker:
         self.config, self.clients = config, clients
         self.session_key, self.index, self.token, self.instance_id = session_key, index, token, iid
         self.bucket = config.state_bucket
-        self.record: R.WorkerRecord | None = None
+        self.record: gems.records.WorkerRecord | None = None
         self._lock = threading.Lock()
         self._last_tag = 0.0
         self._stop = threading.Event()
@@ -75,7 +75,9 @@ class Worker:
                     version=self._version, **change,
                 )  # fmt: skip
             except ConflictError:
-                now, _ = R.WorkerRecord.read(self.clients.s3, self.bucket, self.session_key, self.index)
+                now, _ = gems.records.WorkerRecord.read(
+                    self.clients.s3, self.bucket, self.session_key, self.index
+                )
                 self._ended = (
                     f"recorded {now.status.value} by the service ({now.reason or 'no reason'})"
                     if now
@@ -128,14 +130,14 @@ class Worker:
     # ---- the job ----------------------------------------------------------------------------
     def run(self, workdir: Path) -> WorkerStatus:
         s3 = self.clients.s3
-        job = R.read_job(s3, self.bucket, self.session_key)
+        job = gems.records.read_job(s3, self.bucket, self.session_key)
         if job is None:  # deleted behind the fleet's back: nothing to run, said in the worker's log
             raise NotFoundError(f"job {self.session_key} has no record in s3://{self.bucket}")
         plan = job.workers[self.index]
         manifest = S3.get_json(s3, self.bucket, plan.manifest)
         if manifest is None:
             raise NotFoundError(f"job {self.session_key} has no manifest at {plan.manifest}")
-        found, self._version = R.WorkerRecord.read(s3, self.bucket, self.session_key, self.index)
+        found, self._version = gems.records.WorkerRecord.read(s3, self.bucket, self.session_key, self.index)
         self.record = found or new_worker_record(self.session_key, self.index, self.instance_id, plan.samples)
         self.record.instance_id = self.instance_id
         self.status(status=WorkerStatus.RUNNING, step="preparing references")
@@ -161,7 +163,7 @@ class Worker:
         self.status(status=WorkerStatus.COMPLETE, step="done")
         return WorkerStatus.COMPLETE
 
-    def _options(self, job: R.JobRecord, cache: Path) -> PipelineOptions:
+    def _options(self, job: gems.records.JobRecord, cache: Path) -> PipelineOptions:
         opts = job.options
         # Checked at submit; checked again here, where a bad URL would touch this disk and bucket.
         check_request(
@@ -199,7 +201,12 @@ class Worker:
         )
 
     def _run_sample(
-        self, job: R.JobRecord, sample: str, pairs: list[dict], options: PipelineOptions, workdir: Path
+        self,
+        job: gems.records.JobRecord,
+        sample: str,
+        pairs: list[dict],
+        options: PipelineOptions,
+        workdir: Path,
     ) -> None:
         results = statekeys.results_prefix(job.prefix, self.session_key, sample)
         out = workdir / "out"
@@ -281,10 +288,10 @@ class Worker:
         own records and results)."""
         self._stop.set()
         self.upload_log()
-        job = R.read_job(self.clients.s3, self.bucket, self.session_key)
+        job = gems.records.read_job(self.clients.s3, self.bucket, self.session_key)
         if job is None:
             return
-        records = R.read_workers(self.clients.s3, self.bucket, self.session_key, len(job.workers))
+        records = gems.records.read_workers(self.clients.s3, self.bucket, self.session_key, len(job.workers))
         replaced = job.replaced()
         mine = [r for i, r in enumerate(records) if i not in replaced]
         if not all(mine) or not settled([r.status for r in mine if r]):

@@ -13,7 +13,7 @@ from e2e_helpers import wait_finished, wait_terminated
 
 from embedded.seed import DEMO_BUCKET, demo_job
 from embedded.stack import Stack, StackOptions
-from gems import tags as T
+from gems import tags
 from gems.api_client import ApiClient, ApiError
 
 pytestmark = pytest.mark.slow
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 def fleet(stack, session_key: str) -> list[str]:
     ec2 = stack.client("ec2")
-    filters = [{"Name": f"tag:{T.SESSION}", "Values": [session_key]}]
+    filters = [{"Name": f"tag:{tags.SESSION}", "Values": [session_key]}]
     return [
         i["InstanceId"]
         for r in ec2.describe_instances(Filters=filters)["Reservations"]

@@ -14,7 +14,7 @@ from jobhelpers import LAB, bearer, instances, state_snapshot
 from motostack import use_pipeline
 
 from app.events import sweep_jobs
-from gems import records as R
+from gems import records
 from gems.webhook import Sent
 from workers.program.worker import Worker
 
@@ -230,7 +230,7 @@ def test_tes_tasks_carry_a_callback_in_their_tags(client, services, receiver):
     assert made.status_code == 200, made.json
     key, secret = made.json["id"], made.json["callback_secret"]
     assert secret == services.keys.callback_secret(key)
-    record = R.read_job(services.clients.s3, services.config.state_bucket, key)
+    record = records.read_job(services.clients.s3, services.config.state_bucket, key)
     assert record.callback_url == HOOK
     shown = client.get(f"/ga4gh/tes/v1/tasks/{key}?view=FULL", headers=bearer()).json
     assert shown["tags"]["callback_url"] == "https://hooks.lab.example.org/…"  # never its token

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from jobhelpers import LAB, bearer, instances
 
-from gems import tags as T
+import gems.tags
 
 BODY = {"bucket": LAB, "prefix": "run1/", "hla_class": 1}
 
@@ -21,10 +21,10 @@ def test_submit_launches_one_tagged_instance_per_worker(client, services):
     live = instances(services.clients.ec2)
     assert len(live) == 2
     for inst in live:
-        tags = T.from_aws(inst["Tags"])
-        assert tags[T.SESSION] == job["session_key"]
-        assert tags[T.STATUS] == "PENDING"
-        assert tags[T.BUCKET] == LAB and tags[T.JOB_PREFIX] == "run1/"
+        tags = gems.tags.from_aws(inst["Tags"])
+        assert tags[gems.tags.SESSION] == job["session_key"]
+        assert tags[gems.tags.STATUS] == "PENDING"
+        assert tags[gems.tags.BUCKET] == LAB and tags[gems.tags.JOB_PREFIX] == "run1/"
     ud = services.clients.ec2.describe_instance_attribute(
         InstanceId=live[0]["InstanceId"], Attribute="userData"
     )
@@ -110,7 +110,7 @@ def test_stop_terminates_only_that_job_and_is_idempotent(client, services):
         assert resp.json["overall_status"] == "STOPPED"
     by_job = {}
     for inst in instances(services.clients.ec2):
-        by_job[T.from_aws(inst["Tags"])[T.SESSION]] = inst["State"]["Name"]
+        by_job[gems.tags.from_aws(inst["Tags"])[gems.tags.SESSION]] = inst["State"]["Name"]
     assert by_job == {a: "terminated", b: "running"}
     # The prefix is free again once the job is finished.
     assert client.post("/job", json=BODY, headers=bearer()).status_code == 201
@@ -147,7 +147,7 @@ def test_many_samples_go_to_a_manifest_not_a_tag(client, services):
     job = client.post(
         "/job", json={"bucket": LAB, "prefix": "big", "hla_class": 2, "workers": 1}, headers=bearer()
     ).json
-    tags = T.from_aws(instances(services.clients.ec2)[0]["Tags"])
-    assert T.SAMPLES not in tags and tags[T.MANIFEST].endswith("/manifests/0.json")
-    assert all(len(v) <= T.MAX_VALUE for v in tags.values())
+    tags = gems.tags.from_aws(instances(services.clients.ec2)[0]["Tags"])
+    assert gems.tags.SAMPLES not in tags and tags[gems.tags.MANIFEST].endswith("/manifests/0.json")
+    assert all(len(v) <= gems.tags.MAX_VALUE for v in tags.values())
     assert len(client.get(f"/job/{job['session_key']}").json["workers"][0]["samples"]) == 40

@@ -11,8 +11,7 @@ from botocore.exceptions import ClientError
 from jobhelpers import LAB, bearer, instances
 from motostack import use_pipeline
 
-from gems import records as R
-from gems import statekeys
+from gems import records, statekeys
 from gems.aws import s3 as S3
 from workers.program.worker import Superseded, Worker
 
@@ -62,7 +61,7 @@ def test_spot_workers_are_launched_as_one_time_spot_that_terminates(client, serv
     assert job["workers"][0]["capacity"] == "spot"
     (inst,) = instances(services.clients.ec2)
     assert inst["InstanceLifecycle"] == "spot"
-    record = R.read_job(services.clients.s3, services.config.state_bucket, job["session_key"])
+    record = records.read_job(services.clients.s3, services.config.state_bucket, job["session_key"])
     assert record.capacity == "spot" and record.system_retries == 2
 
 
@@ -113,7 +112,7 @@ def test_an_interrupted_spot_worker_is_relaunched_and_the_job_completes(
     with pytest.raises(Superseded):
         first.run(tmp_path / "w0")
     first.hand_over()  # as main() does: the fleet is not stopped, a relaunch is owed
-    rec = R.WorkerRecord.read(services.clients.s3, config.state_bucket, key, 0)[0]
+    rec = records.WorkerRecord.read(services.clients.s3, config.state_bucket, key, 0)[0]
     assert rec.status.value == "INTERRUPTED" and "spot interruption notice" in rec.reason
     assert {s: v.status.value for s, v in rec.samples.items()} == {
         "S1": "COMPLETE",
@@ -132,7 +131,7 @@ def test_an_interrupted_spot_worker_is_relaunched_and_the_job_completes(
     assert second.run(tmp_path / "w1").value == "COMPLETE"
     second.hand_over()
     assert ran == ["S1", "S2", "S2", "S3"]
-    summary = R.read_summary(services.clients.s3, config.state_bucket, key)
+    summary = records.read_summary(services.clients.s3, config.state_bucket, key)
     assert summary["overall_status"] == "COMPLETE"
     assert [(w["instance_index"], w["status"]) for w in summary["workers"]] == [
         (0, "INTERRUPTED"),
@@ -179,7 +178,7 @@ def test_lost_workers_are_relaunched_until_the_budget_is_spent(client, services,
     assert [w["attempt"] for w in job["workers"]] == [1, 2, 3]
     assert [w.get("replaces") for w in job["workers"]] == [None, 0, 1]
     assert job["overall_status"] == "FAILED"
-    summary = R.read_summary(services.clients.s3, config.state_bucket, key)
+    summary = records.read_summary(services.clients.s3, config.state_bucket, key)
     last = summary["workers"][-1]
     assert last["status"] == "FAILED" and "no system retries left (2 of 2 used)" in last["reason"]
     assert {i["State"]["Name"] for i in instances(services.clients.ec2)} == {"terminated"}
@@ -257,7 +256,7 @@ def test_a_wave_of_relaunch_calls_relaunches_each_worker_once(client, services):
 
     body = {"bucket": LAB, "prefix": "run1/", "hla_class": 1, "workers": 3, "capacity": "spot"}
     key = client.post("/job", json=body, headers=bearer()).json["session_key"]
-    record = R.read_job(services.clients.s3, services.config.state_bucket, key)
+    record = records.read_job(services.clients.s3, services.config.state_bucket, key)
     for plan in record.workers:  # all three reclaimed at once, as a spot wave does
         services.jobs.lifecycle._end_worker(
             key, plan, WorkerStatus.INTERRUPTED, "spot interruption", fail_samples=True

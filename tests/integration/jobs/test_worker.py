@@ -8,9 +8,8 @@ import pytest
 from jobhelpers import LAB, bearer, instances
 from motostack import use_pipeline
 
-from gems import records as R
-from gems import statekeys
-from gems import tags as T
+import gems.tags
+from gems import records, statekeys
 from gems.aws import s3 as S3
 from gems.errors import InputError
 from gems.states import WorkerStatus
@@ -77,17 +76,17 @@ def test_worker_runs_its_samples_and_isolates_a_failure(client, services, config
         for o in S3.list_keys(services.clients.s3, LAB, statekeys.results_prefix("run1/", key, "S2"))
     }
     assert failed == {"report.json"}
-    tags = T.from_aws(
+    tags = gems.tags.from_aws(
         next(i for i in instances(services.clients.ec2) if i["InstanceId"] == w.instance_id)["Tags"]
     )
-    assert tags[T.STATUS] == "FAILED" and "S2" in tags[T.REASON]
+    assert tags[gems.tags.STATUS] == "FAILED" and "S2" in tags[gems.tags.REASON]
     # Not the last worker: no summary, fleet still up.
     w.hand_over()
-    assert R.read_summary(services.clients.s3, config.state_bucket, key) is None
+    assert records.read_summary(services.clients.s3, config.state_bucket, key) is None
     other = _worker(services, config, client, key, 1 - index_of_s2, tmp_path)
     assert other.run(tmp_path / "o").value == "COMPLETE"
     other.hand_over()
-    summary = R.read_summary(services.clients.s3, config.state_bucket, key)
+    summary = records.read_summary(services.clients.s3, config.state_bucket, key)
     assert summary["overall_status"] == "FAILED"
     assert {i["State"]["Name"] for i in instances(services.clients.ec2)} == {"terminated"}
     listed = client.get(f"/job/{key}").json
@@ -120,7 +119,7 @@ def test_sweep_marks_workers_of_vanished_instances(client, services, config, tmp
     marked = sweep_jobs(services.jobs, services.clients.ec2)
     assert [(k, i) for k, i, _ in marked] == [(key, iid)]
     assert client.get(f"/job/{key}").json["overall_status"] == "FAILED"
-    assert R.read_summary(services.clients.s3, config.state_bucket, key)["overall_status"] == "FAILED"
+    assert records.read_summary(services.clients.s3, config.state_bucket, key)["overall_status"] == "FAILED"
 
 
 def test_stale_heartbeat_reads_as_lost(client, services, config):
@@ -205,7 +204,7 @@ def test_a_stop_never_overwrites_a_worker_that_finished_meanwhile(services, conf
     key = client.post(
         "/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 2, "workers": 1}, headers=bearer()
     ).json["session_key"]
-    plan = R.read_job(services.clients.s3, config.state_bucket, key).workers[0]
+    plan = records.read_job(services.clients.s3, config.state_bucket, key).workers[0]
     rec = new_worker_record(key, 0, plan.instance_id, plan.samples)
     version = record_status(
         services.clients.ec2, services.clients.s3, state_bucket=config.state_bucket, record=rec,
@@ -217,7 +216,7 @@ def test_a_stop_never_overwrites_a_worker_that_finished_meanwhile(services, conf
     def read_then_worker_finishes(s3, bucket, k):
         found = real(s3, bucket, k)
         if not reads:  # between the service's first read and its write, the worker completes
-            done = R.WorkerRecord.from_dict(found[0])
+            done = records.WorkerRecord.from_dict(found[0])
             record_status(
                 services.clients.ec2, s3, state_bucket=bucket, record=done, status=WorkerStatus.COMPLETE,
                 version=version,
@@ -242,7 +241,7 @@ def test_a_late_tag_write_from_the_worker_never_undoes_a_stop(services, config, 
     key = client.post(
         "/job", json={"bucket": LAB, "prefix": "run1/", "hla_class": 2, "workers": 1}, headers=bearer()
     ).json["session_key"]
-    plan = R.read_job(services.clients.s3, config.state_bucket, key).workers[0]
+    plan = records.read_job(services.clients.s3, config.state_bucket, key).workers[0]
     rec = new_worker_record(key, 0, plan.instance_id, plan.samples)
     record_status(
         services.clients.ec2, services.clients.s3, state_bucket=config.state_bucket, record=rec,
@@ -251,7 +250,7 @@ def test_a_late_tag_write_from_the_worker_never_undoes_a_stop(services, config, 
     services.jobs.terminate(key, reason="stopped by lab")
     services.clients.ec2.create_tags(  # the worker's delayed tag write of its last RUNNING
         Resources=[plan.instance_id],
-        Tags=[{"Key": T.STATUS, "Value": "RUNNING"}, {"Key": T.STEP, "Value": "align"}],
+        Tags=[{"Key": gems.tags.STATUS, "Value": "RUNNING"}, {"Key": gems.tags.STEP, "Value": "align"}],
     )
     services.jobs.tags.invalidate()
     job = client.get(f"/job/{key}", headers=bearer()).json

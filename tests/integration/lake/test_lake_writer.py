@@ -13,7 +13,7 @@ from lakehelpers import context, hla_sets, sample_out
 from moto import mock_aws
 
 from gems.errors import InputError, ValidationError
-from lake import manifest as M
+from lake import manifest
 from lake.engine import Engine
 from lake.schema import TABLES
 from lake.store import S3Store
@@ -46,12 +46,12 @@ def test_partition_layout_manifest_and_checksums(store, tables):
     keys = set(store.keys(""))
     for t in ("variants", "hla", "qc"):
         assert partition_key(t, "job1", "S1") in keys
-        m = M.read(store, t)
+        m = manifest.read(store, t)
         entry = m["partitions"]["job=job1/sample=S1"]
         blob = store.get(entry["key"])
         assert entry["sha256"] == hashlib.sha256(blob).hexdigest() == written[t]["sha256"]
         assert entry["rows"] == tables[t].num_rows and m["version"] == 1
-        assert M.read(store, t, version=1) == m  # the frozen copy a report can cite
+        assert manifest.read(store, t, version=1) == m  # the frozen copy a report can cite
         schema = pq.read_schema(io.BytesIO(blob))
         assert (
             schema.metadata[b"gems.lake.schema_version"] and schema.metadata[b"gems.lake.table"] == t.encode()
@@ -64,22 +64,22 @@ def test_partition_layout_manifest_and_checksums(store, tables):
 def test_rerun_replaces_the_partition_and_never_duplicates(store, tables):
     write_sample(store, "job1", "S1", tables)
     write_sample(store, "job1", "S1", tables)  # same bytes: same manifest version
-    assert count(store) == tables["variants"].num_rows and M.read(store, "variants")["version"] == 1
+    assert count(store) == tables["variants"].num_rows and manifest.read(store, "variants")["version"] == 1
     fewer = tables["variants"].slice(0, 10)
     write_partition(store, "variants", "job1", "S1", fewer)
     assert count(store) == 10
-    m = M.read(store, "variants")
-    assert m["version"] == 2 and M.read(store, "variants", version=1)["digest"] != m["digest"]
+    m = manifest.read(store, "variants")
+    assert m["version"] == 2 and manifest.read(store, "variants", version=1)["digest"] != m["digest"]
 
 
 def test_rerun_interrupted_midway_leaves_the_old_partition_whole(store, tables):
     write_sample(store, "job1", "S1", tables)
-    before = M.read(store, "variants")
+    before = manifest.read(store, "variants")
     with pytest.raises(OSError):
         write_partition(
             store, "variants", "job1", "S1", tables["variants"].slice(0, 5), fail_before_publish=True
         )
-    assert M.read(store, "variants") == before
+    assert manifest.read(store, "variants") == before
     assert count(store) == tables["variants"].num_rows  # the old rows, all of them, once
     assert not [k for k in store.keys("") if k.startswith("_tmp/")]
     write_partition(store, "variants", "job1", "S1", tables["variants"].slice(0, 5))  # the rerun finishes
@@ -110,7 +110,7 @@ def _v1_partition(store, data: pa.Table) -> None:
         "rows": old.num_rows,
         "schema_version": 1,
     }
-    M.update(store, "variants", {"job=job0/sample=OLD": entry})
+    manifest.update(store, "variants", {"job=job0/sample=OLD": entry})
 
 
 def test_an_older_schema_version_is_read_through_its_migration(store, tables):
@@ -135,7 +135,7 @@ def test_a_newer_schema_version_is_refused_with_a_reason(store, tables):
     key = partition_key("qc", "job9", "NEW")
     store.put_atomic(key, buf.getvalue())
     sha = hashlib.sha256(buf.getvalue()).hexdigest()
-    M.update(
+    manifest.update(
         store, "qc", {"job=job9/sample=NEW": {"key": key, "sha256": sha, "rows": 1, "schema_version": 99}}
     )
     with pytest.raises(InputError, match="schema v99, newer than this gems reads"):
@@ -187,6 +187,6 @@ def test_concurrent_writers_all_land_in_the_manifest(store, tables, tmp_path, wh
     names = [f"S{i}" for i in range(8)]
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda s: write_partition(target, "qc", "job1", s, tables["qc"]), names))
-    m = M.read(target, "qc")
+    m = manifest.read(target, "qc")
     assert sorted(m["partitions"]) == [f"job=job1/sample={s}" for s in names]
     assert m["version"] == 8 and count(target, "qc") == 8

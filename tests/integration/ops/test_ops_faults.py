@@ -11,9 +11,8 @@ from botocore.exceptions import ClientError
 from motostack import use_pipeline
 from opshelpers import OPS_LAB
 
-from gems import records as R
-from gems import statekeys
-from gems import tags as T
+import gems.tags
+from gems import records, statekeys
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
 from workers.program.worker import Worker
@@ -147,7 +146,7 @@ def test_ec2_without_capacity_gives_a_clear_job_error_and_frees_the_folder(
 
     def second_worker(_n, _a, kw):
         tags = {t["Key"]: t["Value"] for t in kw["TagSpecifications"][0]["Tags"]}
-        return tags[T.INDEX] == "1"
+        return tags[gems.tags.INDEX] == "1"
 
     ops_services.jobs.ec2 = Flaky(real, "run_instances", "InsufficientInstanceCapacity", second_worker)
     resp = submit(ops_client, auth_header, samples=("S1", "S2"), workers=2)
@@ -155,10 +154,10 @@ def test_ec2_without_capacity_gives_a_clear_job_error_and_frees_the_folder(
     message = resp.get_json()["message"]
     assert message == "EC2 could not launch workers: InsufficientInstanceCapacity (retried 5 times)"
     assert sleeps == [0.5, 1.0, 2.0, 4.0]
-    (key,) = R.list_session_keys(ops_services.clients.s3, ops_services.config.state_bucket)
+    (key,) = records.list_session_keys(ops_services.clients.s3, ops_services.config.state_bucket)
     # The durable record says why. (GET /job reads the terminated instance's launch tags first while
     # EC2 still lists it, so it shows PENDING until then: reported to the job service's owner.)
-    summary = R.read_summary(ops_services.clients.s3, ops_services.config.state_bucket, key)
+    summary = records.read_summary(ops_services.clients.s3, ops_services.config.state_bucket, key)
     assert summary["overall_status"] == "FAILED"
     assert all(w["reason"].startswith("launch failed: EC2 could not launch") for w in summary["workers"])
     states = {i["State"]["Name"] for r in real.describe_instances()["Reservations"] for i in r["Instances"]}

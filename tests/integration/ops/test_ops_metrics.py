@@ -9,8 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.drift import served_counts
 from app.metrics import observe_prediction
-from gems import records as R
-from gems import statekeys
+from gems import records, statekeys
 from gems.aws import s3 as S3
 from gems.states import SampleStatus, WorkerStatus
 from gems.status import new_worker_record, record_status
@@ -28,7 +27,7 @@ def scrape(client) -> dict[tuple[str, tuple], float]:
 
 def finish_worker(svc, key: str, sample: str, steps: dict[str, float]) -> None:
     """What a worker leaves behind: its COMPLETE record and the sample's report.json."""
-    job = R.read_job(svc.clients.s3, svc.config.state_bucket, key)
+    job = records.read_job(svc.clients.s3, svc.config.state_bucket, key)
     plan = job.workers[0]
     results = statekeys.results_prefix(job.prefix, key, sample)
     report = {"sample": sample, "steps": {n: {"status": "done", "seconds": s} for n, s in steps.items()}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from teshelpers import TES_LAB
 
-from gems import records as R
+from gems import records
 from gems.aws import s3 as S3
 from gems.states import WorkerStatus
 from gems.status import new_worker_record, record_status
@@ -137,7 +137,7 @@ def test_cancel_ends_canceled_and_full_view_has_logs(tes_client, tes_services, a
 def test_state_follows_the_workers_records(tes_client, tes_services, auth_header):
     task_id = create(tes_client, auth_header, samples=("S1",))
     svc = tes_services
-    job = R.read_job(svc.clients.s3, svc.config.state_bucket, task_id)
+    job = records.read_job(svc.clients.s3, svc.config.state_bucket, task_id)
     plan = job.workers[0]
     rec = new_worker_record(task_id, 0, plan.instance_id, plan.samples)
     kw = dict(state_bucket=svc.config.state_bucket, record=rec)

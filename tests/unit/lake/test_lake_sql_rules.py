@@ -7,7 +7,7 @@ import json
 import pytest
 
 from gems.errors import ValidationError
-from lake import questions as Q
+from lake import questions
 from lake.engine import Engine
 from lake.output import render
 from lake.readonly import check_read_only
@@ -72,7 +72,7 @@ def test_an_unknown_table_gets_a_clear_error():
 def test_an_empty_lake_answers_with_zero_rows_not_an_error():
     engine = Engine(_NoStore())
     assert engine.query("SELECT count(*) FROM variants").rows == [(0,)]
-    q = Q.allele_frequency("chr1:10:A:G")
+    q = questions.allele_frequency("chr1:10:A:G")
     row = engine.query(q.sql, list(q.params)).records()[0]
     assert (row["allele_count"], row["allele_number"], row["allele_frequency"]) == (0, 0, None)
 
@@ -82,21 +82,21 @@ def test_an_empty_lake_answers_with_zero_rows_not_an_error():
 )
 def test_bad_variants_are_refused(text):
     with pytest.raises(ValidationError) as err:
-        Q.allele_frequency(text)
+        questions.allele_frequency(text)
     assert err.value.field == "variant"
 
 
 def test_question_parameters_are_validated_not_pasted():
-    q = Q.carriers(gene="BRCA2", consequence="stop_gained")
+    q = questions.carriers(gene="BRCA2", consequence="stop_gained")
     assert "BRCA2" not in q.sql and q.params == ("BRCA2", "BRCA2", "%&stop_gained&%")
     with pytest.raises(ValidationError):
-        Q.carriers(gene="BRCA2' OR 1=1 --")
+        questions.carriers(gene="BRCA2' OR 1=1 --")
     with pytest.raises(ValidationError):
-        Q.carriers(consequence="stop_gained")  # needs a gene or a variant
+        questions.carriers(consequence="stop_gained")  # needs a gene or a variant
     with pytest.raises(ValidationError):
-        Q.qc_fails(min_depth=3)
-    assert Q.hla_frequencies("A").params == ("A",)
-    assert Q.qc_fails(min_coverage=10).params[2] == 10.0
+        questions.qc_fails(min_depth=3)
+    assert questions.hla_frequencies("A").params == ("A",)
+    assert questions.qc_fails(min_coverage=10).params[2] == 10.0
 
 
 def test_render_formats():

@@ -6,8 +6,7 @@ import json
 
 from testconfig import TestConfig
 
-from gems.deploy import settings as S
-from gems.deploy import stack as K
+from gems.deploy import settings, stack
 from gems.deploy.stage import api_url_of, stage_settings, zappa_commands
 from gems.wheel import worker_code
 
@@ -25,7 +24,7 @@ OUTPUTS = {
     "SubnetId": "subnet-0123",
     "ModelRoleArn": "arn:aws:iam::1:role/gems-lab-model",
 }
-SETTINGS = S.DeploySettings(
+SETTINGS = settings.DeploySettings(
     stage="lab", region="eu-west-1", data_buckets=("lab-a",), reference_buckets=("refs",)
 )
 
@@ -58,7 +57,7 @@ def test_api_url_from_zappa_status():
 
 
 def test_parameters_read_data_and_reference_buckets():
-    p = K.parameters(SETTINGS.with_(vpc_id="vpc-1", subnet_id="subnet-1"))
+    p = stack.parameters(SETTINGS.with_(vpc_id="vpc-1", subnet_id="subnet-1"))
     assert p["DataBuckets"] == "lab-a" and p["ReadBuckets"] == "lab-a,refs" and p["Stage"] == "lab"
 
 
