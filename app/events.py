@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import gems.tags
 from gems.aws import ec2 as EC2
 from gems.config import Config
-from gems.jobview import effective_status
+from gems.jobs.jobview import effective_status
 
 log = logging.getLogger(__name__)
 _GONE = {"stopping", "stopped", "shutting-down", "terminated"}

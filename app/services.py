@@ -8,7 +8,7 @@ from gems.auth import KeyStore
 from gems.aws.clients import API_ATTEMPTS, Clients
 from gems.aws.secrets import CredstashSecrets
 from gems.config import Config
-from gems.jobs import JobService
+from gems.jobs.service import JobService
 
 
 @dataclass

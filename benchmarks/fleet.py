@@ -34,7 +34,7 @@ from embedded.stack import Stack, StackOptions
 from gems.api_client import ApiClient
 from gems.aws import ec2 as EC2
 from gems.aws.clients import Clients
-from gems.jobview import is_settled
+from gems.jobs.jobview import is_settled
 
 BUCKET = "bench-fleet"
 
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                 recover.append((booted - e["notice"], _stamp(new["updated"]) - e["notice"]))
         n_interrupted = sum(1 for e in events if "notice" in e)
         complete = sum(1 for r in table["samples"] if r["status"] == "COMPLETE")
-        from gems.cost import price_table
+        from gems.billing.cost import price_table
 
         by_hand = hand_cost(final["workers"], price_table())
         print(

@@ -16,7 +16,7 @@ from embedded.stack import Stack, StackOptions
 from gems.api_client import ApiClient
 from gems.config import Config
 from gems.errors import GemsError, ValidationError
-from gems.jobview import is_settled
+from gems.jobs.jobview import is_settled
 from gems.states import JobStatus, SampleStatus
 
 

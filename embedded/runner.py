@@ -68,7 +68,7 @@ class InstanceRunner:
         self.ec2 = ec2
         self.image = image  # boot instances as containers of this image (a custom AMI)
         self.cold = cold or bool(image)
-        self.jobs = jobs  # gems.jobs.JobService, for mark_lost
+        self.jobs = jobs  # gems.jobs.service.JobService, for mark_lost
         self.home = home
         self.env = env
         self.poll_s = poll_s

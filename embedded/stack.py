@@ -152,7 +152,7 @@ class Stack:
 
     def _publish_worker(self, s3) -> None:
         """Build the worker wheel and put it in the local state bucket, as `gems deploy` does."""
-        from gems import wheel
+        from gems.deploy import wheel
 
         built = wheel.build(self.options.home / "dist")
         key, url = wheel.publish(s3, self.config.state_bucket, built)

@@ -139,7 +139,7 @@ class Config:
     # Relaunches of each worker's work the platform took (spot reclaim, lost instance).
     system_retries: int = 2
     # Where job costs are priced: "live" (AWS spot price history and Price List API, the shipped
-    # table for what they cannot price) or "table" (gems/prices.json only); unset: live on AWS,
+    # table for what they cannot price) or "table" (gems/billing/prices.json only); unset: live on AWS,
     # the table against an endpoint (moto has no real prices).
     prices: str = "live"
     # How long a failed callback delivery is tried again (with backoff) before it is given up.

@@ -1,6 +1,6 @@
 """Planning a job (pure): find sample pairs, spread them over workers, build each launch.
 
-Nothing here talks to AWS; gems.jobs executes the plan through the wrappers in gems.aws.
+Nothing here talks to AWS; gems.jobs.service executes the plan through the wrappers in gems.aws.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import gems.tags
 from gems import names, statekeys
-from gems.callbacks import check_url
 from gems.capacity import Capacity, market_options
 from gems.config import Config
 from gems.errors import ValidationError
@@ -137,8 +136,6 @@ def check_request(config: Config, request: JobRequest) -> None:
     cap = request.max_cost_usd
     if cap is not None and not (isinstance(cap, int | float) and 0 < cap < float("inf")):
         raise ValidationError("max_cost_usd must be a positive number of dollars", field="max_cost_usd")
-    if request.callback_url is not None:
-        check_url(request.callback_url, embedded=config.embedded, own_ports=config.own_ports)
 
 
 MAX_SYSTEM_RETRIES = 10

@@ -246,7 +246,7 @@ class JobRecord:
     capacity: str = ""  # what the job asked for (each worker says what it got)
     system_retries: int = 0  # relaunches each lost or interrupted worker's work may have
     max_cost_usd: float | None = None  # the job's cost cap: no relaunch past it, and the job stops
-    callback_url: str = ""  # POSTed the job's JSON on each status change (gems.notify)
+    callback_url: str = ""  # POSTed the job's JSON on each status change (gems.callbacks.notify)
     extra: dict[str, Any] = field(default_factory=dict)
 
     _FIELDS = (

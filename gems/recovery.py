@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gems.jobview import current
 from gems.records import JobRecord
 from gems.states import SampleStatus, WorkerStatus
 
@@ -33,6 +32,12 @@ class GiveUp:
     index: int
     reason: str
     status: WorkerStatus = WorkerStatus.FAILED  # COMPLETE when every sample had completed
+
+
+def current(workers: list[dict]) -> list[dict]:
+    """The workers that make the job's status: all but those a relaunch took over from."""
+    replaced = {w["replaces"] for w in workers if w.get("replaces") is not None}
+    return [w for w in workers if w.get("instance_index") not in replaced]
 
 
 def unfinished(worker: dict) -> list[str]:

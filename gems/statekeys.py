@@ -7,7 +7,7 @@ whole bucket). One writer per object, or conditional writes where two may write:
   jobs/<key>/logs/<i>.log          worker i's log                    (worker i)
   jobs/<key>/summary.json          the finished job, as GET shows it (API, once: If-None-Match)
   jobs/<key>/retries.json          the jobs that retried this one    (API, POST .../retry)
-  jobs/<key>/callback.json         callback deliveries owed and done (API, If-Match; gems.notify)
+  jobs/<key>/callback.json         callback deliveries owed and done (API, If-Match; gems.callbacks.notify)
   callbacks/due/<key>              marks a job with a delivery owed  (API; the sweep lists them)
   locks/<hash>.json                one running job per bucket/prefix/class (API)
   cache/<kind>/<name>.tar.gz       built indexes shared by workers  (any worker; workers.program.indexstore)

@@ -9,8 +9,8 @@ from marshmallow import Schema, fields
 from app.apidoc import Answer, Operation, documented
 from app.auth import owner_only
 from app.jobs.schemas import JOB_EXAMPLE
-from gems.results import list_results
-from gems.run_table import to_tsv
+from gems.jobs.results import list_results
+from gems.jobs.run_table import to_tsv
 from gems.states import JobStatus, SampleStatus
 
 bp = Blueprint("results", __name__)

@@ -74,7 +74,7 @@ class JobRequestSchema(Schema):
         allow_nan=False,
         validate=validate.Range(min=0, min_inclusive=False, max=1e9),
         metadata={
-            "description": "a cost cap in USD (gems.cost's list prices): once the job's workers have "
+            "description": "a cost cap in USD (gems.billing.cost's list prices): once the job's workers have "
             "cost this much, nothing is relaunched and the job is stopped with the reason"
         },
     )

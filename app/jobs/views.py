@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 from app.apidoc import Answer, Operation, documented
 from app.auth import caller_reach, optional_caller, owner_only, read_access, require_api_key
 from app.jobs.schemas import JOB_EXAMPLE, JOB_REQUEST_EXAMPLE, JobListQuerySchema, JobRequestSchema, JobSchema
-from gems import jobview
+from gems.jobs import jobview
 from gems.plan import JobRequest
 from gems.states import JobStatus
 

@@ -20,7 +20,7 @@ from app.auth import authenticate, caller_reach, owner_only, read_access, requir
 from app.tes import mapping
 from app.tes import openapi as docs
 from gems.aws import s3 as S3
-from gems.callbacks import check_url, shown
+from gems.callbacks.rules import check_url, shown
 from gems.errors import ForbiddenError, NotFoundError, ValidationError
 from gems.plan import new_session_key
 

@@ -18,6 +18,7 @@ from app.apidoc import documented
 from app.web import docs
 from app.web.basespace_client import BaseSpace, BaseSpaceSettings, launch_inputs, session_id
 from gems import names
+from gems.callbacks.rules import check_url
 from gems.errors import GemsError, ValidationError
 from gems.plan import JobRequest, check_reach, check_request, discover_pairs, select_samples
 from gems.scopes import Reach, Scope
@@ -108,6 +109,8 @@ def _check_before_copy(config, req: JobRequest, plan: dict) -> None:
                 )
             keys.append({"Key": req.prefix + f["name"], "Size": f["size"]})
     check_request(config, req)
+    if req.callback_url is not None:  # the job defaults may name one
+        check_url(req.callback_url, embedded=config.embedded, own_ports=config.own_ports)
     check_reach(config, req, launch_reach(req.bucket, req.prefix, plan["user"]))
     select_samples(discover_pairs(keys, req.prefix), None)
 

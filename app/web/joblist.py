@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from gems.jobview import current
+from gems.recovery import current
 from gems.states import JobStatus
 
 STATUSES = tuple(s.value for s in JobStatus)

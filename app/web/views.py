@@ -11,9 +11,9 @@ from flask import Blueprint, current_app, render_template, request
 from app.apidoc import HTML_PAGE, documented
 from app.auth import read_access
 from app.web import api, basespace, docs, joblist
-from gems import jobview
 from gems.config import DEMO_BUCKET, DEMO_PREFIX
 from gems.errors import NotFoundError
+from gems.jobs import jobview
 
 bp = Blueprint(
     "web",

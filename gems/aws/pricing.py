@@ -1,7 +1,7 @@
 """Live EC2 prices: the spot price history (EC2 DescribeSpotPriceHistory) and the on-demand list
 price (the Price List API, `pricing` GetProducts, served from us-east-1 for every region).
 
-Both answer in the shape of gems/prices.json's `usd_per_hour`, for the types asked, and leave
+Both answer in the shape of gems/billing/prices.json's `usd_per_hour`, for the types asked, and leave
 out what they cannot price; a caller falls back to the shipped table for those. Linux, shared
 tenancy, no pre-installed software: what a gems worker runs.
 """

@@ -114,7 +114,7 @@ def _publish_wheel(
     """Build the wheel; upload it unless the state bucket has these contents already."""
     from botocore.exceptions import ClientError
 
-    from gems import wheel as wheel_builder
+    from gems.deploy import wheel as wheel_builder
 
     built = wheel_builder.build(_stage_dir(config, s) / "dist")
     digest = _wheel_digest(built)
@@ -189,8 +189,8 @@ def destroy(argv: list[str]) -> int:
         return 0
     found = stack.resources(aws["cloudformation"], s.stack_name)
     buckets = {logical: phys for logical, kind, phys in found if kind == "AWS::S3::Bucket" and phys}
-    from gems import wheel as wheel_builder
     from gems.aws import s3 as S3
+    from gems.deploy import wheel as wheel_builder
 
     held = {}
     for logical, b in buckets.items():

@@ -7,7 +7,7 @@ import time
 
 from gems.api_client import ApiClient
 from gems.errors import GemsError
-from gems.jobview import is_settled
+from gems.jobs.jobview import is_settled
 from gems.states import SampleStatus
 
 

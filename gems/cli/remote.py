@@ -14,7 +14,7 @@ from gems.api_client import ApiClient
 from gems.capacity import Capacity
 from gems.config import Config
 from gems.errors import GemsError, ValidationError
-from gems.run_table import to_tsv
+from gems.jobs.run_table import to_tsv
 from gems.states import JobStatus, SampleStatus
 
 

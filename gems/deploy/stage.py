@@ -16,8 +16,8 @@ from pathlib import Path
 
 from gems.config import REPO_ROOT
 from gems.deploy.settings import DeploySettings
+from gems.deploy.wheel import DIST_PREFIX
 from gems.errors import GemsError
-from gems.wheel import DIST_PREFIX
 
 BASE_SETTINGS = REPO_ROOT / "zappa_settings.json"
 BASE_STAGE = "dev"

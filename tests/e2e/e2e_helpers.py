@@ -15,7 +15,7 @@ import pytest
 
 from gems.api_client import ApiClient
 from gems.errors import GemsError
-from gems.jobview import is_settled
+from gems.jobs.jobview import is_settled
 
 
 def _port() -> int:

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from security_helpers import LAB, bearer, instances, state_snapshot
 
-from gems.callbacks import CallbackRecord, check_url
+from gems.callbacks.rules import CallbackRecord, check_url
+from gems.callbacks.webhook import post
 from gems.errors import ValidationError
-from gems.webhook import post
 
 STACK = {"api": 18000, "aws": 18001, "model": 18002, "imds": 18003}
 
@@ -149,7 +149,7 @@ def test_a_sender_that_raises_still_settles_the_delivery(services, config):
 
     jobs = services.jobs
     jobs.callbacks.send = boom
-    from gems.callbacks import Delivery
+    from gems.callbacks.rules import Delivery
 
     d = Delivery("d1", "status", "RUNNING", "{}", "2026-12-07T00:00:00Z")
     sent = jobs.callbacks._send("k", "http://a..b/", d)

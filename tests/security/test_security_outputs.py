@@ -13,7 +13,7 @@ import pysam
 import pytest
 
 from gems.errors import InputError
-from gems.run_table import to_tsv
+from gems.jobs.run_table import to_tsv
 from gems.safetext import for_spreadsheet, for_terminal
 from lake.output import render
 from workers.genomics.gff import read_gff3
@@ -64,7 +64,7 @@ def test_the_run_table_tsv_is_safe():
             }
         ],
     }
-    from gems import run_table
+    from gems.jobs import run_table
 
     t["samples"][0] |= {c: t["samples"][0].get(c, "") for c in run_table.FIXED}
     lines = to_tsv(t).splitlines()

@@ -1,6 +1,6 @@
 """The per-sample record a histocompatibility lab files with a typing: MIRING's eight elements
 (Mack et al., Hum Immunol 2015) as one JSON document, `hla.miring.json`, from which the API
-builds the job's HML (`gems.hml`).
+builds the job's HML (`gems.jobs.hml`).
 
 1. message: the sample, when it was typed and by what
 2. reference context: the IPD-IMGT/HLA release and each allele's accession in it

@@ -44,7 +44,7 @@ def test_package_is_small_and_walled(package):
     for needed in (
         "app/wsgi.py",
         "app/events.py",
-        "gems/jobs.py",
+        "gems/jobs/service.py",
         "userdata/worker.sh",
         "userdata/provision.sh",
         "ml/features.py",

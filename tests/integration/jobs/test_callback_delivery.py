@@ -15,7 +15,7 @@ from motostack import use_pipeline
 
 from app.events import sweep_jobs
 from gems import records
-from gems.webhook import Sent
+from gems.callbacks.webhook import Sent
 from workers.program.worker import Worker
 
 HOOK = "https://hooks.lab.example.org/gems/T0KEN"

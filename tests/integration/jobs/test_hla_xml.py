@@ -14,7 +14,7 @@ import xmlschema
 from jobhelpers import LAB, bearer
 from motostack import use_pipeline
 
-from gems import hml
+from gems.jobs import hml
 from workers.program.worker import Worker
 
 DATA = Path(__file__).resolve().parents[2] / "data"

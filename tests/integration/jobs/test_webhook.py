@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from gems.webhook import post
+from gems.callbacks.webhook import post
 
 
 class _Hook(BaseHTTPRequestHandler):

@@ -125,7 +125,7 @@ def test_sweep_marks_workers_of_vanished_instances(client, services, config, tmp
 def test_stale_heartbeat_reads_as_lost(client, services, config):
     from datetime import UTC, datetime, timedelta
 
-    from gems.jobview import effective_status
+    from gems.jobs.jobview import effective_status
     from gems.states import WorkerStatus
 
     old = (datetime.now(UTC) - timedelta(seconds=config.heartbeat_timeout_s + 5)).strftime(

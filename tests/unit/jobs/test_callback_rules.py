@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gems.callbacks import BACKOFF_S, CallbackRecord, check_url, shown, signature
+from gems.callbacks.rules import BACKOFF_S, CallbackRecord, check_url, shown, signature
 from gems.errors import ValidationError
 
 T0 = datetime(2026, 12, 3, 14, 0, 0, tzinfo=UTC)

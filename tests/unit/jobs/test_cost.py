@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gems.cost import hourly, job_cost, price_table
+from gems.billing.cost import hourly, job_cost, price_table
 
 NOW = datetime(2026, 12, 3, 14, 0, 0, tzinfo=UTC)
 

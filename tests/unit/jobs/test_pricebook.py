@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from gems.billing.cost import job_cost, price_table
+from gems.billing.pricebook import PriceBook
 from gems.config import Config
-from gems.cost import job_cost, price_table
-from gems.pricebook import PriceBook
 
 NOW = datetime.now(UTC)
 

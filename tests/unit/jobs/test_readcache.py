@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from gems import readcache
+from gems.jobs import readcache
 
 
 def test_concurrent_readers_share_one_read_and_writes_invalidate(monkeypatch):

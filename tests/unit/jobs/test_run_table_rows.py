@@ -3,8 +3,8 @@ for its report, and the TSV keeps one line per sample whatever a reason holds.""
 
 from __future__ import annotations
 
-from gems.run_table import latest_attempts as latest
-from gems.run_table import row, table, to_tsv
+from gems.jobs.run_table import latest_attempts as latest
+from gems.jobs.run_table import row, table, to_tsv
 
 DETAIL = {
     "session_key": "k1",
@@ -73,7 +73,7 @@ def test_the_tsv_keeps_one_line_per_sample_and_no_formula():
 
 
 def test_each_sample_bears_its_share_of_every_attempt_that_held_it():
-    from gems.run_table import sample_costs
+    from gems.jobs.run_table import sample_costs
 
     detail = dict(DETAIL, cost={"by_worker": [
         {"instance_index": 0, "usd": 0.30}, {"instance_index": 1, "usd": 0.10}, {"instance_index": 2, "usd": 0.05},

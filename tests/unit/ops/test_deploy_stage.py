@@ -8,7 +8,7 @@ from testconfig import TestConfig
 
 from gems.deploy import settings, stack
 from gems.deploy.stage import api_url_of, stage_settings, zappa_commands
-from gems.wheel import worker_code
+from gems.deploy.wheel import worker_code
 
 OUTPUTS = {
     "StateBucket": "gems-lab-state-1",

@@ -59,7 +59,7 @@ def test_lambda_app_loads_without_the_heavy_packages(entry):
 def test_core_never_loads_flask_or_heavy_packages():
     run_walled(
         ["flask", "catboost", "pysam", "mappy", "app", "workers"],
-        "import gems.jobs, gems.plan, gems.status, gems.tags, gems.records, gems.api_client, gems.cli.main, gems.cli.remote",
+        "import gems.jobs.service, gems.plan, gems.status, gems.tags, gems.records, gems.api_client, gems.cli.main, gems.cli.remote",
     )
 
 

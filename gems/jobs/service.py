@@ -11,15 +11,21 @@ import threading
 
 import gems.records
 import gems.tags
-from gems import hml, jobview, statekeys
+from gems import statekeys
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
+from gems.billing.cost import job_cost
+from gems.billing.pricebook import PriceBook
+from gems.callbacks.notify import Callbacks
+from gems.callbacks.rules import check_url
 from gems.config import Config
-from gems.cost import job_cost
+from gems.deploy.wheel import worker_code
 from gems.errors import ConflictError, NotFoundError, ValidationError
-from gems.launch import launch_all, record_launches, write_manifests
-from gems.lifecycle import Lifecycle
-from gems.notify import Callbacks
+from gems.jobs import hml, jobview
+from gems.jobs.launch import launch_all, record_launches, write_manifests
+from gems.jobs.lifecycle import Lifecycle
+from gems.jobs.readcache import ImmutableCache, TagSnapshot
+from gems.jobs.run_table import run_table
 from gems.plan import (
     JobPlan,
     JobRequest,
@@ -32,12 +38,8 @@ from gems.plan import (
     plan_job,
     retries_of,
 )
-from gems.pricebook import PriceBook
-from gems.readcache import ImmutableCache, TagSnapshot
-from gems.run_table import run_table
 from gems.scopes import Reach
 from gems.states import SampleStatus, WorkerStatus
-from gems.wheel import worker_code
 
 log = logging.getLogger(__name__)
 _submit_lock = threading.Lock()  # S3 conditional writes decide on AWS; this covers moto's non-atomic ones
@@ -45,7 +47,7 @@ _submit_lock = threading.Lock()  # S3 conditional writes decide on AWS; this cov
 
 class JobService:
     """Submit, read and retry jobs; ending and relaunching workers is its `lifecycle`'s part
-    (gems.lifecycle), reached through the methods at the end."""
+    (gems.jobs.lifecycle), reached through the methods at the end."""
 
     def __init__(self, config: Config, ec2, s3, keys, pricing=None):
         self.config = config
@@ -81,6 +83,8 @@ class JobService:
         if request.hla_class not in (1, 2):
             raise ValidationError("hla_class must be 1 or 2", field="hla_class")
         check_request(self.config, request)
+        if request.callback_url is not None:  # the callbacks feature's rule, not the planner's
+            check_url(request.callback_url, embedded=self.config.embedded, own_ports=self.config.own_ports)
         check_reach(self.config, request, reach)
         self.config.check_launch()
         bucket = self.config.state_bucket
@@ -336,7 +340,7 @@ class JobService:
         return out
 
     def hla_xml(self, session_key: str) -> str:
-        """The job's HLA typing as an HML 1.0.1 document (gems.hml), from its finished samples."""
+        """The job's HLA typing as an HML 1.0.1 document (gems.jobs.hml), from its finished samples."""
         detail = self.detail(session_key, with_callback=False)
         if detail.get("hla_class") in (None, ""):
             raise NotFoundError("this job types no HLA genes (no hla_class)", field="session_key")
@@ -346,7 +350,7 @@ class JobService:
         return hml.document(session_key, records, today=gems.tags.now_iso()[:10])
 
     def run_table(self, session_key: str) -> dict:
-        """One row per sample: status, figures, HLA types, report link (gems.run_table)."""
+        """One row per sample: status, figures, HLA types, report link (gems.jobs.run_table)."""
         return run_table(self.s3, self.cache, self.detail(session_key, with_callback=False))
 
     def check_owner(self, session_key: str, caller) -> gems.records.JobRecord:
@@ -375,7 +379,7 @@ class JobService:
             out[w.index] = (text or "")[-200_000:]
         return out
 
-    # ---- ending and relaunching workers: gems.lifecycle ------------------------------------
+    # ---- ending and relaunching workers: gems.jobs.lifecycle ------------------------------------
     def stop(self, session_key: str, token: str) -> dict:
         return self.lifecycle.stop(session_key, token)
 

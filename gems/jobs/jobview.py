@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gems.records import JobRecord, WorkerRecord, progress
+from gems.recovery import current
 from gems.safetext import without_local_paths
 from gems.statekeys import results_prefix
 from gems.states import JobStatus, SampleStatus, WorkerStatus, overall_status, settled
@@ -57,12 +58,6 @@ class WorkerView:
     def to_dict(self) -> dict[str, Any]:
         optional = ("capacity_note", "launched", "instance_type", "sample_status")
         return {k: v for k, v in asdict(self).items() if not (k in optional and v is None)}
-
-
-def current(workers: list[dict]) -> list[dict]:
-    """The workers that make the job's status: all but those a relaunch took over from."""
-    replaced = {w["replaces"] for w in workers if w.get("replaces") is not None}
-    return [w for w in workers if w.get("instance_index") not in replaced]
 
 
 def is_settled(job: dict) -> bool:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 
-from gems.callbacks import address_problem
+from gems.callbacks.rules import address_problem
 
 CONNECT_S, READ_S = 5.0, 10.0
 

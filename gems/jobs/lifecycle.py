@@ -1,6 +1,6 @@
 """How a job's workers end: stopped by a user, lost or interrupted and relaunched, finished.
 
-`Lifecycle` is the part of gems.jobs.JobService that ends things, one of its collaborators: it
+`Lifecycle` is the part of gems.jobs.service.JobService that ends things, one of its collaborators: it
 is given the config, the clients, the tag snapshot, the callbacks, the price book and the
 service's read path (`JobReads`). Every path ends in `finish`, which writes the summary once
 nothing more will run and frees the bucket/prefix lock:
@@ -17,22 +17,23 @@ import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 import gems.tags
-from gems import jobview, records, recovery, statekeys
+from gems import records, recovery, statekeys
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
-from gems.cost import job_cost
+from gems.billing.cost import job_cost
+from gems.deploy.wheel import worker_code
 from gems.errors import ConflictError, ForbiddenError, NotFoundError
-from gems.launch import launch_all, record_launches, write_manifests
+from gems.jobs import jobview
+from gems.jobs.launch import launch_all, record_launches, write_manifests
 from gems.plan import JobRequest, plan_worker
 from gems.states import WorkerStatus
 from gems.status import new_worker_record, record_status
-from gems.wheel import worker_code
 
 if TYPE_CHECKING:
+    from gems.billing.pricebook import PriceBook
+    from gems.callbacks.notify import Callbacks
     from gems.config import Config
-    from gems.notify import Callbacks
-    from gems.pricebook import PriceBook
-    from gems.readcache import TagSnapshot
+    from gems.jobs.readcache import TagSnapshot
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 On AWS (`GEMS_PRICES=live`, the default there) the spot price history and the Price List API
 are asked for the instance types in use, at most once an hour per type; whatever they cannot
-price (no permission, no network, a type they do not know) comes from `gems/prices.json`, and
+price (no permission, no network, a type they do not know) comes from `gems/billing/prices.json`, and
 the cost view says which source each rate came from. The embedded stack uses the table
 (`GEMS_PRICES=table`): moto has no real prices to give.
 """
@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gems.aws.pricing import on_demand_prices, spot_prices
+from gems.billing.cost import price_table
 from gems.capacity import Capacity
-from gems.cost import price_table
 
 log = logging.getLogger(__name__)
 TTL_S = 3600.0

@@ -1,5 +1,5 @@
 """Signed callbacks, the executor: read a job's callback record, queue what its status owes the
-receiver (gems.callbacks decides), send what is due (gems.webhook) and record the outcome.
+receiver (gems.callbacks.rules decides), send what is due (gems.callbacks.webhook) and record the outcome.
 
 `check(key)` is called wherever the API learns that a job may have changed (a worker's report,
 the last worker's hand-over, a relaunch, a stop, the sweep); the sweep also calls it for every
@@ -13,11 +13,12 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from gems import jobview, records, statekeys
+from gems import records, statekeys
 from gems.aws import s3 as S3
-from gems.callbacks import CallbackRecord, Delivery, signature
+from gems.callbacks.rules import CallbackRecord, Delivery, signature
+from gems.callbacks.webhook import Sent, post
 from gems.errors import ConflictError
-from gems.webhook import Sent, post
+from gems.jobs import jobview
 
 log = logging.getLogger(__name__)
 _TRIES = 5  # conditional writes lost to another caller before this one lets it be

@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ET
 
 from gems.aws import s3 as S3
 from gems.errors import ConflictError
-from gems.run_table import latest_attempts
+from gems.jobs.run_table import latest_attempts
 from gems.statekeys import results_prefix
 from gems.states import SampleStatus
 

@@ -3,8 +3,8 @@
 EC2 bills Linux instances by the second with a 60-second minimum, from launch to termination.
 A worker's run time here is from its launch to its last record (its end, or now while it runs);
 its instance powers off seconds after that, so the figure is a close lower bound. Prices come
-from `gems/prices.json`, a dated table of us-east-1 list prices shipped with the code, or live
-from AWS (gems.pricebook builds a table of the same shape); the view names the source and its
+from `gems/billing/prices.json`, a dated table of us-east-1 list prices shipped with the code, or live
+from AWS (gems.billing.pricebook builds a table of the same shape); the view names the source and its
 date, so nobody mistakes it for the bill.
 """
 
