@@ -4,23 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from flask import Blueprint
-from moto import mock_aws
 from openapi_spec_validator import validate
-from testconfig import TestConfig
-
-
-@pytest.fixture
-def app():
-    with mock_aws():
-        from app import create_app
-        from app.services import Services
-
-        config = TestConfig()
-        services = Services.from_config(config)
-        services.clients.s3.create_bucket(Bucket=config.state_bucket)
-        yield create_app(config, services=services)
 
 
 def _routes(app) -> set[tuple[str, str]]:

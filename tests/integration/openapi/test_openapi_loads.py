@@ -7,25 +7,9 @@ import inspect
 import re
 from pathlib import Path
 
-import pytest
-from moto import mock_aws
-from testconfig import TestConfig
-
 from app.apidoc import operation_of, schema_class
 
 APP = Path(__file__).resolve().parents[3] / "app"
-
-
-@pytest.fixture
-def app():
-    with mock_aws():
-        from app import create_app
-        from app.services import Services
-
-        config = TestConfig()
-        services = Services.from_config(config)
-        services.clients.s3.create_bucket(Bucket=config.state_bucket)
-        yield create_app(config, services=services)
 
 
 def _innermost(view):
