@@ -45,12 +45,14 @@ def sweep_jobs(jobs, ec2, now: datetime | None = None) -> list[tuple[str, str, s
                 reason = f"instance {state} before the worker finished"
             else:
                 continue
-        jobs.mark_lost(w.session_key, iid, reason)
+        jobs.lifecycle.mark_lost(w.session_key, iid, reason)
         marked.append((w.session_key, iid, reason))
     for session_key in sorted(owed - {key for key, _, _ in marked}):
-        jobs.recover(session_key)  # a no-op where the relaunch already happened
+        jobs.lifecycle.recover(session_key)  # a no-op where the relaunch already happened
     for session_key in sorted(running):
-        jobs.enforce_cost_cap(session_key)  # one record read per live job; only capped jobs go further
+        jobs.lifecycle.enforce_cost_cap(
+            session_key
+        )  # one record read per live job; only capped jobs go further
     # A status change no API call saw (a heartbeat gone quiet), and deliveries to try again.
     for session_key in sorted(running | set(jobs.callbacks.owed())):
         jobs.callbacks.check(session_key)

@@ -138,7 +138,9 @@ class InstanceRunner:
                 self.booted.pop(iid)
                 self.imds.forget(iid)
                 # Terminated behind the job's back (or stopped by it: then its record is final).
-                self.jobs.mark_lost(b.session_key, iid, f"instance {states[iid]} before the worker finished")
+                self.jobs.lifecycle.mark_lost(
+                    b.session_key, iid, f"instance {states[iid]} before the worker finished"
+                )
             elif code is not None:
                 self.booted.pop(iid)
                 self.imds.forget(iid)
@@ -212,7 +214,7 @@ class InstanceRunner:
         """The user-data ended, as a powered-off machine does: mark_lost records an unfinished
         worker FAILED and terminates the instance (InstanceInitiatedShutdownBehavior=terminate)."""
         log.info("worker on %s exited with code %s (instance %s)", b.instance_id, code, state)
-        self.jobs.mark_lost(
+        self.jobs.lifecycle.mark_lost(
             b.session_key, b.instance_id, f"worker process exited with code {code} before finishing"
         )
 
@@ -277,7 +279,7 @@ class InstanceRunner:
             self._kill(b)
             self.imds.forget(b.instance_id)
             try:
-                self.jobs.mark_lost(b.session_key, b.instance_id, reason)  # terminates it too
+                self.jobs.lifecycle.mark_lost(b.session_key, b.instance_id, reason)  # terminates it too
             except Exception as exc:  # noqa: BLE001 - shutting down: record what we can
                 log.warning("could not record %s as lost: %s", b.instance_id, exc)
         self.booted.clear()

@@ -39,7 +39,7 @@ def _token_call(answer: Answer) -> Operation:
 )
 def stop_instances(body: dict):
     """Terminate the instances of one job; needs that job's worker token; idempotent."""
-    return _with_job_token(body, lambda jobs, key, token: jobs.stop(key, token))
+    return _with_job_token(body, lambda jobs, key, token: jobs.lifecycle.stop(key, token))
 
 
 @bp.post("/relaunch_instances")
@@ -47,7 +47,7 @@ def stop_instances(body: dict):
 def relaunch_instances(body: dict):
     """Relaunch what an interrupted or lost worker of this job left unfinished, within the job's
     system retries; needs that job's worker token; idempotent."""
-    return _with_job_token(body, lambda jobs, key, token: jobs.relaunch_for(key, token))
+    return _with_job_token(body, lambda jobs, key, token: jobs.lifecycle.relaunch_for(key, token))
 
 
 @bp.post("/status_changed")
@@ -55,7 +55,7 @@ def relaunch_instances(body: dict):
 def status_changed(body: dict):
     """A worker of this job started or ended: send the job's callback if its status changed;
     needs that job's worker token; idempotent."""
-    return _with_job_token(body, lambda jobs, key, token: jobs.status_changed(key, token))
+    return _with_job_token(body, lambda jobs, key, token: jobs.lifecycle.status_changed(key, token))
 
 
 def _with_job_token(body: dict, call):

@@ -117,7 +117,7 @@ def job_logs(session_key: str):
 )
 def stop_job(session_key: str):
     """Stop a job's fleet on a user's behalf; unfinished workers end as STOPPED."""
-    return jsonify(_job.dump(_service().terminate(session_key, reason=f"stopped by {g.api_user}")))
+    return jsonify(_job.dump(_service().lifecycle.terminate(session_key, reason=f"stopped by {g.api_user}")))
 
 
 @bp.post("/job/<session_key>/retry")

@@ -227,5 +227,5 @@ def get_task(task_id: str, query: dict):
 def cancel_task(task_id: str):
     """Stop the job's instances; unfinished workers end STOPPED (the task CANCELED). Idempotent."""
     jobs = _services().jobs
-    jobs.terminate(task_id, reason=f"canceled through TES by {g.api_user}")
+    jobs.lifecycle.terminate(task_id, reason=f"canceled through TES by {g.api_user}")
     return jsonify({})

@@ -47,7 +47,7 @@ _submit_lock = threading.Lock()  # S3 conditional writes decide on AWS; this cov
 
 class JobService:
     """Submit, read and retry jobs; ending and relaunching workers is its `lifecycle`'s part
-    (gems.jobs.lifecycle), reached through the methods at the end."""
+    (gems.jobs.lifecycle): callers name it, `jobs.lifecycle.terminate(key)`."""
 
     def __init__(self, config: Config, ec2, s3, keys, pricing=None):
         self.config = config
@@ -196,7 +196,7 @@ class JobService:
             EC2.terminate(self.ec2, ids)
             job.set_launch_failed(f"launch failed: {error}")
             job.write(self.s3, self.config.state_bucket)
-            self.finish(plan.session_key)
+            self.lifecycle.finish(plan.session_key)
             raise error
         job.write(self.s3, self.config.state_bucket)
 
@@ -378,28 +378,3 @@ class JobService:
             text = S3.get_text(self.s3, self.config.state_bucket, statekeys.log_key(session_key, w.index))
             out[w.index] = (text or "")[-200_000:]
         return out
-
-    # ---- ending and relaunching workers: gems.jobs.lifecycle ------------------------------------
-    def stop(self, session_key: str, token: str) -> dict:
-        return self.lifecycle.stop(session_key, token)
-
-    def terminate(self, session_key: str, reason: str = "stopped before it finished") -> dict:
-        return self.lifecycle.terminate(session_key, reason)
-
-    def finish(self, session_key: str) -> dict:
-        return self.lifecycle.finish(session_key)
-
-    def enforce_cost_cap(self, session_key: str) -> str:
-        return self.lifecycle.enforce_cost_cap(session_key)
-
-    def mark_lost(self, session_key: str, instance_id: str, why: str) -> None:
-        self.lifecycle.mark_lost(session_key, instance_id, why)
-
-    def status_changed(self, session_key: str, token: str) -> dict:
-        return self.lifecycle.status_changed(session_key, token)
-
-    def relaunch_for(self, session_key: str, token: str) -> dict:
-        return self.lifecycle.relaunch_for(session_key, token)
-
-    def recover(self, session_key: str) -> list[int]:
-        return self.lifecycle.recover(session_key)

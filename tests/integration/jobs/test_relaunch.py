@@ -153,12 +153,12 @@ def test_the_budget_is_per_worker_so_a_reclaim_wave_does_not_fail_a_big_fleet(cl
     body = {"bucket": LAB, "prefix": "run1/", "hla_class": 1, "workers": 3, "system_retries": 1}
     key = client.post("/job", json=body, headers=bearer()).json["session_key"]
     for w in client.get(f"/job/{key}").json["workers"]:  # all three taken at once
-        services.jobs.mark_lost(key, w["instance_id"], "instance terminated (reclaim wave)")
+        services.jobs.lifecycle.mark_lost(key, w["instance_id"], "instance terminated (reclaim wave)")
     job = client.get(f"/job/{key}").json
     assert sorted((w["attempt"], w.get("replaces")) for w in job["workers"])[3:] == [(2, 0), (2, 1), (2, 2)]
     assert job["overall_status"] == "RUNNING"
     again = next(w for w in job["workers"] if w.get("replaces") == 1)  # the same work lost again: spent
-    services.jobs.mark_lost(key, again["instance_id"], "instance terminated (second wave)")
+    services.jobs.lifecycle.mark_lost(key, again["instance_id"], "instance terminated (second wave)")
     job = client.get(f"/job/{key}").json
     assert len(job["workers"]) == 6 and job["overall_status"] == "FAILED"
     spent = next(w for w in job["workers"] if w.get("replaces") == 1)
@@ -173,7 +173,9 @@ def test_lost_workers_are_relaunched_until_the_budget_is_spent(client, services,
     for attempt in (1, 2, 3):
         job = client.get(f"/job/{key}").json
         (live,) = [w for w in job["workers"] if w["attempt"] == attempt]
-        services.jobs.mark_lost(key, live["instance_id"], f"instance terminated (attempt {attempt})")
+        services.jobs.lifecycle.mark_lost(
+            key, live["instance_id"], f"instance terminated (attempt {attempt})"
+        )
     job = client.get(f"/job/{key}").json
     assert [w["attempt"] for w in job["workers"]] == [1, 2, 3]
     assert [w.get("replaces") for w in job["workers"]] == [None, 0, 1]
@@ -210,8 +212,8 @@ def test_a_stopped_job_relaunches_nothing(client, services, config, pipeline, tm
     hooks["S1"] = lambda: worker.interrupt(NOTICE)
     with pytest.raises(Superseded):
         worker.run(tmp_path / "w")
-    services.jobs.terminate(key, reason="stopped by lab")
-    assert services.jobs.recover(key) == []  # the late call finds the job finished
+    services.jobs.lifecycle.terminate(key, reason="stopped by lab")
+    assert services.jobs.lifecycle.recover(key) == []  # the late call finds the job finished
     job = client.get(f"/job/{key}").json
     assert job["overall_status"] == "STOPPED" and len(job["workers"]) == 1
 
@@ -230,7 +232,7 @@ def test_no_relaunch_past_the_cost_cap(client, services, config):
     # EC2's 60 s minimum at the spot rate already passes a cap of a hundredth of a cent.
     key = client.post("/job", json=dict(SPOT, max_cost_usd=0.0001), headers=bearer()).json["session_key"]
     (worker,) = client.get(f"/job/{key}").json["workers"]
-    services.jobs.mark_lost(key, worker["instance_id"], "instance terminated")
+    services.jobs.lifecycle.mark_lost(key, worker["instance_id"], "instance terminated")
     job = client.get(f"/job/{key}").json
     assert [w["instance_index"] for w in job["workers"]] == [0]
     assert job["overall_status"] == "FAILED" and "max_cost_usd" in job["workers"][0]["reason"]
@@ -262,7 +264,7 @@ def test_a_wave_of_relaunch_calls_relaunches_each_worker_once(client, services):
             key, plan, WorkerStatus.INTERRUPTED, "spot interruption", fail_samples=True
         )
     with ThreadPoolExecutor(8) as pool:
-        got = list(pool.map(lambda _: services.jobs.recover(key), range(8)))
+        got = list(pool.map(lambda _: services.jobs.lifecycle.recover(key), range(8)))
     assert sorted(i for new in got for i in new) == [3, 4, 5]  # each relaunched once, by one of the calls
     job = client.get(f"/job/{key}").json
     assert sorted(w.get("replaces") for w in job["workers"] if w["attempt"] == 2) == [0, 1, 2]

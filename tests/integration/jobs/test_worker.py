@@ -101,7 +101,7 @@ def test_a_crashed_worker_is_recorded_failed(client, services, config, fake_pipe
     """With no system retries left (none here; relaunches: test_relaunch.py), a lost worker is FAILED."""
     key = client.post("/job", json=NO_RETRIES, headers=bearer()).json["session_key"]
     iid = client.get(f"/job/{key}").json["workers"][0]["instance_id"]
-    services.jobs.mark_lost(key, iid, "worker process exited with code -9 before finishing")
+    services.jobs.lifecycle.mark_lost(key, iid, "worker process exited with code -9 before finishing")
     job = client.get(f"/job/{key}").json
     assert job["overall_status"] == "FAILED"
     assert "code -9" in job["workers"][0]["reason"]
@@ -181,7 +181,7 @@ def test_a_stop_during_a_sample_is_never_undone_by_the_worker(
 
     def run_sample(sample, r1, r2, out, options, on_progress=None):
         on_progress("qc", 0.1)
-        services.jobs.terminate(key, reason="stopped by lab")  # the stop lands mid-sample
+        services.jobs.lifecycle.terminate(key, reason="stopped by lab")  # the stop lands mid-sample
         out.mkdir(parents=True, exist_ok=True)
         (out / "sample.bam").write_bytes(b"BAM")
         on_progress("align", 0.5)  # the worker's next heartbeat of progress
@@ -225,7 +225,7 @@ def test_a_stop_never_overwrites_a_worker_that_finished_meanwhile(services, conf
         return found
 
     monkeypatch.setattr(S3, "get_json_etag", read_then_worker_finishes)
-    services.jobs.terminate(key, reason="stopped by lab")
+    services.jobs.lifecycle.terminate(key, reason="stopped by lab")
     assert len(reads) == 2  # it looked again after its conditional write lost
     assert (
         S3.get_json(services.clients.s3, config.state_bucket, statekeys.worker_key(key, 0))["status"]
@@ -247,7 +247,7 @@ def test_a_late_tag_write_from_the_worker_never_undoes_a_stop(services, config, 
         services.clients.ec2, services.clients.s3, state_bucket=config.state_bucket, record=rec,
         status=WorkerStatus.RUNNING, step="align", version="",
     )  # fmt: skip
-    services.jobs.terminate(key, reason="stopped by lab")
+    services.jobs.lifecycle.terminate(key, reason="stopped by lab")
     services.clients.ec2.create_tags(  # the worker's delayed tag write of its last RUNNING
         Resources=[plan.instance_id],
         Tags=[{"Key": gems.tags.STATUS, "Value": "RUNNING"}, {"Key": gems.tags.STEP, "Value": "align"}],

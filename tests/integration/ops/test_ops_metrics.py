@@ -43,7 +43,7 @@ def finish_worker(svc, key: str, sample: str, steps: dict[str, float]) -> None:
         sample_status=SampleStatus.COMPLETE,
         sample_fields={"results": f"s3://{job.bucket}/{results}"},
     )
-    svc.jobs.finish(key)
+    svc.jobs.lifecycle.finish(key)
 
 
 def test_metrics_count_requests_jobs_workers_and_steps(ops_client, ops_services, auth_header):
