@@ -2,11 +2,15 @@
 
 The field's usual line, `samtools fixmate -m | samtools sort | samtools markdup --write-index`,
 run with the samtools that pysam bundles. That samtools holds the GIL while it runs, so each
-tool gets its own child Python process and the three run at once, joined by pipes (uncompressed
+tool gets its own child Python process and the tools run at once, joined by pipes (uncompressed
 BAM between them). The BAM is compressed once, by markdup, at level 2: the level GATK writes by
 default, about 17% larger than samtools' 6 and half its compression time on our benchmark
 (docs/pipeline-calling.md). The result is written as `<name>.part` and renamed only when it and
 its index are complete.
+
+A sharded sample splits the line: each shard stops after the sort (`SHARD_STAGES`, a sorted BAM
+whose duplicates are not yet marked), and the gather (`merge_and_mark`) runs `samtools merge |
+samtools markdup` over all shards, so duplicates are found across shards, once.
 """
 
 from __future__ import annotations
@@ -22,7 +26,11 @@ from gems.errors import InputError
 
 _CHILD = "from workers.genomics.bamfile import _child_main; _child_main()"
 TOOLS = ("fixmate", "sort", "markdup")
+SHARD_STAGES = ("fixmate", "sort")
+GATHER_STAGES = ("merge", "markdup")
 COMPRESSION_LEVEL = 2
+# A shard's BAM is read once, by the gather, after a trip through S3: fast to write, still small.
+SHARD_COMPRESSION_LEVEL = 1
 
 
 def _child_main() -> None:
@@ -31,12 +39,18 @@ def _child_main() -> None:
 
     tool, cfg = sys.argv[1], json.loads(sys.argv[2])
     threads, work = str(cfg["threads"]), Path(cfg["work"])
+    part = cfg["final"] + ".part"
+    last = tool == cfg["last"]
     if tool == "fixmate":  # mates' MC and ms tags, which markdup needs; stdin SAM -> stdout BAM
         args = ["-m", "-O", "bam,level=0", "-", "-"]
     elif tool == "sort":
-        args = ["-u", "-@", threads, "-m", f"{cfg['sort_mem_mb']}M", "-T", str(work / "sort"), "-"]
+        out = ["-l", str(SHARD_COMPRESSION_LEVEL), "-o", part] if last else ["-u"]
+        args = [*out, "-@", threads, "-m", f"{cfg['sort_mem_mb']}M", "-T", str(work / "sort"), "-"]
+    elif tool == "merge":
+        # -c/-p: the shards share one read group and program line; without them merge renames
+        # the copies. Ties in position keep file order, and the shards are in read order.
+        args = ["-u", "-c", "-p", "-@", threads, "-o", "-", *cfg["inputs"]]
     else:
-        part = cfg["final"] + ".part"
         args = [
             "-@", threads, "-O", "bam", "--output-fmt-option", f"level={COMPRESSION_LEVEL}", "-f", str(work / "markdup.json"),
             "--json", "--write-index", "-", f"{part}##idx##{part}.bai",
@@ -45,29 +59,47 @@ def _child_main() -> None:
 
 
 class BamWriter:
-    """Reads SAM from `source` (a pipe's read end) and leaves `final` (+ .bai) once `close()` succeeds."""
+    """Reads SAM from `source` (a pipe's read end) and leaves `final` (+ .bai) once `close()` succeeds.
 
-    def __init__(self, source: IO[bytes], final: Path, work: Path, threads: int = 1, sort_mem_mb: int = 768):
+    `stages` picks the line: the whole of it (`TOOLS`), a shard's (`SHARD_STAGES`: no index, no
+    duplicate marks), or the gather's (`GATHER_STAGES`, reading the BAMs in `inputs`, no source).
+    """
+
+    def __init__(
+        self,
+        source: IO[bytes] | None,
+        final: Path,
+        work: Path,
+        threads: int = 1,
+        sort_mem_mb: int = 768,
+        stages: tuple[str, ...] = TOOLS,
+        inputs: tuple[Path, ...] = (),
+    ):
         self.final = Path(final)
+        self.stages = stages
+        self.indexed = stages[-1] == "markdup"
         self.work = Path(work)
         self.work.mkdir(parents=True, exist_ok=True)
         for stale in (self.final, Path(str(self.final) + ".bai")):
             stale.unlink(missing_ok=True)
         cfg = json.dumps(
-            dict(threads=max(threads, 1), work=str(self.work), final=str(self.final), sort_mem_mb=sort_mem_mb)
-        )
+            dict(
+                threads=max(threads, 1), work=str(self.work), final=str(self.final), sort_mem_mb=sort_mem_mb,
+                last=stages[-1], inputs=[str(p) for p in inputs],
+            )
+        )  # fmt: skip
         env = dict(os.environ)
         repo_root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = repo_root + os.pathsep + env.get("PYTHONPATH", "")
         self._logs: dict[str, IO[bytes]] = {}
         self._procs: dict[str, subprocess.Popen] = {}
         upstream: IO[bytes] | None = source
-        for tool in TOOLS:
+        for tool in stages:
             log = self._logs[tool] = open(self.work / f"{tool}.log", "w+b")  # noqa: SIM115 - lives as long as the child
             proc = subprocess.Popen(
                 [sys.executable, "-c", _CHILD, tool, cfg],
-                stdin=upstream,
-                stdout=subprocess.DEVNULL if tool == TOOLS[-1] else subprocess.PIPE,
+                stdin=upstream if upstream is not None else subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL if tool == stages[-1] else subprocess.PIPE,
                 stderr=log,
                 env=env,
             )
@@ -118,7 +150,8 @@ class BamWriter:
         self._close_logs(remove=True)
         part = Path(str(self.final) + ".part")
         # Index first, BAM last: a `sample.bam` only ever appears complete and indexed.
-        Path(str(part) + ".bai").replace(Path(str(self.final) + ".bai"))
+        if self.indexed:
+            Path(str(part) + ".bai").replace(Path(str(self.final) + ".bai"))
         part.replace(self.final)
         stats_path = self.work / "markdup.json"
         try:
@@ -127,3 +160,11 @@ class BamWriter:
             stats = {}
         stats_path.unlink(missing_ok=True)
         return stats
+
+
+def merge_and_mark(shards: list[Path], final: Path, work: Path, threads: int = 1) -> dict:
+    """The gather: merge sorted shard BAMs (in read order) and mark duplicates once over all of
+    them into `final` (+ .bai); markdup's counts, as `BamWriter.close`."""
+    if not shards:
+        raise ValueError("no shard BAMs to merge")
+    return BamWriter(None, final, work, threads=threads, stages=GATHER_STAGES, inputs=tuple(shards)).close()

@@ -17,6 +17,11 @@ from pathlib import Path
 import mappy
 
 PRESET = "sr"
+# minimap2 reads paired files in batches of at least this many bases (-K) and maps a batch at a
+# time. It is pinned (WARP pins bwa's -K the same way) so that a batch never depends on the
+# threads or the machine, and shards cut at batch ends (workers.genomics.shards) are mapped as
+# the whole sample is. 100 Mb: WARP's figure; minimap2's own default is 500 Mb.
+BATCH_BASES = 100_000_000
 
 
 def _bin_dir() -> Path:
@@ -58,13 +63,16 @@ def read_group(sample: str) -> str:
     return f"@RG\\tID:{rg}\\tSM:{rg}\\tLB:{rg}\\tPL:ILLUMINA"
 
 
-def command(binary: Path, index: Path, r1: Path, r2: Path, threads: int, sample: str) -> list[str]:
+def command(
+    binary: Path, index: Path, r1: Path, r2: Path, threads: int, sample: str, batch_bases: int = BATCH_BASES
+) -> list[str]:
     """Paired short reads to SAM on stdout, with MD tags and the sample's read group on every record.
 
     minimap2's `-ax sr` writes no secondary alignments and marks supplementary ones with SA tags;
     mates come out next to each other, which is what `samtools fixmate` needs.
     """
     return [
-        str(binary), "-t", str(max(threads, 1)), "-a", "-x", PRESET, "--MD", "-R", read_group(sample),
+        str(binary), "-t", str(max(threads, 1)), "-K", str(batch_bases), "-a", "-x", PRESET, "--MD",
+        "-R", read_group(sample),
         str(index), str(r1), str(r2),
     ]  # fmt: skip

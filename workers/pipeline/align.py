@@ -17,10 +17,10 @@ from pathlib import Path
 
 from gems.errors import InputError
 from workers.genomics import bamstats, minimap2
-from workers.genomics.bamfile import BamWriter
+from workers.genomics.bamfile import SHARD_STAGES, TOOLS, BamWriter
 from workers.genomics.fastq import iter_pair_chunks
 from workers.genomics.readfeed import ReadFeed
-from workers.genomics.reference import prepare_reference
+from workers.genomics.reference import Reference, prepare_reference
 from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext, StepSkipped
 
@@ -65,24 +65,68 @@ def _watch_progress(ctx: SampleContext, log: Path, expected: int | None, done: t
         ctx.progress(min(mapped / (2 * expected), 0.99) * 0.8 if expected else None)
 
 
+def alignment_report(
+    bam: Path,
+    dup: dict,
+    ref: Reference,
+    binary: Path,
+    threads: int,
+    counts: bamstats.AlignmentCounts | None = None,
+) -> dict:
+    """What the report says of a finished, duplicate-marked BAM (one run's or a gather's)."""
+    counts = counts or bamstats.count(bam, threads)
+    dups = int(dup.get("DUPLICATE TOTAL", 0))
+    examined = int(dup.get("EXAMINED", 0)) or counts.mapped
+    return {
+        "aligner": "minimap2",
+        "aligner_version": minimap2.version(binary),
+        "preset": minimap2.PRESET,
+        "threads": threads,
+        "reads": counts.reads,
+        "mapped": counts.mapped,
+        "mapping_rate": round(counts.mapped / counts.reads, 4) if counts.reads else 0.0,
+        "properly_paired": counts.proper,
+        "properly_paired_rate": round(counts.proper / counts.reads, 4) if counts.reads else 0.0,
+        "mapq0_reads": counts.mapq0,
+        "supplementary": counts.supplementary,
+        "duplicates": dups,
+        "duplicate_rate": round(dups / examined, 4) if examined else 0.0,
+        "insert_size_median": counts.insert_median(),
+        "reference": ref.to_report(),
+        "bam": bam.name,
+    }
+
+
 class _Mapping:
     """minimap2 writing into the samtools line (`BamWriter`), running from construction until
-    `finish` or `cancel`. Its reads are files, or pipes an earlier pass feeds (`pass_fds`)."""
+    `finish` or `cancel`. Its reads are files, or pipes an earlier pass feeds (`pass_fds`).
+    A shard's mapping stops after the sort (`shard.bam`); the gather marks duplicates."""
 
-    def __init__(self, ctx: SampleContext, reads: tuple[Path, Path], pass_fds: tuple[int, ...] = ()):
+    def __init__(
+        self,
+        ctx: SampleContext,
+        reads: tuple[Path, Path],
+        pass_fds: tuple[int, ...] = (),
+        shard: bool = False,
+    ):
         self.ref = prepare_reference(ctx.options.reference)  # type: ignore[arg-type]  # checked by callers
         self.binary = minimap2.program()
         self.threads = max(int(ctx.options.threads or 1), 1)
+        self.shard = shard
         self.out = Path(ctx.out)
+        self.bam = self.out / ("shard.bam" if shard else "sample.bam")
         work = self.out / "work"
         work.mkdir(parents=True, exist_ok=True)
         self.log = work / "minimap2.log"
-        cmd = minimap2.command(self.binary, self.ref.mmi, reads[0], reads[1], self.threads, ctx.sample)
+        cmd = minimap2.command(
+            self.binary, self.ref.mmi, reads[0], reads[1], self.threads, ctx.sample, ctx.options.batch_bases
+        )
         with open(self.log, "wb") as log_fh:
             self.mapper = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log_fh, pass_fds=pass_fds)
         assert self.mapper.stdout is not None  # stdout=PIPE
         try:
-            self.writer = BamWriter(self.mapper.stdout, self.out / "sample.bam", work, threads=self.threads)
+            stages = SHARD_STAGES if shard else TOOLS
+            self.writer = BamWriter(self.mapper.stdout, self.bam, work, threads=self.threads, stages=stages)
         except BaseException:
             self.mapper.kill()
             self.mapper.wait()
@@ -113,7 +157,7 @@ class _Mapping:
         finally:
             done.set()
             watcher.join()
-        bam = self.out / "sample.bam"
+        bam = self.bam
         counts = bamstats.count(bam, self.threads)
         if counts.reads != 2 * expected:
             for stale in (bam, Path(str(bam) + ".bai")):
@@ -123,27 +167,11 @@ class _Mapping:
                 f"{_last_error(self.log)}"
             )
         self.log.unlink(missing_ok=True)
+        if self.shard:
+            ctx.artifacts[Artifact.SHARD_BAM] = bam
+            return {"reads": counts.reads, "mapped": counts.mapped, "bam": bam.name}
         ctx.artifacts[Artifact.BAM] = bam
-        dups = int(dup.get("DUPLICATE TOTAL", 0))
-        examined = int(dup.get("EXAMINED", 0)) or counts.mapped
-        return {
-            "aligner": "minimap2",
-            "aligner_version": minimap2.version(self.binary),
-            "preset": minimap2.PRESET,
-            "threads": self.threads,
-            "reads": counts.reads,
-            "mapped": counts.mapped,
-            "mapping_rate": round(counts.mapped / counts.reads, 4),
-            "properly_paired": counts.proper,
-            "properly_paired_rate": round(counts.proper / counts.reads, 4),
-            "mapq0_reads": counts.mapq0,
-            "supplementary": counts.supplementary,
-            "duplicates": dups,
-            "duplicate_rate": round(dups / examined, 4) if examined else 0.0,
-            "insert_size_median": counts.insert_median(),
-            "reference": self.ref.to_report(),
-            "bam": "sample.bam",
-        }
+        return alignment_report(bam, dup, self.ref, self.binary, self.threads, counts)
 
 
 class _Streamed:
@@ -162,11 +190,15 @@ class AlignStep:
 
     QC can hand it the reads as it reads them (`open_stream`): minimap2 then maps from pipes
     while QC validates and measures, and the gzipped reads are decompressed once, not twice.
+    `AlignStep(shard=True)` maps one shard of a sample into a sorted `shard.bam` whose
+    duplicates the gather marks (workers.genomics.bamfile.merge_and_mark).
     """
 
-    name = "align"
-    reads: tuple[Artifact, ...] = (Artifact.READS_R1, Artifact.READS_R2)
-    writes: tuple[Artifact, ...] = (Artifact.BAM,)
+    def __init__(self, shard: bool = False):
+        self.shard = shard
+        self.name = "align_shard" if shard else "align"
+        self.reads: tuple[Artifact, ...] = (Artifact.READS_R1, Artifact.READS_R2)
+        self.writes: tuple[Artifact, ...] = (Artifact.SHARD_BAM,) if shard else (Artifact.BAM,)
 
     def open_stream(self, ctx: SampleContext) -> ReadFeed | None:
         """Start mapping reads an earlier pass will feed; None when this step will not run."""
@@ -174,7 +206,7 @@ class AlignStep:
             return None
         feed = ReadFeed()
         try:
-            mapping = _Mapping(ctx, feed.paths, pass_fds=feed.fds)
+            mapping = _Mapping(ctx, feed.paths, pass_fds=feed.fds, shard=self.shard)
         except Exception:  # noqa: BLE001 - the reason belongs to this step: it says so when it runs
             # A missing reference or minimap2 program is this step's failure, not QC's: QC makes
             # its own pass and this step, run on the files, reports what is wrong.
@@ -204,5 +236,5 @@ class AlignStep:
             if streamed is not None:
                 streamed.cancel()
             raise
-        mapping = streamed.mapping if streamed is not None else _Mapping(ctx, (r1, r2))
+        mapping = streamed.mapping if streamed is not None else _Mapping(ctx, (r1, r2), shard=self.shard)
         return mapping.finish(ctx, expected)

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from gems.errors import InputError
 from gems.states import SampleStatus
+from workers.genomics.minimap2 import BATCH_BASES
 from workers.pipeline.artifacts import Artifact
 
 
@@ -49,6 +50,11 @@ class PipelineOptions:
     targets: Path | None = None  # BED restricting variant calling / coverage
     annotation: Path | None = None  # GFF3 gene models
     threads: int = 1
+    # minimap2's batch (-K); the same in a sample's single and sharded runs (workers.genomics.shards)
+    batch_bases: int = BATCH_BASES
+    # regions of the reference variant calling is scattered over, `threads` at a time (None: one
+    # per thread; 1: one pass). The calls are the same whatever the number (workers.pipeline.variants).
+    calling_regions: int | None = None
     trim: bool = False  # adapter + quality trimming
     min_read_length: int = 30
     # Where a finished sample's lake tables go (a workers.pipeline.lake.LakeTarget; None: a local lake).

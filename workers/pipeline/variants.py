@@ -11,17 +11,28 @@ true call):
 BAQ stays on (bcftools' default): turning it off raised indel F1 on one sample but lost SNPs on
 both. No QUAL filter: a LowQual soft filter at QUAL < 20 removed false SNPs and a true one in
 HG002's GIAB-confident window (`min_qual` is there for the benchmark to compare).
+
+bcftools mpileup and call use one core. With `calling_regions` above 1 the reference is cut
+into that many regions (workers.genomics.regions), mpileup | call runs on each in its own
+process (up to `threads` at once), and the calls are concatenated in order before norm, so the
+VCF is the one pass's, record for record (tests/integration/calling/test_calling_shards.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pysam
 from pysam import bcftools
 
 from gems.errors import InputError
+from workers.genomics import regions
 from workers.genomics.reference import Reference, prepare_reference
 from workers.genomics.vcfstats import vcf_metrics
 from workers.pipeline.artifacts import Artifact
@@ -49,13 +60,14 @@ def _run(tool, *args: str) -> None:
         raise RuntimeError(f"bcftools {tool.__name__} failed: {lines[-1][:300] if lines else exc}") from exc
 
 
-def _targets_bed(targets: Path, ref: Reference, work: Path) -> Path:
-    """A validated copy of the targets BED named *.bed (bcftools picks BED coordinates by suffix)."""
+def _targets(targets: Path, ref: Reference) -> list[regions.Interval]:
+    """The targets BED's intervals on the reference's contigs; InputError when it is not BED."""
     try:
         lines = Path(targets).read_text().splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"targets {Path(targets).name}: cannot be read ({exc})") from exc
-    kept, unknown = [], set()
+    kept: list[regions.Interval] = []
+    unknown: set[str] = set()
     for n, line in enumerate(lines, start=1):
         if not line.strip() or line.startswith(("#", "track", "browser")):
             continue
@@ -71,13 +83,72 @@ def _targets_bed(targets: Path, ref: Reference, work: Path) -> Path:
         if parts[0] not in ref.contigs:
             unknown.add(parts[0])
             continue
-        kept.append(f"{parts[0]}\t{start}\t{end}")
+        kept.append((parts[0], start, end))
     if not kept:
         detail = f" (contigs not in the reference: {', '.join(sorted(unknown)[:3])})" if unknown else ""
         raise InputError(f"targets {Path(targets).name}: no usable intervals{detail}")
-    bed = work / "targets.bed"
-    bed.write_text("\n".join(kept) + "\n")
-    return bed
+    return kept
+
+
+_CHILD = "from workers.pipeline.variants import _region_main; _region_main()"
+
+
+def _region_main() -> None:
+    """mpileup | call over one region, in a child process (pysam's bcftools holds the GIL while
+    it runs, so regions called at once need processes); argv: JSON settings."""
+    cfg = json.loads(sys.argv[1])
+    pile = cfg["out"] + ".pileup.bcf"
+    try:
+        args = ["-f", cfg["fasta"], *cfg["args"], "-R", cfg["bed"], "-Ou", "-o", pile, cfg["bam"]]
+        _run(bcftools.mpileup, *args)
+        _run(bcftools.call, "-m", "-v", "-a", "GQ", "-Ou", "-o", cfg["out"], pile)
+    except RuntimeError as exc:
+        sys.stderr.write(f"{exc}\n")
+        sys.exit(1)
+    finally:
+        Path(pile).unlink(missing_ok=True)
+
+
+def _call_region(cfg: dict) -> None:
+    env = dict(os.environ)
+    repo_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = repo_root + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, json.dumps(cfg)], capture_output=True, text=True, env=env
+    )
+    if done.returncode != 0:
+        lines = [ln for ln in done.stderr.splitlines() if ln.strip() and not ln.startswith("[W::")]
+        raise RuntimeError(
+            lines[-1][:300] if lines else f"bcftools over {cfg['bed']} stopped (exit {done.returncode})"
+        )
+
+
+def _scattered_calls(
+    bam: Path, ref: Reference, groups: list[list[regions.Interval]], work: Path, out: Path, args: tuple[str, ...],
+    processes: int,
+) -> None:  # fmt: skip
+    """Raw calls of every region, concatenated in the reference's order into `out`."""
+    parts: list[dict[str, Any]] = []
+    for i, group in enumerate(groups):
+        bed = work / f"region-{i:04d}.bed"
+        bed.write_text(regions.to_bed(group))
+        parts.append(
+            dict(
+                fasta=str(ref.fasta),
+                bam=str(bam),
+                bed=str(bed),
+                out=str(work / f"region-{i:04d}.bcf"),
+                args=args,
+            )
+        )
+    try:
+        with ThreadPoolExecutor(max(1, processes)) as pool:  # each thread waits on one child
+            list(pool.map(_call_region, parts))
+        _run(bcftools.concat, "-Ou", "-o", str(out), *[part["out"] for part in parts])
+    finally:
+        for part in parts:
+            Path(part["bed"]).unlink(missing_ok=True)
+            Path(part["out"]).unlink(missing_ok=True)
 
 
 def call_variants(
@@ -88,17 +159,30 @@ def call_variants(
     targets: Path | None = None,
     mpileup_args: tuple[str, ...] = MPILEUP_ARGS,
     min_qual: float = MIN_QUAL,
+    scatter: int = 1,
+    processes: int = 1,
 ) -> None:
     """Write `out_vcf` (+ .tbi) from `bam`; nothing appears under that name unless complete.
-    `mpileup_args` and `min_qual` are for benchmarks.calling, which compares settings."""
+    `scatter` regions are called by up to `processes` children at once. `mpileup_args` and
+    `min_qual` are for benchmarks.calling, which compares settings."""
     work.mkdir(parents=True, exist_ok=True)
     fasta = str(ref.fasta)
     pile, raw, norm = work / "mpileup.bcf", work / "calls.bcf", work / "norm.bcf"
     part = Path(str(out_vcf) + ".part")
-    region = ("-R", str(_targets_bed(targets, ref, work))) if targets else ()
+    wanted = _targets(targets, ref) if targets else None
     try:
-        _run(bcftools.mpileup, "-f", fasta, *mpileup_args, *region, "-Ou", "-o", str(pile), str(bam))
-        _run(bcftools.call, "-m", "-v", "-a", "GQ", "-Ou", "-o", str(raw), str(pile))
+        if scatter > 1:
+            chosen = regions.merged(wanted, ref.contigs) if wanted else regions.whole(ref.contigs)
+            groups = regions.scatter(chosen, scatter)
+            _scattered_calls(bam, ref, groups, work, raw, mpileup_args, processes)
+        else:
+            region: tuple[str, ...] = ()
+            if wanted:
+                bed = work / "targets.bed"  # named *.bed: bcftools picks BED coordinates by suffix
+                bed.write_text(regions.to_bed(wanted))
+                region = ("-R", str(bed))
+            _run(bcftools.mpileup, "-f", fasta, *mpileup_args, *region, "-Ou", "-o", str(pile), str(bam))
+            _run(bcftools.call, "-m", "-v", "-a", "GQ", "-Ou", "-o", str(raw), str(pile))
         _run(bcftools.norm, "-f", fasta, "-m", "-any", "-Ou", "-o", str(norm), str(raw))
         # at min_qual 0 nothing is LowQual, and every record says PASS
         _run(
@@ -108,7 +192,7 @@ def call_variants(
         Path(str(part) + ".tbi").replace(Path(str(out_vcf) + ".tbi"))
         part.replace(out_vcf)
     finally:
-        for p in (pile, raw, norm, part, Path(str(part) + ".tbi")):
+        for p in (pile, raw, norm, part, Path(str(part) + ".tbi"), work / "targets.bed"):
             p.unlink(missing_ok=True)
 
 
@@ -131,7 +215,16 @@ class VariantStep:
         for stale in (vcf, Path(str(vcf) + ".tbi")):
             stale.unlink(missing_ok=True)
         ctx.progress(0.0)
-        call_variants(Path(bam), ref, vcf, out / "work", ctx.options.targets)
+        scatter = max(1, ctx.options.calling_regions or ctx.options.threads)
+        call_variants(
+            Path(bam),
+            ref,
+            vcf,
+            out / "work",
+            ctx.options.targets,
+            scatter=scatter,
+            processes=ctx.options.threads,
+        )
         ctx.artifacts[Artifact.VCF] = vcf
         metrics = vcf_metrics(vcf)
         metrics.update(
@@ -141,6 +234,7 @@ class VariantStep:
                 "mpileup": " ".join(MPILEUP_ARGS),
                 "call": "-m -v",
                 "filter": f"LowQual: QUAL<{MIN_QUAL}" if MIN_QUAL > 0 else "none",
+                "regions": scatter,
             },
             targets=os.path.basename(ctx.options.targets) if ctx.options.targets else None,
             vcf="variants.vcf.gz",

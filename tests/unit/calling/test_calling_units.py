@@ -78,7 +78,7 @@ def test_minimap2_command_maps_pairs_with_md_tags_and_the_read_group(tmp_path):
     cmd = minimap2.command(
         tmp_path / "minimap2", tmp_path / "r.mmi", tmp_path / "a.fq.gz", tmp_path / "b.fq.gz", 2, "S1"
     )
-    assert cmd[1:7] == ["-t", "2", "-a", "-x", "sr", "--MD"]
+    assert cmd[1:9] == ["-t", "2", "-K", str(minimap2.BATCH_BASES), "-a", "-x", "sr", "--MD"]
     assert cmd[cmd.index("-R") + 1] == "@RG\\tID:S1\\tSM:S1\\tLB:S1\\tPL:ILLUMINA"
     assert cmd[-3:] == [str(tmp_path / "r.mmi"), str(tmp_path / "a.fq.gz"), str(tmp_path / "b.fq.gz")]
     assert minimap2.command(tmp_path / "m", tmp_path / "r", tmp_path / "a", tmp_path / "b", 0, "S")[2] == "1"

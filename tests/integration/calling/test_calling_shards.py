@@ -1,0 +1,146 @@
+"""A sample scattered into shards and gathered gives the single run's answer, on real reads.
+
+Each real sample is aligned once whole (today's path) and then split into 1, 2 and 7 shards that
+are aligned apart, merged and duplicate-marked once (the gather), and called over as many
+regions of the reference. The BAM must hold the same records (reads, flags, duplicate marks,
+positions, tags) in the same order, and the VCF the same records. minimap2's batch is set small
+(as a genome's 100 Mb batch is small beside its 120 Gb) so that every shard holds several.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pysam
+import pytest
+from na12878_slice import DATA
+
+from gems.errors import InputError
+from workers.genomics.bamfile import merge_and_mark
+from workers.genomics.reference import prepare_reference
+from workers.genomics.shards import check_split, split_pairs
+from workers.pipeline.align import AlignStep
+from workers.pipeline.framework import PipelineOptions, SampleContext
+from workers.pipeline.variants import call_variants
+
+SAMPLES = {
+    # name: (reads folder, R1 name, reference name, minimap2 batch in bases)
+    "HG002": ("shared:hg002", "HG002_chr20_10Mb_R1.fastq.gz", "chr20_9995001_11095000.fa", 100_000),
+    "NA12878": ("tests", "NA12878_chr22_R1.fastq.gz", "chr22_16570000_16610000.fa", 30_000),
+}
+
+
+def _records(bam: Path) -> list[tuple]:
+    """Every record; its tags as a set (samtools merge rewrites RG:Z last)."""
+    with pysam.AlignmentFile(str(bam)) as fh:
+        return [
+            (*(fields := read.to_string().split("\t"))[:11], frozenset(fields[11:]))
+            for read in fh.fetch(until_eof=True)
+        ]
+
+
+def _calls(vcf: Path) -> list[str]:
+    with pysam.VariantFile(str(vcf)) as fh:
+        return [str(rec) for rec in fh]
+
+
+@pytest.fixture(scope="module", params=sorted(SAMPLES))
+def sample(request, shared, tmp_path_factory):
+    folder, r1_name, ref_name, batch = SAMPLES[request.param]
+    reads = shared / "data/variants/hg002" if folder == "shared:hg002" else DATA
+    refs = shared / "data/variants/ref" if folder == "shared:hg002" else DATA
+    root = tmp_path_factory.mktemp(request.param)
+    fasta = Path(shutil.copy(refs / ref_name, root / ref_name))
+    r1 = reads / r1_name
+    r2 = reads / r1_name.replace("_R1", "_R2")
+    options = PipelineOptions(reference=fasta, threads=2, batch_bases=batch)
+    single = SampleContext(request.param, r1, r2, root / "single", options)
+    metrics = AlignStep()(single)
+    ref = prepare_reference(fasta)
+    call_variants(single.out / "sample.bam", ref, single.out / "variants.vcf.gz", single.out / "work")
+    return dict(
+        name=request.param, r1=r1, r2=r2, root=root, options=options, ref=ref, single=single, metrics=metrics
+    )
+
+
+@pytest.mark.parametrize("n", [1, 2, 7])
+def test_sharded_run_equals_the_single_run(sample, n):
+    root = sample["root"] / f"shards-{n}"
+    shards = split_pairs(sample["r1"], sample["r2"], root / "split", n, sample["options"].batch_bases)
+    assert len(shards) == n
+    check_split(shards, sample["metrics"]["reads"] // 2)
+    assert all(s.pairs > 0 and s.batches >= 2 for s in shards)  # every shard holds whole batches
+    bams = []
+    for shard in shards:
+        ctx = SampleContext(
+            sample["name"], root / "split" / shard.r1, root / "split" / shard.r2, root / f"s{shard.index}",
+            sample["options"],
+        )  # fmt: skip
+        AlignStep(shard=True)(ctx)
+        bams.append(ctx.out / "shard.bam")
+    dup = merge_and_mark(bams, root / "sample.bam", root / "work", threads=2)
+    call_variants(
+        root / "sample.bam", sample["ref"], root / "variants.vcf.gz", root / "work", scatter=n, processes=2
+    )
+
+    single = sample["single"].out
+    expected, got = _records(single / "sample.bam"), _records(root / "sample.bam")
+    assert got == expected
+    assert int(dup["DUPLICATE TOTAL"]) == sample["metrics"]["duplicates"] > 0
+    assert sum(int(r[1]) & 0x400 > 0 for r in got) == sample["metrics"]["duplicates"]
+    with pysam.AlignmentFile(str(root / "sample.bam")) as fh:
+        assert fh.header["HD"]["SO"] == "coordinate" and len(fh.header["RG"]) == 1
+        assert fh.check_index()
+    calls = _calls(root / "variants.vcf.gz")
+    assert calls == _calls(single / "variants.vcf.gz") and len(calls) > 50
+
+
+def _first_pairs(path: Path, n: int, prefix: bytes) -> bytes:
+    with gzip.open(path, "rb") as fh:
+        lines = [fh.readline() for _ in range(4 * n)]
+    return b"".join(b"@" + prefix + line[1:] if i % 4 == 0 else line for i, line in enumerate(lines))
+
+
+def test_duplicates_are_found_across_shards(sample):
+    """Pairs in one shard and their exact copies in another: the gather marks one of each."""
+    root = sample["root"] / "copied"
+    bams = []
+    for shard, prefix in enumerate((b"", b"copy.")):
+        folder = root / f"shard{shard}"
+        folder.mkdir(parents=True)
+        for name, reads in (("R1", sample["r1"]), ("R2", sample["r2"])):
+            (folder / f"{name}.fastq.gz").write_bytes(gzip.compress(_first_pairs(reads, 20, prefix)))
+        ctx = SampleContext(
+            sample["name"], folder / "R1.fastq.gz", folder / "R2.fastq.gz", folder / "out", sample["options"]
+        )
+        AlignStep(shard=True)(ctx)
+        bams.append(ctx.out / "shard.bam")
+    dup = merge_and_mark(bams, root / "sample.bam", root / "work")
+    records = [r for r in _records(root / "sample.bam") if not int(r[1]) & 0x900]  # primary only
+    pairs = {r[0].removeprefix("copy.") for r in records if not int(r[1]) & 0xC}  # both mates mapped
+    marked = [r[0] for r in records if int(r[1]) & 0x400]
+    assert len(pairs) >= 15
+    assert int(dup["DUPLICATE TOTAL"]) == len(marked) == 2 * len(pairs)
+    # each copied pair: exactly one of the two copies is marked (markdup picks by base quality)
+    assert sorted(name.removeprefix("copy.") for name in set(marked)) == sorted(pairs)
+
+
+def test_a_sample_with_fewer_batches_than_shards_leaves_the_last_shards_empty(sample, tmp_path):
+    shards = split_pairs(sample["r1"], sample["r2"], tmp_path, 4, batch_bases=10**9)
+    assert [s.pairs > 0 for s in shards] == [True, False, False, False]
+    assert shards[0].batches == 1 and shards[1].first_pair == shards[0].pairs
+    check_split(shards, sample["metrics"]["reads"] // 2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shard-000_R1.fastq.gz", "shard-000_R2.fastq.gz"]
+
+
+def test_a_broken_input_leaves_no_shards(sample, tmp_path):
+    broken = tmp_path / "r1.fastq.gz"
+    data = sample["r1"].read_bytes()
+    broken.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="truncated or corrupt gzip"):
+        split_pairs(broken, sample["r2"], tmp_path / "out", 3, sample["options"].batch_bases)
+    assert not list((tmp_path / "out").glob("shard-*"))
+    with pytest.raises(ValueError, match="shards must be 1-256"):
+        split_pairs(sample["r1"], sample["r2"], tmp_path / "out", 257)
