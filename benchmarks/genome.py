@@ -1,0 +1,201 @@
+"""Benchmark: one sample scattered into shards and gathered, measured here and projected to a genome.
+
+    .venv/bin/python -m benchmarks.genome [--copies 20] [--shards 1 2 3 5 7] [--threads 2]
+        [--instance c6i.4xlarge] [--workers 16 32 64]
+
+1. Throughput on real reads (HG002's 2x148 reads, repeated `--copies` times with names made
+   unique): the split (read pairs per second, one process, as it runs on a worker), a shard's
+   alignment (minimap2 | fixmate | sort, one thread: pairs per CPU-second), the gather (merge |
+   markdup: pairs per CPU-second and per wall-second at `--threads`), and calling (mpileup |
+   call, one process: CPU-seconds per Mb of reference covered at the reads' own ~31x, on the 1x
+   reads; the copies would be 20 stacked duplicates).
+2. Scaling on this machine: the single-worker line (align, then variants, at `--threads`)
+   against the sharded line for each shard count (split, every shard aligned on one thread with
+   `--threads` shards at once, gather, calling over as many regions), wall and CPU seconds, the
+   CPU the sharding adds, and whether the BAM and VCF equal the single run's.
+3. A projection for a 30x genome (400 M pairs) and an exome (75 M pairs) on N spot workers of
+   `--instance`, from the throughputs of (1) and the assumptions printed with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pysam
+
+from benchmarks.genome_projection import Measured, project, render_assumptions
+from benchmarks.pipeline import SAMPLES, repeat_reads
+from gems.config import REPO_ROOT
+from workers.genomics.bamfile import merge_and_mark
+from workers.genomics.reference import prepare_reference
+from workers.genomics.shards import split_pairs
+from workers.pipeline.align import AlignStep
+from workers.pipeline.framework import PipelineOptions, SampleContext
+from workers.pipeline.variants import call_variants
+
+OUT = REPO_ROOT / "benchmarks" / "out" / "genome"
+# minimap2's batch here: small enough that 7 shards of the repeated reads each hold several.
+BATCH_BASES = 1_000_000
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+class Clock:
+    def __enter__(self) -> Clock:
+        self.start, self.cpu0 = time.perf_counter(), _cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.start, _cpu() - self.cpu0
+
+
+def _records(bam: Path) -> list[tuple]:
+    with pysam.AlignmentFile(str(bam)) as fh:
+        return [
+            (*(f := r.to_string().split("\t"))[:11], frozenset(f[11:]))
+            for r in fh.fetch(until_eof=True)
+        ]  # fmt: skip
+
+
+def _calls(vcf: Path) -> list[str]:
+    with pysam.VariantFile(str(vcf)) as fh:
+        return [str(rec) for rec in fh]
+
+
+def single_run(ref: Path, r1: Path, r2: Path, out: Path, threads: int) -> dict:
+    shutil.rmtree(out, ignore_errors=True)
+    opts = PipelineOptions(reference=ref, threads=threads, batch_bases=BATCH_BASES, calling_regions=1)
+    ctx = SampleContext("bench", r1, r2, out, opts)
+    with Clock() as align:
+        AlignStep()(ctx)
+    with Clock() as call:
+        call_variants(out / "sample.bam", prepare_reference(ref), out / "variants.vcf.gz", out / "work")
+    return dict(wall=align.wall + call.wall, cpu=align.cpu + call.cpu, out=out)
+
+
+def sharded_run(ref: Path, r1: Path, r2: Path, out: Path, shards: int, threads: int) -> dict:
+    """The sharded line on this machine; the phases' wall and CPU seconds."""
+    shutil.rmtree(out, ignore_errors=True)
+    opts = PipelineOptions(reference=ref, threads=1, batch_bases=BATCH_BASES)
+    phases = {}
+    with Clock() as c:
+        parts = split_pairs(r1, r2, out / "split", shards, BATCH_BASES)
+    phases["split"] = c
+    pairs = sum(p.pairs for p in parts)
+
+    def align(part) -> Path:
+        ctx = SampleContext(
+            "bench", out / "split" / part.r1, out / "split" / part.r2, out / f"s{part.index}", opts
+        )
+        AlignStep(shard=True)(ctx)
+        return ctx.out / "shard.bam"
+
+    with Clock() as c, ThreadPoolExecutor(threads) as pool:
+        bams = list(pool.map(align, [p for p in parts if p.pairs]))
+    phases["align"] = c
+    with Clock() as c:
+        merge_and_mark(bams, out / "sample.bam", out / "work", threads=threads)
+    phases["gather"] = c
+    with Clock() as c:
+        call_variants(
+            out / "sample.bam", prepare_reference(ref), out / "variants.vcf.gz", out / "work",
+            scatter=shards, processes=threads,
+        )  # fmt: skip
+    phases["call"] = c
+    return dict(
+        phases=phases, pairs=pairs, out=out,
+        wall=sum(p.wall for p in phases.values()), cpu=sum(p.cpu for p in phases.values()),
+    )  # fmt: skip
+
+
+def calling_rate(ref: Path, bam: Path, out: Path, window_mb: float) -> float:
+    """CPU-seconds per Mb of covered reference for one mpileup | call pass (best of three)."""
+    best = float("inf")
+    for _ in range(3):
+        with Clock() as c:
+            call_variants(bam, prepare_reference(ref), out / "rate.vcf.gz", out / "work")
+        best = min(best, c.cpu)
+    return best / window_mb
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--copies", type=int, default=20)
+    ap.add_argument("--shards", type=int, nargs="+", default=[1, 2, 3, 5, 7])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--instance", default="c6i.4xlarge")
+    ap.add_argument("--workers", type=int, nargs="+", default=[16, 32, 64])
+    args = ap.parse_args(argv)
+    sample = SAMPLES["HG002"]
+    OUT.mkdir(parents=True, exist_ok=True)
+    ref = Path(shutil.copy(sample["ref"], OUT / Path(sample["ref"]).name))
+    prepare_reference(ref)
+    r1 = repeat_reads(sample["r1"], OUT / f"x{args.copies}_R1.fastq.gz", args.copies)
+    r2 = repeat_reads(sample["r2"], OUT / f"x{args.copies}_R2.fastq.gz", args.copies)
+    load = os.getloadavg()[0]
+    print(
+        f"# benchmarks.genome: HG002 x{args.copies}, {os.cpu_count()} cores, load {load:.1f} at the start\n"
+    )
+
+    single = single_run(ref, r1, r2, OUT / "single", args.threads)
+    expected_bam, expected_vcf = (
+        _records(single["out"] / "sample.bam"),
+        _calls(single["out"] / "variants.vcf.gz"),
+    )
+    rows, runs = [], {}
+    for n in args.shards:
+        run = runs[n] = sharded_run(ref, r1, r2, OUT / f"sharded-{n}", n, args.threads)
+        same = (
+            _records(run["out"] / "sample.bam") == expected_bam
+            and _calls(run["out"] / "variants.vcf.gz") == expected_vcf
+        )
+        ph = run["phases"]
+        rows.append(
+            f"| {n} | {ph['split'].wall:.1f} | {ph['align'].wall:.1f} | {ph['gather'].wall:.1f} | {ph['call'].wall:.1f} "
+            f"| {run['wall']:.1f} ({run['wall'] / single['wall']:.2f}x) | {run['cpu']:.1f} "
+            f"| {run['cpu'] / single['cpu'] - 1:+.0%} | {'yes' if same else 'NO'} |"
+        )
+    print(
+        f"Scaling on this machine: single-worker line {single['wall']:.1f} s wall, {single['cpu']:.1f} CPU-s\n"
+    )
+    print(
+        "| shards | split s | align s | gather s | call s | wall s (vs single) | CPU-s | CPU added | BAM+VCF identical |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+
+    # Throughput, from the largest sharded run (one-thread shards) and the 1x reads for calling.
+    run = runs[max(args.shards)]
+    pairs, ph = run["pairs"], run["phases"]
+    one_x = OUT / "single-1x"
+    single_run(ref, sample["r1"], sample["r2"], one_x, 1)
+    measured = Measured(
+        split_pairs_per_s=pairs / ph["split"].wall,
+        align_pairs_per_cpu_s=pairs / ph["align"].cpu,
+        gather_pairs_per_cpu_s=pairs / ph["gather"].cpu,
+        gather_pairs_per_s=pairs / ph["gather"].wall,
+        gather_threads=args.threads,
+        call_cpu_s_per_mb=calling_rate(ref, one_x / "sample.bam", one_x, window_mb=0.1),
+        gz_bytes_per_pair=(r1.stat().st_size + r2.stat().st_size) / pairs,
+        shard_bytes_per_pair=sum(f.stat().st_size for f in (run["out"] / "split").glob("shard-*")) / pairs,
+        bam_bytes_per_pair=sum(f.stat().st_size for f in run["out"].glob("s*/shard.bam")) / pairs,
+    )
+    print("\nThroughput on real reads (HG002, 2x148):\n")
+    print(measured.table())
+    print(f"\nProjection on spot {args.instance} workers:\n")
+    print(project(measured, args.instance, args.workers))
+    print("\nAssumptions:\n")
+    print(render_assumptions(args.instance))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
