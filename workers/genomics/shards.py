@@ -11,7 +11,8 @@ record order where positions tie.
 
 The split is one streaming pass on a worker (never on the API): the pairs of a gzipped FASTQ
 cannot be found from byte ranges without decompressing, and R1 and R2 must be cut at the same
-pair. A shard ends at the first batch end past its share of the sample. The share is counted in
+pair. It reads blocks of lines (workers.genomics.fastqblocks), not a record object per read, and
+checks the records' shape and pairing; QC on each shard checks the rest. A shard ends at the first batch end past its share of the sample. The share is counted in
 pairs when the count is known (given, or counted first for an R1 under `COUNT_FIRST_BELOW`,
 where that pass costs seconds), else in how far through the compressed R1 the pass has got: the
 decompressor reads ahead by under a MiB, nothing beside a large file. A sample with fewer
@@ -23,10 +24,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 from xopen import xopen
 
 from gems.errors import InputError
-from workers.genomics.fastq import ReadProgress, iter_pair_chunks
+from workers.genomics.fastqblocks import PairBlocks, join
 from workers.genomics.minimap2 import BATCH_BASES
 
 MAX_SHARDS = 256
@@ -62,10 +64,16 @@ class _ShardWriter:
         self.index, self.first_pair = index, first_pair
         self.names = shard_names(index)
         self.files = [
-            xopen(folder / name, "wb", compresslevel=SHARD_GZIP_LEVEL, threads=0)  # noqa: SIM115 - closed in close()
+            xopen(folder / name, "wb", compresslevel=SHARD_GZIP_LEVEL, threads=1)  # noqa: SIM115 - closed in close()
             for name in self.names
         ]
         self.pairs = self.bases = self.batches = 0
+
+    def write(self, r1: list[bytes], r2: list[bytes], pairs: int, bases: int) -> None:
+        self.files[0].write(join(r1))
+        self.files[1].write(join(r2))
+        self.pairs += pairs
+        self.bases += bases
 
     def close(self) -> Shard:
         for fh in self.files:
@@ -81,50 +89,47 @@ def split_pairs(
     batch_bases: int = BATCH_BASES,
     total_pairs: int | None = None,
 ) -> list[Shard]:
-    """Write `shards` shard pairs of `r1`/`r2` into `folder`; InputError on malformed input, as
-    every reader of the reads gives."""
+    """Write `shards` shard pairs of `r1`/`r2` into `folder`; InputError on malformed input."""
     if not 1 <= shards <= MAX_SHARDS:
         raise ValueError(f"shards must be 1-{MAX_SHARDS}, not {shards}")
     if batch_bases < 1:
         raise ValueError("batch_bases must be positive")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    if total_pairs is None and shards > 1 and Path(r1).stat().st_size < COUNT_FIRST_BELOW:
-        total_pairs = sum(len(chunk) for chunk in iter_pair_chunks(r1, r2))
-    progress = ReadProgress()
+    if (
+        total_pairs is None
+        and shards > 1
+        and Path(r1).is_file()
+        and Path(r1).stat().st_size < COUNT_FIRST_BELOW
+    ):
+        total_pairs = count_pairs(r1, r2)
+    reader = PairBlocks(r1, r2)
 
     def share_done(shard: _ShardWriter) -> bool:
         if total_pairs:
             return shard.first_pair + shard.pairs >= total_pairs * (shard.index + 1) / shards
-        return progress.fraction() >= (shard.index + 1) / shards
+        return reader.fraction() >= (shard.index + 1) / shards
 
     done: list[Shard] = []
     current = _ShardWriter(folder, 0, 0)
     in_batch = 0  # bases of the batch minimap2 would be filling
     try:
-        for chunk in iter_pair_chunks(r1, r2, opener=progress.opener):
-            out1: list[bytes] = []
-            out2: list[bytes] = []
-            for a, b in zip(chunk.r1, chunk.r2, strict=True):
-                out1.append(a.fastq_bytes())
-                out2.append(b.fastq_bytes())
-                current.pairs += 1
-                size = len(a.sequence) + len(b.sequence)
-                current.bases += size
-                in_batch += size
-                if in_batch < batch_bases:
-                    continue
-                in_batch = 0
+        for a, b, bases in reader:
+            pos = 0
+            while pos < len(bases):
+                sums = np.cumsum(bases[pos:])
+                # the pair that brings the batch to batch_bases ends it (minimap2's rule)
+                ends_at = int(np.searchsorted(sums, batch_bases - in_batch))
+                end = len(bases) if ends_at == len(sums) else pos + ends_at + 1
+                current.write(a[4 * pos : 4 * end], b[4 * pos : 4 * end], end - pos, int(sums[end - pos - 1]))
+                if ends_at == len(sums):
+                    in_batch += int(sums[-1])
+                    break
+                pos, in_batch = end, 0
                 current.batches += 1
-                # A batch ended here: the shard may end with it once it holds its share.
                 if current.index < shards - 1 and share_done(current):
-                    current.files[0].write(b"".join(out1))
-                    current.files[1].write(b"".join(out2))
-                    out1, out2 = [], []
                     done.append(current.close())
                     current = _ShardWriter(folder, current.index + 1, done[-1].first_pair + done[-1].pairs)
-            current.files[0].write(b"".join(out1))
-            current.files[1].write(b"".join(out2))
         if in_batch:
             current.batches += 1  # minimap2's last batch may be short
         done.append(current.close())
@@ -134,10 +139,24 @@ def split_pairs(
             for name in shard_names(index):
                 (folder / name).unlink(missing_ok=True)
         raise
+    finally:
+        reader.close()
     first = done[-1].first_pair + done[-1].pairs
+    if first == 0:
+        for name in shard_names(0):
+            (folder / name).unlink(missing_ok=True)
+        raise InputError(f"{Path(r1).name}/{Path(r2).name}: no reads (empty FASTQ)")
     for index in range(len(done), shards):  # fewer batches than shards: the rest hold nothing
         done.append(Shard(index, "", "", 0, 0, 0, first))
     return done
+
+
+def count_pairs(r1: Path, r2: Path) -> int:
+    reader = PairBlocks(r1, r2)
+    try:
+        return sum(len(bases) for _, _, bases in reader)
+    finally:
+        reader.close()
 
 
 def check_split(shards: list[Shard], expected_pairs: int | None) -> None:

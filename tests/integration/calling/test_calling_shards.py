@@ -144,3 +144,23 @@ def test_a_broken_input_leaves_no_shards(sample, tmp_path):
     assert not list((tmp_path / "out").glob("shard-*"))
     with pytest.raises(ValueError, match="shards must be 1-256"):
         split_pairs(sample["r1"], sample["r2"], tmp_path / "out", 257)
+
+
+@pytest.mark.parametrize(
+    "r1_text, r2_text, reason",
+    [
+        (b"@a\nACGT\n+\nIIII\n@b\nACGT\n+\nIIII\n", b"@a\nACGT\n+\nIIII\n", "one file holds more reads"),
+        (b"@a\nACGT\n+\nIIII\n", b"@z\nACGT\n+\nIIII\n", "do not pair"),
+        (b"@a\nACGT\n+\nIII\n", b"@a\nACGT\n+\nIIII\n", "not as long as its sequence"),
+        (b">a\nACGT\n>b\nACGT\n", b">a\nACGT\n>b\nACGT\n", "does not start with '@'"),
+        (b"@a\nACGT\n+\n", b"@a\nACGT\n+\nIIII\n", "ends inside a FASTQ record"),
+        (b"", b"", "no reads"),
+    ],
+)
+def test_the_split_refuses_reads_it_cannot_cut(tmp_path, r1_text, r2_text, reason):
+    r1, r2 = tmp_path / "a_R1.fastq.gz", tmp_path / "a_R2.fastq.gz"
+    r1.write_bytes(gzip.compress(r1_text))
+    r2.write_bytes(gzip.compress(r2_text))
+    with pytest.raises(InputError, match=reason):
+        split_pairs(r1, r2, tmp_path / "out", 2, batch_bases=4)
+    assert not list((tmp_path / "out").glob("shard-*"))
