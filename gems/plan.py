@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import gems.tags
-from gems import names, statekeys
+from gems import names, sharding, statekeys
 from gems.capacity import Capacity, market_options
 from gems.config import Config
 from gems.errors import ValidationError
@@ -43,6 +43,7 @@ class JobRequest:
     system_retries: int | None = None  # relaunches of workers the platform takes; None: default
     max_cost_usd: float | None = None  # past it: no relaunch, and the job is stopped
     callback_url: str | None = None  # POSTed the job's JSON, signed, on each status change
+    shards: int | None = None  # per sample (gems.sharding); None: chosen from each sample's size
 
 
 @dataclass
@@ -66,8 +67,9 @@ class JobPlan:
     session_key: str
     created: str
     request: JobRequest
-    pairs: dict[str, list[ReadPair]]
+    pairs: dict[str, list[ReadPair]]  # by work unit: a shard unit has none (its lead cuts its reads)
     workers: list[WorkerLaunch]
+    shards: dict[str, int] = field(default_factory=dict)  # the sharded samples' shard counts
 
 
 def check_prefix(prefix: str) -> str:
@@ -133,6 +135,9 @@ def check_request(config: Config, request: JobRequest) -> None:
         names.check_sample(sample, "samples")
     capacity_of(config, request)
     retries_of(config, request)
+    if request.shards is not None:
+        sharding.check_count(request.shards)
+    sharding.batch_of(request.options)
     cap = request.max_cost_usd
     if cap is not None and not (isinstance(cap, int | float) and 0 < cap < float("inf")):
         raise ValidationError("max_cost_usd must be a positive number of dollars", field="max_cost_usd")
@@ -359,18 +364,35 @@ def plan_job(
     created: str,
     token: str,
 ) -> JobPlan:
+    """Samples over workers: a sharded sample's units (gems.sharding) each get a worker of their
+    own; the other samples are spread over `workers` as before."""
     chosen = select_samples(pairs, request.samples)
-    n = worker_count(len(chosen), request.workers, config)
+    sizes = {s: sum(p.size for p in ps) for s, ps in chosen.items()}
+    counts = sharding.counts_for(
+        sizes, request.shards, sharding.batch_of(request.options), reference=request.reference,
+        max_workers=config.max_workers,
+    )  # fmt: skip
+    sharded = {s: n for s, n in counts.items() if n > 1}
+    plain = {s: ps for s, ps in chosen.items() if s not in sharded}
+    groups = assign(plain, worker_count(len(plain), request.workers, config)) if plain else []
+    for sample, n in sharded.items():
+        groups += [[unit] for unit in sharding.units(sample, n)]
+    if len(groups) > config.max_workers:
+        raise ValidationError(
+            f"the job needs {len(groups)} workers, over the cap of {config.max_workers}", field="shards"
+        )
+    by_unit = {u: chosen.get(u, []) for group in groups for u in group}
     workers = [
         plan_worker(
-            config,
-            request,
-            session_key=session_key,
-            created=created,
-            token=token,
-            index=index,
-            samples=samples,
+            config, request, session_key=session_key, created=created, token=token, index=i, samples=units
         )
-        for index, samples in enumerate(assign(chosen, n))
+        for i, units in enumerate(groups)
     ]
-    return JobPlan(session_key=session_key, created=created, request=request, pairs=chosen, workers=workers)
+    return JobPlan(
+        session_key=session_key,
+        created=created,
+        request=request,
+        pairs=by_unit,
+        workers=workers,
+        shards=sharded,
+    )

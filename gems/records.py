@@ -247,11 +247,14 @@ class JobRecord:
     system_retries: int = 0  # relaunches each lost or interrupted worker's work may have
     max_cost_usd: float | None = None  # the job's cost cap: no relaunch past it, and the job stops
     callback_url: str = ""  # POSTed the job's JSON on each status change (gems.callbacks.notify)
+    shards: dict[str, int] = field(default_factory=dict)  # the sharded samples' shard counts (gems.sharding)
+    shards_requested: int | None = None  # what the request asked for (None: by size), for a retry
     extra: dict[str, Any] = field(default_factory=dict)
 
     _FIELDS = (
         "session_key", "bucket", "prefix", "hla_class", "created", "workers", "reference", "options",
         "submitted_by", "idempotency_key", "capacity", "system_retries", "max_cost_usd", "callback_url",
+        "shards", "shards_requested",
     )  # fmt: skip
 
     @property
@@ -267,22 +270,32 @@ class JobRecord:
             w.status, w.reason = WorkerStatus.FAILED, reason
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "session_key": self.session_key,
-            "bucket": self.bucket,
-            "prefix": self.prefix,
-            "hla_class": self.hla_class,
-            "reference": self.reference,
-            "options": self.options,
-            "created": self.created,
-            "submitted_by": self.submitted_by,
-            "idempotency_key": self.idempotency_key,
-            "capacity": self.capacity,
-            "system_retries": self.system_retries,
-            "max_cost_usd": self.max_cost_usd,
-            "callback_url": self.callback_url,
-            "workers": [w.to_dict() for w in self.workers],
-        } | self.extra
+        return (
+            {
+                "session_key": self.session_key,
+                "bucket": self.bucket,
+                "prefix": self.prefix,
+                "hla_class": self.hla_class,
+                "reference": self.reference,
+                "options": self.options,
+                "created": self.created,
+                "submitted_by": self.submitted_by,
+                "idempotency_key": self.idempotency_key,
+                "capacity": self.capacity,
+                "system_retries": self.system_retries,
+                "max_cost_usd": self.max_cost_usd,
+                "callback_url": self.callback_url,
+                "workers": [w.to_dict() for w in self.workers],
+            }
+            | self._sharding()
+            | self.extra
+        )
+
+    def _sharding(self) -> dict[str, Any]:
+        """Written only for a job that asked for shards or got some: older records stay as they were."""
+        if not self.shards and self.shards_requested is None:
+            return {}
+        return {"shards": self.shards, "shards_requested": self.shards_requested}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobRecord:
@@ -301,6 +314,8 @@ class JobRecord:
             system_retries=int(data.get("system_retries", 0)),
             max_cost_usd=data.get("max_cost_usd"),
             callback_url=data.get("callback_url") or "",
+            shards={str(k): int(v) for k, v in (data.get("shards") or {}).items()},
+            shards_requested=data.get("shards_requested"),
             extra=_split(data, cls._FIELDS),
         )
 

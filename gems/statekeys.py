@@ -8,6 +8,8 @@ whole bucket). One writer per object, or conditional writes where two may write:
   jobs/<key>/summary.json          the finished job, as GET shows it (API, once: If-None-Match)
   jobs/<key>/retries.json          the jobs that retried this one    (API, POST .../retry)
   jobs/<key>/callback.json         callback deliveries owed and done (API, If-Match; gems.callbacks.notify)
+  jobs/<key>/shards/<sample>/      a sharded sample's work: split.json and the shard reads (its lead),
+                                   shard-<i>.bam (shard i's worker); removed by the API when the job ends
   callbacks/due/<key>              marks a job with a delivery owed  (API; the sweep lists them)
   locks/<hash>.json                one running job per bucket/prefix/class (API)
   cache/<kind>/<name>.tar.gz       built indexes shared by workers  (any worker; workers.program.indexstore)
@@ -66,3 +68,13 @@ def index_cache_key(kind: str, name: str) -> str:
 def results_prefix(prefix: str, session_key: str, sample: str | None = None) -> str:
     base = f"{prefix.rstrip('/')}/results/{session_key}/"
     return base + (f"{sample}/" if sample else "")
+
+
+def shards_prefix(session_key: str, sample: str | None = None) -> str:
+    base = f"jobs/{session_key}/shards/"
+    return base + (f"{sample}/" if sample else "")
+
+
+def shard_key(session_key: str, sample: str, name: str) -> str:
+    """A sharded sample's work file: `split.json`, `shard-007_R1.fastq.gz`, `shard-007.bam`."""
+    return shards_prefix(session_key, sample) + name

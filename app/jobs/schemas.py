@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from gems import names
+from gems import names, sharding
 from gems.capacity import Capacity
 from gems.plan import MAX_SYSTEM_RETRIES
 from gems.states import JobStatus, SampleStatus, WorkerStatus
@@ -28,6 +28,14 @@ class PipelineOptionsSchema(Schema):
     trim = fields.Boolean(metadata={"description": "adapter and quality trimming (cutadapt)"})
     threads = fields.Integer(validate=validate.Range(min=1, max=64))
     min_read_length = fields.Integer(validate=validate.Range(min=1, max=1000))
+    batch_bases = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=sharding.MIN_BATCH_BASES, max=sharding.MAX_BATCH_BASES),
+        metadata={
+            "description": "minimap2's batch in bases (-K), the same for a sample's single and sharded runs; a "
+            f"shard holds whole batches; default {sharding.BATCH_BASES:,}: smaller only to shard a small sample"
+        },
+    )
     retry_of = fields.String(
         validate=SESSION_KEY,
         metadata={"description": "set by POST /job/<key>/retry: the job this one reruns"},
@@ -49,6 +57,15 @@ class JobRequestSchema(Schema):
         validate=validate.Length(min=1, max=5000),
     )
     workers = fields.Integer(strict=True, validate=validate.Range(min=1))
+    shards = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=sharding.MAX_SHARDS),
+        metadata={
+            "description": "how many workers align each sample, in parallel shards that a gather merges (one more "
+            "worker per sample splits the reads and gathers); 1: one worker per sample; default: one shard per "
+            f"{sharding.BYTES_PER_SHARD >> 30} GiB of FASTQ.gz, at most {sharding.DEFAULT_MAX_SHARDS} (docs/sharding.md)"
+        },
+    )
     reference = fields.String(
         metadata={"description": "s3:// URL or key (in the job's bucket) of the reference FASTA"}
     )

@@ -41,6 +41,7 @@ def submit(argv: list[str]) -> int:
     p.add_argument("--hla-class", type=int, required=True, choices=[1, 2])
     p.add_argument("--samples", help="comma-separated sample names (default: all pairs found)")
     p.add_argument("--workers", type=int)
+    p.add_argument("--shards", type=int, help="workers aligning each sample in parallel (default: by size)")
     p.add_argument("--reference", help="s3:// URL or key of the reference FASTA")
     p.add_argument(
         "--option", action="append", default=[], metavar="KEY=VALUE", help="pipeline option, repeatable"
@@ -62,6 +63,8 @@ def submit(argv: list[str]) -> int:
         body["samples"] = [s for s in args.samples.split(",") if s]
     if args.workers is not None:
         body["workers"] = args.workers
+    if args.shards is not None:
+        body["shards"] = args.shards
     if args.reference:
         body["reference"] = args.reference
     if args.option:

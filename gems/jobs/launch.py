@@ -7,7 +7,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 
-from gems import records
+from gems import records, sharding
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
 from gems.plan import ReadPair, WorkerLaunch
@@ -15,15 +15,24 @@ from gems.tags import now_iso
 
 
 def write_manifests(
-    s3, state_bucket: str, session_key: str, job_bucket: str, workers: list[WorkerLaunch], pairs: dict
+    s3,
+    state_bucket: str,
+    session_key: str,
+    job_bucket: str,
+    workers: list[WorkerLaunch],
+    pairs: dict,
+    shards: dict[str, int] | None = None,
 ) -> None:
-    """Each worker's samples and their read keys, before its instance exists."""
+    """Each worker's units, their read keys (a shard unit has none) and the shard count of each
+    sharded sample among them, before its instance exists."""
     for w in workers:
+        mine = {sharding.parse(u).sample for u in w.samples}
         manifest = {
             "session_key": session_key,
             "index": w.index,
             "bucket": job_bucket,
-            "samples": {s: [_pair(p) for p in pairs[s]] for s in w.samples},
+            "samples": {s: [_pair(p) for p in pairs.get(s, [])] for s in w.samples},
+            "shards": {s: n for s, n in (shards or {}).items() if s in mine},
         }
         S3.put_json(s3, state_bucket, w.manifest_key, manifest)
 

@@ -23,7 +23,7 @@ from gems.aws import s3 as S3
 from gems.billing.cost import job_cost
 from gems.deploy.wheel import worker_code
 from gems.errors import ConflictError, ForbiddenError, NotFoundError
-from gems.jobs import jobview
+from gems.jobs import jobview, shards
 from gems.jobs.launch import launch_all, record_launches, write_manifests
 from gems.plan import JobRequest, plan_worker
 from gems.states import WorkerStatus
@@ -152,6 +152,7 @@ class Lifecycle:
             held = S3.get_json(self.s3, bucket, lock)
             if held and held["session_key"] == session_key:
                 S3.delete_key(self.s3, bucket, lock)
+            shards.remove_work(self.s3, bucket, session_key)  # results are in the job's bucket by now
             return view
         return {}
 
@@ -317,7 +318,7 @@ class Lifecycle:
         manifests = [S3.get_json(self.s3, bucket, job.workers[r.replaces].manifest) or {} for r in relaunch]
         for w, manifest in zip(planned, manifests, strict=True):
             pairs = {s: manifest.get("samples", {}).get(s, []) for s in w.samples}
-            write_manifests(self.s3, bucket, job.session_key, job.bucket, [w], pairs)
+            write_manifests(self.s3, bucket, job.session_key, job.bucket, [w], pairs, manifest.get("shards"))
             job.workers.append(
                 records.WorkerPlan(
                     w.index,

@@ -11,7 +11,7 @@ import threading
 
 import gems.records
 import gems.tags
-from gems import statekeys
+from gems import sharding, statekeys
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
 from gems.billing.cost import job_cost
@@ -21,7 +21,7 @@ from gems.callbacks.rules import check_url
 from gems.config import Config
 from gems.deploy.wheel import worker_code
 from gems.errors import ConflictError, NotFoundError, ValidationError
-from gems.jobs import hml, jobview
+from gems.jobs import hml, jobview, shards
 from gems.jobs.launch import launch_all, record_launches, write_manifests
 from gems.jobs.lifecycle import Lifecycle
 from gems.jobs.readcache import ImmutableCache, TagSnapshot
@@ -112,6 +112,8 @@ class JobService:
         token = self.keys.worker_token(session_key)
         config = worker_code(self.config, self.s3)
         plan = plan_job(config, request, pairs, session_key=session_key, created=created, token=token)
+        if plan.shards:
+            shards.check_reference_indexed(self.s3, self.config, request)
         with _submit_lock:
             if idempotency_key and gems.records.read_job(self.s3, bucket, session_key):
                 return self.get(session_key), False
@@ -155,7 +157,7 @@ class JobService:
     def _write_records(self, plan: JobPlan, user: str, idempotency_key: str | None) -> gems.records.JobRecord:
         bucket = self.config.state_bucket
         req = plan.request
-        write_manifests(self.s3, bucket, plan.session_key, req.bucket, plan.workers, plan.pairs)
+        write_manifests(self.s3, bucket, plan.session_key, req.bucket, plan.workers, plan.pairs, plan.shards)
         job = gems.records.JobRecord(
             session_key=plan.session_key,
             bucket=req.bucket,
@@ -170,6 +172,8 @@ class JobService:
             system_retries=retries_of(self.config, req),
             max_cost_usd=req.max_cost_usd,
             callback_url=req.callback_url or "",
+            shards=plan.shards,
+            shards_requested=req.shards,
             workers=[gems.records.WorkerPlan(w.index, w.samples, w.manifest_key) for w in plan.workers],
         )
         job.write(self.s3, bucket, first=True)
@@ -217,7 +221,8 @@ class JobService:
             for s, st in (w.get("sample_status") or {}).items()
             if st["status"] == SampleStatus.COMPLETE
         }
-        todo = {s for w in job.workers for s in w.samples if s not in done}
+        # a sharded sample is retried whole: its lead unit is the sample, its shards go with it
+        todo = {s for w in job.workers for s in w.samples if s not in done and not sharding.is_shard(s)}
         if not todo:
             raise ConflictError("nothing to retry: every sample of this job completed", field="session_key")
         retries_key = statekeys.retries_key(session_key)
@@ -233,6 +238,7 @@ class JobService:
             system_retries=job.system_retries,
             max_cost_usd=job.max_cost_usd,
             callback_url=job.callback_url or None,
+            shards=job.shards_requested,
         )
         # One retry per attempt number: a double click returns the same new job.
         new, created = self.submit(

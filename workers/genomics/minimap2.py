@@ -16,12 +16,14 @@ from pathlib import Path
 
 import mappy
 
+from gems import sharding
+
 PRESET = "sr"
 # minimap2 reads paired files in batches of at least this many bases (-K) and maps a batch at a
 # time. It is pinned (WARP pins bwa's -K the same way) so that a batch never depends on the
 # threads or the machine, and shards cut at batch ends (workers.genomics.shards) are mapped as
 # the whole sample is. 100 Mb: WARP's figure; minimap2's own default is 500 Mb.
-BATCH_BASES = 100_000_000
+BATCH_BASES = sharding.BATCH_BASES
 
 
 def _bin_dir() -> Path:

@@ -20,10 +20,11 @@ from pathlib import Path
 import mappy
 import pysam
 
+from gems import sharding
 from gems.config import Config
 from gems.errors import InputError
 
-MMI_SUFFIX = ".sr.mmi"  # built with minimap2's short-read preset; other presets need other k/w
+MMI_SUFFIX = sharding.MMI_SUFFIX  # built with minimap2's short-read preset; other presets need other k/w
 
 
 @dataclass(frozen=True)
