@@ -21,6 +21,7 @@ batches than shards leaves the last shards empty (`Shard.pairs == 0`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -88,8 +89,10 @@ def split_pairs(
     shards: int,
     batch_bases: int = BATCH_BASES,
     total_pairs: int | None = None,
+    on_shard: Callable[[Shard], None] | None = None,
 ) -> list[Shard]:
-    """Write `shards` shard pairs of `r1`/`r2` into `folder`; InputError on malformed input."""
+    """Write `shards` shard pairs of `r1`/`r2` into `folder`; InputError on malformed input.
+    `on_shard` is handed each shard as soon as its files are complete (the lead uploads it then)."""
     if not 1 <= shards <= MAX_SHARDS:
         raise ValueError(f"shards must be 1-{MAX_SHARDS}, not {shards}")
     if batch_bases < 1:
@@ -129,10 +132,14 @@ def split_pairs(
                 current.batches += 1
                 if current.index < shards - 1 and share_done(current):
                     done.append(current.close())
+                    if on_shard:
+                        on_shard(done[-1])
                     current = _ShardWriter(folder, current.index + 1, done[-1].first_pair + done[-1].pairs)
         if in_batch:
             current.batches += 1  # minimap2's last batch may be short
         done.append(current.close())
+        if on_shard and done[-1].pairs:
+            on_shard(done[-1])
     except BaseException:
         current.close()
         for index in range(len(done) + 1):

@@ -14,6 +14,7 @@ class Artifact(StrEnum):
     READS_R1 = "r1"  # the reads QC passes on: trimmed and filtered when asked, else the sample's own
     READS_R2 = "r2"
     BAM = "bam"  # coordinate-sorted, duplicate-marked, indexed alignments
+    SHARDS = "shards"  # a sharded sample's split: split.json, its shards as the lead cut them
     SHARD_BAM = "shard_bam"  # one shard's alignments: coordinate-sorted, duplicates not yet marked
     VCF = "vcf"  # the sample's normalised calls, bgzipped and indexed
     VARIANTS_TSV = "variants_tsv"  # one row per called allele and transcript, with consequences

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from gems import names
+from gems import names, sharding
 from gems.errors import ValidationError
 from workers.pipeline.framework import PipelineOptions, SampleFailed
 
@@ -39,6 +39,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--min-read-length", type=int, default=30, help="drop pairs with a read shorter (default 30)"
     )
+    p.add_argument(
+        "--shards", type=int, default=1,
+        help="split the reads into this many shards, align them apart (--threads at a time) and gather them, as "
+        "a sharded job's workers do (default 1: one alignment)",
+    )  # fmt: skip
+    p.add_argument(
+        "--batch-bases", type=int, default=sharding.BATCH_BASES,
+        help=f"minimap2's batch in bases (default {sharding.BATCH_BASES:,}; a shard holds whole batches)",
+    )  # fmt: skip
     p.add_argument("--keep-work", action="store_true", help="keep intermediate files under OUT/work")
     return p
 
@@ -48,6 +57,8 @@ def options_from_args(args: argparse.Namespace) -> PipelineOptions:
         raise ValidationError("--threads must be at least 1", field="threads")
     if args.min_read_length < 0:
         raise ValidationError("--min-read-length must be >= 0", field="min_read_length")
+    sharding.check_count(args.shards, "shards")
+    sharding.check_batch(args.batch_bases, "batch_bases")
     hla_class = args.hla_class or ("both" if args.hla_reference else None)
     return PipelineOptions(
         reference=args.reference,
@@ -58,6 +69,8 @@ def options_from_args(args: argparse.Namespace) -> PipelineOptions:
         threads=args.threads,
         trim=args.trim,
         min_read_length=args.min_read_length,
+        shards=args.shards,
+        batch_bases=args.batch_bases,
         extra={"keep_work": True} if args.keep_work else {},
     )
 
@@ -82,6 +95,11 @@ def run_sample(argv: list[str]) -> int:
     except OSError as exc:
         raise ValidationError(f"cannot create --out {args.out}: {exc.strerror}", field="out") from None
     from workers.pipeline.sample import run_sample as run  # the analysis stack loads only here
+
+    if options.shards > 1:
+        from workers.pipeline.scatter import LocalShards
+
+        options.shard_store = LocalShards(sample, options, parallel=options.threads)
 
     print(f"gems run-sample: {sample} -> {args.out}", file=sys.stderr)
     start = time.perf_counter()

@@ -59,6 +59,10 @@ class PipelineOptions:
     min_read_length: int = 30
     # Where a finished sample's lake tables go (a workers.pipeline.lake.LakeTarget; None: a local lake).
     lake: Any = None
+    # A sample's shards (gems.sharding); above 1, its lead splits and gathers in place of align,
+    # meeting the shards' workers at `shard_store` (a workers.pipeline.scatter.ShardStore).
+    shards: int = 1
+    shard_store: Any = None
     # Where workers share built indexes (a workers.program.indexstore.S3IndexStore; None: this disk only).
     index_store: Any = None
     extra: dict[str, Any] = field(default_factory=dict)  # plain settings only (trim_quality, keep_work)

@@ -142,7 +142,7 @@ def hla_rows(report: dict) -> dict[str, list]:
 
 
 def qc_row(report: dict, written: dict) -> dict[str, list]:
-    qc, align = report.get("qc") or {}, report.get("align") or {}
+    qc, align = report.get("qc") or {}, report.get("align") or report.get("gather") or {}
     cov, var = report.get("coverage") or {}, report.get("variants") or {}
     hla = report.get("hla")
     by_type = var.get("by_type") or (report.get("annotate") or {}).get("by_type") or {}

@@ -55,7 +55,7 @@ def _references(ctx: SampleContext) -> dict[str, Any]:
     """Checksums of the inputs a result depends on; the align step's own figure is reused when present."""
     out: dict[str, Any] = {}
     ref = ctx.options.reference
-    align_ref = (ctx.report.get("align") or {}).get("reference")
+    align_ref = (ctx.report.get("align") or ctx.report.get("gather") or {}).get("reference")
     if isinstance(align_ref, dict) and align_ref.get("sha256"):
         out["reference"] = align_ref
     elif ref is not None and Path(ref).is_file():
@@ -100,7 +100,7 @@ def _variant_counts(ctx: SampleContext) -> dict[str, int] | None:
 
 def _summary(ctx: SampleContext, variant_counts: dict | None) -> dict[str, Any]:
     r = ctx.report
-    qc, align, cov = r.get("qc") or {}, r.get("align") or {}, r.get("coverage") or {}
+    qc, align, cov = r.get("qc") or {}, r.get("align") or r.get("gather") or {}, r.get("coverage") or {}
     hla = r.get("hla") or {}
     summary: dict[str, Any] = {
         "read_pairs": qc.get("pairs"),

@@ -20,7 +20,8 @@ WORK_DIR = "work"  # intermediates (trimmed reads, sort spill) that steps keep u
 
 
 def build_pipeline(options: PipelineOptions) -> Pipeline:
-    """qc -> align -> hla -> variants -> annotate -> coverage, with the report and the lake as finalizers.
+    """qc -> align -> hla -> variants -> annotate -> coverage, with the report and the lake as finalizers
+    (a sharded sample's lead: qc -> split -> hla -> gather -> variants -> ...).
 
     Every step is always present: one whose input was not given (no reference, no HLA reference,
     no annotation, ...) raises StepSkipped, so the report says what did not run and why.
@@ -35,10 +36,15 @@ def build_pipeline(options: PipelineOptions) -> Pipeline:
     from workers.pipeline.variants import VariantStep
 
     hla = HlaStep(shared=options.index_store)
+    rest: list[Step] = [VariantStep(), AnnotateStep(), CoverageStep()]
+    finalizers: list[Step] = [ReportStep(), LakeStep(options.lake)]
+    if options.shards > 1:  # a sharded sample's lead: split, and gather the shards' alignments
+        from workers.pipeline.scatter import GatherStep, SplitStep
+
+        return Pipeline([QcStep(), SplitStep(), hla, GatherStep(), *rest], finalizers=finalizers)
     align = AlignStep()
     # QC streams the reads into the aligner as it reads them: one decompression, one pass.
-    steps: list[Step] = [QcStep(stream_to=align), align, hla, VariantStep(), AnnotateStep(), CoverageStep()]
-    return Pipeline(steps, finalizers=[ReportStep(), LakeStep(options.lake)])
+    return Pipeline([QcStep(stream_to=align), align, hla, *rest], finalizers=finalizers)
 
 
 def run_sample(

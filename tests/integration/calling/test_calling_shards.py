@@ -164,3 +164,36 @@ def test_the_split_refuses_reads_it_cannot_cut(tmp_path, r1_text, r2_text, reaso
     with pytest.raises(InputError, match=reason):
         split_pairs(r1, r2, tmp_path / "out", 2, batch_bases=4)
     assert not list((tmp_path / "out").glob("shard-*"))
+
+
+def test_the_sharded_pipeline_on_one_machine_gives_the_single_runs_report(sample, tmp_path):
+    """`gems run-sample --shards 3`: the lead's pipeline (qc, split, gather, ...) with this machine
+    aligning the shards, against the single run's pipeline."""
+    from workers.pipeline.sample import run_sample
+    from workers.pipeline.scatter import LocalShards
+
+    def run(shards: int) -> dict:
+        opts = PipelineOptions(
+            reference=sample["options"].reference, threads=2, batch_bases=sample["options"].batch_bases,
+            shards=shards,
+        )  # fmt: skip
+        if shards > 1:
+            opts.shard_store = LocalShards(sample["name"], opts, parallel=2)
+        return run_sample(sample["name"], sample["r1"], sample["r2"], tmp_path / str(shards), opts)
+
+    single, sharded = run(1), run(3)
+    assert list(sharded["steps"])[:7] == ["qc", "split", "hla", "gather", "variants", "annotate", "coverage"]
+    assert (
+        sharded["split"]["shards"] == 3
+        and sum(sharded["split"]["pairs_per_shard"]) == single["qc"]["pairs_used"]
+    )
+    for key in ("reads", "mapped", "duplicates", "properly_paired", "insert_size_median"):
+        assert sharded["gather"][key] == single["align"][key], key
+    assert {k: v for k, v in sharded["variants"].items() if k != "settings"} == {
+        k: v for k, v in single["variants"].items() if k != "settings"
+    }
+    assert _calls(tmp_path / "3" / "variants.vcf.gz") == _calls(tmp_path / "1" / "variants.vcf.gz")
+    assert (
+        "Mapping" in (tmp_path / "3" / "report.html").read_text()
+        or "mapped" in (tmp_path / "3" / "report.html").read_text()
+    )

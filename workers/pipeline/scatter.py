@@ -1,0 +1,140 @@
+"""A sharded sample's lead: split the reads into shards, and gather the shards' alignments.
+
+In place of the align step, the lead of a sample with `options.shards` > 1 runs `SplitStep`
+(cut the QC'd reads into shards of whole minimap2 batches, hand each to the store as soon as it
+is cut) and `GatherStep` (the store hands back each shard's sorted BAM once it is aligned; merge
+them and mark duplicates once over all of them into `sample.bam`). The store is where the lead
+meets the shards' workers: on EC2 the state bucket (workers.program.shardstore), and in
+`gems run-sample --shards N` this machine, which aligns the shards itself (`LocalShards`).
+Everything after the gather is the single-worker pipeline, unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Protocol
+
+from workers.genomics import minimap2
+from workers.genomics.bamfile import merge_and_mark
+from workers.genomics.reference import prepare_reference
+from workers.genomics.shards import Shard, check_split, split_pairs
+from workers.pipeline.align import AlignStep, alignment_report
+from workers.pipeline.artifacts import Artifact
+from workers.pipeline.framework import PipelineOptions, SampleContext, StepSkipped
+
+
+class ShardStore(Protocol):
+    def existing(self) -> list[Shard] | None:
+        """The shards of an earlier split of this sample (a relaunched lead), else None."""
+
+    def put(self, shard: Shard, folder: Path) -> None:
+        """Hand over one cut shard (its files in `folder`)."""
+
+    def finish_split(self, shards: list[Shard]) -> None:
+        """Every shard is cut and handed over."""
+
+    def bams(self, shards: list[Shard], dest: Path) -> list[Path]:
+        """Each non-empty shard's sorted BAM, in shard order, once aligned (InputError when a shard
+        failed for good)."""
+
+
+def _read_split(path: Path) -> list[Shard]:
+    return [Shard.from_dict(d) for d in json.loads(path.read_text())["shards"]]
+
+
+class SplitStep:
+    name = "split"
+    reads: tuple[Artifact, ...] = (Artifact.READS_R1, Artifact.READS_R2)
+    writes: tuple[Artifact, ...] = (Artifact.SHARDS,)
+
+    def __call__(self, ctx: SampleContext) -> dict:
+        if ctx.options.reference is None:
+            raise StepSkipped("no reference given")
+        store: ShardStore = ctx.options.shard_store
+        work = Path(ctx.out) / "work" / "shards"
+        shards = store.existing()
+        reused = shards is not None
+        if shards is None:
+            r1 = Path(ctx.artifacts.get(Artifact.READS_R1, ctx.r1))
+            r2 = Path(ctx.artifacts.get(Artifact.READS_R2, ctx.r2))
+            qc = ctx.report.get("qc") or {}
+            expected = qc.get("pairs_used") if isinstance(qc.get("pairs_used"), int) else None
+            shards = split_pairs(
+                r1, r2, work, ctx.options.shards, ctx.options.batch_bases, total_pairs=expected,
+                on_shard=lambda shard: store.put(shard, work),
+            )  # fmt: skip
+            check_split(shards, expected)
+            store.finish_split(shards)
+        manifest = work / "split.json"
+        work.mkdir(parents=True, exist_ok=True)
+        manifest.write_text(json.dumps({"shards": [s.to_dict() for s in shards]}))
+        ctx.artifacts[Artifact.SHARDS] = manifest
+        return {
+            "shards": len(shards),
+            "pairs": sum(s.pairs for s in shards),
+            "pairs_per_shard": [s.pairs for s in shards],
+            "batch_bases": ctx.options.batch_bases,
+            "reused": reused,
+        }
+
+
+class GatherStep:
+    name = "gather"
+    reads: tuple[Artifact, ...] = (Artifact.SHARDS,)
+    writes: tuple[Artifact, ...] = (Artifact.BAM,)
+
+    def __call__(self, ctx: SampleContext) -> dict:
+        shards = _read_split(ctx.artifacts[Artifact.SHARDS])
+        store: ShardStore = ctx.options.shard_store
+        out = Path(ctx.out)
+        ctx.progress(0.0)
+        bams = store.bams(shards, out / "work" / "shard-bams")
+        ctx.progress(0.5)
+        threads = max(int(ctx.options.threads or 1), 1)
+        bam = out / "sample.bam"
+        dup = merge_and_mark(bams, bam, out / "work", threads=threads)
+        for part in bams:
+            part.unlink(missing_ok=True)
+        ctx.artifacts[Artifact.BAM] = bam
+        ref = prepare_reference(ctx.options.reference)  # type: ignore[arg-type]  # the split needed it
+        report = alignment_report(bam, dup, ref, minimap2.program(), threads)
+        report.update(shards=len(shards), shards_aligned=len(bams))
+        return report
+
+
+class LocalShards:
+    """The store of `gems run-sample --shards N`: shards stay on this disk, and `bams` aligns them
+    here, `parallel` at a time, each as a shard worker would (workers.pipeline.align, shard=True)."""
+
+    def __init__(self, sample: str, options: PipelineOptions, parallel: int = 1):
+        self.sample, self.options, self.parallel = sample, options, max(1, parallel)
+        self.folder: Path | None = None
+
+    def existing(self) -> list[Shard] | None:
+        return None
+
+    def put(self, shard: Shard, folder: Path) -> None:
+        self.folder = folder
+
+    def finish_split(self, shards: list[Shard]) -> None:
+        return None
+
+    def bams(self, shards: list[Shard], dest: Path) -> list[Path]:
+        assert self.folder is not None, "no shard was cut"
+        folder = self.folder
+        threads = max(1, int(self.options.threads or 1) // self.parallel)
+        options = PipelineOptions(
+            reference=self.options.reference, threads=threads, batch_bases=self.options.batch_bases
+        )
+
+        def align(shard: Shard) -> Path:
+            ctx = SampleContext(
+                self.sample, folder / shard.r1, folder / shard.r2, dest / f"{shard.index:03d}", options
+            )
+            AlignStep(shard=True)(ctx)
+            return ctx.artifacts[Artifact.SHARD_BAM]
+
+        with ThreadPoolExecutor(self.parallel) as pool:  # each thread waits on its minimap2 and samtools
+            return list(pool.map(align, [s for s in shards if s.pairs]))
