@@ -155,6 +155,14 @@ class JobSchema(Schema):
             "retrying or gave_up; http_status, error, attempts, at, next_attempt)"
         }
     )
+    shards = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(),
+        metadata={
+            "description": "GET /job/<key>: each sharded sample's shard count, and each unit's state, worker and "
+            "attempt ('lead': the worker that splits and gathers; '000'...: the shards); `complete`: shards done"
+        },
+    )
     cost = fields.Dict(
         metadata={
             "description": "GET /job/<key> and finished jobs: usd, instance_seconds, by_worker (type, "

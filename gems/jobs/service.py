@@ -38,6 +38,7 @@ from gems.plan import (
     plan_job,
     retries_of,
 )
+from gems.recovery import current as current_workers
 from gems.scopes import Reach
 from gems.states import SampleStatus, WorkerStatus
 
@@ -322,6 +323,8 @@ class JobService:
                 if plan.capacity_note:
                     w["capacity_note"] = plan.capacity_note
         job["cost"] = job_cost(job["workers"], table=self.pricebook.table(job["workers"]))
+        if record and record.shards:
+            job["shards"] = shards.sample_shards(record.shards, current_workers(job["workers"]))
         if with_callback and record and record.callback_url:
             job["callback"] = self.callbacks.view(session_key, record.callback_url)
         return job

@@ -13,10 +13,11 @@ import shutil
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import gems.records
-from gems import logs, names, statekeys
+from gems import logs, names, sharding, statekeys
 from gems.aws import s3 as S3
 from gems.aws.clients import Clients, client, credential_source
 from gems.capacity import Capacity
@@ -31,6 +32,7 @@ from workers.program.api_call import post_job_call
 from workers.program.fetch import fetch_pairs, fetch_reference, share_reference_index
 from workers.program.indexstore import S3IndexStore
 from workers.program.instance import instance_id
+from workers.program.shardstore import S3ShardStore, align_shard
 from workers.program.spot import SpotWatch, is_spot
 
 log = logging.getLogger("gems.worker")
@@ -147,13 +149,23 @@ class Worker:
         if job.capacity == Capacity.SPOT and is_spot():  # asked for spot, and EC2 says it got it
             SpotWatch(self.config.spot_poll_s, self.interrupt).start()
         options = self._options(job, workdir / "refs")
-        for sample in plan.samples:
-            if self.record.samples[sample].status.finished:
+        shards = manifest.get("shards") or {}
+        for name in plan.samples:  # work units: samples, or shards of one (gems.sharding)
+            if self.record.samples[name].status.finished:
                 continue  # a rerun of this worker keeps what is already done
-            if why := names.sample_problem(sample):  # it becomes a folder and a key: never trust a record
-                self.status(sample=sample, sample_status=SampleStatus.FAILED, sample_fields={"reason": why})
+            unit = sharding.parse(name)
+            if why := names.sample_problem(
+                unit.sample
+            ):  # it becomes a folder and a key: never trust a record
+                self.status(sample=name, sample_status=SampleStatus.FAILED, sample_fields={"reason": why})
                 continue
-            self._run_sample(job, sample, manifest["samples"][sample], options, workdir / sample)
+            if unit.shard is not None:
+                self._run_shard(unit, options, workdir / name)
+                continue
+            if shards.get(name, 1) > 1:  # this worker leads a sharded sample: it splits and gathers
+                store = S3ShardStore(s3, self.bucket, self.session_key, name)
+                options = replace(options, shards=shards[name], shard_store=store)
+            self._run_sample(job, name, manifest["samples"][name], options, workdir / name)
         if failed := self.record.failed_samples():
             reason = f"{len(failed)} of {len(self.record.samples)} samples failed: " + "; ".join(
                 f"{s}: {self.record.samples[s].reason}" for s in failed[:3]
@@ -253,6 +265,27 @@ class Worker:
             )
         finally:
             shutil.rmtree(workdir / "reads", ignore_errors=True)
+            self.upload_log()
+
+    def _run_shard(self, unit: sharding.Unit, options: PipelineOptions, workdir: Path) -> None:
+        """Align one shard of a sample its lead splits (workers.program.shardstore); the same
+        boundary as a sample: a failure is recorded FAILED with its reason, which the lead reads."""
+        name = unit.name
+        self.status(step=f"{name}: waiting for its shard", sample=name, sample_status=SampleStatus.RUNNING)
+        try:
+            summary = align_shard(self, unit, options, workdir)
+            done = {"step": "done", "summary": {"align_shard": summary}}
+            self.status(sample=name, sample_status=SampleStatus.COMPLETE, sample_fields=done)
+        except Superseded:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the unit boundary: record FAILED and go on
+            log.exception("%s failed", name)
+            why = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            self.status(
+                sample=name, sample_status=SampleStatus.FAILED, sample_fields={"reason": str(why)[:300]}
+            )
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
             self.upload_log()
 
     def upload_log(self) -> None:

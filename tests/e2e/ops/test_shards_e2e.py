@@ -1,0 +1,113 @@
+"""One sample scattered across the fleet on the embedded stack, with real reads: a sharded job's
+VCF equals the single worker's record for record; each shard is a worker of its own, shown in the
+job view and billed; a spot shard interrupted mid-job is relaunched alone; the work files go
+when the job ends."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+import time
+
+import pytest
+from e2e_helpers import ENDED, RunningStack, states_once_ended, wait_finished
+
+from embedded.seed import DEMO_BUCKET, one_sample_job
+from gems.api_client import ApiError
+from gems.config import Config
+
+pytestmark = pytest.mark.slow
+SAMPLE = "HG002"
+BATCH = {"batch_bases": 100_000, "threads": 1}  # the demo's HG002 holds ~31 batches of 100 kb
+
+
+def _calls(stack: RunningStack, key: str) -> list[str]:
+    body = stack.client("s3").get_object(
+        Bucket=DEMO_BUCKET, Key=f"demo/results/{key}/{SAMPLE}/variants.vcf.gz"
+    )
+    return [ln for ln in gzip.decompress(body["Body"].read()).decode().splitlines() if not ln.startswith("#")]
+
+
+def _job(**extra) -> dict:
+    return {**one_sample_job(), "samples": [SAMPLE], "options": BATCH, **extra}
+
+
+def _running_shard(stack: RunningStack, key: str, timeout_s: float = 300) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for w in stack.api.job(key)["workers"]:
+            if w["samples"] == [f"{SAMPLE}+shard001"] and w["status"] == "RUNNING" and w.get("instance_id"):
+                return w
+        time.sleep(0.3)
+    raise AssertionError(f"shard 1 never ran: {stack.api.job(key)}")
+
+
+def test_a_sharded_sample_equals_the_single_run_and_a_lost_shard_is_rerun_alone(stack_home):
+    stack = RunningStack(stack_home, extra_env={"GEMS_SPOT_POLL_S": "0.5"}).start()
+    try:
+        # The single-worker run (it also leaves the reference's indexes in S3, which shards need).
+        status, single = stack.api.submit(_job())
+        assert status == 201, single
+        single = wait_finished(stack.api, single["session_key"])
+        assert single["overall_status"] == "COMPLETE", single
+        expected = _calls(stack, single["session_key"])
+        assert len(expected) > 100
+
+        status, job = stack.api.submit(_job(shards=3, capacity="spot"))
+        assert status == 201, job
+        key = job["session_key"]
+        assert [w["samples"] for w in job["workers"]] == [
+            [SAMPLE], [f"{SAMPLE}+shard000"], [f"{SAMPLE}+shard001"], [f"{SAMPLE}+shard002"],
+        ]  # fmt: skip
+        shard = _running_shard(stack, key)
+        notice = subprocess.run(
+            [sys.executable, "-m", "gems.cli.main", "interrupt", shard["instance_id"], "--in", "20"],
+            env=stack.env(), capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert notice.returncode == 0, notice.stderr
+        job = wait_finished(stack.api, key, timeout_s=900)
+        assert job["overall_status"] == "COMPLETE", job
+        detail = stack.api.job(key)
+        by_units = {tuple(w["samples"]): w for w in detail["workers"]}
+        # the interrupted shard came back alone, as attempt 2; nothing else was relaunched
+        assert len(detail["workers"]) == 5
+        relaunched = detail["workers"][4]
+        assert relaunched["samples"] == [f"{SAMPLE}+shard001"] and relaunched["attempt"] == 2
+        assert relaunched["replaces"] == shard["instance_index"] and relaunched["status"] == "COMPLETE"
+        assert by_units[(SAMPLE,)]["attempt"] == 1
+        view = detail["shards"][SAMPLE]
+        assert view["shards"] == 3 and view["complete"] == 3
+        assert view["units"]["001"]["attempt"] == 2 and view["units"]["lead"]["status"] == "COMPLETE"
+        assert len(detail["cost"]["by_worker"]) == 5  # every attempt is billed
+        assert _calls(stack, key) == expected  # the same calls as one worker, record for record
+        assert states_once_ended(stack) <= ENDED
+        state = stack.client("s3")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the work files go once the job's summary is written
+            left = state.list_objects_v2(Bucket=Config().state_bucket, Prefix=f"jobs/{key}/shards/").get(
+                "KeyCount"
+            )
+            if not left:
+                break
+            time.sleep(0.5)
+        assert not left
+    finally:
+        stack.stop()
+
+
+def test_a_sharded_job_is_refused_before_anything_launches(stack_home):
+    stack = RunningStack(stack_home).start()
+    try:
+        for body, field in (
+            (_job(shards=300), "shards"),
+            (_job(shards=3, options={"threads": 1}), "shards"),  # 100 Mb batches: the sample holds one
+            (_job(shards=3), "reference"),  # a fresh stack: the reference is not indexed in S3 yet
+        ):
+            with pytest.raises(ApiError) as refused:
+                stack.api.submit(body)
+            assert refused.value.status == 400 and refused.value.field == field, refused.value.details
+        ec2 = stack.client("ec2")
+        assert not ec2.describe_instances()["Reservations"]
+    finally:
+        stack.stop()
