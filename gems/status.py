@@ -55,6 +55,7 @@ def record_status(
         gems.tags.UPDATED: now,
         gems.tags.HEARTBEAT: now,
         gems.tags.PROGRESS: record.progress,
+        gems.tags.REV: rev_of(etag),
     }
     if record.reason:
         tags[gems.tags.REASON] = gems.tags.clean_value(record.reason)
@@ -65,6 +66,23 @@ def record_status(
     except Exception as exc:  # noqa: BLE001 - the S3 record is the durable truth
         log.warning("could not tag %s: %s", record.instance_id, exc)
     return etag
+
+
+def rev_of(etag: str | None) -> str:
+    return (etag or "").strip('"')[:16]
+
+
+def record_progress(ec2, instance_id: str, step: str) -> None:
+    """How far the current step has got, in the tags only: a step's percentage changes every few
+    seconds on every worker of a fleet, and its record (and so every reader's cache of it) need
+    not. A change of step or of a sample's state goes through record_status."""
+    now = gems.tags.now_iso()
+    tags = {
+        gems.tags.STEP: gems.tags.clean_value(step) or "-",
+        gems.tags.UPDATED: now,
+        gems.tags.HEARTBEAT: now,
+    }
+    EC2.create_tags(ec2, [instance_id], tags)
 
 
 def heartbeat(ec2, instance_id: str) -> None:

@@ -54,9 +54,10 @@ class WorkerView:
     launched: str | None = None
     instance_type: str | None = None
     sample_status: dict | None = None
+    rev: str | None = None  # the record's version its tags name (read path only, never shown)
 
     def to_dict(self) -> dict[str, Any]:
-        optional = ("capacity_note", "launched", "instance_type", "sample_status")
+        optional = ("capacity_note", "launched", "instance_type", "sample_status", "rev")
         return {k: v for k, v in asdict(self).items() if not (k in optional and v is None)}
 
 
@@ -109,6 +110,7 @@ def from_tags(workers: list[WorkerTags], samples_of, timeout_s: int, now: dateti
                 attempt=w.attempt,
                 replaces=w.replaces,
                 capacity=w.capacity,
+                rev=w.rev or None,
             )
         )
     return job_view(

@@ -58,6 +58,10 @@ class JobService:
         self.cache = ImmutableCache()
         self.tags = TagSnapshot(ec2)
         self._final: dict[tuple[str, int], gems.records.WorkerRecord] = {}  # records that never change again
+        self._seen: dict[
+            tuple[str, int], tuple[str, gems.records.WorkerRecord]
+        ] = {}  # by the rev their tags name
+        self.record_reads = 0  # worker records read from S3 (benchmarks.status_scale)
         self.callbacks = Callbacks(config, s3, keys, self)
         self.pricebook = PriceBook(config, ec2, pricing)  # pricing: the Price List API client
         self.lifecycle = Lifecycle(
@@ -307,9 +311,7 @@ class JobService:
         record = gems.records.read_job(self.s3, self.config.state_bucket, session_key)
         plans = {p.index: p for p in record.workers} if record else {}
         n = max([len(plans)] + [w["instance_index"] + 1 for w in job["workers"]])
-        records = self._worker_records(
-            session_key, n, {w["instance_index"]: w["status"] for w in job["workers"]}
-        )
+        records = self._worker_records(session_key, n, {w["instance_index"]: w for w in job["workers"]})
         job["workers"] = [dict(w) for w in job["workers"]]
         for w in job["workers"]:
             rec = records[w["instance_index"]] if w["instance_index"] < len(records) else None
@@ -329,23 +331,31 @@ class JobService:
             job["callback"] = self.callbacks.view(session_key, record.callback_url)
         return job
 
-    def _worker_records(self, session_key: str, n: int, shown: dict[int, str]) -> builtins.list:
-        """The workers' records for a view: a record that reached COMPLETE, FAILED or STOPPED never
-        changes again, so it is read once per process; a worker still PENDING has none to read."""
+    def _worker_records(self, session_key: str, n: int, shown: dict[int, dict]) -> builtins.list:
+        """The workers' records for a view, read again only when they changed: a finished one
+        never does, and a running one's tags name the version of its record (gems.tags.REV), so
+        a fleet's view costs its tag read and the few records written since the last request."""
         out: builtins.list[gems.records.WorkerRecord | None] = [None] * n
         want = []
         for i in range(n):
+            w = shown.get(i) or {}
             if (hit := self._final.get((session_key, i))) is not None:
                 out[i] = hit
-            elif shown.get(i) != WorkerStatus.PENDING:
+            elif (seen := self._seen.get((session_key, i))) and w.get("rev") and seen[0] == w["rev"]:
+                out[i] = seen[1]
+            elif w.get("status") != WorkerStatus.PENDING:
                 want.append(i)
         read = gems.records.read_workers(self.s3, self.config.state_bucket, session_key, n, want)
+        self.record_reads += len(want)
+        if len(self._final) + len(self._seen) > 50_000:
+            self._final.clear()
+            self._seen.clear()
         for i, rec in zip(want, read, strict=True):
             out[i] = rec
             if rec is not None and rec.status.finished and not rec.status.awaits_relaunch:
-                if len(self._final) > 50_000:
-                    self._final.clear()
                 self._final[(session_key, i)] = rec
+            elif rec is not None and (rev := (shown.get(i) or {}).get("rev")):
+                self._seen[(session_key, i)] = (rev, rec)
         return out
 
     def hla_xml(self, session_key: str) -> str:

@@ -25,7 +25,7 @@ from gems.config import Config
 from gems.errors import ConflictError, NotFoundError
 from gems.plan import JobRequest, check_request
 from gems.states import SampleStatus, WorkerStatus, settled
-from gems.status import heartbeat, new_worker_record, record_status
+from gems.status import heartbeat, new_worker_record, record_progress, record_status
 from workers.pipeline.framework import PipelineOptions
 from workers.pipeline.lake import LakeTarget
 from workers.program.api_call import post_job_call
@@ -94,8 +94,14 @@ class Worker:
             changed = self.record is None or self.record.samples[sample].step != step
             if changed:
                 log.info("sample %s: %s", sample, step)
-            if changed or time.monotonic() - self._last_tag > 5:
+            if changed:  # a new step: the record and the tags
                 self.status(step=text, sample=sample, sample_fields={"step": step})
+            elif time.monotonic() - self._last_tag > 5:  # how far it has got: the tags only
+                with self._lock:
+                    if self._ended:
+                        raise Superseded(self._ended)
+                    record_progress(self.clients.ec2, self.instance_id, text)
+                    self._last_tag = time.monotonic()
 
         return report
 
