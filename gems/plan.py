@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import gems.tags
-from gems import names, sharding, statekeys
+from gems import alignments, names, sharding, statekeys
 from gems.capacity import Capacity, market_options
 from gems.config import Config
 from gems.errors import ValidationError
@@ -138,6 +138,7 @@ def check_request(config: Config, request: JobRequest) -> None:
     if request.shards is not None:
         sharding.check_count(request.shards)
     sharding.batch_of(request.options)
+    alignments.chosen_format((request.options or {}).get("alignment_format"), 0)
     cap = request.max_cost_usd
     if cap is not None and not (isinstance(cap, int | float) and 0 < cap < float("inf")):
         raise ValidationError("max_cost_usd must be a positive number of dollars", field="max_cost_usd")

@@ -65,6 +65,10 @@ def index_cache_key(kind: str, name: str) -> str:
     return f"cache/{kind}/{name}.tar.gz"
 
 
+# The job's MultiQC report, under its results prefix (workers.program.jobqc builds it)
+MULTIQC_REPORT = "multiqc/multiqc_report.html"
+
+
 def results_prefix(prefix: str, session_key: str, sample: str | None = None) -> str:
     base = f"{prefix.rstrip('/')}/results/{session_key}/"
     return base + (f"{sample}/" if sample else "")

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from gems import names, sharding
+from gems import alignments, names, sharding
 from gems.capacity import Capacity
 from gems.plan import MAX_SYSTEM_RETRIES
 from gems.states import JobStatus, SampleStatus, WorkerStatus
@@ -34,6 +34,13 @@ class PipelineOptionsSchema(Schema):
         metadata={
             "description": "minimap2's batch in bases (-K), the same for a sample's single and sharded runs; a "
             f"shard holds whole batches; default {sharding.BATCH_BASES:,}: smaller only to shard a small sample"
+        },
+    )
+    alignment_format = fields.String(
+        validate=validate.OneOf(alignments.FORMATS),
+        metadata={
+            "description": "how alignments are kept: bam, or cram against the job's reference (about half the "
+            f"size); default cram for a sample over {alignments.CRAM_ABOVE_BYTES >> 30} GiB of FASTQ.gz, else bam"
         },
     )
     retry_of = fields.String(

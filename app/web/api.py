@@ -14,7 +14,7 @@ from gems import names
 from gems.aws import s3 as S3
 from gems.errors import GemsError, NotFoundError, UnavailableError, ValidationError
 from gems.plan import check_bucket, check_prefix, discover_pairs, select_samples, unusable
-from gems.statekeys import results_prefix
+from gems.statekeys import MULTIQC_REPORT, results_prefix
 from gems.states import SampleStatus
 
 bp = Blueprint("webapi", __name__)
@@ -205,7 +205,8 @@ def _job(session_key: str) -> dict:
     )
 )
 def reports(session_key: str):
-    """Each sample's report: a link that opens report.html in the browser, and its step timings.
+    """Each sample's report: a link that opens report.html in the browser, and its step timings;
+    and the job's MultiQC report (`multiqc_url`) once its last worker has built it.
 
     The link is pre-signed (an hour) with `Content-Type: text/html` so the browser shows the
     report instead of downloading it; the timings come from the sample's report.json.
@@ -215,8 +216,14 @@ def reports(session_key: str):
     wanted = request.args.get("sample")
     base = results_prefix(job["prefix"], session_key)
     out: dict[str, dict] = {}
+    multiqc = None
     for obj in S3.list_keys(s3, job["bucket"], base):
         sample, _, name = obj["Key"][len(base) :].partition("/")
+        if obj["Key"] == base + MULTIQC_REPORT:  # the job's MultiQC page (workers.program.jobqc)
+            multiqc = S3.presigned_get(
+                s3, job["bucket"], obj["Key"], 3600, content_type="text/html; charset=utf-8", inline=True
+            )
+            continue
         if name not in ("report.html", "report.json") or (wanted and sample != wanted):
             continue
         entry = out.setdefault(sample, {"report_url": None, "status": None, "steps": []})
@@ -235,7 +242,7 @@ def reports(session_key: str):
                 }
                 for step, info in (report.get("steps") or {}).items()
             ]
-    return jsonify({"session_key": session_key, "samples": out})
+    return jsonify({"session_key": session_key, "samples": out, "multiqc_url": multiqc})
 
 
 GERMLINE_WARNING = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gems import sharding
 from gems.aws import s3 as S3
 from gems.safetext import for_spreadsheet
 from gems.statekeys import results_prefix
@@ -28,25 +29,29 @@ _SNV, _INDEL = ("snp", "snv", "mnp", "mnv"), ("indel", "insertion", "deletion", 
 
 
 def latest_attempts(detail: dict) -> dict[str, tuple[dict, dict]]:
-    """sample -> (worker, its sample state) from the newest attempt holding it, in plan order."""
+    """sample -> (worker, its sample state) from the newest attempt holding it, in plan order; a
+    sharded sample's row is its lead's (gems.sharding), its shards' units are not samples."""
     out: dict[str, tuple[dict, dict]] = {}
     for w in sorted(detail["workers"], key=lambda w: w["instance_index"]):
         for sample in w.get("samples") or []:
+            if sharding.is_shard(sample):
+                continue
             state = (w.get("sample_status") or {}).get(sample) or {"status": SampleStatus.QUEUED.value}
             out[sample] = (w, state)
     return out
 
 
 def sample_costs(detail: dict) -> dict[str, float]:
-    """Each sample's share of the job's cost: every worker that held it (each attempt) split
-    evenly over that worker's samples."""
+    """Each sample's share of the job's cost: every worker that held it or one of its shards (each
+    attempt) split evenly over that worker's units."""
     usd = {r["instance_index"]: r["usd"] for r in (detail.get("cost") or {}).get("by_worker", [])}
     out: dict[str, float] = {}
     for w in detail["workers"]:
         share = usd.get(w["instance_index"])
         samples = w.get("samples") or []
-        for sample in samples:
+        for unit in samples:
             if share is not None:
+                sample = sharding.parse(unit).sample
                 out[sample] = out.get(sample, 0.0) + share / len(samples)
     return {k: round(v, 4) for k, v in out.items()}
 

@@ -16,7 +16,10 @@ class Artifact(StrEnum):
     BAM = "bam"  # coordinate-sorted, duplicate-marked, indexed alignments
     SHARDS = "shards"  # a sharded sample's split: split.json, its shards as the lead cut them
     SHARD_BAM = "shard_bam"  # one shard's alignments: coordinate-sorted, duplicates not yet marked
+    CRAM = "cram"  # the alignments as CRAM against the reference (when the BAM is not kept)
     VCF = "vcf"  # the sample's normalised calls, bgzipped and indexed
+    SAMTOOLS_STATS = "samtools_stats"  # `samtools stats` of the alignments
+    BCFTOOLS_STATS = "bcftools_stats"  # `bcftools stats` of the calls
     VARIANTS_TSV = "variants_tsv"  # one row per called allele and transcript, with consequences
     HLA_TSV = "hla_tsv"
     HLA_JSON = "hla_json"

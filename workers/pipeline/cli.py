@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from gems import names, sharding
+from gems import alignments, names, sharding
 from gems.errors import ValidationError
 from workers.pipeline.framework import PipelineOptions, SampleFailed
 
@@ -48,8 +48,19 @@ def _parser() -> argparse.ArgumentParser:
         "--batch-bases", type=int, default=sharding.BATCH_BASES,
         help=f"minimap2's batch in bases (default {sharding.BATCH_BASES:,}; a shard holds whole batches)",
     )  # fmt: skip
+    p.add_argument(
+        "--alignment-format", choices=alignments.FORMATS,
+        help=f"keep the alignments as bam or cram (default: cram over {alignments.CRAM_ABOVE_BYTES >> 30} GiB of reads)",
+    )  # fmt: skip
     p.add_argument("--keep-work", action="store_true", help="keep intermediate files under OUT/work")
     return p
+
+
+def _size(path: Path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0  # QC says what is wrong with it
 
 
 def options_from_args(args: argparse.Namespace) -> PipelineOptions:
@@ -71,6 +82,7 @@ def options_from_args(args: argparse.Namespace) -> PipelineOptions:
         min_read_length=args.min_read_length,
         shards=args.shards,
         batch_bases=args.batch_bases,
+        alignment_format=alignments.chosen_format(args.alignment_format, _size(args.r1) + _size(args.r2)),
         extra={"keep_work": True} if args.keep_work else {},
     )
 

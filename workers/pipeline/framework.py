@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gems.errors import InputError
+from gems.sharding import BATCH_BASES
 from gems.states import SampleStatus
-from workers.genomics.minimap2 import BATCH_BASES
 from workers.pipeline.artifacts import Artifact
 
 
@@ -63,6 +63,8 @@ class PipelineOptions:
     # meeting the shards' workers at `shard_store` (a workers.pipeline.scatter.ShardStore).
     shards: int = 1
     shard_store: Any = None
+    # "bam" or "cram": how the alignments are kept (workers.pipeline.cram; None: BAM)
+    alignment_format: str | None = None
     # Where workers share built indexes (a workers.program.indexstore.S3IndexStore; None: this disk only).
     index_store: Any = None
     extra: dict[str, Any] = field(default_factory=dict)  # plain settings only (trim_quality, keep_work)

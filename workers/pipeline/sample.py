@@ -20,8 +20,8 @@ WORK_DIR = "work"  # intermediates (trimmed reads, sort spill) that steps keep u
 
 
 def build_pipeline(options: PipelineOptions) -> Pipeline:
-    """qc -> align -> hla -> variants -> annotate -> coverage, with the report and the lake as finalizers
-    (a sharded sample's lead: qc -> split -> hla -> gather -> variants -> ...).
+    """qc -> align -> hla -> variants -> annotate -> coverage -> stats -> cram, with the report and the
+    lake as finalizers (a sharded sample's lead: qc -> split -> hla -> gather -> variants -> ...).
 
     Every step is always present: one whose input was not given (no reference, no HLA reference,
     no annotation, ...) raises StepSkipped, so the report says what did not run and why.
@@ -30,13 +30,15 @@ def build_pipeline(options: PipelineOptions) -> Pipeline:
     from workers.pipeline.align import AlignStep
     from workers.pipeline.annotate import AnnotateStep
     from workers.pipeline.coverage import CoverageStep
+    from workers.pipeline.cram import CramStep
     from workers.pipeline.lake import LakeStep
     from workers.pipeline.qc import QcStep
+    from workers.pipeline.qcstats import StatsStep
     from workers.pipeline.report import ReportStep
     from workers.pipeline.variants import VariantStep
 
     hla = HlaStep(shared=options.index_store)
-    rest: list[Step] = [VariantStep(), AnnotateStep(), CoverageStep()]
+    rest: list[Step] = [VariantStep(), AnnotateStep(), CoverageStep(), StatsStep(), CramStep()]
     finalizers: list[Step] = [ReportStep(), LakeStep(options.lake)]
     if options.shards > 1:  # a sharded sample's lead: split, and gather the shards' alignments
         from workers.pipeline.scatter import GatherStep, SplitStep

@@ -16,14 +16,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import gems.records
 from gems import sharding, statekeys
 from gems.aws import s3 as S3
 from gems.errors import InputError
 from gems.states import SampleStatus, WorkerStatus
-from workers.genomics.shards import Shard
 from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import PipelineOptions, SampleContext
 
@@ -39,6 +38,9 @@ class ShardWorker(Protocol):
 
     def _progress(self, sample: str) -> Callable[[str, float | None], None]: ...
 
+
+if TYPE_CHECKING:
+    from workers.genomics.shards import Shard
 
 log = logging.getLogger("gems.worker")
 POLL_S = 5.0
@@ -80,6 +82,8 @@ class S3ShardStore:
         return statekeys.shard_key(self.session_key, self.sample, name)
 
     def existing(self) -> list[Shard] | None:
+        from workers.genomics.shards import Shard  # numpy and xopen load only where the split runs
+
         split = S3.get_json(self.s3, self.bucket, self.key("split.json"))
         return [Shard.from_dict(d) for d in split["shards"]] if split else None
 
@@ -125,6 +129,8 @@ def wait_for_shard(
 ) -> Shard:  # fmt: skip
     """Shard `unit.shard`'s description once its lead has cut it; InputError when the lead failed."""
     assert unit.shard is not None
+    from workers.genomics.shards import Shard
+
     key = statekeys.shard_key(session_key, unit.sample, f"shard-{unit.shard:03d}.json")
     while True:
         found = S3.get_json(s3, bucket, key)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import gems.records
 from gems import logs, names, sharding, statekeys
+from gems.alignments import chosen_format
 from gems.aws import s3 as S3
 from gems.aws.clients import Clients, client, credential_source
 from gems.capacity import Capacity
@@ -28,6 +29,7 @@ from gems.states import SampleStatus, WorkerStatus, settled
 from gems.status import heartbeat, new_worker_record, record_progress, record_status
 from workers.pipeline.framework import PipelineOptions
 from workers.pipeline.lake import LakeTarget
+from workers.program import jobqc
 from workers.program.api_call import post_job_call
 from workers.program.fetch import fetch_pairs, fetch_reference, share_reference_index
 from workers.program.indexstore import S3IndexStore
@@ -160,18 +162,20 @@ class Worker:
             if self.record.samples[name].status.finished:
                 continue  # a rerun of this worker keeps what is already done
             unit = sharding.parse(name)
-            if why := names.sample_problem(
-                unit.sample
-            ):  # it becomes a folder and a key: never trust a record
+            # a sample's name becomes a folder and a key: never trust a record
+            if why := names.sample_problem(unit.sample):
                 self.status(sample=name, sample_status=SampleStatus.FAILED, sample_fields={"reason": why})
                 continue
             if unit.shard is not None:
                 self._run_shard(unit, options, workdir / name)
                 continue
+            pairs = manifest["samples"][name]
+            size = sum(int(p.get("size") or 0) for p in pairs)
+            mine = replace(options, alignment_format=chosen_format(job.options.get("alignment_format"), size))
             if shards.get(name, 1) > 1:  # this worker leads a sharded sample: it splits and gathers
                 store = S3ShardStore(s3, self.bucket, self.session_key, name)
-                options = replace(options, shards=shards[name], shard_store=store)
-            self._run_sample(job, name, manifest["samples"][name], options, workdir / name)
+                mine = replace(mine, shards=shards[name], shard_store=store)
+            self._run_sample(job, name, pairs, mine, workdir / name)
         if failed := self.record.failed_samples():
             reason = f"{len(failed)} of {len(self.record.samples)} samples failed: " + "; ".join(
                 f"{s}: {self.record.samples[s].reason}" for s in failed[:3]
@@ -249,12 +253,9 @@ class Worker:
                     "summary": _brief(report),
                 },
             )
+            took = time.monotonic() - started
             log.info(
-                "sample %s: COMPLETE in %.1f s, results in s3://%s/%s",
-                sample,
-                time.monotonic() - started,
-                job.bucket,
-                results,
+                "sample %s: COMPLETE in %.1f s, results in s3://%s/%s", sample, took, job.bucket, results
             )
         except Superseded:
             raise  # ended by the service: nothing more is uploaded or recorded
@@ -322,9 +323,8 @@ class Worker:
 
     # ---- hand over --------------------------------------------------------------------------
     def hand_over(self) -> None:
-        """If every worker is finished, ask the API to stop the fleet; the API, not the worker,
-        then writes the job's summary and frees its lock (the worker's role may only write its
-        own records and results)."""
+        """If every worker is finished, build the job's MultiQC report and ask the API to stop the
+        fleet (the API writes the summary and frees the lock: a worker writes only its own)."""
         self._stop.set()
         self.upload_log()
         job = gems.records.read_job(self.clients.s3, self.bucket, self.session_key)
@@ -338,6 +338,8 @@ class Worker:
             if job.callback_url:  # this worker's end may have changed the job's status (FAILED)
                 self.call_api("/status_changed", within_s=STATUS_CALL_S)
             return
+        results = statekeys.results_prefix(job.prefix, self.session_key)
+        jobqc.build_quietly(self.clients.s3, job.bucket, results)
         self.stop_fleet()
 
     def stop_fleet(self) -> None:

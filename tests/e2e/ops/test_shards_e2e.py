@@ -80,8 +80,26 @@ def test_a_sharded_sample_equals_the_single_run_and_a_lost_shard_is_rerun_alone(
         assert view["shards"] == 3 and view["complete"] == 3
         assert view["units"]["001"]["attempt"] == 2 and view["units"]["lead"]["status"] == "COMPLETE"
         assert len(detail["cost"]["by_worker"]) == 5  # every attempt is billed
+        table = stack.api.request("GET", f"/job/{key}/summary.json")[1]
+        (row,) = table["samples"]  # one row per sample: shards are not samples, their cost is the sample's
+        assert (
+            row["sample"] == SAMPLE
+            and row["cost_usd"] >= sum(w["usd"] for w in detail["cost"]["by_worker"]) - 0.001
+        )
         assert _calls(stack, key) == expected  # the same calls as one worker, record for record
         assert states_once_ended(stack) <= ENDED
+        # the job's MultiQC report: the worker that ends the job builds it before it stops the fleet
+        results = {
+            o["Key"]
+            for o in stack.client("s3").list_objects_v2(Bucket=DEMO_BUCKET, Prefix=f"demo/results/{key}/")[
+                "Contents"
+            ]
+        }
+        assert {
+            f"demo/results/{key}/multiqc/multiqc_report.html",
+            f"demo/results/{key}/{SAMPLE}/samtools.stats.txt",
+        } <= results
+        assert stack.api.request("GET", f"/job/{key}/reports")[1]["multiqc_url"]
         state = stack.client("s3")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # the work files go once the job's summary is written

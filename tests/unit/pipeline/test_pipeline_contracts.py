@@ -41,7 +41,17 @@ def test_the_real_pipeline_fits_together_and_says_what_flows():
         "variants": (["bam"], ["vcf"]),
         "annotate": (["vcf"], ["variants_tsv"]),
         "coverage": (["bam"], []),
+        "stats": (["bam"], ["samtools_stats", "bcftools_stats"]),
+        "cram": (["bam"], ["cram"]),
     }
+
+
+def test_a_sharded_samples_lead_splits_and_gathers_in_place_of_align():
+    pipeline = build_pipeline(PipelineOptions(shards=4))
+    pipeline.check()
+    flow = {s.name: ([a.value for a in s.reads], [a.value for a in s.writes]) for s in pipeline.steps}
+    assert list(flow)[:4] == ["qc", "split", "hla", "gather"]
+    assert flow["split"] == (["r1", "r2"], ["shards"]) and flow["gather"] == (["shards"], ["bam"])
 
 
 def test_a_step_asking_for_what_no_earlier_step_makes_fails_before_anything_runs(tmp_path):

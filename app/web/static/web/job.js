@@ -72,6 +72,9 @@
     var samples = Object.keys(results.samples || {}).sort();
     list.textContent = "";
     state.textContent = samples.length ? "Links are valid for an hour." : "No result files yet.";
+    if (reports.multiqc_url) {
+      list.appendChild(el("p", { "class": "actions" }, [el("a", { "class": "button report-link", id: "multiqc-link", href: reports.multiqc_url, target: "_blank", rel: "noopener", text: "Open the job's QC report (MultiQC)" })]));
+    }
     samples.forEach(function (sample) {
       var files = results.samples[sample];
       var report = (reports.samples || {})[sample] || {};
