@@ -35,7 +35,6 @@ from gems.plan import (
     check_request,
     discover_pairs,
     new_session_key,
-    plan_job,
     retries_of,
 )
 from gems.recovery import current as current_workers
@@ -116,9 +115,9 @@ class JobService:
         created = gems.tags.now_iso()
         token = self.keys.worker_token(session_key)
         config = worker_code(self.config, self.s3)
-        plan = plan_job(config, request, pairs, session_key=session_key, created=created, token=token)
-        if plan.shards:
-            shards.check_reference_indexed(self.s3, self.config, request)
+        plan = shards.plan(
+            self.s3, config, request, pairs, session_key=session_key, created=created, token=token
+        )
         with _submit_lock:
             if idempotency_key and gems.records.read_job(self.s3, bucket, session_key):
                 return self.get(session_key), False

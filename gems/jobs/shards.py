@@ -4,18 +4,41 @@ how the job view shows its shards, and the work files it removes when the job en
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from gems import sharding, statekeys
 from gems.aws import s3 as S3
 from gems.config import Config
 from gems.errors import ValidationError
-from gems.plan import JobRequest, inputs
+from gems.plan import JobPlan, JobRequest, inputs, plan_job
 from gems.states import SampleStatus
 
 
+def plan(s3, config: Config, request: JobRequest, pairs: dict, **keys: str) -> JobPlan:
+    """`gems.plan.plan_job`, where shards chosen by each sample's size give way to one worker per
+    sample when the reference is not indexed in S3 (that worker indexes it for the next job)."""
+    planned = plan_job(config, request, pairs, **keys)
+    if planned.shards and not reference_indexed(s3, config, request, asked=request.shards):
+        planned = plan_job(config, replace(request, shards=1), pairs, **keys)
+    return planned
+
+
+def reference_indexed(s3, config: Config, request: JobRequest, *, asked: int | None) -> bool:
+    """Whether the reference's indexes are in S3 beside it. A sharded sample's N + 1 workers all
+    start from them: without them each would build a genome's minimap2 index on its own (many
+    minutes, N + 1 times). Shards the request `asked` for get a 400 naming what is missing;
+    shards chosen by size give way (False), and the sample runs on one worker, which indexes it."""
+    try:
+        check_reference_indexed(s3, config, request)
+        return True
+    except ValidationError:
+        if asked is not None:
+            raise
+        return False
+
+
 def check_reference_indexed(s3, config: Config, request: JobRequest) -> None:
-    """A sharded sample's N + 1 workers all start from the reference's indexes: without them in S3,
-    each would build a genome's minimap2 index on its own (many minutes, N + 1 times)."""
+    """ValidationError (field `reference`) unless the reference's indexes are in S3 beside it."""
     found = {f: (bucket, key) for f, bucket, key in inputs(config, request)}
     if "reference" not in found:
         raise ValidationError(
