@@ -122,6 +122,7 @@ def job_request(task: dict) -> JobRequest:
         hla_class=hla_class,
         samples=samples,
         workers=_int_setting(task, "workers", "GEMS_WORKERS", required=False),
+        shards=_int_setting(task, "shards", "GEMS_SHARDS", required=False),
         reference=reference,
         options=options,
         callback_url=(task.get("tags") or {}).get("callback_url") or None,

@@ -70,6 +70,7 @@ def _name_stats(path: Path, sample: str) -> None:
 def collect(s3, bucket: str, results: str, folder: Path) -> list[str]:
     """Download every finished sample's QC files under `results` into `folder`; the samples."""
     samples: dict[str, dict] = {}
+    folder.mkdir(parents=True, exist_ok=True)
     for obj in S3.list_keys(s3, bucket, results):
         sample, _, name = obj["Key"][len(results) :].partition("/")
         if name in FILES:

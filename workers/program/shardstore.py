@@ -91,6 +91,8 @@ class S3ShardStore:
         for name in (shard.r1, shard.r2):
             S3.upload(self.s3, folder / name, self.bucket, self.key(name))
         S3.put_json(self.s3, self.bucket, self.key(f"shard-{shard.index:03d}.json"), shard.to_dict())
+        for name in (shard.r1, shard.r2):  # in S3 now: a genome's shards need not fill the lead's disk
+            (folder / name).unlink(missing_ok=True)
 
     def put(self, shard: Shard, folder: Path) -> None:
         self._pending.append(self._uploads.submit(self._put, shard, folder))

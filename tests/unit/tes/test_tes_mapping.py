@@ -66,6 +66,9 @@ def test_request_from_read_files_reference_and_options():
     req = mapping.job_request(task)
     assert (req.bucket, req.prefix, req.samples, req.hla_class, req.workers) == ("lab", "run1/", ["A"], 2, 1)
     assert req.reference == "s3://refs/hg38.fa.gz" and req.options == {"targets": "s3://refs/panel.bed"}
+    assert req.shards is None  # chosen by each sample's size
+    task["tags"] = {"shards": "8"}
+    assert mapping.job_request(task).shards == 8
 
 
 @pytest.mark.parametrize(
