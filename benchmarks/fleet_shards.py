@@ -28,9 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.controlplane import control_plane
 from benchmarks.jobs import pct
-from embedded.stack import Stack, StackOptions
-from gems.api_client import ApiClient
 from gems.aws import ec2 as EC2
 from gems.aws.clients import Clients
 from gems.jobs.jobview import is_settled
@@ -165,17 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     minutes = {p: getattr(args, f"{p}_min") for p in ("boot", "split", "align", "gather", "call")}
     phases = {p: m * args.scale for p, m in minutes.items()} | {"poll": 5 / 60 * args.scale}
-    os.environ["GEMS_MAX_WORKERS"] = str(args.shards * 2 + 2)
     os.environ["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "http://127.0.0.1:9"  # no metadata: not spot-polled
-    home = Path(tempfile.mkdtemp(prefix="gems-genome-"))
-    stack = Stack(
-        StackOptions(home=home, port=0, moto_port=0, model_port=0, persist=False, runner=False, model=False)
-    )
-    stack.start()
     load0 = os.getloadavg()[0]
-    try:
-        clients = Clients(stack.config)
-        api = ApiClient(stack.api_url, stack.api_key, timeout=300)
+    with control_plane("gems-genome-", args.shards * 2 + 2) as (stack, clients, api, home):
         seed(clients.s3, args.shards)
         t0 = time.time()
         status, job = api.submit({
@@ -207,8 +198,6 @@ def main(argv: list[str] | None = None) -> int:
         proc.join(30)
         final = api.job(key)
         events = json.loads(Path(events_path).read_text())
-    finally:
-        stack.stop()
     relaunched = [w for w in final["workers"] if w.get("attempt", 1) > 1]
     model = projected_min(minutes)
     print(

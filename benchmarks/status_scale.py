@@ -18,15 +18,12 @@ import argparse
 import os
 import random
 import statistics
-import tempfile
 import threading
 import time
-from pathlib import Path
 
+from benchmarks.controlplane import control_plane
 from benchmarks.jobs import pct, timed
-from embedded.stack import Stack, StackOptions
 from gems import records, sharding
-from gems.api_client import ApiClient
 from gems.aws import ec2 as EC2
 from gems.aws.clients import Clients
 from gems.states import SampleStatus, WorkerStatus
@@ -103,16 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--progress-per-s", type=float, default=40.0)
     args = ap.parse_args(argv)
     n_workers = args.samples * (args.shards + 1)
-    os.environ["GEMS_MAX_WORKERS"] = str(n_workers)
-    home = Path(tempfile.mkdtemp(prefix="gems-bench-"))
-    stack = Stack(
-        StackOptions(home=home, port=0, moto_port=0, model_port=0, persist=False, runner=False, model=False)
-    )
-    stack.start()
     load = os.getloadavg()[0]
-    try:
-        clients = Clients(stack.config)
-        api = ApiClient(stack.api_url, stack.api_key, timeout=600)
+    with control_plane("gems-bench-", n_workers) as (stack, clients, api, _home):
         seed(clients.s3, args.samples, args.shards)
         t0 = time.perf_counter()
         status, view = api.submit({
@@ -148,8 +137,6 @@ def main(argv: list[str] | None = None) -> int:
         churn.join()
         detail = api.job(key)
         assert len(detail["workers"]) == n_workers and len(detail["shards"]) == args.samples
-    finally:
-        stack.stop()
     base = statistics.median(raw)
     print(
         f"# benchmarks.status_scale: {args.samples} samples x {args.shards} shards = {n_workers} workers; "
