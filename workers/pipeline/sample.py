@@ -20,8 +20,9 @@ WORK_DIR = "work"  # intermediates (trimmed reads, sort spill) that steps keep u
 
 
 def build_pipeline(options: PipelineOptions) -> Pipeline:
-    """qc -> align -> hla -> variants -> annotate -> coverage -> stats -> cram, with the report and the
-    lake as finalizers (a sharded sample's lead: qc -> split -> hla -> gather -> variants -> ...).
+    """qc -> align -> hla -> variants -> annotate -> coverage -> stats (-> cram, when the alignments are
+    kept as CRAM), with the report and the lake as finalizers (a sharded sample's lead: qc -> split ->
+    hla -> gather -> variants -> ...).
 
     Every step is always present: one whose input was not given (no reference, no HLA reference,
     no annotation, ...) raises StepSkipped, so the report says what did not run and why.
@@ -38,7 +39,9 @@ def build_pipeline(options: PipelineOptions) -> Pipeline:
     from workers.pipeline.variants import VariantStep
 
     hla = HlaStep(shared=options.index_store)
-    rest: list[Step] = [VariantStep(), AnnotateStep(), CoverageStep(), StatsStep(), CramStep()]
+    rest: list[Step] = [VariantStep(), AnnotateStep(), CoverageStep(), StatsStep()]
+    if options.alignment_format == "cram":  # after every step that reads the BAM
+        rest.append(CramStep())
     finalizers: list[Step] = [ReportStep(), LakeStep(options.lake)]
     if options.shards > 1:  # a sharded sample's lead: split, and gather the shards' alignments
         from workers.pipeline.scatter import GatherStep, SplitStep

@@ -118,7 +118,7 @@ def test_hla_only_run(tmp_path):
     assert rows[0].split("\t")[:4] == ["gene", "allele1", "allele2", "confidence"]
     assert [r.split("\t")[0] for r in rows[1:]] == ["A", "B", "C"]
     report = json.loads((out / "report.json").read_text())
-    assert [s["step"] for s in report["skipped"]] == ["align", "variants", "annotate", "coverage"]
+    assert [s["step"] for s in report["skipped"]] == ["align", "variants", "annotate", "coverage", "stats"]
     assert [c["gene"] for c in report["summary"]["hla_calls"]] == ["A", "B", "C"]
     assert report["checksums"]["hla_reference"]["imgt_release"] == report["hla"]["imgt_release"]
     assert not (out / "sample.bam").exists()

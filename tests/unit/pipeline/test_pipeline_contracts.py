@@ -42,8 +42,10 @@ def test_the_real_pipeline_fits_together_and_says_what_flows():
         "annotate": (["vcf"], ["variants_tsv"]),
         "coverage": (["bam"], []),
         "stats": (["bam"], ["samtools_stats", "bcftools_stats"]),
-        "cram": (["bam"], ["cram"]),
     }
+    kept_as_cram = build_pipeline(PipelineOptions(alignment_format="cram"))
+    kept_as_cram.check()
+    assert kept_as_cram.names[-2:] == ["stats", "cram"]
 
 
 def test_a_sharded_samples_lead_splits_and_gathers_in_place_of_align():
