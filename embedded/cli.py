@@ -84,7 +84,10 @@ def up(argv: list[str]) -> int:
     print(f"`source {stack.env_path}` points gems lake (and the aws CLI) at this stack's local AWS")
     print("Ctrl-C stops everything.", flush=True)
     done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    # Both set here, not left to Python's default: a shell that starts `gems up` in the background
+    # (nohup, `&` in a script) hands it SIGINT ignored, and Ctrl-C or `kill -INT` must still stop it.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: done.set())
     with contextlib.suppress(KeyboardInterrupt):
         while not done.wait(1):
             pass
