@@ -14,6 +14,7 @@ import hashlib
 import os
 import stat
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,6 +166,9 @@ def _build_mmi(fasta: Path) -> Path:
 
 
 _PREPARED: dict[tuple[str, int, float], Reference] = {}
+# One preparation at a time in a process: threads aligning shards at once (gems run-sample --shards)
+# would otherwise build the same index under the same temporary name.
+_PREPARING = threading.Lock()
 
 
 def prepare_reference(fasta: Path) -> Reference:
@@ -177,11 +181,12 @@ def prepare_reference(fasta: Path) -> Reference:
     _check_fasta(source)
     st = source.stat()
     key = (str(source.resolve()), st.st_size, st.st_mtime)
-    ref = _PREPARED.get(key)
-    if ref is not None and ref.fai.exists() and ref.mmi.exists():
+    with _PREPARING:
+        ref = _PREPARED.get(key)
+        if ref is not None and ref.fai.exists() and ref.mmi.exists():
+            return ref
+        _PREPARED[key] = ref = _prepare(source)
         return ref
-    _PREPARED[key] = ref = _prepare(source)
-    return ref
 
 
 def _prepare(source: Path) -> Reference:

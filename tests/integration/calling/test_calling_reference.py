@@ -49,6 +49,21 @@ def test_read_only_folder_indexes_into_the_cache(fasta, tmp_path, monkeypatch):
     assert ref.fai.exists() and ref.mmi.exists() and ref.source == fasta
 
 
+def test_threads_preparing_one_read_only_reference_at_once(fasta, tmp_path, monkeypatch):
+    """gems run-sample --shards aligns shards in threads: each prepares the reference, and a
+    read-only one is indexed once into the cache (the threads shared temporary names before)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("GEMS_HOME", str(tmp_path / "home"))
+    fasta.parent.chmod(0o555)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            refs = list(pool.map(lambda _: prepare_reference(fasta), range(4)))
+    finally:
+        fasta.parent.chmod(0o755)
+    assert len({(r.fasta, r.mmi, r.checksum) for r in refs}) == 1 and refs[0].mmi.exists()
+
+
 def test_missing_reference(tmp_path):
     with pytest.raises(InputError, match="not found"):
         prepare_reference(tmp_path / "nope.fa")
