@@ -340,7 +340,7 @@ class JobService:
             w = shown.get(i) or {}
             if (hit := self._final.get((session_key, i))) is not None:
                 out[i] = hit
-            elif (seen := self._seen.get((session_key, i))) and w.get("rev") and seen[0] == w["rev"]:
+            elif (seen := self._seen.get((session_key, i))) and jobview.rev_trusted(w, seen[0]):
                 out[i] = seen[1]
             elif w.get("status") != WorkerStatus.PENDING:
                 want.append(i)

@@ -42,3 +42,14 @@ def test_a_running_workers_record_is_read_once_per_version(services, config, cli
     assert reads == 1  # only the worker whose record changed
     assert view["workers"][2]["sample_status"][sample]["status"] == "COMPLETE"
     assert "rev" not in view["workers"][2]  # the version is the read path's, not the API's
+
+
+def test_a_silent_workers_tags_are_not_trusted_for_its_record():
+    """A terminated instance keeps its last tags, and a record the service wrote over it (LOST)
+    could not change them: once the heartbeat is late, the record is read again."""
+    from gems.jobs.jobview import REV_TRUSTED_S, rev_trusted
+
+    fresh = {"rev": "abc", "beat_age_s": 5.0}
+    assert rev_trusted(fresh, "abc") and not rev_trusted(fresh, "abd")
+    assert not rev_trusted({"rev": "abc", "beat_age_s": REV_TRUSTED_S + 1}, "abc")
+    assert not rev_trusted({"rev": "", "beat_age_s": 1.0}, "") and not rev_trusted({"rev": "abc"}, "abc")
