@@ -4,8 +4,8 @@ The embedded stack with the real API server over HTTP and moto; the instance run
 every worker's record and tags are written as a running worker writes them (gems.status), so
 the view has 1,088 live records to show. While it is measured, the fleet keeps moving: a few
 workers a second change step (the record and its tags, as a worker does when a step or a
-sample's state changes) and many more report progress (tags only, as a worker does between
-steps). Reported: `GET /job/<key>` p50/p99 as a ratio to one raw `DescribeTags` page loop over
+sample's state changes), many more report progress (tags only, as a worker does between steps),
+and every worker sends its heartbeat every 30 s. Reported: `GET /job/<key>` p50/p99 as a ratio to one raw `DescribeTags` page loop over
 the job's instances measured in the same run (goal: within 1.5x), and the S3 record reads per
 request.
 
@@ -27,9 +27,10 @@ from gems import records, sharding
 from gems.aws import ec2 as EC2
 from gems.aws.clients import Clients
 from gems.states import SampleStatus, WorkerStatus
-from gems.status import new_worker_record, record_progress, record_status
+from gems.status import heartbeat, new_worker_record, record_progress, record_status
 
 BUCKET = "bench-shards"
+HEARTBEAT_EVERY_S = 30  # as workers.program.worker sends them
 
 
 def seed(s3, samples: int, shards: int) -> None:
@@ -51,7 +52,7 @@ class Fleet:
         self.versions = {}
         self.lock = threading.Lock()
         self.stop = threading.Event()
-        self.transitions = self.progress = 0
+        self.transitions = self.progress = self.beats = 0
 
     def start_all(self) -> None:
         for i, plan in enumerate(self.job.workers):
@@ -74,9 +75,14 @@ class Fleet:
     def churn(self, transitions_per_s: float, progress_per_s: float) -> None:
         rng = random.Random(1)
         n = len(self.records)
-        next_t = next_p = time.monotonic()
+        next_t = next_p = next_b = time.monotonic()
+        order = list(self.records)
         while not self.stop.is_set():
             now = time.monotonic()
+            if now >= next_b:  # every worker's heartbeat, every 30 s as a worker sends it (tags only)
+                heartbeat(self.clients.ec2, self.records[order[self.beats % n]].instance_id)
+                self.beats += 1
+                next_b += HEARTBEAT_EVERY_S / n
             if now >= next_t:
                 self._transition(rng.randrange(n))
                 self.transitions += 1
@@ -88,7 +94,7 @@ class Fleet:
                 )
                 self.progress += 1
                 next_p += 1 / progress_per_s
-            time.sleep(max(0.0, min(next_t, next_p) - time.monotonic()))
+            time.sleep(max(0.0, min(next_t, next_p, next_b) - time.monotonic()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"POST /job: {submit_s:.1f} s; the fleet's first records and tags: {start_s:.1f} s")
     print(
-        f"during the reads: {fleet.transitions} step changes (record + tags), {fleet.progress} progress tags\n"
+        f"during the reads: {fleet.transitions} step changes (record + tags), {fleet.progress} progress tags, {fleet.beats} heartbeats\n"
     )
     print("| measure | p50 ms | p99 ms | ratio p50 |\n|---|---|---|---|")
     for name, values in (
