@@ -62,6 +62,7 @@ def fleet(key: str, phases: dict, interrupt: float, events_path: str, stop_path:
     from gems.config import Config
     from gems.states import WorkerStatus
     from workers.genomics.shards import Shard
+    from workers.program import joboptions
     from workers.program.shardstore import wait_for_shard
 
     def run_sample(sample, r1, r2, out, options, on_progress=None):  # the lead: split, wait, gather, call
@@ -100,7 +101,7 @@ def fleet(key: str, phases: dict, interrupt: float, events_path: str, stop_path:
     worker_module.align_shard = align_shard
     # the lead looks for shard BAMs every 5 s on EC2 (nothing beside minutes of work); scaled here
     worker_module.S3ShardStore = functools.partial(worker_module.S3ShardStore, poll_s=phases["poll"])
-    worker_module.share_reference_index = lambda *a, **k: []  # the stand-in reference is not indexed
+    joboptions.share_reference_index = lambda *a, **k: []  # the stand-in reference is not indexed
     config = Config.from_env()
     clients = Clients(config)
     token = KeyStore(CredstashSecrets(config)).worker_token(key)

@@ -20,20 +20,18 @@ import gems.records
 from gems import logs, names, sharding, statekeys
 from gems.alignments import chosen_format
 from gems.aws import s3 as S3
-from gems.aws.clients import Clients, client, credential_source
+from gems.aws.clients import Clients, credential_source
 from gems.capacity import Capacity
 from gems.config import Config
 from gems.errors import ConflictError, NotFoundError
-from gems.plan import JobRequest, check_request
 from gems.states import SampleStatus, WorkerStatus, settled
 from gems.status import heartbeat, new_worker_record, record_progress, record_status
 from workers.pipeline.framework import PipelineOptions
-from workers.pipeline.lake import LakeTarget
 from workers.program import jobqc
 from workers.program.api_call import post_job_call
-from workers.program.fetch import fetch_pairs, fetch_reference, share_reference_index
-from workers.program.indexstore import S3IndexStore
+from workers.program.fetch import fetch_pairs
 from workers.program.instance import instance_id
+from workers.program.joboptions import job_options
 from workers.program.shardstore import S3ShardStore, align_shard
 from workers.program.spot import SpotWatch, is_spot
 
@@ -156,7 +154,7 @@ class Worker:
         threading.Thread(target=self._heartbeats, daemon=True).start()
         if job.capacity == Capacity.SPOT and is_spot():  # asked for spot, and EC2 says it got it
             SpotWatch(self.config.spot_poll_s, self.interrupt).start()
-        options = self._options(job, workdir / "refs")
+        options = job_options(self.config, self.clients, job, self.session_key, workdir / "refs")
         shards = manifest.get("shards") or {}
         for name in plan.samples:  # work units: samples, or shards of one (gems.sharding)
             if self.record.samples[name].status.finished:
@@ -184,43 +182,6 @@ class Worker:
             return WorkerStatus.FAILED
         self.status(status=WorkerStatus.COMPLETE, step="done")
         return WorkerStatus.COMPLETE
-
-    def _options(self, job: gems.records.JobRecord, cache: Path) -> PipelineOptions:
-        opts = job.options
-        # Checked at submit; checked again here, where a bad URL would touch this disk and bucket.
-        check_request(
-            self.config,
-            JobRequest(
-                bucket=job.bucket,
-                prefix=job.prefix,
-                hla_class=job.hla_class,
-                reference=job.reference,
-                options=opts,
-            ),
-        )
-        s3, bucket = self.clients.s3, job.bucket
-        reference = fetch_reference(s3, job.reference, bucket, cache, "reference")
-        share_reference_index(s3, job.reference, bucket, reference)
-        return PipelineOptions(
-            reference=reference,
-            hla_reference=fetch_reference(
-                s3, opts.get("hla_reference"), bucket, cache, "options.hla_reference"
-            ),
-            hla_class=str(job.hla_class) if job.hla_class else None,
-            targets=fetch_reference(s3, opts.get("targets"), bucket, cache, "options.targets"),
-            annotation=fetch_reference(s3, opts.get("annotation"), bucket, cache, "options.annotation"),
-            threads=int(opts.get("threads") or os.cpu_count() or 1),
-            trim=bool(opts.get("trim", False)),
-            min_read_length=int(opts.get("min_read_length", 30)),
-            index_store=S3IndexStore(s3, self.bucket),  # an index another worker built, not built again
-            # The stage's lake, with Glue on AWS to register the partitions for Athena.
-            lake=LakeTarget.on_s3(
-                s3,
-                self.config.lake_bucket,
-                self.session_key,
-                glue=None if self.config.endpoint_url else client(self.config, "glue"),
-            ),
-        )
 
     def _run_sample(
         self,
