@@ -12,6 +12,7 @@ job's status is looked at, and failed deliveries whose backoff has passed are se
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import UTC, datetime
 
 import gems.tags
@@ -28,8 +29,9 @@ def sweep_jobs(jobs, ec2, now: datetime | None = None) -> list[tuple[str, str, s
     now = now or datetime.now(UTC)
     marked = []
     owed, running = set(), set()
-    for iid, tags in EC2.read_gems_tags(ec2).items():
-        w = gems.tags.WorkerTags.parse(iid, tags)
+    tagged = [(iid, gems.tags.WorkerTags.parse(iid, tags)) for iid, tags in EC2.read_gems_tags(ec2).items()]
+    fleets = Counter(w.session_key for _, w in tagged if w is not None)
+    for iid, w in tagged:
         if w is not None and w.status.awaits_relaunch:
             owed.add(w.session_key)
         if w is not None and not w.status.finished:
@@ -37,7 +39,7 @@ def sweep_jobs(jobs, ec2, now: datetime | None = None) -> list[tuple[str, str, s
         if w is None or w.status.finished:
             continue
         status, reason = effective_status(
-            w.status, w.heartbeat or w.updated, w.reason, jobs.config.heartbeat_timeout_s, now
+            w.status, w.heartbeat or w.updated, w.reason, jobs.lost_after_s(fleets[w.session_key]), now
         )
         if not status.finished:
             state = EC2.instance_states(ec2, w.session_key).get(iid)

@@ -1,13 +1,15 @@
 """Job status at fleet size: `GET /job/<key>` for one job of 64 samples x 16 shards (1,088 workers).
 
-The embedded stack with the real API server over HTTP and moto; the instance runner is off, and
-every worker's record and tags are written as a running worker writes them (gems.status), so
-the view has 1,088 live records to show. While it is measured, the fleet keeps moving: a few
-workers a second change step (the record and its tags, as a worker does when a step or a
-sample's state changes), many more report progress (tags only, as a worker does between steps),
-and every worker sends its heartbeat every 30 s. Reported: `GET /job/<key>` p50/p99 as a ratio to one raw `DescribeTags` page loop over
-the job's instances measured in the same run (goal: within 1.5x), and the S3 record reads per
-request.
+The embedded stack with the real API server over HTTP and moto, EC2 throttled as AWS throttles an
+account (embedded.ec2_limits); the instance runner is off, and every worker's record and tags
+are written as a running worker writes them (gems.status), so the view has 1,088 live records to
+show. The fleet starts together (every worker tags itself RUNNING at once, 64 at a time), then
+keeps moving while it is measured: a few workers a second change step (the record only; one
+in ten changes a sample's state, the record and its tags), and the fleet's beacons write
+progress or a heartbeat at the job's CreateTags budget (gems.tagrate), as workers do.
+Reported: how long the fleet's start took and how often EC2 throttled it; `GET /job/<key>`
+p50/p99 as a ratio to one raw `DescribeTags` page loop over the job's instances measured in the
+same run (goal: within 1.5x); and the S3 record reads per request.
 
     .venv/bin/python -m benchmarks.status_scale [--samples 64] [--shards 16] [--repeats 30]
 """
@@ -20,17 +22,17 @@ import random
 import statistics
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks.controlplane import control_plane
 from benchmarks.jobs import pct, timed
-from gems import records, sharding
+from gems import records, sharding, tagrate
 from gems.aws import ec2 as EC2
 from gems.aws.clients import Clients
 from gems.states import SampleStatus, WorkerStatus
 from gems.status import heartbeat, new_worker_record, record_progress, record_status
 
 BUCKET = "bench-shards"
-HEARTBEAT_EVERY_S = 30  # as workers.program.worker sends them
 
 
 def seed(s3, samples: int, shards: int) -> None:
@@ -52,49 +54,58 @@ class Fleet:
         self.versions = {}
         self.lock = threading.Lock()
         self.stop = threading.Event()
-        self.transitions = self.progress = self.beats = 0
+        self.transitions = self.beacon_writes = self.beacon_missed = 0
 
-    def start_all(self) -> None:
-        for i, plan in enumerate(self.job.workers):
-            rec = new_worker_record(self.job.session_key, i, plan.instance_id, plan.samples)
-            self.records[i] = rec
-            self.versions[i] = record_status(
-                self.clients.ec2, self.clients.s3, state_bucket=self.bucket, record=rec, version="",
-                status=WorkerStatus.RUNNING, step="preparing references",
-            )  # fmt: skip
-
-    def _transition(self, i: int) -> None:
-        rec = self.records[i]
-        unit = rec.samples and next(iter(rec.samples))
-        step = random.choice(["align_shard", "upload", "split", "gather", "variants"])
+    def _start(self, i: int) -> None:
+        plan = self.job.workers[i]
+        rec = new_worker_record(self.job.session_key, i, plan.instance_id, plan.samples)
+        self.records[i] = rec
         self.versions[i] = record_status(
-            self.clients.ec2, self.clients.s3, state_bucket=self.bucket, record=rec, version=self.versions[i],
-            step=f"{unit}: {step}", sample=unit, sample_status=SampleStatus.RUNNING, sample_fields={"step": step},
+            self.clients.ec2, self.clients.s3, state_bucket=self.bucket, record=rec, version="",
+            status=WorkerStatus.RUNNING, step="preparing references",
         )  # fmt: skip
 
-    def churn(self, transitions_per_s: float, progress_per_s: float) -> None:
+    def start_all(self) -> None:
+        with ThreadPoolExecutor(64) as pool:  # a fleet boots together
+            list(pool.map(self._start, range(len(self.job.workers))))
+
+    def _transition(self, rng: random.Random, i: int) -> None:
+        rec = self.records[i]
+        unit = rec.samples and next(iter(rec.samples))
+        step = rng.choice(["align_shard", "upload", "split", "gather", "variants"])
+        if rng.random() < 0.1:  # a sample's state changes: the record and the tags at once
+            change = {"sample": unit, "sample_status": SampleStatus.RUNNING, "sample_fields": {"step": step}}
+        else:  # a step alone: the record; the tags by the beacon (workers.program.beacon)
+            change = {"sample": unit, "sample_fields": {"step": step}, "tags": False}
+        self.versions[i] = record_status(
+            self.clients.ec2, self.clients.s3, state_bucket=self.bucket, record=rec, version=self.versions[i],
+            step=f"{unit}: {step}", **change,
+        )  # fmt: skip
+
+    def churn(self, transitions_per_s: float, beacon_writes_per_s: float) -> None:
         rng = random.Random(1)
         n = len(self.records)
-        next_t = next_p = next_b = time.monotonic()
-        order = list(self.records)
+        next_t = next_b = time.monotonic()
         while not self.stop.is_set():
             now = time.monotonic()
-            if now >= next_b:  # every worker's heartbeat, every 30 s as a worker sends it (tags only)
-                heartbeat(self.clients.ec2, self.records[order[self.beats % n]].instance_id)
-                self.beats += 1
-                next_b += HEARTBEAT_EVERY_S / n
+            if now >= next_b:  # the fleet's beacons, each at its worker's pace: a progress or a beat
+                rec = self.records[self.beacon_writes % n]
+                try:
+                    if rng.random() < 0.5:
+                        record_progress(
+                            self.clients.ec2, rec.instance_id, f"{rec.step} {rng.randrange(100)}%"
+                        )
+                    else:
+                        heartbeat(self.clients.ec2, rec.instance_id)
+                except Exception:  # noqa: BLE001 - throttled: the beacon tries on its next tick
+                    self.beacon_missed += 1
+                self.beacon_writes += 1
+                next_b += 1 / beacon_writes_per_s
             if now >= next_t:
-                self._transition(rng.randrange(n))
+                self._transition(rng, rng.randrange(n))
                 self.transitions += 1
                 next_t += 1 / transitions_per_s
-            if now >= next_p:
-                i = rng.randrange(n)
-                record_progress(
-                    self.clients.ec2, self.records[i].instance_id, f"align_shard {rng.randrange(100)}%"
-                )
-                self.progress += 1
-                next_p += 1 / progress_per_s
-            time.sleep(max(0.0, min(next_t, next_p, next_b) - time.monotonic()))
+            time.sleep(max(0.0, min(next_t, next_b) - time.monotonic()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,8 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", type=int, default=64)
     ap.add_argument("--shards", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=30)
-    ap.add_argument("--transitions-per-s", type=float, default=4.0)
-    ap.add_argument("--progress-per-s", type=float, default=40.0)
+    ap.add_argument("--transitions-per-s", type=float, default=4.0)  # 1,088 units, ~10 steps in ~45 min
     args = ap.parse_args(argv)
     n_workers = args.samples * (args.shards + 1)
     load = os.getloadavg()[0]
@@ -124,9 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         fleet.start_all()
         start_s = time.perf_counter() - t0
         api.job(key)  # a long-running API has read the records once
-        churn = threading.Thread(
-            target=fleet.churn, args=(args.transitions_per_s, args.progress_per_s), daemon=True
-        )
+        throttled_at_start = stack.moto.limits.throttled["CreateTags"]
+        budget = stack.config.tag_writes_per_s
+        churn = threading.Thread(target=fleet.churn, args=(args.transitions_per_s, budget), daemon=True)
         churn.start()
         raw = timed(lambda: EC2.read_gems_tags(clients.ec2, key), args.repeats)
         service = stack.services.jobs
@@ -134,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         get = timed(lambda: api.job(key), args.repeats)
         reads = (service.record_reads - reads_before) / args.repeats
 
-        def every_record():  # as before gems:rev: each running worker's record read on each request
+        def every_record():  # with no cache: each worker's record read on each request
             service._seen.clear()
             api.job(key)
 
@@ -143,20 +153,29 @@ def main(argv: list[str] | None = None) -> int:
         churn.join()
         detail = api.job(key)
         assert len(detail["workers"]) == n_workers and len(detail["shards"]) == args.samples
+        throttled_total = stack.moto.limits.throttled["CreateTags"]
+        describes_throttled = stack.moto.limits.throttled["DescribeTags"]
     base = statistics.median(raw)
     print(
         f"# benchmarks.status_scale: {args.samples} samples x {args.shards} shards = {n_workers} workers; "
         f"load {load:.1f} at the start\n"
     )
-    print(f"POST /job: {submit_s:.1f} s; the fleet's first records and tags: {start_s:.1f} s")
+    every = tagrate.heartbeat_every_s(n_workers, budget)
+    print(f"POST /job: {submit_s:.1f} s")
     print(
-        f"during the reads: {fleet.transitions} step changes (record + tags), {fleet.progress} progress tags, {fleet.beats} heartbeats\n"
+        f"the fleet's start ({n_workers:,} RUNNING records and tags, 64 at a time): {start_s:.1f} s, "
+        f"{throttled_at_start} CreateTags throttled by EC2's limits"
+    )
+    print(
+        f"during the reads: {fleet.transitions} step changes, {fleet.beacon_writes} beacon writes "
+        f"({budget:g} a second for the job: each worker's every {every:.0f} s), {fleet.beacon_missed} throttled; "
+        f"EC2 throttled {throttled_total} CreateTags and {describes_throttled} DescribeTags in all\n"
     )
     print("| measure | p50 ms | p99 ms | ratio p50 |\n|---|---|---|---|")
     for name, values in (
         ("DescribeTags page loop over the job's instances (raw)", raw),
         ("GET /job/<key>", get),
-        ("GET /job/<key> reading every running worker's record (before gems:rev)", uncached),
+        ("GET /job/<key> reading every worker's record (no cache)", uncached),
     ):
         print(
             f"| {name} | {pct(values, 50) * 1000:.0f} | {pct(values, 99) * 1000:.0f} | "

@@ -22,6 +22,8 @@ import threading
 import urllib.request
 from pathlib import Path
 
+from embedded.ec2_limits import Ec2Limits, throttle_ec2
+
 log = logging.getLogger(__name__)
 SEED = 20261125
 CONTROL_PREFIX = "/moto-api"
@@ -63,6 +65,7 @@ class MotoServer:
         self.url = f"http://127.0.0.1:{port}"
         self._server = None
         self.control_token = secrets.token_urlsafe(24)
+        self.limits = Ec2Limits()  # EC2's throttling, as AWS applies it (embedded.ec2_limits)
 
     @property
     def recording(self) -> Path | None:
@@ -71,7 +74,7 @@ class MotoServer:
     def start(self) -> None:
         from moto.moto_api import recorder
 
-        self._server = guarded_server(self.control_token, self.port)
+        self._server = guarded_server(self.control_token, self.port, self.limits)
         self._server.start()
         # The seed must be the first request so replayed IDs come out the same.
         urllib.request.urlopen(
@@ -110,9 +113,10 @@ class MotoServer:
             self._server = None
 
 
-def guarded_server(token: str, port: int):
-    """moto's threaded server on loopback, its control API behind `token` (moto loads only here:
-    it is heavy, and the rest of this module is imported by the stack's CLI)."""
+def guarded_server(token: str, port: int, limits: Ec2Limits | None = None):
+    """moto's threaded server on loopback, its control API behind `token`, EC2 throttled by
+    `limits` (moto loads only here: it is heavy, and the rest of this module is imported by the
+    stack's CLI)."""
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -124,6 +128,8 @@ def guarded_server(token: str, port: int):
     class GuardedMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:
             app = guard_control_api(DomainDispatcherApplication(create_backend_app), token)
+            if limits is not None:
+                app = throttle_ec2(app, limits)
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
             )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from embedded import seed
+from embedded.ec2_limits import EC2_ITSELF
 from embedded.moto_server import MotoServer
 from embedded.runner import InstanceRunner
 from gems import logs
@@ -144,8 +145,10 @@ class Stack:
         threading.Thread(target=self._http.serve_forever, name="api", daemon=True).start()
         self._write_env_file(env)
         if o.runner:
+            # its own client: what stands in for EC2 is not throttled as the account is
+            ec2 = client(self.config, "ec2", user_agent_extra=EC2_ITSELF)
             self.runner = InstanceRunner(
-                services.clients.ec2, services.jobs, o.home, dict(os.environ), cold=o.cold, image=o.image
+                ec2, services.jobs, o.home, dict(os.environ), cold=o.cold, image=o.image
             )
             self.runner.start()
         return self

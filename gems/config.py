@@ -132,6 +132,9 @@ class Config:
     security_group_ids: tuple[str, ...] = ()
     # A worker whose heartbeat is older than this is declared FAILED by the read path.
     heartbeat_timeout_s: int = 900
+    # CreateTags a second one job's fleet may spend on liveness and progress (gems.tagrate):
+    # EC2 refills an account's mutating actions at about 5 a second.
+    tag_writes_per_s: float = 2.0
     # The dead-man's switch: a worker instance still up after this long powers itself off.
     max_runtime_s: int = 86400
     # How workers are bought unless a job says (gems.capacity): "on-demand" or "spot".
@@ -206,6 +209,7 @@ class Config:
             subnet_id=env.get("GEMS_SUBNET_ID") or None,
             security_group_ids=tuple(g for g in groups.split(",") if g),
             heartbeat_timeout_s=_int(env, "GEMS_HEARTBEAT_TIMEOUT", base.heartbeat_timeout_s),
+            tag_writes_per_s=float(env.get("GEMS_TAG_WRITES_PER_S") or base.tag_writes_per_s),
             max_runtime_s=_int(env, "GEMS_MAX_RUNTIME", base.max_runtime_s),
             capacity=env.get("GEMS_CAPACITY") or base.capacity,
             system_retries=_int(env, "GEMS_SYSTEM_RETRIES", base.system_retries),

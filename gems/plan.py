@@ -299,6 +299,7 @@ def worker_env(config: Config, session_key: str, index: int, token: str) -> dict
         "AWS_DEFAULT_REGION": config.region,
         "GEMS_WORKER_SOURCE": config.worker_source,
         "GEMS_HEARTBEAT_TIMEOUT": str(config.heartbeat_timeout_s),
+        "GEMS_TAG_WRITES_PER_S": str(config.tag_writes_per_s),
         "GEMS_MAX_RUNTIME": str(config.max_runtime_s),
         "GEMS_SPOT_POLL_S": str(config.spot_poll_s),
     }

@@ -18,7 +18,7 @@ from typing import Any
 
 from gems.aws import s3 as S3
 from gems.safetext import without_local_paths
-from gems.statekeys import job_key, summary_key, worker_key
+from gems.statekeys import job_key, summary_key, worker_index, worker_key, workers_prefix
 from gems.states import SampleStatus, WorkerStatus
 
 
@@ -346,6 +346,26 @@ def read_workers(
     with ThreadPoolExecutor(max_workers=max(1, min(16, len(keys)))) as pool:
         found = list(pool.map(lambda key: S3.get_json(s3, bucket, key), keys))
     return [WorkerRecord.from_dict(data) if data else None for data in found]
+
+
+def worker_versions(s3, bucket: str, session_key: str) -> dict[int, str]:
+    """Every worker record's ETag, from one listing (a page per 1,000 workers): which records
+    changed since a reader last read them, without reading any."""
+    out = {}
+    for obj in S3.list_keys(s3, bucket, workers_prefix(session_key)):
+        if (i := worker_index(session_key, obj["Key"])) is not None:
+            out[i] = obj["ETag"]
+    return out
+
+
+def read_workers_versioned(
+    s3, bucket: str, session_key: str, only: list[int]
+) -> list[tuple[WorkerRecord | None, str | None]]:
+    """The records of `only`, each with the ETag it was read at, 16 at a time."""
+    keys = [worker_key(session_key, i) for i in only]
+    with ThreadPoolExecutor(max_workers=max(1, min(16, len(keys)))) as pool:
+        found = list(pool.map(lambda key: S3.get_json_etag(s3, bucket, key), keys))
+    return [(WorkerRecord.from_dict(data) if data else None, etag) for data, etag in found]
 
 
 def read_summary(s3, bucket: str, session_key: str) -> dict | None:

@@ -25,8 +25,19 @@ def job_key(session_key: str) -> str:
     return f"jobs/{session_key}/job.json"
 
 
+def workers_prefix(session_key: str) -> str:
+    return f"jobs/{session_key}/workers/"
+
+
 def worker_key(session_key: str, index: int) -> str:
-    return f"jobs/{session_key}/workers/{index}.json"
+    return f"{workers_prefix(session_key)}{index}.json"
+
+
+def worker_index(session_key: str, key: str) -> int | None:
+    """The worker a key under workers_prefix names, or None for anything else there."""
+    name = key.removeprefix(workers_prefix(session_key))
+    stem = name.removesuffix(".json")
+    return int(stem) if name != key and stem != name and stem.isdigit() else None
 
 
 def manifest_key(session_key: str, index: int) -> str:

@@ -32,11 +32,14 @@ def record_status(
     sample_fields: dict[str, Any] | None = None,
     fail_unfinished: bool = False,
     version: str | None = None,
+    tags: bool = True,
 ) -> str | None:
     """Apply a change to a worker record (`WorkerRecord.set_status`) and write it through: S3
     first (durable), then tags.
 
-    Tags are best effort (an instance may be going away); the S3 record is not. `version` is the
+    Tags are best effort (an instance may be going away); the S3 record is not. With `tags`
+    False only the record is written: a worker's step changes often, and reach its tags within
+    the fleet's CreateTags budget (gems.tagrate) instead. `version` is the
     ETag of the record as the caller last read or wrote it ("" : it had none): the write then
     happens only if nobody wrote in between, else ConflictError and neither S3 nor the tags
     change. The worker and the service (stopping or losing it) both write this way, so a
@@ -49,41 +52,39 @@ def record_status(
     )  # fmt: skip
     guard = {} if version is None else {"if_match": version} if version else {"if_none_match": True}
     etag = S3.put_json(s3, state_bucket, record.key, record.to_dict(), **guard)["ETag"]
-    tags = {
+    if not tags:
+        return etag
+    values = {
         gems.tags.STATUS: record.status.value,
         gems.tags.STEP: gems.tags.clean_value(record.step) or "-",
         gems.tags.UPDATED: now,
         gems.tags.HEARTBEAT: now,
         gems.tags.PROGRESS: record.progress,
-        gems.tags.REV: rev_of(etag),
     }
     if record.reason:
-        tags[gems.tags.REASON] = gems.tags.clean_value(record.reason)
+        values[gems.tags.REASON] = gems.tags.clean_value(record.reason)
     if record.status.finished:
-        tags[gems.tags.ENDED] = record.status.value
+        values[gems.tags.ENDED] = record.status.value
     try:
-        EC2.create_tags(ec2, [record.instance_id], tags)
+        EC2.create_tags(ec2, [record.instance_id], values)
     except Exception as exc:  # noqa: BLE001 - the S3 record is the durable truth
         log.warning("could not tag %s: %s", record.instance_id, exc)
     return etag
 
 
-def rev_of(etag: str | None) -> str:
-    return (etag or "").strip('"')[:16]
-
-
 def record_progress(ec2, instance_id: str, step: str) -> None:
-    """How far the current step has got, in the tags only: a step's percentage changes every few
-    seconds on every worker of a fleet, and its record (and so every reader's cache of it) need
-    not. A change of step or of a sample's state goes through record_status."""
+    """Which step runs and how far it has got, in the tags only: a step's percentage changes
+    every few seconds on every worker of a fleet, and its record (and so every reader's cache of
+    it) need not. One attempt: the next write supersedes it. A change of a worker's or a
+    sample's state goes through record_status."""
     now = gems.tags.now_iso()
     tags = {
         gems.tags.STEP: gems.tags.clean_value(step) or "-",
         gems.tags.UPDATED: now,
         gems.tags.HEARTBEAT: now,
     }
-    EC2.create_tags(ec2, [instance_id], tags)
+    EC2.create_tags(ec2, [instance_id], tags, attempts=1)
 
 
 def heartbeat(ec2, instance_id: str) -> None:
-    EC2.create_tags(ec2, [instance_id], {gems.tags.HEARTBEAT: gems.tags.now_iso()})
+    EC2.create_tags(ec2, [instance_id], {gems.tags.HEARTBEAT: gems.tags.now_iso()}, attempts=1)

@@ -41,9 +41,6 @@ PROGRESS = PREFIX + "progress"  # samples finished / total, e.g. "1/3"
 ATTEMPT = PREFIX + "attempt"  # 1, then 2, ... for a worker relaunched after its instance was lost
 REPLACES = PREFIX + "replaces"  # the index of the worker a relaunch took over from
 CAPACITY = PREFIX + "capacity"  # spot or on-demand, as launched
-# The worker's S3 record as last written (its ETag's first 16 characters): the read path reads a
-# record again only when this changes, so a fleet's status costs one tag read, not a GET per worker.
-REV = PREFIX + "rev"
 NAME = "Name"
 
 
@@ -120,7 +117,6 @@ class WorkerTags:
     attempt: int = 1
     replaces: int | None = None
     capacity: str = ""
-    rev: str = ""
 
     @classmethod
     def parse(cls, instance_id: str, tags: dict[str, str]) -> WorkerTags | None:
@@ -153,7 +149,6 @@ class WorkerTags:
             attempt=attempt,
             replaces=replaces,
             capacity=tags.get(CAPACITY, ""),
-            rev=tags.get(REV, ""),
         )
 
 

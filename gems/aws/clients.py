@@ -18,15 +18,24 @@ API_ATTEMPTS = 3
 PRICING_REGION = "us-east-1"
 
 
-def _boto_config(attempts: int) -> BotoConfig:
+def _boto_config(attempts: int, user_agent_extra: str | None = None) -> BotoConfig:
     return BotoConfig(
-        retries={"max_attempts": attempts, "mode": "adaptive"}, max_pool_connections=50, connect_timeout=3
+        retries={"max_attempts": attempts, "mode": "adaptive"},
+        max_pool_connections=50,
+        connect_timeout=3,
+        user_agent_extra=user_agent_extra,
     )
 
 
-def client(config: Config, service: str, attempts: int = WORKER_ATTEMPTS):
+def client(
+    config: Config, service: str, attempts: int = WORKER_ATTEMPTS, user_agent_extra: str | None = None
+):
+    """`user_agent_extra` names a caller in requests (the embedded stack's own stand-in for EC2)."""
     return boto3.client(
-        service, region_name=config.region, endpoint_url=config.endpoint_url, config=_boto_config(attempts)
+        service,
+        region_name=config.region,
+        endpoint_url=config.endpoint_url,
+        config=_boto_config(attempts, user_agent_extra),
     )
 
 

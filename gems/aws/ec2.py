@@ -75,11 +75,14 @@ def launch(ec2, request: dict) -> Launched:
     return Launched(run_instance(ec2, on_demand_instead(request)), Capacity.ON_DEMAND, note, itype)
 
 
-def create_tags(ec2, instance_ids: list[str], tags: dict[str, str]) -> None:
+def create_tags(ec2, instance_ids: list[str], tags: dict[str, str], attempts: int = 6) -> None:
+    """`attempts`: 1 for a write the next one supersedes (a heartbeat), which should not wait out
+    EC2's throttling."""
     aws_tags = gems.tags.to_aws(tags)
     retry(
         lambda: ec2.create_tags(Resources=instance_ids, Tags=aws_tags),
         codes=_NOT_FOUND | {"RequestLimitExceeded"},
+        attempts=attempts,
         what="CreateTags",
     )
 

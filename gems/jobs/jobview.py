@@ -54,23 +54,18 @@ class WorkerView:
     launched: str | None = None
     instance_type: str | None = None
     sample_status: dict | None = None
-    rev: str | None = None  # the record's version its tags name (read path only, never shown)
-    beat_age_s: float | None = None  # seconds since its last heartbeat (read path only)
 
     def to_dict(self) -> dict[str, Any]:
-        optional = ("capacity_note", "launched", "instance_type", "sample_status", "rev", "beat_age_s")
+        optional = ("capacity_note", "launched", "instance_type", "sample_status")
         return {k: v for k, v in asdict(self).items() if not (k in optional and v is None)}
 
 
-# A worker's tags name its record's version only while it runs to write them: once its heartbeat is
-# this late (an instance gone, a record the service wrote where no tag could go), read the record.
-REV_TRUSTED_S = 90
-
-
-def rev_trusted(worker: dict, cached_rev: str) -> bool:
-    """Whether a record read at `cached_rev` is still the worker's, by its tags (gems.tags.REV)."""
-    age = worker.get("beat_age_s")
-    return bool(worker.get("rev")) and worker["rev"] == cached_rev and age is not None and age < REV_TRUSTED_S
+def record_is_newer(shown: dict, record: WorkerRecord) -> bool:
+    """Whether a worker's record says more about its step than its tags: written later, or in
+    the same second with a step the tags do not report progress of (stamps are to the second)."""
+    if record.updated != shown.get("updated", ""):
+        return record.updated > shown.get("updated", "")
+    return not str(shown.get("step", "")).startswith(record.step)
 
 
 def is_settled(job: dict) -> bool:
@@ -122,8 +117,6 @@ def from_tags(workers: list[WorkerTags], samples_of, timeout_s: int, now: dateti
                 attempt=w.attempt,
                 replaces=w.replaces,
                 capacity=w.capacity,
-                rev=w.rev or None,
-                beat_age_s=_age_s(w.heartbeat or w.updated, now),
             )
         )
     return job_view(

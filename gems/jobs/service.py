@@ -11,7 +11,7 @@ import threading
 
 import gems.records
 import gems.tags
-from gems import sharding, statekeys
+from gems import sharding, statekeys, tagrate
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
 from gems.billing.cost import job_cost
@@ -56,10 +56,7 @@ class JobService:
         self.keys = keys
         self.cache = ImmutableCache()
         self.tags = TagSnapshot(ec2)
-        self._final: dict[tuple[str, int], gems.records.WorkerRecord] = {}  # records that never change again
-        self._seen: dict[
-            tuple[str, int], tuple[str, gems.records.WorkerRecord]
-        ] = {}  # by the rev their tags name
+        self._seen: dict[tuple[str, int], tuple[str, gems.records.WorkerRecord]] = {}  # by ETag
         self.record_reads = 0  # worker records read from S3 (benchmarks.status_scale)
         self.callbacks = Callbacks(config, s3, keys, self)
         self.pricebook = PriceBook(config, ec2, pricing)  # pricing: the Price List API client
@@ -254,6 +251,12 @@ class JobService:
         return new, created
 
     # ---- read ---------------------------------------------------------------------------
+    def lost_after_s(self, fleet: int) -> int:
+        """How long a job's worker may be silent before it is LOST: its beats are spaced by the
+        size of its fleet (gems.tagrate)."""
+        c = self.config
+        return tagrate.lost_after_s(fleet, c.tag_writes_per_s, c.heartbeat_timeout_s)
+
     def _samples_of(self, w: gems.tags.WorkerTags) -> list[str]:
         manifest = self.cache.get(self.s3, self.config.state_bucket, w.manifest) if w.manifest else None
         return sorted(manifest["samples"]) if manifest else []
@@ -267,7 +270,7 @@ class JobService:
         if job is None:
             return None
         workers = gems.records.read_workers(self.s3, bucket, session_key, len(job.workers))
-        return jobview.from_records(job, workers, self.config.heartbeat_timeout_s)
+        return jobview.from_records(job, workers, self.lost_after_s(len(job.workers)))
 
     def find(self, *, session_key=None, bucket=None, prefix=None, status=None) -> list[dict]:
         """All jobs, newest first: live ones from one DescribeTags loop, finished ones from S3."""
@@ -279,7 +282,7 @@ class JobService:
                 by_session.setdefault(w.session_key, []).append(w)
         jobs = {}
         for key, workers in by_session.items():
-            jobs[key] = jobview.from_tags(workers, self._samples_of, self.config.heartbeat_timeout_s)
+            jobs[key] = jobview.from_tags(workers, self._samples_of, self.lost_after_s(len(workers)))
         keys = (
             [session_key]
             if session_key
@@ -310,11 +313,14 @@ class JobService:
         record = gems.records.read_job(self.s3, self.config.state_bucket, session_key)
         plans = {p.index: p for p in record.workers} if record else {}
         n = max([len(plans)] + [w["instance_index"] + 1 for w in job["workers"]])
-        records = self._worker_records(session_key, n, {w["instance_index"]: w for w in job["workers"]})
+        records = self._worker_records(session_key, n)
         job["workers"] = [dict(w) for w in job["workers"]]
         for w in job["workers"]:
             rec = records[w["instance_index"]] if w["instance_index"] < len(records) else None
             w["sample_status"] = rec.to_dict()["samples"] if rec else w.get("sample_status", {})
+            if rec and jobview.record_is_newer(w, rec) and not WorkerStatus(w["status"]).finished:
+                # a step change reaches the record at once and the tags within the fleet's budget
+                w.update(step=rec.step, updated=rec.updated, progress=rec.progress)
             if plan := plans.get(w["instance_index"]):  # what its launch gave, which tags do not hold
                 w.update(
                     capacity=plan.capacity or w.get("capacity", ""),
@@ -330,31 +336,29 @@ class JobService:
             job["callback"] = self.callbacks.view(session_key, record.callback_url)
         return job
 
-    def _worker_records(self, session_key: str, n: int, shown: dict[int, dict]) -> builtins.list:
-        """The workers' records for a view, read again only when they changed: a finished one
-        never does, and a running one's tags name the version of its record (gems.tags.REV), so
-        a fleet's view costs its tag read and the few records written since the last request."""
+    def _worker_records(self, session_key: str, n: int) -> builtins.list:
+        """The workers' records for a view, read again only when they changed: one listing of the
+        job's workers/ prefix gives every record's ETag, so a fleet's view costs that listing
+        and the records written since the last request (never a record per worker)."""
         out: builtins.list[gems.records.WorkerRecord | None] = [None] * n
+        versions = gems.records.worker_versions(self.s3, self.config.state_bucket, session_key)
         want = []
         for i in range(n):
-            w = shown.get(i) or {}
-            if (hit := self._final.get((session_key, i))) is not None:
-                out[i] = hit
-            elif (seen := self._seen.get((session_key, i))) and jobview.rev_trusted(w, seen[0]):
+            etag = versions.get(i)
+            if etag is None:
+                continue  # never written: the worker has not started
+            if (seen := self._seen.get((session_key, i))) and seen[0] == etag:
                 out[i] = seen[1]
-            elif w.get("status") != WorkerStatus.PENDING:
+            else:
                 want.append(i)
-        read = gems.records.read_workers(self.s3, self.config.state_bucket, session_key, n, want)
+        read = gems.records.read_workers_versioned(self.s3, self.config.state_bucket, session_key, want)
         self.record_reads += len(want)
-        if len(self._final) + len(self._seen) > 50_000:
-            self._final.clear()
+        if len(self._seen) > 50_000:
             self._seen.clear()
-        for i, rec in zip(want, read, strict=True):
+        for i, (rec, etag) in zip(want, read, strict=True):
             out[i] = rec
-            if rec is not None and rec.status.finished and not rec.status.awaits_relaunch:
-                self._final[(session_key, i)] = rec
-            elif rec is not None and (rev := (shown.get(i) or {}).get("rev")):
-                self._seen[(session_key, i)] = (rev, rec)
+            if rec is not None and etag:
+                self._seen[(session_key, i)] = (etag, rec)
         return out
 
     def hla_xml(self, session_key: str) -> str:

@@ -25,10 +25,11 @@ from gems.capacity import Capacity
 from gems.config import Config
 from gems.errors import ConflictError, NotFoundError
 from gems.states import SampleStatus, WorkerStatus, settled
-from gems.status import heartbeat, new_worker_record, record_progress, record_status
+from gems.status import new_worker_record, record_status
 from workers.pipeline.framework import PipelineOptions
 from workers.program import jobqc
 from workers.program.api_call import post_job_call
+from workers.program.beacon import Beacon
 from workers.program.fetch import fetch_pairs
 from workers.program.instance import instance_id
 from workers.program.joboptions import job_options
@@ -36,7 +37,6 @@ from workers.program.shardstore import S3ShardStore, align_shard
 from workers.program.spot import SpotWatch, is_spot
 
 log = logging.getLogger("gems.worker")
-HEARTBEAT_EVERY_S = 30
 EXIT_INTERRUPTED = 4
 # How long each call to the API is tried: the last worker's stop ends its job now rather than at
 # the sweep; a relaunch must be asked within EC2's two-minute spot notice; a status change is
@@ -58,7 +58,7 @@ class Worker:
         self.bucket = config.state_bucket
         self.record: gems.records.WorkerRecord | None = None
         self._lock = threading.Lock()
-        self._last_tag = 0.0
+        self.beacon: Beacon | None = None  # liveness and progress in the tags, once the job is read
         self._stop = threading.Event()
         self._version: str | None = None  # the record's ETag as this worker last wrote it
         self._ended = ""  # set when the service ended this worker (stopped, lost) meanwhile
@@ -71,10 +71,13 @@ class Worker:
             if self._ended:
                 raise Superseded(self._ended)
             assert self.record is not None, "status before the record was read"
+            # A change of state reaches the tags at once; a step alone only the record, and the
+            # tags by the beacon, within the fleet's CreateTags budget (gems.tagrate).
+            tags = "status" in change or "sample_status" in change or self.beacon is None
             try:
                 self._version = record_status(
                     self.clients.ec2, self.clients.s3, state_bucket=self.bucket, record=self.record,
-                    version=self._version, **change,
+                    version=self._version, tags=tags, **change,
                 )  # fmt: skip
             except ConflictError:
                 now, _ = gems.records.WorkerRecord.read(
@@ -86,22 +89,20 @@ class Worker:
                     else "its record was removed"
                 )
                 raise Superseded(self._ended) from None
-            self._last_tag = time.monotonic()
+            if self.beacon is not None:
+                self.beacon.wrote() if tags else self.beacon.step(self.record.step)
 
     def _progress(self, sample: str):
         def report(step: str, fraction: float | None) -> None:
             text = f"{sample}: {step}" + (f" {int(fraction * 100)}%" if fraction is not None else "")
             changed = self.record is None or self.record.samples[sample].step != step
-            if changed:
+            if changed:  # a new step: the record
                 log.info("sample %s: %s", sample, step)
-            if changed:  # a new step: the record and the tags
                 self.status(step=text, sample=sample, sample_fields={"step": step})
-            elif time.monotonic() - self._last_tag > 5:  # how far it has got: the tags only
-                with self._lock:
-                    if self._ended:
-                        raise Superseded(self._ended)
-                    record_progress(self.clients.ec2, self.instance_id, text)
-                    self._last_tag = time.monotonic()
+            elif self._ended:
+                raise Superseded(self._ended)
+            elif self.beacon is not None:  # how far it has got: the tags only, when the beacon may
+                self.beacon.step(text)
 
         return report
 
@@ -128,13 +129,6 @@ class Worker:
         self.call_api("/relaunch_instances", within_s=RELAUNCH_CALL_S)
         self.halt()
 
-    def _heartbeats(self) -> None:
-        while not self._stop.wait(HEARTBEAT_EVERY_S):
-            try:
-                heartbeat(self.clients.ec2, self.instance_id)
-            except Exception as exc:  # noqa: BLE001 - a missed beat is retried on the next tick
-                log.warning("heartbeat failed: %s", exc)
-
     # ---- the job ----------------------------------------------------------------------------
     def run(self, workdir: Path) -> WorkerStatus:
         s3 = self.clients.s3
@@ -151,7 +145,11 @@ class Worker:
         self.status(status=WorkerStatus.RUNNING, step="preparing references")
         if job.callback_url:  # the job may have just become RUNNING: the API tells its receiver
             self.call_api("/status_changed", within_s=STATUS_CALL_S)
-        threading.Thread(target=self._heartbeats, daemon=True).start()
+        self.beacon = Beacon(
+            self.clients.ec2, self.instance_id, fleet=len(job.workers),
+            writes_per_s=self.config.tag_writes_per_s, silenced=lambda: bool(self._ended),
+        )  # fmt: skip
+        self.beacon.start(self._stop)
         if job.capacity == Capacity.SPOT and is_spot():  # asked for spot, and EC2 says it got it
             SpotWatch(self.config.spot_poll_s, self.interrupt).start()
         options = job_options(self.config, self.clients, job, self.session_key, workdir / "refs")
