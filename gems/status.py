@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import gems.tags
@@ -33,13 +34,17 @@ def record_status(
     fail_unfinished: bool = False,
     version: str | None = None,
     tags: bool = True,
+    tag_attempts: int = 6,
+    untagged: Callable[[], None] | None = None,
 ) -> str | None:
     """Apply a change to a worker record (`WorkerRecord.set_status`) and write it through: S3
     first (durable), then tags.
 
     Tags are best effort (an instance may be going away); the S3 record is not. With `tags`
     False only the record is written: a worker's step changes often, and reach its tags within
-    the fleet's CreateTags budget (gems.tagrate) instead. `version` is the
+    the fleet's CreateTags budget (gems.tagrate) instead; a worker tries them once
+    (`tag_attempts`) and, throttled, is told by `untagged` to write them again later (its
+    beacon) rather than wait. `version` is the
     ETag of the record as the caller last read or wrote it ("" : it had none): the write then
     happens only if nobody wrote in between, else ConflictError and neither S3 nor the tags
     change. The worker and the service (stopping or losing it) both write this way, so a
@@ -54,6 +59,17 @@ def record_status(
     etag = S3.put_json(s3, state_bucket, record.key, record.to_dict(), **guard)["ETag"]
     if not tags:
         return etag
+    try:
+        EC2.create_tags(ec2, [record.instance_id], state_tags(record, now), attempts=tag_attempts)
+    except Exception as exc:  # noqa: BLE001 - the S3 record is the durable truth
+        log.warning("could not tag %s: %s", record.instance_id, exc)
+        if untagged is not None:
+            untagged()
+    return etag
+
+
+def state_tags(record: WorkerRecord, now: str) -> dict[str, str]:
+    """What a worker's tags say of its record."""
     values = {
         gems.tags.STATUS: record.status.value,
         gems.tags.STEP: gems.tags.clean_value(record.step) or "-",
@@ -65,11 +81,12 @@ def record_status(
         values[gems.tags.REASON] = gems.tags.clean_value(record.reason)
     if record.status.finished:
         values[gems.tags.ENDED] = record.status.value
-    try:
-        EC2.create_tags(ec2, [record.instance_id], values)
-    except Exception as exc:  # noqa: BLE001 - the S3 record is the durable truth
-        log.warning("could not tag %s: %s", record.instance_id, exc)
-    return etag
+    return values
+
+
+def tag_state(ec2, record: WorkerRecord) -> None:
+    """The record's state in its worker's tags again, once (a write that was throttled)."""
+    EC2.create_tags(ec2, [record.instance_id], state_tags(record, gems.tags.now_iso()), attempts=1)
 
 
 def record_progress(ec2, instance_id: str, step: str) -> None:

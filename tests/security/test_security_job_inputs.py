@@ -101,7 +101,7 @@ def test_the_worker_refuses_a_bad_sample_name_in_its_record(services, tmp_path, 
     S3.put_json(services.clients.s3, cfg.state_bucket, statekeys.job_key("k1"), job)
     ran = []
     monkeypatch.setattr(Worker, "_run_sample", lambda self, *a: ran.append(a))
-    monkeypatch.setattr("workers.program.worker.heartbeat", lambda *a: None)
+    monkeypatch.setattr("workers.program.beacon.heartbeat", lambda *a: None)
     worker = Worker(cfg, services.clients, "k1", 0, "token", "i-0")
     try:
         worker.run(tmp_path / "work")

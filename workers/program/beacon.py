@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable
 
 from gems import tagrate
-from gems.status import heartbeat, record_progress
+from gems.records import WorkerRecord
+from gems.status import heartbeat, record_progress, tag_state
 
 log = logging.getLogger("gems.worker")
 
@@ -31,14 +32,19 @@ class Beacon:
         silenced: Callable[[], bool],
         clock: Callable[[], float] = time.monotonic,
     ):
-        self.ec2, self.instance_id = ec2, instance_id
-        self.progress_every = tagrate.progress_every_s(fleet, writes_per_s)
-        self.heartbeat_every = tagrate.heartbeat_every_s(fleet, writes_per_s)
+        self.ec2, self.instance_id, self.writes_per_s = ec2, instance_id, writes_per_s
+        self.pace(fleet)
         self.silenced = silenced  # the service ended this worker: nothing more is written
         self.clock = clock
         self._step: str | None = None  # the newest step text not yet in the tags
+        self._owed: WorkerRecord | None = None  # a change of state whose tags EC2 throttled
         self._last = clock()  # the last write to this worker's tags, its own or record_status's
         self.writes = 0
+
+    def pace(self, fleet: int) -> None:
+        """Space the writes for a job of `fleet` workers."""
+        self.progress_every = tagrate.progress_every_s(fleet, self.writes_per_s)
+        self.heartbeat_every = tagrate.heartbeat_every_s(fleet, self.writes_per_s)
 
     def step(self, text: str) -> None:
         """The pipeline's newest step text (never blocks, never raises)."""
@@ -47,24 +53,38 @@ class Beacon:
     def wrote(self) -> None:
         """record_status just wrote every tag, the step with it."""
         self._step = None
+        self._owed = None
         self._last = self.clock()
 
+    def owe(self, record: WorkerRecord) -> None:
+        """record_status could not tag a change of state (throttled): write it on the next tick
+        that may, before any progress."""
+        self._owed = record
+
     def tick(self) -> bool:
-        """One write if one is due: the newest step once `progress_every` has passed since the
-        last write, else a heartbeat once `heartbeat_every` has. Returns whether it wrote."""
+        """One write if one is due: a change of state owed (within 30 s), else the newest step
+        once `progress_every` has passed since the last write, else a heartbeat once
+        `heartbeat_every` has. Returns whether it wrote."""
         since = self.clock() - self._last
-        text = self._step
-        if self.silenced() or since < self.progress_every:
+        text, owed = self._step, self._owed
+        if self.silenced():
             return False
-        if text is not None:
-            record_progress(self.ec2, self.instance_id, text)
-            if self._step is text:  # kept when it failed, or when a newer one came meanwhile
-                self._step = None
+        if owed is not None and since >= min(self.progress_every, tagrate.HEARTBEAT_EVERY_S):
+            write = lambda: tag_state(self.ec2, owed)  # noqa: E731 - the step with it
+        elif since < self.progress_every:
+            return False
+        elif text is not None:
+            write = lambda: record_progress(self.ec2, self.instance_id, text)  # noqa: E731
         elif since >= self.heartbeat_every:
-            heartbeat(self.ec2, self.instance_id)
+            write = lambda: heartbeat(self.ec2, self.instance_id)  # noqa: E731
         else:
             return False
-        self._last = self.clock()
+        self._last = self.clock()  # tried: throttled or not, the next try waits its turn
+        write()
+        if owed is not None and self._owed is owed:
+            self._owed = None
+        if self._step is text:  # a newer step, come meanwhile, is kept for the next tick
+            self._step = None
         self.writes += 1
         return True
 

@@ -58,7 +58,13 @@ class Worker:
         self.bucket = config.state_bucket
         self.record: gems.records.WorkerRecord | None = None
         self._lock = threading.Lock()
-        self.beacon: Beacon | None = None  # liveness and progress in the tags, once the job is read
+        self.beacon = Beacon(  # liveness and progress in the tags, paced once the job is read
+            clients.ec2,
+            iid,
+            fleet=1,
+            writes_per_s=config.tag_writes_per_s,
+            silenced=lambda: bool(self._ended),
+        )
         self._stop = threading.Event()
         self._version: str | None = None  # the record's ETag as this worker last wrote it
         self._ended = ""  # set when the service ended this worker (stopped, lost) meanwhile
@@ -73,11 +79,14 @@ class Worker:
             assert self.record is not None, "status before the record was read"
             # A change of state reaches the tags at once; a step alone only the record, and the
             # tags by the beacon, within the fleet's CreateTags budget (gems.tagrate).
-            tags = "status" in change or "sample_status" in change or self.beacon is None
+            # Throttled, it is the beacon's to write again: a worker never waits on EC2's limits.
+            tags = "status" in change or "sample_status" in change
+            beacon, record = self.beacon, self.record
             try:
                 self._version = record_status(
-                    self.clients.ec2, self.clients.s3, state_bucket=self.bucket, record=self.record,
-                    version=self._version, tags=tags, **change,
+                    self.clients.ec2, self.clients.s3, state_bucket=self.bucket, record=record,
+                    version=self._version, tags=tags, tag_attempts=1, untagged=lambda: beacon.owe(record),
+                    **change,
                 )  # fmt: skip
             except ConflictError:
                 now, _ = gems.records.WorkerRecord.read(
@@ -89,8 +98,10 @@ class Worker:
                     else "its record was removed"
                 )
                 raise Superseded(self._ended) from None
-            if self.beacon is not None:
-                self.beacon.wrote() if tags else self.beacon.step(self.record.step)
+            if tags:
+                beacon.wrote()
+            else:
+                beacon.step(record.step)
 
     def _progress(self, sample: str):
         def report(step: str, fraction: float | None) -> None:
@@ -101,7 +112,7 @@ class Worker:
                 self.status(step=text, sample=sample, sample_fields={"step": step})
             elif self._ended:
                 raise Superseded(self._ended)
-            elif self.beacon is not None:  # how far it has got: the tags only, when the beacon may
+            else:  # how far it has got: the tags only, when the beacon may
                 self.beacon.step(text)
 
         return report
@@ -145,10 +156,7 @@ class Worker:
         self.status(status=WorkerStatus.RUNNING, step="preparing references")
         if job.callback_url:  # the job may have just become RUNNING: the API tells its receiver
             self.call_api("/status_changed", within_s=STATUS_CALL_S)
-        self.beacon = Beacon(
-            self.clients.ec2, self.instance_id, fleet=len(job.workers),
-            writes_per_s=self.config.tag_writes_per_s, silenced=lambda: bool(self._ended),
-        )  # fmt: skip
+        self.beacon.pace(len(job.workers))
         self.beacon.start(self._stop)
         if job.capacity == Capacity.SPOT and is_spot():  # asked for spot, and EC2 says it got it
             SpotWatch(self.config.spot_poll_s, self.interrupt).start()

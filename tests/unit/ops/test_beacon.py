@@ -22,6 +22,7 @@ def sent(monkeypatch):
     out: list[tuple[str, str]] = []
     monkeypatch.setattr(beacon_mod, "record_progress", lambda ec2, iid, text: out.append(("step", text)))
     monkeypatch.setattr(beacon_mod, "heartbeat", lambda ec2, iid: out.append(("beat", iid)))
+    monkeypatch.setattr(beacon_mod, "tag_state", lambda ec2, record: out.append(("state", record)))
     return out
 
 
@@ -92,3 +93,16 @@ def test_a_state_change_written_by_record_status_counts_as_the_last_write(sent):
     b.wrote()  # record_status wrote every tag, the step with it
     clock.t += 4
     assert not b.tick() and sent == []
+
+
+def test_a_throttled_change_of_state_is_tagged_first_and_soon_even_in_a_large_fleet(sent):
+    clock = Clock()
+    b = _beacon(clock, fleet=1_088)  # progress every 544 s
+    b.owe("RUNNING record")  # record_status's one try was throttled
+    b.step("S1+shard3: align 5%")
+    clock.t += 10
+    assert not b.tick()
+    clock.t += 20
+    assert b.tick() and sent == [("state", "RUNNING record")]  # within 30 s, the step with it
+    clock.t += 60
+    assert not b.tick() and len(sent) == 1  # then the fleet's pace again
