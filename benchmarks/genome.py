@@ -4,7 +4,8 @@
         [--instance c6i.4xlarge] [--workers 16 32 64]
 
 1. Throughput on real reads (HG002's 2x148 reads, repeated `--copies` times with names made
-   unique): the split (read pairs per second, one process, as it runs on a worker), a shard's
+   unique): the split (read pairs per second as it runs here, and each of its threads alone: on
+   a worker's cores they run at once, so the slowest sets its pace), a shard's
    alignment (minimap2 | fixmate | sort, one thread: pairs per CPU-second), the gather (merge |
    markdup: pairs per CPU-second and per wall-second at `--threads`), and calling (mpileup |
    call, one process: CPU-seconds per Mb of reference covered at the reads' own ~31x, on the 1x
@@ -27,13 +28,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pysam
+from xopen import xopen
 
 from benchmarks.genome_projection import Measured, project, render_assumptions
 from benchmarks.pipeline import SAMPLES, repeat_reads
 from gems.config import REPO_ROOT
 from workers.genomics.bamfile import merge_and_mark
+from workers.genomics.fastqblocks import BLOCK_BYTES, parse
 from workers.genomics.reference import prepare_reference
-from workers.genomics.shards import split_pairs
+from workers.genomics.shards import SHARD_GZIP_LEVEL, split_pairs
 from workers.pipeline.align import AlignStep
 from workers.pipeline.framework import PipelineOptions, SampleContext
 from workers.pipeline.variants import call_variants
@@ -116,6 +119,30 @@ def sharded_run(ref: Path, r1: Path, r2: Path, out: Path, shards: int, threads: 
     )  # fmt: skip
 
 
+def split_threads(r1: Path, r2: Path, pairs: int, out: Path) -> tuple[float, float, float]:
+    """Each of the split's threads alone, in pairs a second: decompressing one mate's file (the
+    slower mate), finding both mates' records, compressing one mate's text at the shards' level."""
+    text, read_s, write_s = {}, 0.0, 0.0
+    for path in (r1, r2):
+        with Clock() as c, xopen(path, "rb", threads=1) as fh:
+            text[path] = fh.read()
+        read_s = max(read_s, c.wall)
+    with Clock() as cut:
+        for path in (r1, r2):
+            rest = b""
+            for at in range(0, len(text[path]), BLOCK_BYTES):
+                _, rest = parse(rest + text[path][at : at + BLOCK_BYTES], path)
+    for path in (r1, r2):
+        with (
+            Clock() as c,
+            xopen(out / "write-test.gz", "wb", compresslevel=SHARD_GZIP_LEVEL, threads=1) as fh,
+        ):
+            fh.write(text[path])
+        write_s = max(write_s, c.wall)
+    (out / "write-test.gz").unlink()
+    return pairs / read_s, pairs / cut.wall, pairs / write_s
+
+
 def calling_rate(ref: Path, bam: Path, out: Path, window_mb: float) -> float:
     """CPU-seconds per Mb of covered reference for one mpileup | call pass (best of three)."""
     best = float("inf")
@@ -177,8 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     pairs, ph = run["pairs"], run["phases"]
     one_x = OUT / "single-1x"
     single_run(ref, sample["r1"], sample["r2"], one_x, 1)
+    read, cut, write = split_threads(r1, r2, pairs, OUT)
     measured = Measured(
         split_pairs_per_s=pairs / ph["split"].wall,
+        split_read_pairs_per_s=read,
+        split_cut_pairs_per_s=cut,
+        split_write_pairs_per_s=write,
         align_pairs_per_cpu_s=pairs / ph["align"].cpu,
         gather_pairs_per_cpu_s=pairs / ph["gather"].cpu,
         gather_pairs_per_s=pairs / ph["gather"].wall,

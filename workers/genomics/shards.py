@@ -11,7 +11,7 @@ record order where positions tie.
 
 The split is one streaming pass on a worker (never on the API): the pairs of a gzipped FASTQ
 cannot be found from byte ranges without decompressing, and R1 and R2 must be cut at the same
-pair. It reads blocks of lines (workers.genomics.fastqblocks), not a record object per read, and
+pair. It reads blocks of raw text (workers.genomics.fastqblocks), not a record object per read, and
 checks the records' shape and pairing; QC on each shard checks the rest. A shard ends at the first batch end past its share of the sample. The share is counted in
 pairs when the count is known (given, or counted first for an R1 under `COUNT_FIRST_BELOW`,
 where that pass costs seconds), else in how far through the compressed R1 the pass has got: the
@@ -29,7 +29,7 @@ import numpy as np
 from xopen import xopen
 
 from gems.errors import InputError
-from workers.genomics.fastqblocks import PairBlocks, join
+from workers.genomics.fastqblocks import PairBlocks
 from workers.genomics.minimap2 import BATCH_BASES
 
 MAX_SHARDS = 256
@@ -70,9 +70,9 @@ class _ShardWriter:
         ]
         self.pairs = self.bases = self.batches = 0
 
-    def write(self, r1: list[bytes], r2: list[bytes], pairs: int, bases: int) -> None:
-        self.files[0].write(join(r1))
-        self.files[1].write(join(r2))
+    def write(self, r1: memoryview, r2: memoryview, pairs: int, bases: int) -> None:
+        self.files[0].write(r1)
+        self.files[1].write(r2)
         self.pairs += pairs
         self.bases += bases
 
@@ -124,7 +124,7 @@ def split_pairs(
                 # the pair that brings the batch to batch_bases ends it (minimap2's rule)
                 ends_at = int(np.searchsorted(sums, batch_bases - in_batch))
                 end = len(bases) if ends_at == len(sums) else pos + ends_at + 1
-                current.write(a[4 * pos : 4 * end], b[4 * pos : 4 * end], end - pos, int(sums[end - pos - 1]))
+                current.write(a.span(pos, end), b.span(pos, end), end - pos, int(sums[end - pos - 1]))
                 if ends_at == len(sums):
                     in_batch += int(sums[-1])
                     break

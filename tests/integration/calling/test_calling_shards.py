@@ -135,6 +135,20 @@ def test_a_sample_with_fewer_batches_than_shards_leaves_the_last_shards_empty(sa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shard-000_R1.fastq.gz", "shard-000_R2.fastq.gz"]
 
 
+def test_shards_hold_the_reads_byte_for_byte_when_records_straddle_blocks(sample, tmp_path, monkeypatch):
+    """The reader cuts decompressed text into blocks anywhere; the shards, joined, are the input."""
+    from workers.genomics import fastqblocks
+
+    monkeypatch.setattr(fastqblocks, "BLOCK_BYTES", 997)  # a record straddles nearly every block
+    shards = split_pairs(sample["r1"], sample["r2"], tmp_path, 5, batch_bases=20_000)
+    check_split(shards, sample["metrics"]["reads"] // 2)
+    for mate, name in ((0, "r1"), (1, "r2")):
+        joined = b"".join(
+            gzip.decompress((tmp_path / (s.r1, s.r2)[mate]).read_bytes()) for s in shards if s.pairs
+        )
+        assert joined == gzip.decompress(sample[name].read_bytes())
+
+
 def test_a_broken_input_leaves_no_shards(sample, tmp_path):
     broken = tmp_path / "r1.fastq.gz"
     data = sample["r1"].read_bytes()
