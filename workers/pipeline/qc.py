@@ -71,6 +71,30 @@ class _Stats:
     def char_range(self) -> tuple[int, int]:
         return self.lo, self.hi
 
+    def to_dict(self) -> dict:
+        """Every count, to be added to another part's (a sharded sample's shards)."""
+        lengths = np.nonzero(self.len_hist)[0]
+        return {
+            "pairs": self.pairs, "bases": list(self.bases), "gc": self.gc, "qual_chars": self.qual_chars,
+            "q30": {str(k): v for k, v in self.q30.items()}, "lo": self.lo, "hi": self.hi,
+            "len_hist": {str(int(n)): int(self.len_hist[n]) for n in lengths},
+        }  # fmt: skip
+
+    @classmethod
+    def merged(cls, parts: list[dict]) -> _Stats:
+        out = cls()
+        for part in parts:
+            out.pairs += part["pairs"]
+            out.bases = [a + b for a, b in zip(out.bases, part["bases"], strict=True)]
+            out.gc += part["gc"]
+            out.qual_chars += part["qual_chars"]
+            for k, v in part["q30"].items():
+                out.q30[int(k)] += v
+            out.lo, out.hi = min(out.lo, part["lo"]), max(out.hi, part["hi"])
+            for n, count in part["len_hist"].items():
+                out.len_hist[int(n)] += count
+        return out
+
     def summary(self, offset: int) -> dict:
         total = self.bases[0] + self.bases[1]
         qsum = self.qual_chars - offset * total
@@ -148,8 +172,16 @@ class QcStep:
     reads: tuple[Artifact, ...] = ()
     writes: tuple[Artifact, ...] = (Artifact.READS_R1, Artifact.READS_R2)
 
-    def __init__(self, stream_to: ReadConsumer | None = None):
+    def __init__(
+        self, stream_to: ReadConsumer | None = None, *, defer: bool = False, offset: int | None = None
+    ):
         self.stream_to = stream_to
+        # A sharded sample's lead: QC's figures are sums, so its shards measure their own reads
+        # (`offset` given: the lead's encoding) and the gather adds them up (`merged_metrics`).
+        # The lead checks the head of the files and the encoding, and measures the whole only
+        # when it must rewrite the reads (trimming, Phred+64) before the split.
+        self.defer, self.offset = defer, offset
+        self.tally: dict | None = None  # the counts of the last run, for `merged_metrics`
 
     def __call__(self, ctx: SampleContext) -> dict:
         min_len = max(int(ctx.options.min_read_length or 0), 0)
@@ -167,7 +199,18 @@ class QcStep:
                 shorter = stats.add(chunk, names)
                 lo, hi = stats.char_range()
                 if offset is None:
-                    offset = detect_encoding(lo, hi)
+                    offset = detect_encoding(lo, hi) if self.offset is None else self.offset
+                    detect_encoding(lo, hi)  # in range, whatever the encoding
+                    if self.defer and not ctx.options.trim and offset == 33:
+                        ctx.artifacts[Artifact.READS_R1], ctx.artifacts[Artifact.READS_R2] = (
+                            Path(ctx.r1),
+                            Path(ctx.r2),
+                        )
+                        return {
+                            "deferred_to_shards": True,
+                            "quality_encoding": "phred+33",
+                            "min_read_length": min_len,
+                        }
                     if ctx.options.trim or offset == 64:
                         if feed is not None and stream_to is not None:
                             # The aligner must read the rewritten files, not these reads.
@@ -214,6 +257,7 @@ class QcStep:
             if feed is not None and stream_to is not None:
                 stream_to.cancel_stream(ctx)
             raise
+        self.tally = {"stats": stats.to_dict(), "short": short}
         metrics = stats.summary(offset or 33)
         if feed is not None and stream_to is not None:
             metrics["streamed_to"] = stream_to.name
@@ -243,3 +287,18 @@ class QcStep:
             metrics["bases_used"] = metrics["bases"]
         ctx.progress(1.0)
         return metrics
+
+
+def merged_metrics(tallies: list[dict], min_len: int) -> dict:
+    """QC's figures for a sample from its shards' counts (`QcStep.tally`): what one pass over the
+    whole sample would report (its encoding Phred+33, its reads unchanged)."""
+    stats = _Stats.merged([t["stats"] for t in tallies])
+    short = sum(t["short"] for t in tallies)
+    if stats.pairs and short == stats.pairs:
+        raise InputError(f"all {stats.pairs} read pairs are shorter than the minimum length {min_len}")
+    metrics = stats.summary(33)
+    metrics.update(
+        quality_encoding="phred+33", min_read_length=min_len, pairs_below_min_length=short, trimmed=False,
+        pairs_used=stats.pairs, bases_used=metrics["bases"],
+    )  # fmt: skip
+    return metrics

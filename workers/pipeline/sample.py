@@ -46,7 +46,7 @@ def build_pipeline(options: PipelineOptions) -> Pipeline:
     if options.shards > 1:  # a sharded sample's lead: split, and gather the shards' alignments
         from workers.pipeline.scatter import GatherStep, SplitStep
 
-        return Pipeline([QcStep(), SplitStep(), hla, GatherStep(), *rest], finalizers=finalizers)
+        return Pipeline([QcStep(defer=True), SplitStep(), hla, GatherStep(), *rest], finalizers=finalizers)
     align = AlignStep()
     # QC streams the reads into the aligner as it reads them: one decompression, one pass.
     return Pipeline([QcStep(stream_to=align), align, hla, *rest], finalizers=finalizers)

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
+from gems.errors import InputError
 from workers.genomics import minimap2
 from workers.genomics.bamfile import merge_and_mark
 from workers.genomics.reference import prepare_reference
@@ -23,6 +25,7 @@ from workers.genomics.shards import Shard, check_split, split_pairs
 from workers.pipeline.align import AlignStep, alignment_report
 from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import PipelineOptions, SampleContext, StepSkipped
+from workers.pipeline.qc import QcStep, merged_metrics
 
 
 class ShardStore(Protocol):
@@ -38,6 +41,9 @@ class ShardStore(Protocol):
     def bams(self, shards: list[Shard], dest: Path) -> list[Path]:
         """Each non-empty shard's sorted BAM, in shard order, once aligned (InputError when a shard
         failed for good)."""
+
+    def qc(self, shards: list[Shard]) -> list[dict]:
+        """Each non-empty shard's QC counts (`QcStep.tally`), once `bams` has returned."""
 
 
 def _read_split(path: Path) -> list[Shard]:
@@ -91,6 +97,13 @@ class GatherStep:
         out = Path(ctx.out)
         ctx.progress(0.0)
         bams = store.bams(shards, out / "work" / "shard-bams")
+        qc = ctx.report.get("qc") or {}
+        if qc.get("deferred_to_shards"):  # QC's figures are the shards' counts added up
+            metrics = merged_metrics(store.qc(shards), int(qc.get("min_read_length") or 0))
+            if metrics["pairs"] != sum(s.pairs for s in shards):
+                raise InputError(f"the shards' QC saw {metrics['pairs']} read pairs where the split cut "
+                                 f"{sum(s.pairs for s in shards)}")  # fmt: skip
+            ctx.report["qc"] = metrics  # as one pass over the whole sample would report them
         ctx.progress(0.5)
         threads = max(int(ctx.options.threads or 1), 1)
         bam = out / "sample.bam"
@@ -111,6 +124,7 @@ class LocalShards:
     def __init__(self, sample: str, options: PipelineOptions, parallel: int = 1):
         self.sample, self.options, self.parallel = sample, options, max(1, parallel)
         self.folder: Path | None = None
+        self.tallies: dict[int, dict] = {}
 
     def existing(self) -> list[Shard] | None:
         return None
@@ -126,15 +140,34 @@ class LocalShards:
         folder = self.folder
         threads = max(1, int(self.options.threads or 1) // self.parallel)
         options = PipelineOptions(
-            reference=self.options.reference, threads=threads, batch_bases=self.options.batch_bases
-        )
+            reference=self.options.reference, threads=threads, batch_bases=self.options.batch_bases,
+            min_read_length=self.options.min_read_length,
+        )  # fmt: skip
 
         def align(shard: Shard) -> Path:
             ctx = SampleContext(
                 self.sample, folder / shard.r1, folder / shard.r2, dest / f"{shard.index:03d}", options
             )
-            AlignStep(shard=True)(ctx)
-            return ctx.artifacts[Artifact.SHARD_BAM]
+            self.tallies[shard.index], bam = qc_and_align(ctx)
+            return bam
 
         with ThreadPoolExecutor(self.parallel) as pool:  # each thread waits on its minimap2 and samtools
             return list(pool.map(align, [s for s in shards if s.pairs]))
+
+    def qc(self, shards: list[Shard]) -> list[dict]:
+        return [self.tallies[s.index] for s in shards if s.pairs]
+
+
+def qc_and_align(ctx: SampleContext) -> tuple[dict, Path]:
+    """A shard worker's work: QC measures the shard's reads as they stream into its alignment
+    (Phred+33: the lead converted any other encoding before the split; never trimmed: the lead
+    trims before it). The QC counts for the gather, and the sorted BAM."""
+    ctx.options = replace(ctx.options, trim=False)
+    align = AlignStep(shard=True)
+    qc = QcStep(stream_to=align, offset=33)
+    ctx.current_step = "qc"
+    qc(ctx)
+    ctx.current_step = "align_shard"
+    align(ctx)
+    assert qc.tally is not None
+    return qc.tally, ctx.artifacts[Artifact.SHARD_BAM]

@@ -11,6 +11,7 @@ interrupted or lost waits for its relaunch, within the job's system_retries.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -23,7 +24,6 @@ from gems import sharding, statekeys
 from gems.aws import s3 as S3
 from gems.errors import InputError
 from gems.states import SampleStatus, WorkerStatus
-from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import PipelineOptions, SampleContext
 
 
@@ -106,6 +106,17 @@ class S3ShardStore:
                 S3.put_json(self.s3, self.bucket, self.key(f"shard-{shard.index:03d}.json"), shard.to_dict())
         S3.put_json(self.s3, self.bucket, self.key("split.json"), {"shards": [s.to_dict() for s in shards]})
 
+    def qc(self, shards: list[Shard]) -> list[dict]:
+        """The shards' QC counts, written by each shard's worker before its BAM."""
+        out = []
+        for shard in shards:
+            if shard.pairs:
+                found = S3.get_json(self.s3, self.bucket, self.key(f"shard-{shard.index:03d}.qc.json"))
+                if found is None:
+                    raise InputError(f"shard {shard.index} left no QC counts")
+                out.append(found)
+        return out
+
     def bams(self, shards: list[Shard], dest: Path) -> list[Path]:
         dest.mkdir(parents=True, exist_ok=True)
         wanted = {s.index: dest / f"shard-{s.index:03d}.bam" for s in shards if s.pairs}
@@ -145,8 +156,9 @@ def wait_for_shard(
 
 
 def align_shard(worker: ShardWorker, unit: sharding.Unit, options: PipelineOptions, workdir: Path) -> dict:
-    """A shard worker's unit: wait for the shard, align it, hand the BAM back; its summary."""
-    from workers.pipeline.align import AlignStep  # the analysis stack loads only here
+    """A shard worker's unit: wait for the shard, QC and align it, hand the counts and the BAM
+    back; its summary."""
+    from workers.pipeline.scatter import qc_and_align  # the analysis stack loads only here
 
     name, s3 = unit.name, worker.clients.s3
     shard = wait_for_shard(s3, worker.bucket, worker.session_key, unit)
@@ -158,10 +170,10 @@ def align_shard(worker: ShardWorker, unit: sharding.Unit, options: PipelineOptio
             reads.append(S3.download(s3, worker.bucket, key, workdir / file_name))
         ctx = SampleContext(unit.sample, reads[0], reads[1], workdir / "out", options)
         ctx.on_progress = worker._progress(name)
-        ctx.current_step = "align_shard"
-        summary.update(AlignStep(shard=True)(ctx))
+        tally, bam = qc_and_align(ctx)
+        summary["qc_pairs"] = tally["stats"]["pairs"]
         worker.status(step=f"{name}: upload", sample=name, sample_fields={"step": "upload"})
-        bam_key = statekeys.shard_key(worker.session_key, unit.sample, f"shard-{unit.shard:03d}.bam")
-        S3.upload(s3, ctx.artifacts[Artifact.SHARD_BAM], worker.bucket, bam_key)
-    summary.pop("bam", None)
+        named = functools.partial(statekeys.shard_key, worker.session_key, unit.sample)
+        S3.put_json(s3, worker.bucket, named(f"shard-{unit.shard:03d}.qc.json"), tally)  # before the BAM
+        S3.upload(s3, bam, worker.bucket, named(f"shard-{unit.shard:03d}.bam"))
     return summary

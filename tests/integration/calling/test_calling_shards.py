@@ -10,6 +10,7 @@ positions, tags) in the same order, and the VCF the same records. minimap2's bat
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -19,10 +20,12 @@ from na12878_slice import DATA
 
 from gems.errors import InputError
 from workers.genomics.bamfile import merge_and_mark
+from workers.genomics.fastq import CHUNK_PAIRS
 from workers.genomics.reference import prepare_reference
 from workers.genomics.shards import check_split, split_pairs
 from workers.pipeline.align import AlignStep
-from workers.pipeline.framework import PipelineOptions, SampleContext
+from workers.pipeline.framework import PipelineOptions, SampleContext, SampleFailed
+from workers.pipeline.qc import QcStep
 from workers.pipeline.variants import call_variants
 
 SAMPLES = {
@@ -199,10 +202,12 @@ def test_the_sharded_pipeline_on_one_machine_gives_the_single_runs_report(sample
     assert list(sharded["steps"])[:7] == ["qc", "split", "hla", "gather", "variants", "annotate", "coverage"]
     assert (
         sharded["split"]["shards"] == 3
-        and sum(sharded["split"]["pairs_per_shard"]) == single["qc"]["pairs_used"]
+        and sum(sharded["split"]["pairs_per_shard"]) == single["qc"]["pairs_used"] == sharded["qc"]["pairs"]
     )
     for key in ("reads", "mapped", "duplicates", "properly_paired", "insert_size_median"):
         assert sharded["gather"][key] == single["align"][key], key
+    # QC measured on the shards and added up at the gather: the figures of one pass over the sample
+    assert sharded["qc"] == {k: v for k, v in single["qc"].items() if k != "streamed_to"}
     assert {k: v for k, v in sharded["variants"].items() if k != "settings"} == {
         k: v for k, v in single["variants"].items() if k != "settings"
     }
@@ -211,3 +216,49 @@ def test_the_sharded_pipeline_on_one_machine_gives_the_single_runs_report(sample
         "Mapping" in (tmp_path / "3" / "report.html").read_text()
         or "mapped" in (tmp_path / "3" / "report.html").read_text()
     )
+
+
+def _fastq(path: Path, pairs: list[tuple[str, str, str]]) -> Path:
+    path.write_bytes(gzip.compress("".join(f"@{n}\n{s}\n+\n{q}\n" for n, s, q in pairs).encode()))
+    return path
+
+
+def _lead_qc(tmp_path: Path, r1: Path, r2: Path, **options) -> tuple[dict, QcStep]:
+    step = QcStep(defer=True)
+    ctx = SampleContext("s", r1, r2, tmp_path / "out", PipelineOptions(shards=2, **options))
+    return step(ctx), step
+
+
+def test_a_leads_qc_is_deferred_to_its_shards_only_when_it_need_not_rewrite_the_reads(tmp_path):
+    good = [(f"p{i}", "ACGT" * 10, "I" * 40) for i in range(50)]
+    r1, r2 = _fastq(tmp_path / "a_R1.fastq.gz", good), _fastq(tmp_path / "a_R2.fastq.gz", good)
+    deferred, _ = _lead_qc(tmp_path, r1, r2)
+    assert deferred["deferred_to_shards"] and deferred["quality_encoding"] == "phred+33"
+    trimmed, step = _lead_qc(tmp_path, r1, r2, trim=True)  # the split must cut the trimmed reads
+    assert "deferred_to_shards" not in trimmed and trimmed["trimmed"] and trimmed["pairs"] == 50
+    old = [(f"p{i}", "ACGT" * 10, "h" * 40) for i in range(50)]  # Phred+64: rewritten before the split
+    p64 = _lead_qc(
+        tmp_path, _fastq(tmp_path / "b_R1.fastq.gz", old), _fastq(tmp_path / "b_R2.fastq.gz", old)
+    )[0]
+    assert "deferred_to_shards" not in p64 and p64["quality_encoding"] == "phred+64"
+
+
+def test_a_bad_read_past_the_leads_first_look_fails_the_sample_at_its_shard(sample, tmp_path):
+    """The lead reads only the head of the files; QC on the shard that holds a bad read fails the
+    sample with QC's reason, and nothing is gathered."""
+    from workers.pipeline.sample import run_sample
+    from workers.pipeline.scatter import LocalShards
+
+    pairs = [(f"p{i}", "ACGT" * 30, "I" * 120) for i in range(CHUNK_PAIRS + 500)]
+    bad = list(pairs)
+    bad[-10] = (bad[-10][0], "ACGZ" * 30, "I" * 120)
+    r1, r2 = _fastq(tmp_path / "c_R1.fastq.gz", bad), _fastq(tmp_path / "c_R2.fastq.gz", pairs)
+    opts = PipelineOptions(reference=sample["options"].reference, threads=2, batch_bases=20_000, shards=2)
+    opts.shard_store = LocalShards("c", opts)
+    with pytest.raises(SampleFailed, match="invalid base character 'Z'"):
+        run_sample("c", r1, r2, tmp_path / "run", opts)
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["steps"]["qc"]["status"] == "done" and report["steps"]["split"]["status"] == "done"
+    assert report["steps"]["gather"]["status"] == "failed"
+    assert "invalid base character 'Z'" in report["steps"]["gather"]["reason"]
+    assert not (tmp_path / "run" / "sample.bam").exists()
