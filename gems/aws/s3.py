@@ -69,6 +69,14 @@ def get_text(s3, bucket: str, key: str) -> str | None:
         raise
 
 
+def get_bytes(s3, bucket: str, key: str) -> bytes:
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def put_bytes(s3, bucket: str, key: str, body: bytes) -> None:
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/octet-stream")
+
+
 def get_json_etag(s3, bucket: str, key: str) -> tuple[dict | None, str | None]:
     try:
         obj = s3.get_object(Bucket=bucket, Key=key)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from gems.errors import InputError
+from workers.genomics.shards import Shard
 from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext, StepSkipped
 
-from . import names, output, typer
+from . import names, output, shardmap, typer
 
 
 class HlaStep:
@@ -38,8 +42,46 @@ class HlaStep:
             cache=self.cache,
             shared=self.shared,
         )
+        return self.finish(ctx, result)
+
+    @staticmethod
+    def finish(ctx: SampleContext, result: typer.TypingResult) -> dict:
+        """The typing's files and the step's metrics."""
         tsv, js, record = output.write(result, ctx.out, ctx.sample, [ctx.r1.name, ctx.r2.name])
         ctx.artifacts[Artifact.HLA_TSV] = tsv
         ctx.artifacts[Artifact.HLA_JSON] = js
         ctx.artifacts[Artifact.HLA_MIRING] = record
         return result.metrics()
+
+
+class ShardedHlaStep(HlaStep):
+    """A sharded sample's lead: the shards' workers map their own reads (workers.hla.shardmap), and
+    the lead adds their evidence up, in shard order, and calls. That is the whole sample's typing
+    where the split cut the sample's own reads; where QC rewrote them first (trimming, Phred+64)
+    the shards hold the rewritten ones, and the lead types the sample's own reads itself, as a
+    single worker does."""
+
+    reads: tuple[Artifact, ...] = (Artifact.SHARDS,)
+
+    def __call__(self, ctx: SampleContext) -> dict:
+        hla_class = ctx.options.hla_class
+        own = Path(ctx.artifacts.get(Artifact.READS_R1, ctx.r1)) == Path(ctx.r1)
+        if hla_class in (None, "") or not own:
+            return super().__call__(ctx)
+        try:
+            genes = names.genes_for_class(hla_class)
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
+        prep = typer.prepare(genes, ctx.options.hla_reference, self.cache, self.shared)
+        if isinstance(prep, typer.TypingResult):
+            return self.finish(ctx, prep)
+        shards = [
+            Shard.from_dict(d) for d in json.loads(ctx.artifacts[Artifact.SHARDS].read_text())["shards"]
+        ]
+        parts = [shardmap.from_bytes(data) for data in ctx.options.shard_store.hla(shards)]
+        stats, evidence = shardmap.merged(parts, prep.typed)
+        if stats.pairs != sum(s.pairs for s in shards):
+            raise InputError(
+                f"the shards' HLA mapping saw {stats.pairs} read pairs where the split cut {sum(s.pairs for s in shards)}"
+            )
+        return self.finish(ctx, typer.call(prep, genes, stats, evidence, ctx.progress))

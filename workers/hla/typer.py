@@ -74,23 +74,24 @@ class TypingResult:
         }
 
 
-def type_sample(
-    r1: Path,
-    r2: Path,
-    genes: tuple[str, ...] | list[str],
-    reference_dir: Path | None = None,
-    threads: int = 1,
-    progress: Callable[[float], None] | None = None,
-    cache: Path | None = None,
-    shared=None,
-) -> TypingResult:
-    report = progress or (lambda f: None)
+@dataclass
+class Prepared:
+    """The reference and its typing index, ready to map reads and call."""
+
+    ref: reference.HlaReference
+    idx: index.TypingIndex
+    typed: list[str]
+    seconds: dict[str, float]
+
+
+def prepare(genes, reference_dir: Path | None, cache: Path | None, shared) -> Prepared | TypingResult:
+    """The reference scanned and indexed, or the result of a sample that cannot be typed (an
+    unusable reference is reported per gene, like a reference missing some genes: the sample's
+    other results are kept)."""
     t0 = time.perf_counter()
     try:
         ref = reference.scan(reference_dir)
     except InputError as exc:
-        # an unusable reference is reported per gene, like a reference missing some genes:
-        # the sample's other results are kept
         return TypingResult(
             release="unknown",
             reference=str(reference_dir),
@@ -99,9 +100,16 @@ def type_sample(
             stats=MappingStats(),
         )
     idx = index.load_index(ref, cache, shared)
-    t_index = time.perf_counter()
     typed = [g for g in genes if g in idx.genes]
-    mapper = ReadMapper(idx, typed, threads=threads)
+    return Prepared(ref, idx, typed, {"index": round(time.perf_counter() - t0, 3)})
+
+
+def map_reads(
+    prep: Prepared, r1: Path, r2: Path, threads: int = 1, progress: Callable[[float], None] | None = None
+) -> ReadMapper:
+    """Every pair of the files mapped to its gene and columns (the evidence `call` types from)."""
+    report = progress or (lambda f: None)
+    mapper = ReadMapper(prep.idx, prep.typed, threads=threads)
     reading = fastq.ReadProgress()
     batch: list[tuple[str, str]] = []
     for pair in fastq.read_pairs(Path(r1), Path(r2), reading):
@@ -112,15 +120,28 @@ def type_sample(
             report(MAPPING_SHARE * reading.fraction())
     mapper.add_batch(batch)
     report(MAPPING_SHARE)
-    t_map = time.perf_counter()
+    return mapper
 
-    total_hla = sum(mapper.stats.informative[g] for g in typed)
+
+def call(
+    prep: Prepared,
+    genes,
+    stats: MappingStats,
+    evidence: dict,
+    progress: Callable[[float], None] | None = None,
+) -> TypingResult:
+    """Each gene called from its evidence (`GeneEvidence` by gene)."""
+    report = progress or (lambda f: None)
+    t_map = time.perf_counter()
+    total_hla = sum(stats.informative[g] for g in prep.typed)
     results: list[GeneCall] = []
     for k, gene in enumerate(genes):
-        if gene not in idx.genes:
-            results.append(calls_mod.no_call(gene, f"reference {ref.directory} has no HLA-{gene} sequences"))
+        if gene not in prep.idx.genes:
+            results.append(
+                calls_mod.no_call(gene, f"reference {prep.ref.directory} has no HLA-{gene} sequences")
+            )
             continue
-        ev = mapper.evidence[gene]
+        ev = evidence[gene]
         if total_hla == 0:
             results.append(calls_mod.no_call(gene, calls_mod.NO_READS))
         elif ev.n_pairs < calls_mod.MIN_PAIRS:
@@ -129,23 +150,37 @@ def type_sample(
             )
             results.append(calls_mod.no_call(gene, note, ev.n_pairs))
         else:
-            results.append(call_gene(gene, ev, idx.msa(gene)))
+            results.append(call_gene(gene, ev, prep.idx.msa(gene)))
         report(MAPPING_SHARE + (1 - MAPPING_SHARE) * (k + 1) / len(genes))
-    found = groups.Groups.load(ref.directory, ref.release)
-    for call in results:
-        groups.resolve(call, found)
+    found = groups.Groups.load(prep.ref.directory, prep.ref.release)
+    for one in results:
+        groups.resolve(one, found)
     drb.resolve(results)
     dropout.resolve(results)
-    t_end = time.perf_counter()
     return TypingResult(
-        release=ref.release,
-        reference=str(ref.directory),
+        release=prep.ref.release,
+        reference=str(prep.ref.directory),
         genes=list(genes),
         calls=results,
-        stats=mapper.stats,
-        seconds={
-            "index": round(t_index - t0, 3),
-            "mapping": round(t_map - t_index, 3),
-            "typing": round(t_end - t_map, 3),
-        },
+        stats=stats,
+        seconds={**prep.seconds, "typing": round(time.perf_counter() - t_map, 3)},
     )
+
+
+def type_sample(
+    r1: Path,
+    r2: Path,
+    genes: tuple[str, ...] | list[str],
+    reference_dir: Path | None = None,
+    threads: int = 1,
+    progress: Callable[[float], None] | None = None,
+    cache: Path | None = None,
+    shared=None,
+) -> TypingResult:
+    prep = prepare(genes, reference_dir, cache, shared)
+    if isinstance(prep, TypingResult):
+        return prep
+    t_map = time.perf_counter()
+    mapper = map_reads(prep, r1, r2, threads, progress)
+    prep.seconds["mapping"] = round(time.perf_counter() - t_map, 3)
+    return call(prep, genes, mapper.stats, mapper.evidence, progress)

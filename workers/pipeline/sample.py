@@ -44,9 +44,13 @@ def build_pipeline(options: PipelineOptions) -> Pipeline:
         rest.append(CramStep())
     finalizers: list[Step] = [ReportStep(), LakeStep(options.lake)]
     if options.shards > 1:  # a sharded sample's lead: split, and gather the shards' alignments
+        from workers.hla.step import ShardedHlaStep
         from workers.pipeline.scatter import GatherStep, SplitStep
 
-        return Pipeline([QcStep(defer=True), SplitStep(), hla, GatherStep(), *rest], finalizers=finalizers)
+        sharded_hla = ShardedHlaStep(shared=options.index_store)
+        return Pipeline(
+            [QcStep(defer=True), SplitStep(), sharded_hla, GatherStep(), *rest], finalizers=finalizers
+        )
     align = AlignStep()
     # QC streams the reads into the aligner as it reads them: one decompression, one pass.
     return Pipeline([QcStep(stream_to=align), align, hla, *rest], finalizers=finalizers)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +22,7 @@ from workers.genomics import minimap2
 from workers.genomics.bamfile import merge_and_mark
 from workers.genomics.reference import prepare_reference
 from workers.genomics.shards import Shard, check_split, split_pairs
+from workers.hla import shardmap
 from workers.pipeline.align import AlignStep, alignment_report
 from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import PipelineOptions, SampleContext, StepSkipped
@@ -44,6 +45,10 @@ class ShardStore(Protocol):
 
     def qc(self, shards: list[Shard]) -> list[dict]:
         """Each non-empty shard's QC counts (`QcStep.tally`), once `bams` has returned."""
+
+    def hla(self, shards: list[Shard]) -> list[bytes]:
+        """Each non-empty shard's HLA mapping (workers.hla.shardmap), once mapped (InputError when a
+        shard failed for good)."""
 
 
 def _read_split(path: Path) -> list[Shard]:
@@ -118,13 +123,14 @@ class GatherStep:
 
 
 class LocalShards:
-    """The store of `gems run-sample --shards N`: shards stay on this disk, and `bams` aligns them
-    here, `parallel` at a time, each as a shard worker would (workers.pipeline.align, shard=True)."""
+    """The store of `gems run-sample --shards N`: shards stay on this disk, and the first call for
+    their results (`hla`, or `bams`) runs each here, `parallel` at a time, as a shard worker would
+    (`run_shard`)."""
 
     def __init__(self, sample: str, options: PipelineOptions, parallel: int = 1):
         self.sample, self.options, self.parallel = sample, options, max(1, parallel)
         self.folder: Path | None = None
-        self.tallies: dict[int, dict] = {}
+        self.done: dict[int, ShardWork] = {}
 
     def existing(self) -> list[Shard] | None:
         return None
@@ -135,33 +141,46 @@ class LocalShards:
     def finish_split(self, shards: list[Shard]) -> None:
         return None
 
-    def bams(self, shards: list[Shard], dest: Path) -> list[Path]:
+    def _run(self, shards: list[Shard]) -> list[ShardWork]:
         assert self.folder is not None, "no shard was cut"
-        folder = self.folder
+        folder, todo = self.folder, [s for s in shards if s.pairs and s.index not in self.done]
         threads = max(1, int(self.options.threads or 1) // self.parallel)
-        options = PipelineOptions(
-            reference=self.options.reference, threads=threads, batch_bases=self.options.batch_bases,
-            min_read_length=self.options.min_read_length,
-        )  # fmt: skip
+        options = replace(self.options, threads=threads, shards=1, shard_store=None)
 
-        def align(shard: Shard) -> Path:
-            ctx = SampleContext(
-                self.sample, folder / shard.r1, folder / shard.r2, dest / f"{shard.index:03d}", options
-            )
-            self.tallies[shard.index], bam = qc_and_align(ctx)
-            return bam
+        def run(shard: Shard) -> None:
+            out = folder / "done" / f"{shard.index:03d}"
+            ctx = SampleContext(self.sample, folder / shard.r1, folder / shard.r2, out, options)
+            self.done[shard.index] = run_shard(ctx)
 
         with ThreadPoolExecutor(self.parallel) as pool:  # each thread waits on its minimap2 and samtools
-            return list(pool.map(align, [s for s in shards if s.pairs]))
+            list(pool.map(run, todo))
+        return [self.done[s.index] for s in shards if s.pairs]
+
+    def bams(self, shards: list[Shard], dest: Path) -> list[Path]:
+        return [work.bam for work in self._run(shards)]
 
     def qc(self, shards: list[Shard]) -> list[dict]:
-        return [self.tallies[s.index] for s in shards if s.pairs]
+        return [work.qc for work in self._run(shards)]
+
+    def hla(self, shards: list[Shard]) -> list[bytes]:
+        return [work.hla or b"" for work in self._run(shards)]
 
 
-def qc_and_align(ctx: SampleContext) -> tuple[dict, Path]:
+@dataclass(frozen=True)
+class ShardWork:
+    """What a shard's worker hands back: QC's counts, its HLA mapping (None when the job types no
+    HLA, or trims), and its sorted BAM."""
+
+    qc: dict
+    hla: bytes | None
+    bam: Path
+
+
+def run_shard(ctx: SampleContext) -> ShardWork:
     """A shard worker's work: QC measures the shard's reads as they stream into its alignment
     (Phred+33: the lead converted any other encoding before the split; never trimmed: the lead
-    trims before it). The QC counts for the gather, and the sorted BAM."""
+    trims before it), then the HLA typer maps them (its evidence is added up by the lead)."""
+    map_hla = bool(ctx.options.hla_class) and not ctx.options.trim
     ctx.options = replace(ctx.options, trim=False)
     align = AlignStep(shard=True)
     qc = QcStep(stream_to=align, offset=33)
@@ -170,4 +189,11 @@ def qc_and_align(ctx: SampleContext) -> tuple[dict, Path]:
     ctx.current_step = "align_shard"
     align(ctx)
     assert qc.tally is not None
-    return qc.tally, ctx.artifacts[Artifact.SHARD_BAM]
+    hla = None
+    if map_hla:
+        ctx.current_step = "hla_shard"
+        o = ctx.options
+        hla = shardmap.map_shard(
+            ctx.r1, ctx.r2, str(o.hla_class), o.hla_reference, o.threads, o.index_store, ctx.progress
+        )
+    return ShardWork(qc.tally, hla, ctx.artifacts[Artifact.SHARD_BAM])

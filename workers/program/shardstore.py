@@ -120,20 +120,28 @@ class S3ShardStore:
     def bams(self, shards: list[Shard], dest: Path) -> list[Path]:
         dest.mkdir(parents=True, exist_ok=True)
         wanted = {s.index: dest / f"shard-{s.index:03d}.bam" for s in shards if s.pairs}
-        got: set[int] = set()
-        while len(got) < len(wanted):
+        for index, key in self._await(shards, ".bam").items():
+            S3.download(self.s3, self.bucket, key, wanted[index])
+        return [wanted[i] for i in sorted(wanted)]
+
+    def hla(self, shards: list[Shard]) -> list[bytes]:
+        found = self._await(shards, ".hla.npz")
+        return [S3.get_bytes(self.s3, self.bucket, found[i]) for i in sorted(found)]
+
+    def _await(self, shards: list[Shard], suffix: str) -> dict[int, str]:
+        """The key of each non-empty shard's `shard-<i><suffix>` once every one is in S3; InputError
+        as soon as a shard's unit failed for good."""
+        wanted = {s.index: self.key(f"shard-{s.index:03d}{suffix}") for s in shards if s.pairs}
+        while True:
             present = {o["Key"] for o in S3.list_keys(self.s3, self.bucket, self.key("shard-"))}
-            for index, path in wanted.items():
-                if index not in got and self.key(path.name) in present:
-                    S3.download(self.s3, self.bucket, self.key(path.name), path)
-                    got.add(index)
-            for index in sorted(set(wanted) - got):
+            missing = sorted(i for i, key in wanted.items() if key not in present)
+            if not missing:
+                return wanted
+            for index in missing:
                 unit = sharding.unit_name(self.sample, index)
                 if why := unit_failure(self.s3, self.bucket, self.session_key, unit):
                     raise InputError(f"shard {index} of {len(shards)} failed: {why}")
-            if len(got) < len(wanted):
-                time.sleep(self.poll_s)
-        return [wanted[i] for i in sorted(wanted)]
+            time.sleep(self.poll_s)
 
 
 def wait_for_shard(
@@ -158,7 +166,7 @@ def wait_for_shard(
 def align_shard(worker: ShardWorker, unit: sharding.Unit, options: PipelineOptions, workdir: Path) -> dict:
     """A shard worker's unit: wait for the shard, QC and align it, hand the counts and the BAM
     back; its summary."""
-    from workers.pipeline.scatter import qc_and_align  # the analysis stack loads only here
+    from workers.pipeline.scatter import run_shard  # the analysis stack loads only here
 
     name, s3 = unit.name, worker.clients.s3
     shard = wait_for_shard(s3, worker.bucket, worker.session_key, unit)
@@ -170,10 +178,13 @@ def align_shard(worker: ShardWorker, unit: sharding.Unit, options: PipelineOptio
             reads.append(S3.download(s3, worker.bucket, key, workdir / file_name))
         ctx = SampleContext(unit.sample, reads[0], reads[1], workdir / "out", options)
         ctx.on_progress = worker._progress(name)
-        tally, bam = qc_and_align(ctx)
-        summary["qc_pairs"] = tally["stats"]["pairs"]
+        work = run_shard(ctx)
+        summary["qc_pairs"] = work.qc["stats"]["pairs"]
         worker.status(step=f"{name}: upload", sample=name, sample_fields={"step": "upload"})
         named = functools.partial(statekeys.shard_key, worker.session_key, unit.sample)
-        S3.put_json(s3, worker.bucket, named(f"shard-{unit.shard:03d}.qc.json"), tally)  # before the BAM
-        S3.upload(s3, bam, worker.bucket, named(f"shard-{unit.shard:03d}.bam"))
+        # the BAM last: the gather reads the QC counts once it has every BAM
+        S3.put_json(s3, worker.bucket, named(f"shard-{unit.shard:03d}.qc.json"), work.qc)
+        if work.hla is not None:
+            S3.put_bytes(s3, worker.bucket, named(f"shard-{unit.shard:03d}.hla.npz"), work.hla)
+        S3.upload(s3, work.bam, worker.bucket, named(f"shard-{unit.shard:03d}.bam"))
     return summary
