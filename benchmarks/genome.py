@@ -147,7 +147,7 @@ LEAD_STEPS = ("qc", "hla", "coverage", "stats", "cram")
 
 
 def lead_passes(ref: Path, r1: Path, r2: Path, pairs: int, out: Path, threads: int) -> dict[str, float]:
-    """The lead's other passes over the whole sample, each as the pipeline runs it (its report's
+    """The other passes over the whole sample, each as the pipeline runs it (its report's
     seconds per step), in pairs a second: QC (alone, as a sharded lead runs it: a single worker
     streams it into the aligner), HLA class I typing, coverage, stats, CRAM."""
     from workers.pipeline.qc import QcStep  # the whole pipeline loads only here

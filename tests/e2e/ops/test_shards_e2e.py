@@ -104,6 +104,13 @@ def test_a_sharded_sample_equals_the_single_run_and_a_lost_shard_is_rerun_alone(
             and row["cost_usd"] >= sum(w["usd"] for w in detail["cost"]["by_worker"]) - 0.001
         )
         assert _calls(stack, key) == expected  # the same calls as one worker, record for record
+        # HLA typed from the shards' mappings, added up by the lead: the single worker's typing
+        s3 = stack.client("s3")
+        tsv = [
+            s3.get_object(Bucket=DEMO_BUCKET, Key=f"demo/results/{k}/{SAMPLE}/hla.tsv")["Body"].read()
+            for k in (single["session_key"], key)
+        ]
+        assert tsv[0] == tsv[1] and len(tsv[0].splitlines()) > 3, tsv
         assert states_once_ended(stack) <= ENDED
         # the job's MultiQC report: the worker that ends the job builds it before it stops the fleet
         results = {
