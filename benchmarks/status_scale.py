@@ -140,12 +140,12 @@ def main(argv: list[str] | None = None) -> int:
         churn.start()
         raw = timed(lambda: EC2.read_gems_tags(clients.ec2, key), args.repeats)
         service = stack.services.jobs
-        reads_before = service.record_reads
+        reads_before = service.records.reads
         get = timed(lambda: api.job(key), args.repeats)
-        reads = (service.record_reads - reads_before) / args.repeats
+        reads = (service.records.reads - reads_before) / args.repeats
 
         def every_record():  # with no cache: each worker's record read on each request
-            service._seen.clear()
+            service.records.clear()
             api.job(key)
 
         uncached = timed(every_record, max(3, args.repeats // 5))

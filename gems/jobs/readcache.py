@@ -1,10 +1,12 @@
-"""Caches of the read path: immutable S3 objects, and one shared all-jobs tag read."""
+"""Caches of the read path: immutable S3 objects, workers' records by version, and one shared
+all-jobs tag read."""
 
 from __future__ import annotations
 
 import threading
 import time
 
+import gems.records
 from gems.aws import ec2 as EC2
 from gems.aws import s3 as S3
 
@@ -25,6 +27,42 @@ class ImmutableCache:
                     self._data.clear()
                 self._data[(bucket, key)] = hit
         return hit
+
+
+class RecordCache:
+    """Workers' records, read again only when they changed: one listing of a job's workers/ prefix
+    gives every record's ETag, so a fleet's view costs that listing and the records written since
+    the last request (never a record per worker)."""
+
+    def __init__(self, limit: int = 50_000):
+        self.limit = limit
+        self._seen: dict[tuple[str, int], tuple[str, gems.records.WorkerRecord]] = {}
+        self.reads = 0  # records read from S3 (benchmarks.status_scale)
+
+    def clear(self) -> None:
+        self._seen.clear()
+
+    def records(self, s3, bucket: str, session_key: str, n: int) -> list[gems.records.WorkerRecord | None]:
+        out: list[gems.records.WorkerRecord | None] = [None] * n
+        versions = gems.records.worker_versions(s3, bucket, session_key)
+        want = []
+        for i in range(n):
+            etag = versions.get(i)
+            if etag is None:
+                continue  # never written: the worker has not started
+            if (seen := self._seen.get((session_key, i))) and seen[0] == etag:
+                out[i] = seen[1]
+            else:
+                want.append(i)
+        read = gems.records.read_workers_versioned(s3, bucket, session_key, want)
+        self.reads += len(want)
+        if len(self._seen) > self.limit:
+            self._seen.clear()
+        for i, (rec, etag) in zip(want, read, strict=True):
+            out[i] = rec
+            if rec is not None and etag:
+                self._seen[(session_key, i)] = (etag, rec)
+        return out
 
 
 class TagSnapshot:

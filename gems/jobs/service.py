@@ -5,7 +5,6 @@ AWS is reached only through gems.aws wrappers; the clients come in with the JobS
 
 from __future__ import annotations
 
-import builtins
 import logging
 import threading
 
@@ -24,7 +23,7 @@ from gems.errors import ConflictError, NotFoundError, ValidationError
 from gems.jobs import hml, jobview, shards
 from gems.jobs.launch import launch_all, record_launches, write_manifests
 from gems.jobs.lifecycle import Lifecycle
-from gems.jobs.readcache import ImmutableCache, TagSnapshot
+from gems.jobs.readcache import ImmutableCache, RecordCache, TagSnapshot
 from gems.jobs.run_table import run_table
 from gems.plan import (
     JobPlan,
@@ -56,8 +55,7 @@ class JobService:
         self.keys = keys
         self.cache = ImmutableCache()
         self.tags = TagSnapshot(ec2)
-        self._seen: dict[tuple[str, int], tuple[str, gems.records.WorkerRecord]] = {}  # by ETag
-        self.record_reads = 0  # worker records read from S3 (benchmarks.status_scale)
+        self.records = RecordCache()
         self.callbacks = Callbacks(config, s3, keys, self)
         self.pricebook = PriceBook(config, ec2, pricing)  # pricing: the Price List API client
         self.lifecycle = Lifecycle(
@@ -313,7 +311,7 @@ class JobService:
         record = gems.records.read_job(self.s3, self.config.state_bucket, session_key)
         plans = {p.index: p for p in record.workers} if record else {}
         n = max([len(plans)] + [w["instance_index"] + 1 for w in job["workers"]])
-        records = self._worker_records(session_key, n)
+        records = self.records.records(self.s3, self.config.state_bucket, session_key, n)
         job["workers"] = [dict(w) for w in job["workers"]]
         for w in job["workers"]:
             rec = records[w["instance_index"]] if w["instance_index"] < len(records) else None
@@ -335,31 +333,6 @@ class JobService:
         if with_callback and record and record.callback_url:
             job["callback"] = self.callbacks.view(session_key, record.callback_url)
         return job
-
-    def _worker_records(self, session_key: str, n: int) -> builtins.list:
-        """The workers' records for a view, read again only when they changed: one listing of the
-        job's workers/ prefix gives every record's ETag, so a fleet's view costs that listing
-        and the records written since the last request (never a record per worker)."""
-        out: builtins.list[gems.records.WorkerRecord | None] = [None] * n
-        versions = gems.records.worker_versions(self.s3, self.config.state_bucket, session_key)
-        want = []
-        for i in range(n):
-            etag = versions.get(i)
-            if etag is None:
-                continue  # never written: the worker has not started
-            if (seen := self._seen.get((session_key, i))) and seen[0] == etag:
-                out[i] = seen[1]
-            else:
-                want.append(i)
-        read = gems.records.read_workers_versioned(self.s3, self.config.state_bucket, session_key, want)
-        self.record_reads += len(want)
-        if len(self._seen) > 50_000:
-            self._seen.clear()
-        for i, (rec, etag) in zip(want, read, strict=True):
-            out[i] = rec
-            if rec is not None and etag:
-                self._seen[(session_key, i)] = (etag, rec)
-        return out
 
     def hla_xml(self, session_key: str) -> str:
         """The job's HLA typing as an HML 1.0.1 document (gems.jobs.hml), from its finished samples."""

@@ -25,9 +25,9 @@ def test_a_running_workers_record_is_read_once_per_version(services, config, cli
         )
 
     def reads_for_one_view() -> tuple[int, dict]:
-        before = jobs.record_reads
+        before = jobs.records.reads
         view = client.get(f"/job/{key}", headers=bearer()).json
-        return jobs.record_reads - before, view
+        return jobs.records.reads - before, view
 
     assert reads_for_one_view()[0] == 3  # the first look reads every record
     assert reads_for_one_view()[0] == 0  # nothing changed: none again
@@ -58,11 +58,11 @@ def test_a_record_written_without_its_tags_is_read_and_shown(services, config, c
         ec2, s3, state_bucket=config.state_bucket, record=rec, status=WorkerStatus.RUNNING, version=""
     )
     client.get(f"/job/{key}", headers=bearer())
-    before = jobs.record_reads
+    before = jobs.records.reads
     record_status(
         ec2, s3, state_bucket=config.state_bucket, record=rec, version=version, step="S1: call_variants", tags=False
     )  # fmt: skip
     view = client.get(f"/job/{key}", headers=bearer()).json
-    assert jobs.record_reads - before == 1
+    assert jobs.records.reads - before == 1
     assert view["workers"][0]["step"] == "S1: call_variants"  # the record's, newer than the tags'
     assert view["workers"][0]["status"] == "RUNNING"
