@@ -16,13 +16,13 @@ samtools markdup` over all shards, so duplicates are found across shards, once.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import IO
 
 from gems.errors import InputError
+from workers.genomics import children
 
 _CHILD = "from workers.genomics.bamfile import _child_main; _child_main()"
 TOOLS = ("fixmate", "sort", "markdup")
@@ -88,16 +88,14 @@ class BamWriter:
                 last=stages[-1], inputs=[str(p) for p in inputs],
             )
         )  # fmt: skip
-        env = dict(os.environ)
-        repo_root = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = repo_root + os.pathsep + env.get("PYTHONPATH", "")
+        env = children.env()
         self._logs: dict[str, IO[bytes]] = {}
         self._procs: dict[str, subprocess.Popen] = {}
         upstream: IO[bytes] | None = source
         for tool in stages:
             log = self._logs[tool] = open(self.work / f"{tool}.log", "w+b")  # noqa: SIM115 - lives as long as the child
             proc = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, tool, cfg],
+                children.command(_CHILD, tool, cfg),
                 stdin=upstream if upstream is not None else subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL if tool == stages[-1] else subprocess.PIPE,
                 stderr=log,

@@ -32,7 +32,7 @@ import pysam
 from pysam import bcftools
 
 from gems.errors import InputError
-from workers.genomics import regions
+from workers.genomics import children, regions
 from workers.genomics.reference import Reference, prepare_reference
 from workers.genomics.vcfstats import vcf_metrics
 from workers.pipeline.artifacts import Artifact
@@ -110,11 +110,8 @@ def _region_main() -> None:
 
 
 def _call_region(cfg: dict) -> None:
-    env = dict(os.environ)
-    repo_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = repo_root + os.pathsep + env.get("PYTHONPATH", "")
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, json.dumps(cfg)], capture_output=True, text=True, env=env
+        children.command(_CHILD, json.dumps(cfg)), capture_output=True, text=True, env=children.env()
     )
     if done.returncode != 0:
         lines = [ln for ln in done.stderr.splitlines() if ln.strip() and not ln.startswith("[W::")]

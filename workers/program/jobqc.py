@@ -93,7 +93,7 @@ def build(s3, bucket: str, results: str, workdir: Path) -> str | None:
     if not samples:
         return None
     cmd = [
-        sys.executable, "-m", "multiqc", str(inputs), "-o", str(out), "-n", "multiqc_report.html", "-f",
+        sys.executable, "-P", "-m", "multiqc", str(inputs), "-o", str(out), "-n", "multiqc_report.html", "-f",
         "--no-ansi", "--title", f"gems job {results.rstrip('/').rsplit('/', 1)[-1]}",
         "--cl-config", "no_version_check: true",
     ]  # fmt: skip

@@ -262,3 +262,19 @@ def test_a_bad_read_past_the_leads_first_look_fails_the_sample_at_its_shard(samp
     assert report["steps"]["gather"]["status"] == "failed"
     assert "invalid base character 'Z'" in report["steps"]["gather"]["reason"]
     assert not (tmp_path / "run" / "sample.bam").exists()
+
+
+def test_the_pipelines_child_processes_never_import_from_the_callers_folder(sample, tmp_path, monkeypatch):
+    """`gems run-sample` run in a folder that holds a `workers/` of its own (an old checkout, a
+    user's project): the samtools and bcftools children must import gems's code, not that."""
+    from workers.pipeline.sample import run_sample
+
+    decoy = tmp_path / "caller"
+    (decoy / "workers").mkdir(parents=True)
+    (decoy / "workers" / "__init__.py").write_text("raise ImportError('the decoy in the caller folder')\n")
+    monkeypatch.chdir(decoy)
+    opts = PipelineOptions(
+        reference=sample["options"].reference, threads=2, batch_bases=sample["options"].batch_bases
+    )
+    report = run_sample(sample["name"], sample["r1"], sample["r2"], tmp_path / "out", opts)
+    assert report["steps"]["align"]["status"] == "done" and report["steps"]["variants"]["status"] == "done"
