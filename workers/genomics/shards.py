@@ -21,6 +21,7 @@ batches than shards leaves the last shards empty (`Shard.pairs == 0`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -54,6 +55,11 @@ class Shard:
     @classmethod
     def from_dict(cls, data: dict) -> Shard:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+def load_split(path: Path) -> list[Shard]:
+    """The shards a split wrote to its manifest (`split.json`)."""
+    return [Shard.from_dict(d) for d in json.loads(Path(path).read_text())["shards"]]
 
 
 def shard_names(index: int) -> tuple[str, str]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from gems.errors import InputError
-from workers.genomics.shards import Shard
+from workers.genomics.shards import load_split
 from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext, StepSkipped
 
@@ -75,9 +74,7 @@ class ShardedHlaStep(HlaStep):
         prep = typer.prepare(genes, ctx.options.hla_reference, self.cache, self.shared)
         if isinstance(prep, typer.TypingResult):
             return self.finish(ctx, prep)
-        shards = [
-            Shard.from_dict(d) for d in json.loads(ctx.artifacts[Artifact.SHARDS].read_text())["shards"]
-        ]
+        shards = load_split(ctx.artifacts[Artifact.SHARDS])
         parts = [shardmap.from_bytes(data) for data in ctx.options.shard_store.hla(shards)]
         stats, evidence = shardmap.merged(parts, prep.typed)
         if stats.pairs != sum(s.pairs for s in shards):

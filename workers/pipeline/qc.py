@@ -258,18 +258,13 @@ class QcStep:
                 stream_to.cancel_stream(ctx)
             raise
         self.tally = {"stats": stats.to_dict(), "short": short}
-        metrics = stats.summary(offset or 33)
-        if feed is not None and stream_to is not None:
-            metrics["streamed_to"] = stream_to.name
-        metrics["quality_encoding"] = f"phred+{offset}"
-        metrics["min_read_length"] = min_len
-        metrics["pairs_below_min_length"] = short
-        metrics["trimmed"] = trimmer is not None
+        streamed = stream_to.name if feed is not None and stream_to is not None else None
         if writer is not None:
             r1, r2 = writer.commit()
             ctx.artifacts[Artifact.READS_R1], ctx.artifacts[Artifact.READS_R2] = r1, r2
-            metrics["pairs_used"] = kept
-            metrics["bases_used"] = kept_bases
+            metrics = _metrics(
+                stats, offset or 33, min_len, short, trimmer is not None, streamed, kept, kept_bases
+            )
             if trimmer is not None:
                 c = trimmer.counts
                 metrics["trimming"] = {
@@ -283,8 +278,7 @@ class QcStep:
                 }
         else:
             ctx.artifacts[Artifact.READS_R1], ctx.artifacts[Artifact.READS_R2] = Path(ctx.r1), Path(ctx.r2)
-            metrics["pairs_used"] = stats.pairs
-            metrics["bases_used"] = metrics["bases"]
+            metrics = _metrics(stats, offset or 33, min_len, short, False, streamed)
         ctx.progress(1.0)
         return metrics
 
@@ -296,9 +290,21 @@ def merged_metrics(tallies: list[dict], min_len: int) -> dict:
     short = sum(t["short"] for t in tallies)
     if stats.pairs and short == stats.pairs:
         raise InputError(f"all {stats.pairs} read pairs are shorter than the minimum length {min_len}")
-    metrics = stats.summary(33)
+    return _metrics(stats, 33, min_len, short, False)
+
+
+def _metrics(
+    stats: _Stats, offset: int, min_len: int, short: int, trimmed: bool, streamed_to: str | None = None,
+    pairs_used: int | None = None, bases_used: int | None = None,
+) -> dict:  # fmt: skip
+    """QC's figures: the reads' statistics, then what became of them (`*_used`: the reads the later
+    steps use, when QC rewrote them; else every read)."""
+    metrics = stats.summary(offset)
+    if streamed_to is not None:
+        metrics["streamed_to"] = streamed_to
     metrics.update(
-        quality_encoding="phred+33", min_read_length=min_len, pairs_below_min_length=short, trimmed=False,
-        pairs_used=stats.pairs, bases_used=metrics["bases"],
+        quality_encoding=f"phred+{offset}", min_read_length=min_len, pairs_below_min_length=short, trimmed=trimmed,
+        pairs_used=stats.pairs if pairs_used is None else pairs_used,
+        bases_used=metrics["bases"] if bases_used is None else bases_used,
     )  # fmt: skip
     return metrics

@@ -21,7 +21,7 @@ from gems.errors import InputError
 from workers.genomics import minimap2
 from workers.genomics.bamfile import merge_and_mark
 from workers.genomics.reference import prepare_reference
-from workers.genomics.shards import Shard, check_split, split_pairs
+from workers.genomics.shards import Shard, check_split, load_split, split_pairs
 from workers.hla import shardmap
 from workers.pipeline.align import AlignStep, alignment_report
 from workers.pipeline.artifacts import Artifact
@@ -49,10 +49,6 @@ class ShardStore(Protocol):
     def hla(self, shards: list[Shard]) -> list[bytes]:
         """Each non-empty shard's HLA mapping (workers.hla.shardmap), once mapped (InputError when a
         shard failed for good)."""
-
-
-def _read_split(path: Path) -> list[Shard]:
-    return [Shard.from_dict(d) for d in json.loads(path.read_text())["shards"]]
 
 
 class SplitStep:
@@ -97,7 +93,7 @@ class GatherStep:
     writes: tuple[Artifact, ...] = (Artifact.BAM,)
 
     def __call__(self, ctx: SampleContext) -> dict:
-        shards = _read_split(ctx.artifacts[Artifact.SHARDS])
+        shards = load_split(ctx.artifacts[Artifact.SHARDS])
         store: ShardStore = ctx.options.shard_store
         out = Path(ctx.out)
         ctx.progress(0.0)
