@@ -7,7 +7,8 @@
    unique): the split (read pairs per second as it runs here, and each of its threads alone: on
    a worker's cores they run at once, so the slowest sets its pace), a shard's
    alignment (minimap2 | fixmate | sort, one thread: pairs per CPU-second), the gather (merge |
-   markdup: pairs per CPU-second and per wall-second at `--threads`), and calling (mpileup |
+   markdup | keep, in windows of the reference: pairs per CPU-second, and per wall-second on one
+   thread and at `--threads`, so the windows' scaling shows; then the BAM's counting pass), and calling (mpileup |
    call, one process: CPU-seconds per Mb of reference covered at the reads' own ~31x, on the 1x
    reads; the copies would be 20 stacked duplicates).
 2. Scaling on this machine: the single-worker line (align, then variants, at `--threads`)
@@ -33,7 +34,7 @@ from xopen import xopen
 from benchmarks.genome_projection import Measured, project, render_assumptions
 from benchmarks.pipeline import SAMPLES, repeat_reads
 from gems.config import REPO_ROOT
-from workers.genomics.bamfile import merge_and_mark
+from workers.genomics import bamstats, windows
 from workers.genomics.fastqblocks import BLOCK_BYTES, parse
 from workers.genomics.reference import prepare_reference
 from workers.genomics.shards import SHARD_GZIP_LEVEL, split_pairs
@@ -104,8 +105,9 @@ def sharded_run(ref: Path, r1: Path, r2: Path, out: Path, shards: int, threads: 
     with Clock() as c, ThreadPoolExecutor(threads) as pool:
         bams = list(pool.map(align, [p for p in parts if p.pairs]))
     phases["align"] = c
-    with Clock() as c:
-        merge_and_mark(bams, out / "sample.bam", out / "work", threads=threads)
+    with Clock() as c:  # as the lead's gather step: windows at once, then the BAM's counts
+        windows.gather(bams, out / "sample.bam", out / "work", threads, windows.windows_for(pairs, threads))
+        bamstats.count(out / "sample.bam", threads)
     phases["gather"] = c
     with Clock() as c:
         call_variants(
@@ -114,9 +116,24 @@ def sharded_run(ref: Path, r1: Path, r2: Path, out: Path, shards: int, threads: 
         )  # fmt: skip
     phases["call"] = c
     return dict(
-        phases=phases, pairs=pairs, out=out,
+        phases=phases, pairs=pairs, out=out, bams=bams,
         wall=sum(p.wall for p in phases.values()), cpu=sum(p.cpu for p in phases.values()),
     )  # fmt: skip
+
+
+def gather_rates(run: dict, threads: int) -> tuple[float, float, float, float]:
+    """The gather's windows one at a time and `threads` at once (wall pairs a second), their
+    pairs per CPU-second, and the BAM's counting pass (one thread), over the shard BAMs of `run`."""
+    pairs, out = run["pairs"], run["out"] / "rates"
+    clocks = []
+    for n in (1, threads):
+        shutil.rmtree(out, ignore_errors=True)
+        with Clock() as c:
+            windows.gather(run["bams"], out / "sample.bam", out, n, windows.windows_for(pairs, threads))
+        clocks.append(c)
+    with Clock() as c:
+        bamstats.count(out / "sample.bam", 1)
+    return pairs / clocks[0].wall, pairs / clocks[1].wall, pairs / clocks[1].cpu, pairs / c.wall
 
 
 def split_threads(r1: Path, r2: Path, pairs: int, out: Path) -> tuple[float, float, float]:
@@ -226,15 +243,18 @@ def main(argv: list[str] | None = None) -> int:
     one_x = OUT / "single-1x"
     single_run(ref, sample["r1"], sample["r2"], one_x, 1)
     read, cut, write = split_threads(r1, r2, pairs, OUT)
+    gather_at = gather_rates(run, args.threads)
     measured = Measured(
         split_pairs_per_s=pairs / ph["split"].wall,
         split_read_pairs_per_s=read,
         split_cut_pairs_per_s=cut,
         split_write_pairs_per_s=write,
         align_pairs_per_cpu_s=pairs / ph["align"].cpu,
-        gather_pairs_per_cpu_s=pairs / ph["gather"].cpu,
-        gather_pairs_per_s=pairs / ph["gather"].wall,
+        gather_pairs_per_cpu_s=gather_at[2],
+        gather_pairs_per_s=gather_at[1],
+        gather_one_pairs_per_s=gather_at[0],
         gather_threads=args.threads,
+        count_pairs_per_s=gather_at[3],
         call_cpu_s_per_mb=calling_rate(ref, one_x / "sample.bam", one_x, window_mb=0.1),
         gz_bytes_per_pair=(r1.stat().st_size + r2.stat().st_size) / pairs,
         shard_bytes_per_pair=sum(f.stat().st_size for f in (run["out"] / "split").glob("shard-*")) / pairs,

@@ -9,8 +9,9 @@ default, about 17% larger than samtools' 6 and half its compression time on our 
 its index are complete.
 
 A sharded sample splits the line: each shard stops after the sort (`SHARD_STAGES`, a sorted BAM
-whose duplicates are not yet marked), and the gather (`merge_and_mark`) runs `samtools merge |
-samtools markdup` over all shards, so duplicates are found across shards, once.
+whose duplicates are not yet marked), and the gather runs `samtools merge | samtools markdup |
+samtools view` over all shards in windows of the reference (`WINDOW_STAGES`,
+workers.genomics.windows), so duplicates are found across shards, once.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from workers.genomics import children
 _CHILD = "from workers.genomics.bamfile import _child_main; _child_main()"
 TOOLS = ("fixmate", "sort", "markdup")
 SHARD_STAGES = ("fixmate", "sort")
-GATHER_STAGES = ("merge", "markdup")
+WINDOW_STAGES = ("merge", "markdup", "own")  # workers.genomics.windows: one window of the gather
 COMPRESSION_LEVEL = 2
 # A shard's BAM is read once, by the gather, after a trip through S3: fast to write, still small.
 SHARD_COMPRESSION_LEVEL = 1
@@ -49,7 +50,16 @@ def _child_main() -> None:
     elif tool == "merge":
         # -c/-p: the shards share one read group and program line; without them merge renames
         # the copies. Ties in position keep file order, and the shards are in read order.
-        args = ["-u", "-c", "-p", "-@", threads, "-o", "-", *cfg["inputs"]]
+        window = ["--no-PG", "-L", cfg["bed"]] if cfg.get("bed") else []  # a window's reads (indexed inputs)
+        args = ["-u", "-c", "-p", *window, "-@", threads, "-o", "-", *cfg["inputs"]]
+    elif tool == "markdup" and not last:  # a window's marks, handed on to keep only its own reads
+        args = ["-u", "-", "-"]
+    elif tool == "own":
+        args = [
+            "-b", "--no-PG", "-e", cfg["own"], "-@", threads, "--output-fmt-option", f"level={COMPRESSION_LEVEL}",
+            "-o", part, "-",
+        ]  # fmt: skip
+        tool = "view"
     else:
         args = [
             "-@", threads, "-O", "bam", "--output-fmt-option", f"level={COMPRESSION_LEVEL}", "-f", str(work / "markdup.json"),
@@ -62,7 +72,8 @@ class BamWriter:
     """Reads SAM from `source` (a pipe's read end) and leaves `final` (+ .bai) once `close()` succeeds.
 
     `stages` picks the line: the whole of it (`TOOLS`), a shard's (`SHARD_STAGES`: no index, no
-    duplicate marks), or the gather's (`GATHER_STAGES`, reading the BAMs in `inputs`, no source).
+    duplicate marks), or one window of a gather (`WINDOW_STAGES`: the inputs' reads in `bed`, duplicate-marked, of
+    which the reads the `own` expression accepts are kept; no index).
     """
 
     def __init__(
@@ -74,6 +85,8 @@ class BamWriter:
         sort_mem_mb: int = 768,
         stages: tuple[str, ...] = TOOLS,
         inputs: tuple[Path, ...] = (),
+        bed: Path | None = None,
+        own: str = "",
     ):
         self.final = Path(final)
         self.stages = stages
@@ -85,7 +98,7 @@ class BamWriter:
         cfg = json.dumps(
             dict(
                 threads=max(threads, 1), work=str(self.work), final=str(self.final), sort_mem_mb=sort_mem_mb,
-                last=stages[-1], inputs=[str(p) for p in inputs],
+                last=stages[-1], inputs=[str(p) for p in inputs], bed=str(bed) if bed else "", own=own,
             )
         )  # fmt: skip
         env = children.env()
@@ -110,7 +123,8 @@ class BamWriter:
         log = self._logs[tool]
         log.seek(0)
         lines = [ln for ln in log.read().decode(errors="replace").splitlines() if ln.strip()]
-        return f"samtools {tool}: {lines[-1][:300] if lines else 'stopped with no message'}"
+        name = "view" if tool == "own" else tool
+        return f"samtools {name}: {lines[-1][:300] if lines else 'stopped with no message'}"
 
     def _cleanup(self) -> None:
         part = Path(str(self.final) + ".part")
@@ -154,15 +168,7 @@ class BamWriter:
         stats_path = self.work / "markdup.json"
         try:
             stats = json.loads(stats_path.read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # a shard's or a window's line, which writes no counts
             stats = {}
         stats_path.unlink(missing_ok=True)
         return stats
-
-
-def merge_and_mark(shards: list[Path], final: Path, work: Path, threads: int = 1) -> dict:
-    """The gather: merge sorted shard BAMs (in read order) and mark duplicates once over all of
-    them into `final` (+ .bai); markdup's counts, as `BamWriter.close`."""
-    if not shards:
-        raise ValueError("no shard BAMs to merge")
-    return BamWriter(None, final, work, threads=threads, stages=GATHER_STAGES, inputs=tuple(shards)).close()

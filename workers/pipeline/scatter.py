@@ -3,7 +3,8 @@
 In place of the align step, the lead of a sample with `options.shards` > 1 runs `SplitStep`
 (cut the QC'd reads into shards of whole minimap2 batches, hand each to the store as soon as it
 is cut) and `GatherStep` (the store hands back each shard's sorted BAM once it is aligned; merge
-them and mark duplicates once over all of them into `sample.bam`). The store is where the lead
+them and mark duplicates once over all of them into `sample.bam`, in windows of the reference
+at once: workers.genomics.windows). The store is where the lead
 meets the shards' workers: on EC2 the state bucket (workers.program.shardstore), and in
 `gems run-sample --shards N` this machine, which aligns the shards itself (`LocalShards`).
 Everything after the gather is the single-worker pipeline, unchanged.
@@ -18,8 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gems.errors import InputError
-from workers.genomics import minimap2
-from workers.genomics.bamfile import merge_and_mark
+from workers.genomics import bamstats, minimap2, windows
 from workers.genomics.reference import prepare_reference
 from workers.genomics.shards import Shard, check_split, load_split, split_pairs
 from workers.hla import shardmap
@@ -108,13 +108,16 @@ class GatherStep:
         ctx.progress(0.5)
         threads = max(int(ctx.options.threads or 1), 1)
         bam = out / "sample.bam"
-        dup = merge_and_mark(bams, bam, out / "work", threads=threads)
+        n = windows.windows_for(sum(s.pairs for s in shards), threads)
+        windows.gather(bams, bam, out / "work" / "gather", threads, n, lambda f: ctx.progress(0.5 + 0.4 * f))
         for part in bams:
             part.unlink(missing_ok=True)
+            Path(str(part) + ".bai").unlink(missing_ok=True)
         ctx.artifacts[Artifact.BAM] = bam
         ref = prepare_reference(ctx.options.reference)  # type: ignore[arg-type]  # the split needed it
-        report = alignment_report(bam, dup, ref, minimap2.program(), threads)
-        report.update(shards=len(shards), shards_aligned=len(bams))
+        counts = bamstats.count(bam, threads)  # markdup's figures too: each window saw margins
+        report = alignment_report(bam, counts.markdup(), ref, minimap2.program(), threads, counts)
+        report.update(shards=len(shards), shards_aligned=len(bams), gather_windows=n)
         return report
 
 

@@ -1,0 +1,153 @@
+"""The gather in windows of the reference: duplicates marked over every shard, many windows at once.
+
+`samtools markdup` decides a read's mark from the reads whose unclipped 5' ends lie within its
+maximum read length (`-l`, 300 bases) of the read's own, keyed by the two ends of its template
+as the read's MC tag gives them: it never needs the mate's record, and it writes reads in the
+order it reads them. So a window of the reference can be marked apart from the rest, exactly as
+one pass over the whole sample marks it, when markdup sees the window's reads with enough of
+their neighbourhood (`MARGIN` bases on each side, far more than a short read, its clips and its
+deletions span) and only the window's own reads are kept. Kept windows, concatenated in the
+reference's order, then the reads with no position (unmapped pairs, in shard order), are the
+records of `samtools merge | samtools markdup` over all shards, in the same order with the
+same marks (tests/integration/calling/test_calling_shards.py holds us to it on real reads).
+
+Each window is its own `merge -L | markdup | view -e` line (workers.genomics.bamfile), so a
+gather runs as many at once as it has cores; markdup's one-thread decisions no longer bound it.
+Plan, then execute: `plan` is pure; `gather` runs the plan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pysam
+
+from gems.errors import InputError
+from workers.genomics import regions
+from workers.genomics.bamfile import WINDOW_STAGES, BamWriter
+
+MARGIN = 10_000
+WINDOWS_PER_THREAD = 4  # windows differ in depth; more of them than threads keeps every thread busy
+COMPRESSION_LEVEL = 2  # as bamfile's
+
+
+@dataclass(frozen=True)
+class Window:
+    """Consecutive intervals of the reference (a piece of one contig, or the end of one, whole
+    contigs and the start of another) whose reads one line marks and keeps."""
+
+    index: int
+    intervals: tuple[regions.Interval, ...]
+
+    def bed(self, contigs: dict[str, int], margin: int | None = None) -> str:
+        """The reads markdup must see: the intervals with `margin` (MARGIN) bases either side."""
+        margin = MARGIN if margin is None else margin
+        return "".join(
+            f"{c}\t{max(0, s - margin)}\t{min(contigs[c], e + margin)}\n" for c, s, e in self.intervals
+        )
+
+    def own(self) -> str:
+        """A samtools filter expression true for the window's own reads (by 1-based `pos`): every
+        read it was given except those of the margins, which lie before its first interval or
+        after its last (the intervals between are whole contigs)."""
+        first, last = self.intervals[0], self.intervals[-1]
+        return f'!((rname == "{first[0]}" && pos <= {first[1]}) || (rname == "{last[0]}" && pos > {last[2]}))'
+
+
+def plan(contigs: dict[str, int], n: int) -> list[Window]:
+    """About `n` windows of equal bases over every contig, in the reference's order."""
+    for name in contigs:
+        if '"' in name or "\\" in name:  # it would end the filter expression's string
+            raise InputError(f"reference contig name {name!r} holds a quote or a backslash")
+    groups = regions.scatter(regions.whole(contigs), max(1, n))
+    return [Window(i, tuple(group)) for i, group in enumerate(groups)]
+
+
+# pysam's samtools runs in this process, holding the GIL and this process's stdout: one call at a
+# time, from one thread, each with htslib's own threads.
+
+
+def _index(bams: list[Path], threads: int) -> None:
+    todo = [str(b) for b in bams if not Path(str(b) + ".bai").exists()]
+    if todo:
+        pysam.samtools.index("-M", "-@", str(threads), *todo, catch_stdout=False)
+
+
+def _unplaced(bam: Path, out: Path, threads: int) -> None:
+    pysam.samtools.view(
+        "-b", "--no-PG", "-@", str(threads), "--output-fmt-option", f"level={COMPRESSION_LEVEL}",
+        "-o", str(out), str(bam), "*", catch_stdout=False,
+    )  # fmt: skip
+
+
+def gather(
+    shards: list[Path],
+    final: Path,
+    work: Path,
+    threads: int = 1,
+    windows: int | None = None,
+    on_window: Callable[[float], None] | None = None,
+) -> None:
+    """Merge sorted shard BAMs (in read order) and mark duplicates once over all of them into
+    `final` (+ .bai), `threads` windows at a time (`windows` of them: WINDOWS_PER_THREAD a
+    thread unless given). `on_window` hears the fraction of windows done."""
+    if not shards:
+        raise ValueError("no shard BAMs to merge")
+    threads = max(1, threads)
+    work = Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    final = Path(final)
+    with pysam.AlignmentFile(str(shards[0])) as fh:
+        contigs = dict(zip(fh.references, fh.lengths, strict=True))
+    windows_planned = plan(contigs, windows or threads * WINDOWS_PER_THREAD)
+    parts = [work / f"window-{w.index:04d}.bam" for w in windows_planned]
+    unplaced = [work / f"unplaced-{i:04d}.bam" for i in range(len(shards))]
+    done = 0
+
+    def mark(w: Window) -> None:
+        nonlocal done
+        folder = work / f"window-{w.index:04d}"
+        bed = folder / "window.bed"
+        folder.mkdir(parents=True, exist_ok=True)
+        bed.write_text(w.bed(contigs))
+        BamWriter(
+            None, parts[w.index], folder, stages=WINDOW_STAGES, inputs=tuple(shards), bed=bed, own=w.own()
+        ).close()
+        done += 1
+        if on_window is not None:
+            on_window(done / len(windows_planned))
+
+    try:
+        _index(shards, threads)
+        with ThreadPoolExecutor(threads) as pool:  # each thread waits on its window's three tools
+            list(pool.map(mark, windows_planned))
+        for bam, out in zip(shards, unplaced, strict=True):
+            _unplaced(bam, out, threads)
+        _concatenate([*parts, *unplaced], final, threads)
+    finally:
+        for p in (*parts, *unplaced):
+            p.unlink(missing_ok=True)
+
+
+def _concatenate(parts: list[Path], final: Path, threads: int) -> None:
+    """`samtools cat` (BGZF blocks copied, not recompressed), indexed; index first, BAM last."""
+    part = Path(str(final) + ".part")
+    bai = Path(str(part) + ".bai")
+    try:
+        pysam.samtools.cat("--no-PG", "-o", str(part), *map(str, parts), catch_stdout=False)
+        pysam.samtools.index("-@", str(threads), "-o", str(bai), str(part), catch_stdout=False)
+        bai.replace(Path(str(final) + ".bai"))
+        part.replace(final)
+    finally:
+        part.unlink(missing_ok=True)
+        bai.unlink(missing_ok=True)
+
+
+def windows_for(pairs: int, threads: int) -> int:
+    """How many windows a gather of `pairs` read pairs uses on `threads` threads: enough to keep
+    every thread busy, never so many that starting the tools outweighs their work."""
+    return max(1, min(threads * WINDOWS_PER_THREAD, math.ceil(pairs / 5_000)))
