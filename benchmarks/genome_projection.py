@@ -4,7 +4,7 @@ The model follows the sharded line as built: every worker is launched at once; t
 worker streams the reads from S3 and splits them in one process, uploading each shard as it is
 cut; shard worker i maps its shard once it is uploaded (and once it has the index); the lead
 downloads every shard's BAM, merges and marks duplicates in windows of the reference on all its
-cores, counts the result, then calls over regions on its own cores. Every figure that is not measured by benchmarks.genome is an assumption below, printed
+cores (each window counted as it is done), then calls over regions on its own cores. Every figure that is not measured by benchmarks.genome is an assumption below, printed
 with the table.
 """
 
@@ -47,7 +47,7 @@ class Measured:
     gather_pairs_per_s: float  # windows at gather_threads at once (wall)
     gather_one_pairs_per_s: float  # windows one at a time (wall)
     gather_threads: int
-    count_pairs_per_s: float  # the gathered BAM's counts (workers.genomics.bamstats), one thread
+    gather_cpu_s_per_window: float  # what a window costs beside its reads (its processes' start)
     call_cpu_s_per_mb: float  # at ~31x
     gz_bytes_per_pair: float  # the sample's FASTQ.gz
     shard_bytes_per_pair: float  # the split's level-1 shards
@@ -72,7 +72,7 @@ class Measured:
                 f"({self.gather_pairs_per_s / self.gather_one_pairs_per_s:.2f}x), "
                 f"{self.gather_pairs_per_cpu_s:,.0f} pairs per CPU-s",
             ),
-            ("the gathered BAM's counts (one thread)", f"{self.count_pairs_per_s:,.0f} pairs/s"),
+            ("gather: CPU a window adds beside its reads", f"{self.gather_cpu_s_per_window:.2f} CPU-s"),
             ("call (mpileup | call, one process, ~31x)", f"{self.call_cpu_s_per_mb:.1f} CPU-s per Mb"),
             (
                 "bytes per pair: FASTQ.gz, shard FASTQ.gz, shard BAM",
@@ -133,10 +133,10 @@ def project_one(
         ends.append(fetched + align_s + _io_s(per_shard * m.bam_bytes_per_pair / 1e9))
     # The lead fetches the BAMs as they land; what is left after the last is one shard's BAM.
     gather_start = max(ends) + _io_s(per_shard * m.bam_bytes_per_pair / 1e9)
-    # The windows are independent processes: they fill the lead's vCPUs at the measured CPU rate
-    # (or go as fast as its disk reads the shard BAMs); then the counting pass, one thread.
+    # The windows (four a vCPU) are independent processes, each counting its own reads: they fill
+    # the lead's vCPUs at the measured CPU rate, or go as fast as its disk reads the shard BAMs.
     gather_rate = min(m.gather_pairs_per_cpu_s * vcpus, DISK_MB_PER_S * 1e6 / (2 * m.bam_bytes_per_pair))
-    gather_s = pairs / gather_rate + pairs / m.count_pairs_per_s
+    gather_s = pairs / gather_rate + 4 * m.gather_cpu_s_per_window
     call_s = call_mb * m.call_cpu_s_per_mb * call_factor / vcpus
     wall = max(gather_start + gather_s, BOOT_S + _io_s(FASTA_GB)) + call_s + after_s
     price = hourly(instance, "spot") or 0.0
@@ -176,8 +176,8 @@ def render_assumptions(instance: str) -> str:
         "(no faster on the lead's 16 vCPUs: conservative for the steps that take threads)",
         "the gather's windows (independent processes) fill the lead's vCPUs at the CPU rate measured here "
         f"(they scaled from one at a time to --threads here: the table), or its disk ({DISK_MB_PER_S:.0f} MB/s "
-        "read, for the shard BAMs and the gathered one), whichever is slower; then one counting pass on one "
-        "thread; calling is scattered over the lead's vCPUs",
+        "read, for the shard BAMs and the gathered one), whichever is slower; each window counts its own "
+        "reads for the report; calling is scattered over the lead's vCPUs",
         "genome: 400 M pairs, 3,100 Mb called at the measured per-Mb cost; exome: 75 M pairs, 60 Mb at 3.5x it "
         "(~100x depth)",
         "not modelled: annotation and the report (seconds on a VCF), retries; every worker bills from launch, "

@@ -27,7 +27,7 @@ from pathlib import Path
 import pysam
 
 from gems.errors import InputError
-from workers.genomics import regions
+from workers.genomics import bamstats, regions
 from workers.genomics.bamfile import WINDOW_STAGES, BamWriter
 
 MARGIN = 10_000
@@ -91,10 +91,11 @@ def gather(
     threads: int = 1,
     windows: int | None = None,
     on_window: Callable[[float], None] | None = None,
-) -> None:
+) -> bamstats.AlignmentCounts:
     """Merge sorted shard BAMs (in read order) and mark duplicates once over all of them into
     `final` (+ .bai), `threads` windows at a time (`windows` of them: WINDOWS_PER_THREAD a
-    thread unless given). `on_window` hears the fraction of windows done."""
+    thread unless given); the final BAM's counts, each window counted as it is done.
+    `on_window` hears the fraction of windows done."""
     if not shards:
         raise ValueError("no shard BAMs to merge")
     threads = max(1, threads)
@@ -108,7 +109,7 @@ def gather(
     unplaced = [work / f"unplaced-{i:04d}.bam" for i in range(len(shards))]
     done = 0
 
-    def mark(w: Window) -> None:
+    def mark(w: Window) -> bamstats.AlignmentCounts:
         nonlocal done
         folder = work / f"window-{w.index:04d}"
         bed = folder / "window.bed"
@@ -117,17 +118,21 @@ def gather(
         BamWriter(
             None, parts[w.index], folder, stages=WINDOW_STAGES, inputs=tuple(shards), bed=bed, own=w.own()
         ).close()
+        counts = bamstats.count_apart(parts[w.index])
         done += 1
         if on_window is not None:
             on_window(done / len(windows_planned))
+        return counts
 
     try:
         _index(shards, threads)
-        with ThreadPoolExecutor(threads) as pool:  # each thread waits on its window's three tools
-            list(pool.map(mark, windows_planned))
+        with ThreadPoolExecutor(threads) as pool:  # each thread waits on its window's tools
+            counts = list(pool.map(mark, windows_planned))
         for bam, out in zip(shards, unplaced, strict=True):
             _unplaced(bam, out, threads)
+            counts.append(bamstats.count(out))
         _concatenate([*parts, *unplaced], final, threads)
+        return bamstats.AlignmentCounts.added(counts)
     finally:
         for p in (*parts, *unplaced):
             p.unlink(missing_ok=True)

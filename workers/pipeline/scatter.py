@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gems.errors import InputError
-from workers.genomics import bamstats, minimap2, windows
+from workers.genomics import minimap2, windows
 from workers.genomics.reference import prepare_reference
 from workers.genomics.shards import Shard, check_split, load_split, split_pairs
 from workers.hla import shardmap
@@ -109,13 +109,15 @@ class GatherStep:
         threads = max(int(ctx.options.threads or 1), 1)
         bam = out / "sample.bam"
         n = windows.windows_for(sum(s.pairs for s in shards), threads)
-        windows.gather(bams, bam, out / "work" / "gather", threads, n, lambda f: ctx.progress(0.5 + 0.4 * f))
+        # the BAM's counts come from its windows (markdup's figures too: each window saw margins)
+        counts = windows.gather(
+            bams, bam, out / "work" / "gather", threads, n, lambda f: ctx.progress(0.5 + 0.4 * f)
+        )
         for part in bams:
             part.unlink(missing_ok=True)
             Path(str(part) + ".bai").unlink(missing_ok=True)
         ctx.artifacts[Artifact.BAM] = bam
         ref = prepare_reference(ctx.options.reference)  # type: ignore[arg-type]  # the split needed it
-        counts = bamstats.count(bam, threads)  # markdup's figures too: each window saw margins
         report = alignment_report(bam, counts.markdup(), ref, minimap2.program(), threads, counts)
         report.update(shards=len(shards), shards_aligned=len(bams), gather_windows=n)
         return report

@@ -84,7 +84,7 @@ def test_sharded_run_equals_the_single_run(sample, n):
         AlignStep(shard=True)(ctx)
         bams.append(ctx.out / "shard.bam")
     # duplicates marked in windows (more of them than shards, so windows cut through dense reads)
-    windows.gather(bams, root / "sample.bam", root / "work", threads=2, windows=3 * n + 2)
+    counts = windows.gather(bams, root / "sample.bam", root / "work", threads=2, windows=3 * n + 2)
     call_variants(
         root / "sample.bam", sample["ref"], root / "variants.vcf.gz", root / "work", scatter=n, processes=2
     )
@@ -92,7 +92,7 @@ def test_sharded_run_equals_the_single_run(sample, n):
     single = sample["single"].out
     expected, got = _records(single / "sample.bam"), _records(root / "sample.bam")
     assert got == expected
-    counts = bamstats.count(root / "sample.bam")
+    assert counts == bamstats.count(root / "sample.bam")  # the windows' counts, added up
     assert counts.markdup()["DUPLICATE TOTAL"] == sample["metrics"]["duplicates"] > 0
     dup = counts.markdup()
     assert round(dup["DUPLICATE TOTAL"] / dup["EXAMINED"], 4) == sample["metrics"]["duplicate_rate"]
