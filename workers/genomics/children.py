@@ -9,6 +9,7 @@ the child imports. `-P` (Python 3.11) and a PYTHONPATH without empty entries kee
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,3 +25,20 @@ def env() -> dict[str, str]:
     given = [p for p in out.get("PYTHONPATH", "").split(os.pathsep) if p]
     out["PYTHONPATH"] = os.pathsep.join([REPO_ROOT, *given])
     return out
+
+
+_SAMTOOLS = (
+    "import sys, pysam\n"
+    "try:\n    getattr(pysam.samtools, sys.argv[1])(*sys.argv[2:], catch_stdout=False)\n"
+    "except pysam.utils.SamtoolsError as e:\n    sys.exit(str(e.value).split('stderr=')[-1].strip(chr(39) + ' ' + chr(10)))"
+)
+
+
+def samtools(tool: str, *args: str) -> None:
+    """`samtools <tool> <args>` in a child, so that threads run several at once; RuntimeError with
+    samtools' last line when it fails."""
+    done = subprocess.run(command(_SAMTOOLS, tool, *args), env=env(), capture_output=True, check=False)
+    if done.returncode != 0:
+        lines = [ln for ln in done.stderr.decode(errors="replace").splitlines() if ln.strip()]
+        last = lines[-1][:300] if lines else "stopped with no message"
+        raise RuntimeError(last if last.startswith("samtools") else f"samtools {tool}: {last}")

@@ -27,12 +27,13 @@ from pathlib import Path
 import pysam
 
 from gems.errors import InputError
-from workers.genomics import bamstats, regions
+from workers.genomics import bamstats, children, regions
 from workers.genomics.bamfile import WINDOW_STAGES, BamWriter
 
 MARGIN = 10_000
 WINDOWS_PER_THREAD = 4  # windows differ in depth; more of them than threads keeps every thread busy
 COMPRESSION_LEVEL = 2  # as bamfile's
+CRAM_WINDOW_BYTES = 25_000_000  # of BAM: a window's conversion then outweighs starting its samtools
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,45 @@ def _concatenate(parts: list[Path], final: Path, threads: int) -> None:
     finally:
         part.unlink(missing_ok=True)
         bai.unlink(missing_ok=True)
+
+
+def to_cram(
+    bam: Path, fasta: Path, final: Path, work: Path, threads: int = 1, windows: int | None = None
+) -> None:
+    """`samtools view -C` of an indexed BAM into `final` (+ .crai), `threads` windows at once
+    (`windows` of them; unless given, one per CRAM_WINDOW_BYTES of BAM, WINDOWS_PER_THREAD a
+    thread at most): each window's own reads into a CRAM of their own, then the reads with no
+    position; the parts concatenated in order (`samtools cat`) hold the BAM's records in its order."""
+    threads = max(1, threads)
+    work = Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    with pysam.AlignmentFile(str(bam)) as fh:
+        contigs = dict(zip(fh.references, fh.lengths, strict=True))
+    if windows is None:
+        windows = min(threads * WINDOWS_PER_THREAD, Path(bam).stat().st_size // CRAM_WINDOW_BYTES)
+    planned = plan(contigs, max(1, windows))
+    parts = [work / f"window-{w.index:04d}.cram" for w in planned] + [work / "unplaced.cram"]
+    to_cram_args = ["-C", "--no-PG", "-T", str(fasta)]
+
+    def convert(w: Window) -> None:
+        bed = work / f"window-{w.index:04d}.bed"
+        bed.write_text(w.bed(contigs, margin=0))
+        children.samtools(
+            "view", *to_cram_args, "-L", str(bed), "-e", w.own(), "-o", str(parts[w.index]), str(bam)
+        )
+
+    part, crai = Path(str(final) + ".part"), Path(str(final) + ".part.crai")
+    try:
+        with ThreadPoolExecutor(threads) as pool:  # each thread waits on its window's samtools
+            list(pool.map(convert, planned))
+        children.samtools("view", *to_cram_args, "-o", str(parts[-1]), str(bam), "*")
+        children.samtools("cat", "--no-PG", "-o", str(part), *map(str, parts))
+        children.samtools("index", "-@", str(threads), "-o", str(crai), str(part))
+        crai.replace(Path(str(final) + ".crai"))
+        part.replace(final)
+    finally:
+        for p in (*parts, part, crai):
+            p.unlink(missing_ok=True)
 
 
 def windows_for(pairs: int, threads: int) -> int:

@@ -8,6 +8,10 @@ chromosomes and the per-base work is numpy, not Python.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +19,7 @@ import numpy as np
 import pysam
 
 from gems.errors import InputError
+from workers.genomics import children
 from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext, StepSkipped
 
@@ -108,13 +113,13 @@ class _Accumulator:
         self.hist = np.zeros(HIST_CAP + 1, dtype=np.int64)
         self.depth_sum = 0
         self.at_least = dict.fromkeys(THRESHOLDS, 0)
-        self.offset = 0
         self.reads = 0
         self.bin_labels: list[tuple[str, int] | None] = [None] * self.nbins
 
-    def add(self, chrom: str, start: int, depth: np.ndarray) -> None:
+    def add(self, chrom: str, start: int, depth: np.ndarray, offset: int) -> None:
+        """The depth of the bases from `start` on `chrom`, the `offset`-th of all bases measured."""
         n = len(depth)
-        idx = (self.offset + np.arange(n, dtype=np.int64)) * self.nbins // self.total
+        idx = (offset + np.arange(n, dtype=np.int64)) * self.nbins // self.total
         self.sums += np.bincount(idx, weights=depth, minlength=self.nbins)
         self.counts += np.bincount(idx, minlength=self.nbins)
         for b in np.unique(idx):
@@ -125,7 +130,36 @@ class _Accumulator:
         self.depth_sum += int(depth.sum())
         for t in THRESHOLDS:
             self.at_least[t] += int(np.count_nonzero(depth >= t))
-        self.offset += n
+
+    def merge(self, later: _Accumulator) -> None:
+        """Add the figures of bases measured after this one's (a bin's label is its first base)."""
+        self.sums += later.sums
+        self.counts += later.counts
+        self.hist += later.hist
+        self.depth_sum += later.depth_sum
+        self.reads += later.reads
+        for t in THRESHOLDS:
+            self.at_least[t] += later.at_least[t]
+        self.bin_labels = [
+            mine or theirs for mine, theirs in zip(self.bin_labels, later.bin_labels, strict=True)
+        ]
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "sums": self.sums.tolist(), "counts": self.counts.tolist(), "hist": self.hist.tolist(),
+            "depth_sum": self.depth_sum, "at_least": list(self.at_least.values()), "reads": self.reads,
+            "labels": self.bin_labels,
+        })  # fmt: skip
+
+    @classmethod
+    def from_json(cls, total: int, text: str) -> _Accumulator:
+        data, acc = json.loads(text), cls(total)
+        acc.sums, acc.counts = np.asarray(data["sums"]), np.asarray(data["counts"])
+        acc.hist = np.asarray(data["hist"], dtype=np.int64)
+        acc.depth_sum, acc.reads = int(data["depth_sum"]), int(data["reads"])
+        acc.at_least = dict(zip(THRESHOLDS, map(int, data["at_least"]), strict=True))
+        acc.bin_labels = [tuple(label) if label else None for label in data["labels"]]
+        return acc
 
     def metrics(self) -> dict:
         cum = np.cumsum(self.hist)
@@ -150,25 +184,76 @@ class _Accumulator:
         }
 
 
-def coverage(bam_path: Path, targets: Path | None = None, on_progress=None) -> dict:
-    """Coverage metrics of an indexed BAM over the targets (or every contig)."""
+Chunk = tuple[str, int, int, int]  # chrom, start, end (at most WINDOW bases), offset among all bases
+
+
+def _measure(bam_path: Path, chunks: list[Chunk], total: int, on_chunk=None) -> _Accumulator:
+    acc = _Accumulator(total)
+    with pysam.AlignmentFile(str(bam_path)) as bam:
+        for chrom, start, end, offset in chunks:
+            depth, reads = window_depth(bam, chrom, start, end)
+            acc.add(chrom, start, depth, offset)
+            acc.reads += reads
+            if on_chunk:
+                on_chunk(end - start)
+    return acc
+
+
+_CHILD = "from workers.pipeline.coverage import _child_main; _child_main()"
+
+
+def _child_main() -> None:
+    """Measure the chunks of argv (JSON: bam, chunks, total) in this child; JSON on stdout."""
+    cfg = json.loads(sys.argv[1])
+    chunks = [tuple(c) for c in cfg["chunks"]]
+    sys.stdout.write(_measure(Path(cfg["bam"]), chunks, cfg["total"]).to_json())
+
+
+def _measure_apart(bam_path: Path, chunks: list[Chunk], total: int) -> _Accumulator:
+    cfg = json.dumps({"bam": str(bam_path), "chunks": chunks, "total": total})
+    done = subprocess.run(children.command(_CHILD, cfg), env=children.env(), capture_output=True, check=False)
+    if done.returncode != 0:
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        raise RuntimeError(
+            f"coverage of {chunks[0][0]}:{chunks[0][1]}: {lines[-1][:300] if lines else 'no message'}"
+        )
+    return _Accumulator.from_json(total, done.stdout.decode())
+
+
+def coverage(bam_path: Path, targets: Path | None = None, on_progress=None, threads: int = 1) -> dict:
+    """Coverage metrics of an indexed BAM over the targets (or every contig); with `threads` > 1
+    the reference's windows are measured in as many child processes at once and added up in
+    order, which gives the figures one pass gives."""
     with pysam.AlignmentFile(str(bam_path)) as bam:
         contigs = dict(zip(bam.references, bam.lengths, strict=True))
-        regions = read_bed(targets, contigs) if targets else [Region(c, 0, n) for c, n in contigs.items()]
-        total = sum(r.length for r in regions)
-        acc = _Accumulator(total)
-        done = 0
-        for r in regions:
-            for ws in range(r.start, r.end, WINDOW):
-                we = min(ws + WINDOW, r.end)
-                depth, reads = window_depth(bam, r.chrom, ws, we)
-                acc.add(r.chrom, ws, depth)
-                acc.reads += reads
-                done += we - ws
-                if on_progress:
-                    on_progress(done / total if total else 1.0)
         stats = bam.get_index_statistics()
         unplaced = bam.nocoordinate
+    regions = read_bed(targets, contigs) if targets else [Region(c, 0, n) for c, n in contigs.items()]
+    total = sum(r.length for r in regions)
+    chunks: list[Chunk] = []
+    for r in regions:
+        for ws in range(r.start, r.end, WINDOW):
+            chunks.append((r.chrom, ws, min(ws + WINDOW, r.end), sum(c[2] - c[1] for c in chunks)))
+    done = 0
+
+    def heard(bases: int) -> None:
+        nonlocal done
+        done += bases
+        if on_progress:
+            on_progress(done / total if total else 1.0)
+
+    if threads <= 1 or len(chunks) < 2:
+        acc = _measure(bam_path, chunks, total, heard)
+    else:
+        n = min(len(chunks), threads * 4)  # consecutive groups, so that each adds to the ones before
+        groups = [chunks[len(chunks) * i // n : len(chunks) * (i + 1) // n] for i in range(n)]
+        acc = _Accumulator(total)
+        with ThreadPoolExecutor(threads) as pool:  # each thread waits on its child
+            for part, group in zip(
+                pool.map(lambda g: _measure_apart(bam_path, g, total), groups), groups, strict=True
+            ):
+                acc.merge(part)
+                heard(sum(c[2] - c[1] for c in group))
     out = acc.metrics()
     out["over"] = "targets" if targets else "whole reference"
     out["regions"] = len(regions)
@@ -189,7 +274,8 @@ class CoverageStep:
         bam = ctx.artifacts.get(Artifact.BAM)
         if bam is None or not Path(bam).exists():
             raise StepSkipped("no alignments (BAM) to measure")
-        metrics = coverage(Path(bam), ctx.options.targets, on_progress=ctx.progress)
+        threads = max(1, int(ctx.options.threads or 1))
+        metrics = coverage(Path(bam), ctx.options.targets, on_progress=ctx.progress, threads=threads)
         if ctx.options.targets:
             metrics["targets_bed"] = str(ctx.options.targets)
         return metrics

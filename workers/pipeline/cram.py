@@ -1,7 +1,9 @@
 """Pipeline step "cram": the sample's alignments kept as CRAM instead of BAM, when asked or when large.
 
 `options.alignment_format`: `bam` keeps `sample.bam`; `cram` writes `sample.cram` (+ `.crai`)
-with `samtools view -C` against the job's reference and removes the BAM, so only the CRAM is
+with `samtools view -C` against the job's reference, in windows of the reference at once on
+`threads` (workers.genomics.windows.to_cram: the parts concatenated hold the BAM's records in
+its order), and removes the BAM, so only the CRAM is
 uploaded; unset, CRAM for a sample whose reads are over 4 GiB of FASTQ.gz (gems.alignments). CRAM
 stores bases as differences from the reference, so it can only be read with that reference:
 every @SQ line carries the contig's MD5 (M5, which htslib adds from the reference), and the
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pysam
 
+from workers.genomics import windows
 from workers.genomics.reference import prepare_reference
 from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext, StepSkipped
@@ -34,18 +37,9 @@ class CramStep:
             raise StepSkipped("no alignments (alignment did not run)")
         ref = prepare_reference(ctx.options.reference)
         out = Path(ctx.out)
-        cram, part = out / "sample.cram", out / "sample.cram.part"
-        threads = str(max(1, int(ctx.options.threads or 1)))
-        try:
-            pysam.samtools.view(
-                "-C", "-T", str(ref.fasta), "-@", threads, "--write-index",
-                "-o", f"{part}##idx##{part}.crai", str(bam), catch_stdout=False,
-            )  # fmt: skip
-            Path(f"{part}.crai").replace(out / "sample.cram.crai")
-            part.replace(cram)
-        finally:
-            part.unlink(missing_ok=True)
-            Path(f"{part}.crai").unlink(missing_ok=True)
+        cram = out / "sample.cram"
+        threads = max(1, int(ctx.options.threads or 1))
+        windows.to_cram(Path(bam), ref.fasta, cram, out / "work" / "cram", threads)
         with pysam.AlignmentFile(str(cram), reference_filename=str(ref.fasta)) as fh:
             md5 = {sq["SN"]: sq.get("M5") for sq in fh.header.to_dict().get("SQ", [])}
         bam_bytes = Path(bam).stat().st_size

@@ -98,6 +98,9 @@ class SampleContext:
 
 
 class Step(Protocol):
+    """A step may also have `start(ctx)`: the pipeline calls it once the artifacts the step reads
+    are there, before its turn, and the step keeps what it started in `ctx.running`."""
+
     name: str
     reads: tuple[Artifact, ...]  # artifacts of earlier steps it uses (it skips itself if absent)
     writes: tuple[Artifact, ...]  # artifacts it registers
@@ -173,14 +176,28 @@ class Pipeline:
             entry["peak_rss_mb"] = _peak_rss_mb()
             steps[step.name] = entry
 
+    @staticmethod
+    def _start_early(later: list[Step], ctx: SampleContext) -> None:
+        """Start, in the background, a later step that can (`start`) once what it reads is there
+        (samtools stats as soon as the BAM is): it finishes its work when its turn comes."""
+        for step in later:
+            start = getattr(step, "start", None)
+            if start is None or step.name in ctx.running or not all(a in ctx.artifacts for a in step.reads):
+                continue
+            try:
+                start(ctx)
+            except Exception:  # noqa: BLE001 - the step runs in its turn instead, and says what is wrong
+                ctx.running.pop(step.name, None)
+
     def run(self, ctx: SampleContext) -> dict[str, Any]:
         self.check(set(ctx.artifacts))
         ctx.out.mkdir(parents=True, exist_ok=True)
         ctx.report.setdefault("sample", ctx.sample)
         failure: SampleFailed | None = None
         try:
-            for step in self.steps:
+            for i, step in enumerate(self.steps):
                 self._run_one(step, ctx)
+                self._start_early(self.steps[i + 1 :], ctx)
         except SampleFailed as exc:
             failure = exc
         ctx.report["status"] = (SampleStatus.FAILED if failure else SampleStatus.COMPLETE).value

@@ -10,11 +10,13 @@ file against the other's figures is possible without opening either.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pysam
 from pysam import bcftools
 
+from workers.genomics import children
 from workers.genomics.reference import prepare_reference
 from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import SampleContext, StepSkipped
@@ -53,22 +55,87 @@ def _write(path: Path, text: str) -> None:
     part.replace(path)
 
 
+class _Background:
+    """`samtools stats` running in a child while the steps before this one run."""
+
+    def __init__(self, bam: Path, fasta: Path, out: Path):
+        self.bam, self.out = bam, out
+        self._stdout = open(out, "wb")  # noqa: SIM115 - lives as long as the child
+        self._stderr = open(Path(str(out) + ".log"), "w+b")  # noqa: SIM115
+        code = "import sys, pysam; sys.stdout.write(pysam.samtools.stats(*sys.argv[1:]))"
+        self.proc = subprocess.Popen(
+            children.command(code, "-r", str(fasta), str(bam)),
+            stdout=self._stdout,
+            stderr=self._stderr,
+            env=children.env(),
+        )
+
+    def _close(self) -> str:
+        self._stdout.close()
+        self._stderr.seek(0)
+        lines = [ln for ln in self._stderr.read().decode(errors="replace").splitlines() if ln.strip()]
+        self._stderr.close()
+        Path(str(self.out) + ".log").unlink(missing_ok=True)
+        return lines[-1][:300] if lines else "stopped with no message"
+
+    def result(self) -> str:
+        if self.proc.wait() != 0:
+            raise RuntimeError(f"samtools stats: {self._close()}")
+        self._close()
+        text = self.out.read_text()
+        self.out.unlink(missing_ok=True)
+        return text
+
+    def cancel(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._close()
+        self.out.unlink(missing_ok=True)
+
+
 class StatsStep:
+    """samtools stats starts as soon as the BAM is there (`start`, in a child: it reads the whole
+    BAM on one thread, while calling, annotation and coverage run); bcftools stats of the calls
+    (seconds) runs in the step's turn."""
+
     name = "stats"
     reads: tuple[Artifact, ...] = (Artifact.BAM,)
     writes: tuple[Artifact, ...] = (Artifact.SAMTOOLS_STATS, Artifact.BCFTOOLS_STATS)
 
-    def __call__(self, ctx: SampleContext) -> dict:
+    def start(self, ctx: SampleContext) -> None:
         bam = ctx.artifacts.get(Artifact.BAM)
         if ctx.options.reference is None or bam is None or not Path(bam).exists():
+            return
+        ref = prepare_reference(ctx.options.reference)
+        (Path(ctx.out) / "work").mkdir(parents=True, exist_ok=True)
+        ctx.running[self.name] = _Background(
+            Path(bam), ref.fasta, Path(ctx.out) / "work" / "samtools.stats.early"
+        )
+
+    def __call__(self, ctx: SampleContext) -> dict:
+        early: _Background | None = ctx.running.pop(self.name, None)
+        bam = ctx.artifacts.get(Artifact.BAM)
+        if ctx.options.reference is None or bam is None or not Path(bam).exists():
+            if early is not None:
+                early.cancel()
             raise StepSkipped("no alignments (alignment did not run)")
         ref = prepare_reference(ctx.options.reference)
         out = Path(ctx.out)
         threads = str(max(1, int(ctx.options.threads or 1)))
-        text = str(pysam.samtools.stats("-@", threads, "-r", str(ref.fasta), str(bam)))
+        if early is not None and early.bam == Path(bam):
+            text = early.result()
+        else:
+            if early is not None:
+                early.cancel()
+            text = str(pysam.samtools.stats("-@", threads, "-r", str(ref.fasta), str(bam)))
         _write(out / SAMTOOLS_STATS, text)
         ctx.artifacts[Artifact.SAMTOOLS_STATS] = out / SAMTOOLS_STATS
-        metrics: dict = {"samtools_stats": SAMTOOLS_STATS, **summary(text)}
+        metrics: dict = {
+            "samtools_stats": SAMTOOLS_STATS,
+            **summary(text),
+            "started_early": early is not None,
+        }
         vcf = ctx.artifacts.get(Artifact.VCF)
         if vcf is not None and Path(vcf).exists():
             _write(out / BCFTOOLS_STATS, str(bcftools.stats("-F", str(ref.fasta), "-s", "-", str(vcf))))

@@ -10,6 +10,7 @@ import pysam
 import pytest
 from na12878_slice import R1, R2, copy_reference
 
+from workers.genomics import windows
 from workers.pipeline.framework import PipelineOptions
 from workers.pipeline.sample import run_sample
 
@@ -56,6 +57,7 @@ def test_cram_holds_the_bams_records_and_the_references_checksums(runs):
 def test_samtools_and_bcftools_stats_agree_with_the_pipelines_own_counts(runs):
     folder, report = runs["bam"]
     stats = report["stats"]
+    assert stats["started_early"]  # samtools stats ran alongside calling and coverage
     assert stats["sequences"] == report["align"]["reads"]
     assert stats["reads_mapped"] == report["align"]["mapped"]
     assert stats["reads_duplicated"] == report["align"]["duplicates"]
@@ -67,3 +69,35 @@ def test_samtools_and_bcftools_stats_agree_with_the_pipelines_own_counts(runs):
     )
     with pysam.VariantFile(str(folder / "variants.vcf.gz")) as fh:
         assert records == sum(1 for _ in fh) > 0
+
+
+def test_cram_converted_in_windows_holds_the_bams_records_in_order(runs, tmp_path):
+    bam = runs["bam"][0] / "sample.bam"
+    cram = tmp_path / "sample.cram"
+    windows.to_cram(bam, runs["ref"], cram, tmp_path / "work", threads=2, windows=7)
+    assert _records(cram, runs["ref"]) == _records(bam, runs["ref"])
+    assert (tmp_path / "sample.cram.crai").exists() and not list((tmp_path / "work").glob("*.cram"))
+
+
+def test_a_sample_that_fails_after_its_bam_stops_the_early_samtools_stats(tmp_path, monkeypatch):
+    from workers.pipeline import qcstats
+    from workers.pipeline.framework import SampleFailed
+    from workers.pipeline.variants import VariantStep
+
+    def fail(self, ctx):
+        raise RuntimeError("calling broke")
+
+    cancelled = []
+    cancel = qcstats._Background.cancel
+
+    def recorded(self):
+        cancel(self)
+        cancelled.append(self.proc.returncode)
+
+    monkeypatch.setattr(VariantStep, "__call__", fail)
+    monkeypatch.setattr(qcstats._Background, "cancel", recorded)
+    out = tmp_path / "out"
+    with pytest.raises(SampleFailed, match="calling broke"):
+        run_sample("NA12878", R1, R2, out, PipelineOptions(reference=copy_reference(tmp_path), threads=2))
+    assert len(cancelled) == 1 and cancelled[0] is not None  # started after align, stopped and reaped
+    assert not (out / "work").exists() and not (out / "samtools.stats.txt").exists()

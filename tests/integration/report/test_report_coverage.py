@@ -9,6 +9,7 @@ import pysam
 import pytest
 
 from gems.errors import InputError
+from workers.pipeline import coverage as coverage_module
 from workers.pipeline.artifacts import Artifact
 from workers.pipeline.coverage import CoverageStep, coverage, read_bed
 from workers.pipeline.framework import Pipeline, PipelineOptions, SampleContext, StepSkipped
@@ -111,3 +112,17 @@ def test_step_skips_without_bam_and_runs_with_one(tmp_path):
     ctx.artifacts["bam"] = _bam(tmp_path)
     report = Pipeline([CoverageStep()]).run(ctx)
     assert report["coverage"]["bases"] == 1500
+
+
+@pytest.mark.parametrize("targets", [None, "c1\t100\t160\nc1\t150\t170\nc1\t880\t1000\nc2\t0\t10\n"])
+def test_coverage_measured_in_child_processes_adds_up_to_one_pass(tmp_path, monkeypatch, targets):
+    """Windows of 7 bases, so bins, reads and targets straddle the children's shares."""
+    monkeypatch.setattr(coverage_module, "WINDOW", 7)
+    bam = _bam(tmp_path)
+    bed = None
+    if targets:
+        bed = tmp_path / "t.bed"
+        bed.write_text(targets)
+    one = coverage(bam, bed)
+    assert coverage(bam, bed, threads=3) == one
+    assert one["mean_depth"] > 0
