@@ -161,25 +161,50 @@ def split_threads(r1: Path, r2: Path, pairs: int, out: Path) -> tuple[float, flo
     return pairs / read_s, pairs / cut.wall, pairs / write_s
 
 
-LEAD_STEPS = ("qc", "hla", "coverage", "stats", "cram")
-
-
 def lead_passes(ref: Path, r1: Path, r2: Path, pairs: int, out: Path, threads: int) -> dict[str, float]:
-    """The other passes over the whole sample, each as the pipeline runs it (its report's
-    seconds per step), in pairs a second: QC (alone, as a sharded lead runs it: a single worker
-    streams it into the aligner), HLA class I typing, coverage, stats, CRAM."""
-    from workers.pipeline.qc import QcStep  # the whole pipeline loads only here
+    """The other passes over the whole sample in pairs a second: QC alone (as a sharded lead runs
+    its part of it; a single worker streams it into the aligner) and HLA class I typing, as the
+    pipeline runs them at `threads` (its report's seconds per step); then, over the pipeline's
+    BAM, samtools stats (one thread, as it runs beside calling), and coverage and the CRAM
+    conversion: pairs per CPU-second of one window (`<pass>@cpu`) and the CPU-seconds each
+    further window adds (`<pass>@window`, not a rate)."""
+    from workers.pipeline.coverage import WINDOW, coverage  # the whole pipeline loads only here
+    from workers.pipeline.qc import QcStep
+    from workers.pipeline.qcstats import _Background
     from workers.pipeline.sample import run_sample
 
     shutil.rmtree(out, ignore_errors=True)
-    opts = PipelineOptions(
-        reference=ref, hla_class="1", threads=threads, batch_bases=BATCH_BASES, alignment_format="cram"
-    )
+    opts = PipelineOptions(reference=ref, hla_class="1", threads=threads, batch_bases=BATCH_BASES)
     with Clock() as qc:
         QcStep()(SampleContext("bench", r1, r2, out / "qc", opts))
     steps = run_sample("bench", r1, r2, out, opts)["steps"]
-    rates = {s: pairs / steps[s]["seconds"] for s in LEAD_STEPS if steps.get(s, {}).get("status") == "done"}
-    return {**rates, "qc": pairs / qc.wall}
+    rates = {"qc": pairs / qc.wall, "hla": pairs / steps["hla"]["seconds"]}
+    bam, fasta = out / "sample.bam", prepare_reference(ref).fasta
+    with Clock() as c:  # as StatsStep starts it once the BAM is there
+        _Background(bam, fasta, out / "stats.txt").result()
+    rates["stats"] = pairs / c.wall
+    # Coverage and CRAM fan out over windows in child processes, which on a genome are long and
+    # on this slice short: each pass's work (pairs per CPU-second, one window on one thread) and
+    # the CPU-seconds each further window adds, from a run with as many as the pipeline makes.
+    groups = min(4 * threads, -(-sum(prepare_reference(ref).contigs.values()) // WINDOW))
+    runs = {
+        "coverage": (lambda: coverage(bam), lambda: coverage(bam, threads=threads), groups),
+        "cram": (
+            lambda: windows.to_cram(bam, fasta, out / "sample.cram", out / "cram", 1, windows=1),
+            lambda: windows.to_cram(
+                bam, fasta, out / "sample.cram", out / "cram", threads, windows=4 * threads
+            ),
+            4 * threads,
+        ),
+    }
+    for name, (one, many, n) in runs.items():
+        with Clock() as c1:
+            one()
+        with Clock() as cn:
+            many()
+        rates[f"{name}@cpu"] = pairs / c1.cpu
+        rates[f"{name}@window"] = max(0.0, (cn.cpu - c1.cpu) / max(1, n - 1))
+    return rates
 
 
 def calling_rate(ref: Path, bam: Path, out: Path, window_mb: float) -> float:

@@ -52,9 +52,10 @@ class Measured:
     gz_bytes_per_pair: float  # the sample's FASTQ.gz
     shard_bytes_per_pair: float  # the split's level-1 shards
     bam_bytes_per_pair: float  # the shards' level-1 BAMs
-    # The other passes over the whole sample, as the pipeline runs them here (pairs/s): qc (on
-    # the shards, as they align), hla (the shards, after aligning: the lead adds it up), coverage, stats and
-    # cram (the lead, after calling).
+    # The other passes over the whole sample (pairs/s): qc (on the shards, as they align), hla (the
+    # shards, after aligning: the lead adds it up), stats (the lead, one thread, from the gather's
+    # end beside everything else); coverage and cram (the lead after calling, windows in child
+    # processes): <pass>@cpu pairs per CPU-s, <pass>@window CPU-s each window adds.
     lead_pairs_per_s: dict[str, float] = field(default_factory=dict)
 
     def table(self) -> str:
@@ -79,10 +80,16 @@ class Measured:
                 f"{self.gz_bytes_per_pair:.0f}, {self.shard_bytes_per_pair:.0f}, {self.bam_bytes_per_pair:.0f}",
             ),
         ]  # fmt: skip
-        rows += [
-            (f"{step} pass over the sample (as the pipeline runs it here)", f"{rate:,.0f} pairs/s")
-            for step, rate in self.lead_pairs_per_s.items()
-        ]
+        for step, rate in self.lead_pairs_per_s.items():
+            name, _, how = step.partition("@")
+            if how == "window":
+                rows.append((f"{name}: CPU a window adds beside its reads", f"{rate:.2f} CPU-s"))
+            elif how == "cpu":
+                rows.append(
+                    (f"{name} pass over the sample (one window, one thread)", f"{rate:,.0f} pairs per CPU-s")
+                )
+            else:
+                rows.append((f"{name} pass over the sample", f"{rate:,.0f} pairs/s"))
         return "| phase | throughput |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
 
 
@@ -92,9 +99,16 @@ class Projection:
     align_s: float  # one shard: QC as the reads stream into minimap2 (the slower of the two), then HLA
     gather_s: float
     call_s: float
-    after_s: float  # coverage, stats and CRAM, one after another on the lead
+    after_s: float  # coverage and CRAM, one after the other on the lead's vCPUs, after calling
+    stats_s: float  # samtools stats, one thread, beside calling, coverage and CRAM
     wall_s: float
     usd: float
+
+
+def _on(rates: dict[str, float], step: str, vcpus: float, pairs: float) -> float:
+    """Seconds of a pass whose windows (four a vCPU) are child processes: its work spread over the
+    vCPUs, plus what starting each window costs."""
+    return pairs / (rates[f"{step}@cpu"] * vcpus) + 4 * rates[f"{step}@window"]
 
 
 def _io_s(gb: float) -> float:
@@ -116,7 +130,8 @@ def project_one(
     )
     split_s = pairs / split_rate
     lead = m.lead_pairs_per_s
-    after_s = sum(pairs / lead[step] for step in ("coverage", "stats", "cram") if step in lead)
+    after_s = sum(_on(lead, step, vcpus, pairs) for step in ("coverage", "cram") if f"{step}@cpu" in lead)
+    stats_s = pairs / lead["stats"] if "stats" in lead else 0.0
     # QC reads a shard on one thread while minimap2 maps it on the others: the slower sets the pace
     align_s = per_shard / (m.align_pairs_per_cpu_s * (vcpus - 1))
     if "qc" in lead:
@@ -138,16 +153,18 @@ def project_one(
     gather_rate = min(m.gather_pairs_per_cpu_s * vcpus, DISK_MB_PER_S * 1e6 / (2 * m.bam_bytes_per_pair))
     gather_s = pairs / gather_rate + 4 * m.gather_cpu_s_per_window
     call_s = call_mb * m.call_cpu_s_per_mb * call_factor / vcpus
-    wall = max(gather_start + gather_s, BOOT_S + _io_s(FASTA_GB)) + call_s + after_s
+    called = max(gather_start + gather_s, BOOT_S + _io_s(FASTA_GB))
+    # samtools stats reads the gathered BAM on one thread while calling, coverage and CRAM run
+    wall = max(called + call_s + after_s, gather_start + gather_s + stats_s)
     price = hourly(instance, "spot") or 0.0
     usd = (sum(ends) + wall) * price / 3600
-    return Projection(split_s, align_s, gather_s, call_s, after_s, wall, usd)
+    return Projection(split_s, align_s, gather_s, call_s, after_s, stats_s, wall, usd)
 
 
 def project(m: Measured, instance: str, worker_counts: list[int]) -> str:
     lines = [
-        "| sample | shard workers | split | QC + align + HLA (one shard) | gather | call | coverage, stats, CRAM | wall (goal 20 min) | spot $ (goal $3) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| sample | shard workers | split | QC + align + HLA (one shard) | gather | call | coverage, CRAM | stats (beside) | wall (goal 20 min) | spot $ (goal $3) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, (pairs, call_mb, factor) in SAMPLES.items():
         for n in worker_counts:
@@ -155,6 +172,7 @@ def project(m: Measured, instance: str, worker_counts: list[int]) -> str:
             lines.append(
                 f"| {name} | {n} | {p.split_s / 60:.1f} min | {p.align_s / 60:.1f} min "
                 f"| {p.gather_s / 60:.1f} min | {p.call_s / 60:.1f} min | {p.after_s / 60:.1f} min "
+                f"| {p.stats_s / 60:.1f} min "
                 f"| **{p.wall_s / 60:.0f} min** | ${p.usd:.2f} |"
             )
     return "\n".join(lines)
@@ -172,8 +190,9 @@ def render_assumptions(instance: str) -> str:
         "the lead splits (its threads at once on the lead's cores, at the slowest one's pace, streaming and "
         "uploading shards as it cuts them; shard workers wait for theirs); a shard runs QC (one thread) as its reads "
         "stream into minimap2 (the other vCPUs), then maps them for HLA typing, which the lead adds up",
-        "QC, HLA, coverage, stats and CRAM passes at the rates measured here on --threads threads "
-        "(no faster on the lead's 16 vCPUs: conservative for the steps that take threads)",
+        "QC and HLA at the rates measured here on --threads threads; samtools stats on one thread from the "
+        "gather's end, beside calling, coverage and CRAM; coverage and CRAM (windows in child processes, four a "
+        "vCPU) at their measured work per CPU-second spread over the lead's vCPUs, plus each window's start",
         "the gather's windows (independent processes) fill the lead's vCPUs at the CPU rate measured here "
         f"(they scaled from one at a time to --threads here: the table), or its disk ({DISK_MB_PER_S:.0f} MB/s "
         "read, for the shard BAMs and the gathered one), whichever is slower; each window counts its own "

@@ -18,7 +18,6 @@ Plan, then execute: `plan` is pure; `gather` runs the plan.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +32,9 @@ from workers.genomics.bamfile import WINDOW_STAGES, BamWriter
 MARGIN = 10_000
 WINDOWS_PER_THREAD = 4  # windows differ in depth; more of them than threads keeps every thread busy
 COMPRESSION_LEVEL = 2  # as bamfile's
+# A window's tools cost about 0.3 CPU-seconds to start (benchmarks.genome): a window of fewer
+# pairs than this would spend more than a tenth of its time starting.
+MIN_WINDOW_PAIRS = 250_000
 CRAM_WINDOW_BYTES = 25_000_000  # of BAM: a window's conversion then outweighs starting its samtools
 
 
@@ -195,4 +197,4 @@ def to_cram(
 def windows_for(pairs: int, threads: int) -> int:
     """How many windows a gather of `pairs` read pairs uses on `threads` threads: enough to keep
     every thread busy, never so many that starting the tools outweighs their work."""
-    return max(1, min(threads * WINDOWS_PER_THREAD, math.ceil(pairs / 5_000)))
+    return max(1, min(threads * WINDOWS_PER_THREAD, pairs // MIN_WINDOW_PAIRS))
