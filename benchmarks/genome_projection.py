@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gems import volumes
 from gems.billing.cost import hourly
 
 # Assumptions (named; change them here and the printed list follows).
@@ -28,7 +29,10 @@ BOOT_S = 90.0  # launch to a running worker from the worker image (a custom AMI)
 S3_MB_PER_S = 800.0  # one instance's sustained S3 throughput with parallel ranged requests
 INDEX_GB = 7.0  # GRCh38's minimap2 short-read index, fetched from the index store by every shard worker
 FASTA_GB = 3.1  # GRCh38's FASTA, fetched by the lead for calling
-DISK_MB_PER_S = 1000.0  # the lead's local disk (gp3 at its highest provisioned throughput)
+DISK_MB_PER_S = 1000.0  # the lead's root volume: gp3 at its highest throughput, as gems.volumes asks
+# EBS gp3 in us-east-1: $0.08 per GB-month; throughput over 125 MB/s $0.04 per MB/s-month; IOPS
+# over 3,000 $0.005 each a month (a month of 730 hours)
+GP3_GIB_HOUR, GP3_MBPS_HOUR, GP3_IOPS_HOUR = 0.08 / 730, 0.04 / 730, 0.005 / 730
 SAMPLES = {
     # name: (read pairs, Mb of reference called, calling cost per Mb relative to the measured ~31x)
     "30x genome": (400e6, 3100.0, 1.0),
@@ -157,7 +161,19 @@ def project_one(
     # samtools stats reads the gathered BAM on one thread while calling, coverage and CRAM run
     wall = max(called + call_s + after_s, gather_start + gather_s + stats_s)
     price = hourly(instance, "spot") or 0.0
-    usd = (sum(ends) + wall) * price / 3600
+    sizes, shards = {"S": pairs * m.gz_bytes_per_pair}, {"S": workers}
+    lead_disk, shard_disk = (
+        volumes.for_units(["S"], sizes, shards),
+        volumes.for_units(["S+shard000"], sizes, shards),
+    )
+    lead_disk_hour = (
+        lead_disk.gib * GP3_GIB_HOUR
+        + max(0, (lead_disk.throughput_mbps or 125) - 125) * GP3_MBPS_HOUR
+        + max(0, (lead_disk.iops or 3000) - 3000) * GP3_IOPS_HOUR
+    )
+    usd = (sum(ends) + wall) * price / 3600 + (
+        wall * lead_disk_hour + sum(ends) * shard_disk.gib * GP3_GIB_HOUR
+    ) / 3600
     return Projection(split_s, align_s, gather_s, call_s, after_s, stats_s, wall, usd)
 
 
@@ -199,7 +215,8 @@ def render_assumptions(instance: str) -> str:
         "reads for the report; calling is scattered over the lead's vCPUs",
         "genome: 400 M pairs, 3,100 Mb called at the measured per-Mb cost; exome: 75 M pairs, 60 Mb at 3.5x it "
         "(~100x depth)",
-        "not modelled: annotation and the report (seconds on a VCF), retries; every worker bills from launch, "
-        "60 s minimum ignored",
+        "every worker bills from launch (60 s minimum ignored), with its root volume as gems.volumes sizes it "
+        "(gp3 at us-east-1 prices: the lead's at 1,000 MB/s); not modelled: annotation and the report "
+        "(seconds on a VCF), retries",
     ]
     return "\n".join(f"- {item}" for item in items)

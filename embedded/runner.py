@@ -29,8 +29,10 @@ from urllib.parse import urlsplit
 
 import gems.tags
 from embedded import container
+from embedded.disks import Disks, root_volume_gib
 from embedded.imds import InstanceMetadata, MetadataService
 from gems.aws import ec2 as EC2
+from gems.states import WorkerStatus
 
 log = logging.getLogger(__name__)
 _GONE = {"stopping", "stopped", "shutting-down", "terminated"}
@@ -64,6 +66,7 @@ class InstanceRunner:
         cold: bool = False,
         image: str | None = None,
         sweep_s: float = 60.0,
+        disks: Disks | None = None,
     ):
         self.ec2 = ec2
         self.image = image  # boot instances as containers of this image (a custom AMI)
@@ -85,6 +88,7 @@ class InstanceRunner:
         self.reclaim_at: dict[str, float] = {}  # spot instances given a notice -> when EC2 takes them
         self.sweep_s = sweep_s  # the scheduled sweep, as Zappa runs it every 5 minutes on AWS
         self._swept = time.monotonic()
+        self.disks = disks or Disks()  # each instance's folder held to its root volume (embedded.disks)
 
     def start(self) -> None:
         self.imds.start()
@@ -130,12 +134,24 @@ class InstanceRunner:
             iid: inst["State"]["Name"]
             for iid, inst in self._instances([{"Name": "instance-id", "Values": list(self.booted)}]).items()
         }
+        for iid, used, limit in self.disks.over():
+            b = self.booted.get(iid)
+            if b is None or b.proc.poll() is not None:
+                continue
+            why = f"its root volume is full ({used / self.disks.gib_bytes:.1f} of {limit / self.disks.gib_bytes:.0f} GiB)"
+            log.error("instance %s: %s: powering it off, as its writes would fail on EC2", iid, why)
+            self._kill(b)
+            self.booted.pop(iid)
+            self.disks.forget(iid)
+            self.imds.forget(iid)
+            self.jobs.lifecycle.mark_lost(b.session_key, iid, why, status=WorkerStatus.FAILED)
         for iid, b in list(self.booted.items()):
             code = b.proc.poll()
             if states.get(iid) in _GONE and code is None:
                 log.info("instance %s is %s: ending its worker", iid, states[iid])
                 self._kill(b)
                 self.booted.pop(iid)
+                self.disks.forget(iid)
                 self.imds.forget(iid)
                 # Terminated behind the job's back (or stopped by it: then its record is final).
                 self.jobs.lifecycle.mark_lost(
@@ -143,6 +159,7 @@ class InstanceRunner:
                 )
             elif code is not None:
                 self.booted.pop(iid)
+                self.disks.forget(iid)
                 self.imds.forget(iid)
                 self._exited(b, code, states.get(iid))
 
@@ -194,6 +211,9 @@ class InstanceRunner:
                 start_new_session=True,
             )
         self.booted[iid] = Booted(iid, session_key, proc, log_path)
+        gib = root_volume_gib(self.ec2, inst)
+        if gib is not None:
+            self.disks.watch(iid, folder, gib)
         log.info("booted instance %s (job %s) as pid %d", iid, session_key[:8], proc.pid)
 
     def _cold_env(self, folder: Path, disk: dict[str, str]) -> dict[str, str]:

@@ -13,11 +13,12 @@ import uuid
 from dataclasses import dataclass, field
 
 import gems.tags
-from gems import alignments, names, sharding, statekeys
+from gems import alignments, names, sharding, statekeys, volumes
 from gems.capacity import Capacity, market_options
 from gems.config import Config
 from gems.errors import ValidationError
 from gems.scopes import Reach
+from gems.volumes import Volume
 from userdata.render import MAX_USER_DATA, render_user_data
 
 _SAFE_PREFIX = re.compile(r"^[\w .:/=+\-@]+$", re.ASCII)
@@ -60,6 +61,7 @@ class WorkerLaunch:
     capacity: Capacity = Capacity.ON_DEMAND
     attempt: int = 1
     replaces: int | None = None
+    volume: Volume | None = None  # its root volume (None: the image's own)
 
 
 @dataclass
@@ -276,6 +278,8 @@ def run_instances_request(config: Config, worker: WorkerLaunch, client_token: st
             },
         ],
     }
+    if worker.volume is not None:
+        request["BlockDeviceMappings"] = [worker.volume.mapping()]
     if market := market_options(worker.capacity):
         request["InstanceMarketOptions"] = market
     if config.instance_profile:
@@ -320,9 +324,11 @@ def plan_worker(
     attempt: int = 1,
     replaces: int | None = None,
     launched: str | None = None,
+    volume: Volume | None = None,
 ) -> WorkerLaunch:
-    """One worker's launch: its tags, its user-data and its RunInstances request. A relaunch
-    (`attempt` > 1) names the worker it `replaces` and the time it is `launched`."""
+    """One worker's launch: its tags, its user-data, its root `volume` and its RunInstances
+    request. A relaunch (`attempt` > 1) names the worker it `replaces` and the time it is
+    `launched`."""
     mkey = statekeys.manifest_key(session_key, index)
     capacity = capacity_of(config, request)
     w = WorkerLaunch(
@@ -332,6 +338,7 @@ def plan_worker(
         capacity=capacity,
         attempt=attempt,
         replaces=replaces,
+        volume=volume,
         tags=gems.tags.launch_tags(
             session_key=session_key,
             index=index,
@@ -386,8 +393,15 @@ def plan_job(
     by_unit = {u: chosen.get(u, []) for group in groups for u in group}
     workers = [
         plan_worker(
-            config, request, session_key=session_key, created=created, token=token, index=i, samples=units
-        )
+            config,
+            request,
+            session_key=session_key,
+            created=created,
+            token=token,
+            index=i,
+            samples=units,
+            volume=volumes.for_units(units, sizes, sharded),
+        )  # fmt: skip
         for i, units in enumerate(groups)
     ]
     return JobPlan(

@@ -193,6 +193,7 @@ class WorkerPlan:
     capacity_note: str = ""  # why not what the job asked for (spot refused)
     launched: str = ""  # when RunInstances answered
     instance_type: str = ""
+    volume: dict | None = None  # its root volume as planned (gems.volumes.Volume); a relaunch keeps it
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"index": self.index, "samples": self.samples, "manifest": self.manifest}
@@ -206,6 +207,8 @@ class WorkerPlan:
             body["replaces"] = self.replaces
         if self.capacity_note:
             body["capacity_note"] = self.capacity_note
+        if self.volume is not None:
+            body["volume"] = self.volume
         return body
 
     @classmethod
@@ -225,6 +228,7 @@ class WorkerPlan:
             capacity_note=data.get("capacity_note", ""),
             launched=data.get("launched", ""),
             instance_type=data.get("instance_type", ""),
+            volume=dict(data["volume"]) if isinstance(data.get("volume"), dict) else None,
         )
 
 

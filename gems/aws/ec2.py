@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 import gems.tags
 from gems.capacity import SPOT_REFUSED, Capacity, on_demand_instead
 from gems.errors import UnavailableError
+from gems.volumes import ROOT_DEVICE
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,33 @@ def run_instance(ec2, request: dict, *, attempts: int = 5, base: float = 0.5) ->
     return resp["Instances"][0]["InstanceId"]
 
 
+_ROOT_DEVICES: dict[str, str] = {}  # image id -> its root device name: fixed for an image's life
+
+
+def root_device(ec2, image_id: str) -> str:
+    """The device name of an image's root volume (/dev/xvda, /dev/sda1, ...): a launch that sizes
+    the root volume must name it, or EC2 attaches a second, empty volume instead."""
+    if image_id not in _ROOT_DEVICES:
+        images = retry(
+            lambda: ec2.describe_images(ImageIds=[image_id])["Images"],
+            codes={"RequestLimitExceeded", "Throttling"},
+        )
+        if not images or not images[0].get("RootDeviceName"):
+            raise UnavailableError(f"EC2 image {image_id} was not found or names no root device")
+        _ROOT_DEVICES[image_id] = images[0]["RootDeviceName"]
+    return _ROOT_DEVICES[image_id]
+
+
+def with_root_device(ec2, request: dict) -> dict:
+    """`request` with its root volume's placeholder device name (gems.volumes) made the image's."""
+    mappings = request.get("BlockDeviceMappings") or []
+    if not any(m.get("DeviceName") == ROOT_DEVICE for m in mappings):
+        return request
+    device = root_device(ec2, request["ImageId"])
+    named = [dict(m, DeviceName=device) if m.get("DeviceName") == ROOT_DEVICE else m for m in mappings]
+    return dict(request, BlockDeviceMappings=named)
+
+
 @dataclass(frozen=True)
 class Launched:
     instance_id: str
@@ -62,6 +90,7 @@ def launch(ec2, request: dict) -> Launched:
     """Launch one worker as planned. A spot request EC2 cannot fill now is launched on-demand
     at once (a job waiting for spot would cost the lab its day), and the note says why."""
     itype = request.get("InstanceType", "")
+    request = with_root_device(ec2, request)
     if "InstanceMarketOptions" not in request:
         return Launched(run_instance(ec2, request), Capacity.ON_DEMAND, instance_type=itype)
     try:

@@ -28,6 +28,7 @@ from gems.jobs.launch import launch_all, record_launches, write_manifests
 from gems.plan import JobRequest, plan_worker
 from gems.states import WorkerStatus
 from gems.status import new_worker_record, record_status
+from gems.volumes import Volume
 
 if TYPE_CHECKING:
     from gems.billing.pricebook import PriceBook
@@ -201,16 +202,20 @@ class Lifecycle:
         return why
 
     # ---- lost and interrupted workers -------------------------------------------------------
-    def mark_lost(self, session_key: str, instance_id: str, why: str) -> None:
+    def mark_lost(
+        self, session_key: str, instance_id: str, why: str, status: WorkerStatus = WorkerStatus.LOST
+    ) -> None:
         """A worker that stopped or went silent without finishing (instance runner, sweep): it is
         recorded LOST and its instance terminated, so a hung machine does not bill on; then its
-        unfinished samples are relaunched while the job's system retries last."""
+        unfinished samples are relaunched while the job's system retries last. With `status`
+        FAILED (the embedded runner, for a disk that outgrew its volume, where EC2 would fail the
+        sample's writes) its samples are failed with `why` and not relaunched."""
         job = records.read_job(self.s3, self.config.state_bucket, session_key)
         if job is None:
             return
         for plan in job.workers:
             if plan.instance_id == instance_id:
-                self._end_worker(session_key, plan, WorkerStatus.LOST, why, fail_samples=True)
+                self._end_worker(session_key, plan, status, why, fail_samples=True)
         try:
             EC2.terminate(self.ec2, [instance_id])
         except Exception as exc:  # noqa: BLE001 - recorded LOST either way; the next sweep tries again
@@ -300,6 +305,7 @@ class Lifecycle:
         planned = []
         for n, r in enumerate(relaunch):
             index = len(job.workers) + n
+            was = job.workers[r.replaces].volume
             planned.append(
                 plan_worker(
                     config,
@@ -312,6 +318,7 @@ class Lifecycle:
                     attempt=r.attempt,
                     replaces=r.replaces,
                     launched=now,
+                    volume=Volume.from_dict(was) if was else None,
                 )  # fmt: skip
             )
         old_ids = [job.workers[r.replaces].instance_id for r in relaunch]
@@ -327,6 +334,7 @@ class Lifecycle:
                     attempt=w.attempt,
                     replaces=w.replaces,
                     capacity=w.capacity.value,
+                    volume=w.volume.to_dict() if w.volume else None,
                 )  # fmt: skip
             )
         try:  # claims the relaunch: another process that read the same version loses here

@@ -173,7 +173,12 @@ class JobService:
             callback_url=req.callback_url or "",
             shards=plan.shards,
             shards_requested=req.shards,
-            workers=[gems.records.WorkerPlan(w.index, w.samples, w.manifest_key) for w in plan.workers],
+            workers=[
+                gems.records.WorkerPlan(
+                    w.index, w.samples, w.manifest_key, volume=w.volume.to_dict() if w.volume else None
+                )
+                for w in plan.workers
+            ],
         )
         job.write(self.s3, bucket, first=True)
         return job

@@ -238,7 +238,9 @@ class Worker:
                 sample=sample, sample_status=SampleStatus.FAILED, sample_fields={"reason": str(reason)[:300]}
             )
         finally:
-            shutil.rmtree(workdir / "reads", ignore_errors=True)
+            # its results are in S3: the next sample on this worker gets the disk its volume was
+            # sized for (gems.volumes sizes for the largest sample, not for all of them at once)
+            shutil.rmtree(workdir, ignore_errors=True)
             self.upload_log()
 
     def _run_shard(self, unit: sharding.Unit, options: PipelineOptions, workdir: Path) -> None:

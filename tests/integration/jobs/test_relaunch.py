@@ -268,3 +268,25 @@ def test_a_wave_of_relaunch_calls_relaunches_each_worker_once(client, services):
     assert sorted(i for new in got for i in new) == [3, 4, 5]  # each relaunched once, by one of the calls
     job = client.get(f"/job/{key}").json
     assert sorted(w.get("replaces") for w in job["workers"] if w["attempt"] == 2) == [0, 1, 2]
+
+
+def test_every_worker_gets_its_planned_root_volume_and_its_relaunch_the_same(client, services, config):
+    ec2 = services.clients.ec2
+
+    def root_volume(iid: str) -> list[tuple]:
+        (inst,) = [i for i in instances(ec2) if i["InstanceId"] == iid]
+        vols = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])["Volumes"]
+        # the image's own root device, sized as planned (moto's image alone would give 15 GiB)
+        return [
+            (v["Size"], v["VolumeType"], v["Attachments"][0]["Device"] == inst["RootDeviceName"])
+            for v in vols
+        ]
+
+    body = {"bucket": LAB, "prefix": "run1/", "hla_class": 1, "workers": 1}
+    key = client.post("/job", json=body, headers=bearer()).json["session_key"]
+    first = client.get(f"/job/{key}").json["workers"][0]["instance_id"]
+    assert root_volume(first) == [(30, "gp3", True)]
+    services.jobs.lifecycle.mark_lost(key, first, "instance terminated")
+    job = records.read_job(services.clients.s3, config.state_bucket, key)
+    assert [w.volume for w in job.workers] == [{"gib": 30, "throughput_mbps": None, "iops": None}] * 2
+    assert root_volume(job.workers[1].instance_id) == [(30, "gp3", True)]
