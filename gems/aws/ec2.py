@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -51,21 +52,24 @@ def run_instance(ec2, request: dict, *, attempts: int = 5, base: float = 0.5) ->
     return resp["Instances"][0]["InstanceId"]
 
 
-_ROOT_DEVICES: dict[str, str] = {}  # image id -> its root device name: fixed for an image's life
+# client -> image id -> its root device name (fixed for an image's life): one lookup per image
+# for as long as the client lives (a Lambda container's)
+_ROOT_DEVICES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def root_device(ec2, image_id: str) -> str:
     """The device name of an image's root volume (/dev/xvda, /dev/sda1, ...): a launch that sizes
     the root volume must name it, or EC2 attaches a second, empty volume instead."""
-    if image_id not in _ROOT_DEVICES:
+    known = _ROOT_DEVICES.setdefault(ec2, {})
+    if image_id not in known:
         images = retry(
             lambda: ec2.describe_images(ImageIds=[image_id])["Images"],
             codes={"RequestLimitExceeded", "Throttling"},
         )
         if not images or not images[0].get("RootDeviceName"):
             raise UnavailableError(f"EC2 image {image_id} was not found or names no root device")
-        _ROOT_DEVICES[image_id] = images[0]["RootDeviceName"]
-    return _ROOT_DEVICES[image_id]
+        known[image_id] = images[0]["RootDeviceName"]
+    return known[image_id]
 
 
 def with_root_device(ec2, request: dict) -> dict:

@@ -260,6 +260,7 @@ def test_no_policy_grants_a_wildcard_action_or_resource_it_need_not():
     resourceless = {
         "ec2:DescribeInstances",
         "ec2:DescribeTags",
+        "ec2:DescribeImages",
         "ec2:DescribeSpotPriceHistory",
         "pricing:GetProducts",
         "ecr:GetAuthorizationToken",
