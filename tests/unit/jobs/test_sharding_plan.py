@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from testconfig import TestConfig
 
-from gems import sharding
+from gems import sharding, volumes
 from gems.errors import ValidationError
 from gems.plan import JobRequest, ReadPair, check_request, plan_job
 
@@ -75,3 +77,24 @@ def test_a_sharded_job_needs_a_reference_and_a_sane_batch():
     with pytest.raises(ValidationError, match="10,000 to 1,000,000,000") as err:
         check_request(TestConfig(), bad)
     assert err.value.field == "options.batch_bases"
+
+
+def test_a_genome_lead_gets_room_for_its_reads_bams_and_the_gathered_bam_and_a_fast_disk():
+    plan = _plan({"G": 100 * 10**9, "s1": 2 * GIB, "s2": 1000}, workers=1)  # G: 24 shards by its size
+    assert plan.shards == {"G": 24}
+    by_units = {tuple(w.samples): w for w in plan.workers}
+    lead, shard, small = by_units[("G",)], by_units[("G+shard003",)], by_units[("s1", "s2")]
+    need = 100 * 10**9 / GIB  # 93 GiB of reads
+    assert lead.volume.gib == 20 + math.ceil(3.5 * need) == 346 and lead.volume.throughput_mbps == 1000
+    assert (
+        shard.volume.gib == max(30, 20 + math.ceil(3.5 * need / 24)) == 34
+        and shard.volume.throughput_mbps is None
+    )
+    assert small.volume.gib == 30  # the floor: the largest of its samples is 2 GiB
+    mapping = lead.request["BlockDeviceMappings"][0]
+    assert mapping["DeviceName"] == volumes.ROOT_DEVICE  # the image's, named at launch
+    assert mapping["Ebs"] == {
+        "VolumeSize": lead.volume.gib, "VolumeType": "gp3", "DeleteOnTermination": True, "Encrypted": True,
+        "Throughput": 1000, "Iops": 4000,
+    }  # fmt: skip
+    assert "Throughput" not in shard.request["BlockDeviceMappings"][0]["Ebs"]
