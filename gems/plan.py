@@ -13,8 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 
 import gems.tags
-from gems import alignments, names, sharding, statekeys, volumes
-from gems.capacity import Capacity, market_options
+from gems import alignments, launchspec, names, sharding, statekeys, volumes
+from gems.capacity import Capacity
 from gems.config import Config
 from gems.errors import ValidationError
 from gems.scopes import Reach
@@ -259,59 +259,6 @@ def new_session_key(user: str, idempotency_key: str | None) -> str:
     return uuid.uuid4().hex
 
 
-def run_instances_request(config: Config, worker: WorkerLaunch, client_token: str) -> dict:
-    tag_list = gems.tags.to_aws(worker.tags)
-    request: dict = {
-        "ImageId": config.ami_id,
-        "InstanceType": config.instance_type,
-        "MinCount": 1,
-        "MaxCount": 1,
-        "UserData": worker.user_data,
-        "ClientToken": client_token,
-        "InstanceInitiatedShutdownBehavior": "terminate",
-        "MetadataOptions": {"HttpTokens": "required", "InstanceMetadataTags": "enabled"},
-        "TagSpecifications": [
-            {"ResourceType": "instance", "Tags": tag_list},
-            {
-                "ResourceType": "volume",
-                "Tags": [t for t in tag_list if t["Key"] in (gems.tags.SESSION, gems.tags.NAME)],
-            },
-        ],
-    }
-    if worker.volume is not None:
-        request["BlockDeviceMappings"] = [worker.volume.mapping()]
-    if market := market_options(worker.capacity):
-        request["InstanceMarketOptions"] = market
-    if config.instance_profile:
-        request["IamInstanceProfile"] = {"Name": config.instance_profile}
-    if config.subnet_id:
-        request["SubnetId"] = config.subnet_id
-    if config.security_group_ids:
-        request["SecurityGroupIds"] = list(config.security_group_ids)
-    return request
-
-
-def worker_env(config: Config, session_key: str, index: int, token: str) -> dict[str, str]:
-    env = {
-        "GEMS_SESSION_KEY": session_key,
-        "GEMS_INSTANCE_INDEX": str(index),
-        "GEMS_JOB_TOKEN": token,
-        "GEMS_API": config.api_url,
-        "GEMS_STATE_BUCKET": config.state_bucket,
-        "GEMS_LAKE_BUCKET": config.lake_bucket,
-        "GEMS_REFERENCE_BUCKETS": ",".join(config.reference_buckets),
-        "AWS_DEFAULT_REGION": config.region,
-        "GEMS_WORKER_SOURCE": config.worker_source,
-        "GEMS_HEARTBEAT_TIMEOUT": str(config.heartbeat_timeout_s),
-        "GEMS_TAG_WRITES_PER_S": str(config.tag_writes_per_s),
-        "GEMS_MAX_RUNTIME": str(config.max_runtime_s),
-        "GEMS_SPOT_POLL_S": str(config.spot_poll_s),
-    }
-    if config.endpoint_url:
-        env["AWS_ENDPOINT_URL"] = config.endpoint_url
-    return env
-
-
 def plan_worker(
     config: Config,
     request: JobRequest,
@@ -354,13 +301,15 @@ def plan_worker(
             launched=launched,
         ),
     )
-    w.user_data = render_user_data(worker_env(config, session_key, index, token))
+    w.user_data = render_user_data(launchspec.worker_env(config, session_key, index, token))
     if len(w.user_data.encode()) > MAX_USER_DATA:
         raise ValidationError(
             f"user-data is {len(w.user_data.encode())} bytes (EC2 allows {MAX_USER_DATA})",
             field="samples",
         )
-    w.request = run_instances_request(config, w, client_token=f"{session_key}-{index}")
+    w.request = launchspec.run_instances_request(
+        config, w.tags, w.user_data, w.capacity, w.volume, client_token=f"{session_key}-{index}"
+    )
     return w
 
 

@@ -12,7 +12,7 @@ import time
 import pytest
 from testconfig import TestConfig
 
-from gems.plan import worker_env
+from gems.launchspec import worker_env
 from userdata.render import render_user_data
 
 FAKE_PYTHON = """#!/bin/bash
