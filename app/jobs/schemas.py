@@ -172,9 +172,10 @@ class JobSchema(Schema):
     )
     cost = fields.Dict(
         metadata={
-            "description": "GET /job/<key> and finished jobs: usd, instance_seconds, by_worker (type, "
-            "capacity, seconds, usd_per_hour, usd) and prices (source, as_of, region); list prices "
-            "of a dated table, by the second with EC2's 60 s minimum, launch to the worker's end"
+            "description": "GET /job/<key> and finished jobs: usd (instances and their root volumes), "
+            "volumes_usd, instance_seconds, by_worker (type, capacity, seconds, usd_per_hour, usd, "
+            "volume_gib, volume_usd) and prices (source, as_of, region); list prices of a dated table, "
+            "by the second with EC2's 60 s minimum, launch to the worker's end"
         }
     )
 

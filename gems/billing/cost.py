@@ -1,6 +1,8 @@
-"""What a job's workers cost (pure): instance type x capacity x run time, at dated list prices.
+"""What a job's workers cost (pure): instance type x capacity x run time, at dated list prices,
+and each worker's root volume (gp3: its size, and throughput and IOPS over the baseline) for as long.
 
-EC2 bills Linux instances by the second with a 60-second minimum, from launch to termination.
+EC2 bills Linux instances by the second with a 60-second minimum, from launch to termination,
+and EBS volumes by the second too (a worker's volume is deleted with its instance).
 A worker's run time here is from its launch to its last record (its end, or now while it runs);
 its instance powers off seconds after that, so the figure is a close lower bound. Prices come
 from `gems/billing/prices.json`, a dated table of us-east-1 list prices shipped with the code, or live
@@ -51,12 +53,27 @@ def worker_seconds(worker: dict, now: datetime) -> float | None:
     return max(0.0, (end - start).total_seconds())
 
 
+def volume_hourly(volume: dict | None, table: dict | None = None) -> float:
+    """USD per hour of a worker's root volume as planned (gems.volumes.Volume.to_dict); 0 for
+    none (the image's own, which the record does not size)."""
+    if not volume:
+        return 0.0
+    ebs = (table or {}).get("ebs_gp3") or price_table()["ebs_gp3"]  # live tables price instances only
+    per_month = (
+        int(volume["gib"]) * ebs["usd_per_gib_month"]
+        + max(0, (volume.get("throughput_mbps") or 0) - ebs["baseline_mbps"]) * ebs["usd_per_mbps_month"]
+        + max(0, (volume.get("iops") or 0) - ebs["baseline_iops"]) * ebs["usd_per_iops_month"]
+    )
+    return per_month / ebs["hours_per_month"]
+
+
 def job_cost(workers: list[dict], now: datetime | None = None, table: dict | None = None) -> dict[str, Any]:
-    """The job view's `cost`: total USD and instance seconds, and each worker's share."""
+    """The job view's `cost`: total USD (instances and their volumes) and instance seconds, and
+    each worker's share."""
     now = now or datetime.now(UTC)
     table = table or price_table()
     minimum = float(table.get("per_second_minimum_s", 60))
-    rows, total, seconds, unpriced = [], 0.0, 0.0, []
+    rows, total, seconds, unpriced, volumes_usd = [], 0.0, 0.0, [], 0.0
     for w in workers:
         run = worker_seconds(w, now)
         if run is None:
@@ -64,24 +81,28 @@ def job_cost(workers: list[dict], now: datetime | None = None, table: dict | Non
         itype, capacity = w.get("instance_type", ""), w.get("capacity") or Capacity.ON_DEMAND.value
         rate = hourly(itype, capacity, table)
         billed = max(run, minimum)
-        usd = round(billed / 3600 * rate, 6) if rate is not None else None
+        volume_usd = round(billed / 3600 * volume_hourly(w.get("volume"), table), 6)
+        usd = round(billed / 3600 * rate + volume_usd, 6) if rate is not None else None
         if usd is None:
             unpriced.append(itype or "?")
         else:
             total += usd
+            volumes_usd += volume_usd
         seconds += run
-        rows.append(
-            {
-                "instance_index": w["instance_index"],
-                "instance_type": itype,
-                "capacity": capacity,
-                "seconds": round(run, 1),
-                "usd_per_hour": rate,
-                "usd": usd,
-            }
-        )
+        row = {
+            "instance_index": w["instance_index"],
+            "instance_type": itype,
+            "capacity": capacity,
+            "seconds": round(run, 1),
+            "usd_per_hour": rate,
+            "usd": usd,
+        }
+        if w.get("volume"):
+            row |= {"volume_gib": int(w["volume"]["gib"]), "volume_usd": volume_usd}
+        rows.append(row)
     out: dict[str, Any] = {
         "usd": round(total, 4),
+        "volumes_usd": round(volumes_usd, 4),  # of `usd`: the workers' root volumes
         "instance_seconds": round(seconds, 1),
         "by_worker": rows,
         "prices": {"source": table.get("kind", "table"), "as_of": table["as_of"], "region": table["region"]},

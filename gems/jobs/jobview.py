@@ -54,9 +54,10 @@ class WorkerView:
     launched: str | None = None
     instance_type: str | None = None
     sample_status: dict | None = None
+    volume: dict | None = None  # its root volume as planned (gems.volumes), which the cost counts
 
     def to_dict(self) -> dict[str, Any]:
-        optional = ("capacity_note", "launched", "instance_type", "sample_status")
+        optional = ("capacity_note", "launched", "instance_type", "sample_status", "volume")
         return {k: v for k, v in asdict(self).items() if not (k in optional and v is None)}
 
 
@@ -138,6 +139,7 @@ def _launched(plan, **row: Any) -> WorkerView:
         capacity_note=plan.capacity_note,
         launched=plan.launched,
         instance_type=plan.instance_type,
+        volume=plan.volume,
         **row,
     )
 

@@ -332,6 +332,8 @@ class JobService:
                 )
                 if plan.capacity_note:
                     w["capacity_note"] = plan.capacity_note
+                if plan.volume:
+                    w["volume"] = plan.volume
         job["cost"] = job_cost(job["workers"], table=self.pricebook.table(job["workers"]))
         if record and record.shards:
             job["shards"] = shards.sample_shards(record.shards, current_workers(job["workers"]))

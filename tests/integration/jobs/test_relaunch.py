@@ -290,3 +290,5 @@ def test_every_worker_gets_its_planned_root_volume_and_its_relaunch_the_same(cli
     job = records.read_job(services.clients.s3, config.state_bucket, key)
     assert [w.volume for w in job.workers] == [{"gib": 30, "throughput_mbps": None, "iops": None}] * 2
     assert root_volume(job.workers[1].instance_id) == [(30, "gp3", True)]
+    cost = client.get(f"/job/{key}", headers=bearer()).json["cost"]  # each attempt's volume is billed
+    assert [r["volume_gib"] for r in cost["by_worker"]] == [30, 30] and cost["volumes_usd"] > 0

@@ -60,3 +60,25 @@ def test_an_unknown_instance_type_is_named_not_priced():
         [_w(0, "COMPLETE", "2026-12-03T13:00:00Z", "2026-12-03T14:00:00Z", itype="x9.huge")], now=NOW
     )
     assert cost["usd"] == 0 and cost["unpriced"] == ["x9.huge"] and cost["by_worker"][0]["usd"] is None
+
+
+def test_each_workers_root_volume_is_billed_beside_its_instance():
+    lead = dict(
+        _w(0, "COMPLETE", "2026-12-03T13:00:00Z", "2026-12-03T14:00:00Z"),  # an hour
+        volume={"gib": 346, "throughput_mbps": 1000, "iops": 4000},
+    )
+    shard = dict(
+        _w(1, "COMPLETE", "2026-12-03T13:00:00Z", "2026-12-03T13:00:30Z"),  # 30 s -> 60 s billed
+        volume={"gib": 34, "throughput_mbps": None, "iops": None},
+    )
+    cost = job_cost([lead, shard, _w(2, "COMPLETE", "2026-12-03T13:00:00Z", "2026-12-03T13:30:00Z")], now=NOW)
+    # gp3: $0.08 per GiB-month, $0.04 per MB/s and $0.005 per IOPS-month over 125 MB/s and 3,000
+    lead_hour = (346 * 0.08 + 875 * 0.04 + 1000 * 0.005) / 730
+    shard_volume = 60 / 3600 * 34 * 0.08 / 730
+    spot = hourly("c5.2xlarge", "spot")
+    rows = cost["by_worker"]
+    assert rows[0]["volume_gib"] == 346 and rows[0]["volume_usd"] == pytest.approx(lead_hour, abs=1e-6)
+    assert rows[1]["volume_usd"] == pytest.approx(shard_volume, abs=1e-6)
+    assert "volume_gib" not in rows[2]  # the image's own volume: not sized by the launch, not counted
+    assert cost["volumes_usd"] == pytest.approx(lead_hour + shard_volume, abs=1e-4)
+    assert cost["usd"] == pytest.approx(spot * (1 + 60 / 3600 + 0.5) + lead_hour + shard_volume, abs=1e-4)
