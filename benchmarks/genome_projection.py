@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gems import volumes
-from gems.billing.cost import hourly
+from gems.billing.cost import hourly, volume_hourly
 
 # Assumptions (named; change them here and the printed list follows).
 VCPUS = {
@@ -30,9 +30,6 @@ S3_MB_PER_S = 800.0  # one instance's sustained S3 throughput with parallel rang
 INDEX_GB = 7.0  # GRCh38's minimap2 short-read index, fetched from the index store by every shard worker
 FASTA_GB = 3.1  # GRCh38's FASTA, fetched by the lead for calling
 DISK_MB_PER_S = 1000.0  # the lead's root volume: gp3 at its highest throughput, as gems.volumes asks
-# EBS gp3 in us-east-1: $0.08 per GB-month; throughput over 125 MB/s $0.04 per MB/s-month; IOPS
-# over 3,000 $0.005 each a month (a month of 730 hours)
-GP3_GIB_HOUR, GP3_MBPS_HOUR, GP3_IOPS_HOUR = 0.08 / 730, 0.04 / 730, 0.005 / 730
 SAMPLES = {
     # name: (read pairs, Mb of reference called, calling cost per Mb relative to the measured ~31x)
     "30x genome": (400e6, 3100.0, 1.0),
@@ -166,13 +163,9 @@ def project_one(
         volumes.for_units(["S"], sizes, shards),
         volumes.for_units(["S+shard000"], sizes, shards),
     )
-    lead_disk_hour = (
-        lead_disk.gib * GP3_GIB_HOUR
-        + max(0, (lead_disk.throughput_mbps or 125) - 125) * GP3_MBPS_HOUR
-        + max(0, (lead_disk.iops or 3000) - 3000) * GP3_IOPS_HOUR
-    )
+    # the volumes at the cost view's EBS prices (gems/billing/prices.json)
     usd = (sum(ends) + wall) * price / 3600 + (
-        wall * lead_disk_hour + sum(ends) * shard_disk.gib * GP3_GIB_HOUR
+        wall * volume_hourly(lead_disk.to_dict()) + sum(ends) * volume_hourly(shard_disk.to_dict())
     ) / 3600
     return Projection(split_s, align_s, gather_s, call_s, after_s, stats_s, wall, usd)
 
