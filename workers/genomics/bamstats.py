@@ -10,7 +10,6 @@ marking, so a BAM marked in windows (workers.genomics.windows) reports markdup's
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -120,10 +119,6 @@ def _child_main() -> None:
 
 def count_apart(bam: Path) -> AlignmentCounts:
     """`count` in a child process, so that threads count BAMs at once (pysam holds the GIL)."""
-    done = subprocess.run(
-        children.command(_CHILD, str(bam)), env=children.env(), capture_output=True, check=False
+    return AlignmentCounts.from_json(
+        children.output(_CHILD, str(bam), what=f"counting {bam.name} failed").decode()
     )
-    if done.returncode != 0:
-        lines = done.stderr.decode(errors="replace").strip().splitlines()
-        raise RuntimeError(f"counting {bam.name} failed: {lines[-1][:300] if lines else 'no message'}")
-    return AlignmentCounts.from_json(done.stdout.decode())

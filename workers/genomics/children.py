@@ -34,11 +34,18 @@ _SAMTOOLS = (
 )
 
 
-def samtools(tool: str, *args: str) -> None:
-    """`samtools <tool> <args>` in a child, so that threads run several at once; RuntimeError with
-    samtools' last line when it fails."""
-    done = subprocess.run(command(_SAMTOOLS, tool, *args), env=env(), capture_output=True, check=False)
+def output(code: str, *args: str, what: str) -> bytes:
+    """Run `code` in a child with `args`; its stdout. RuntimeError naming `what` with the child's
+    last line of stderr when it fails."""
+    done = subprocess.run(command(code, *args), env=env(), capture_output=True, check=False)
     if done.returncode != 0:
         lines = [ln for ln in done.stderr.decode(errors="replace").splitlines() if ln.strip()]
         last = lines[-1][:300] if lines else "stopped with no message"
-        raise RuntimeError(last if last.startswith("samtools") else f"samtools {tool}: {last}")
+        raise RuntimeError(last if last.startswith(what) else f"{what}: {last}")
+    return done.stdout
+
+
+def samtools(tool: str, *args: str) -> None:
+    """`samtools <tool> <args>` in a child, so that threads run several at once; RuntimeError with
+    samtools' last line when it fails."""
+    output(_SAMTOOLS, tool, *args, what=f"samtools {tool}")

@@ -18,6 +18,7 @@ Plan, then execute: `plan` is pure; `gather` runs the plan.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,11 +28,10 @@ import pysam
 
 from gems.errors import InputError
 from workers.genomics import bamstats, children, regions
-from workers.genomics.bamfile import WINDOW_STAGES, BamWriter
+from workers.genomics.bamfile import COMPRESSION_LEVEL, WINDOW_STAGES, BamWriter
 
 MARGIN = 10_000
 WINDOWS_PER_THREAD = 4  # windows differ in depth; more of them than threads keeps every thread busy
-COMPRESSION_LEVEL = 2  # as bamfile's
 # A window's tools cost about 0.3 CPU-seconds to start (benchmarks.genome): a window of fewer
 # pairs than this would spend more than a tenth of its time starting.
 MIN_WINDOW_PAIRS = 250_000
@@ -111,6 +111,7 @@ def gather(
     parts = [work / f"window-{w.index:04d}.bam" for w in windows_planned]
     unplaced = [work / f"unplaced-{i:04d}.bam" for i in range(len(shards))]
     done = 0
+    lock = threading.Lock()  # the pool's threads finish windows at once
 
     def mark(w: Window) -> bamstats.AlignmentCounts:
         nonlocal done
@@ -122,9 +123,10 @@ def gather(
             None, parts[w.index], folder, stages=WINDOW_STAGES, inputs=tuple(shards), bed=bed, own=w.own()
         ).close()
         counts = bamstats.count_apart(parts[w.index])
-        done += 1
-        if on_window is not None:
-            on_window(done / len(windows_planned))
+        with lock:
+            done += 1
+            if on_window is not None:
+                on_window(done / len(windows_planned))
         return counts
 
     try:
@@ -141,18 +143,19 @@ def gather(
             p.unlink(missing_ok=True)
 
 
-def _concatenate(parts: list[Path], final: Path, threads: int) -> None:
-    """`samtools cat` (BGZF blocks copied, not recompressed), indexed; index first, BAM last."""
+def _concatenate(parts: list[Path], final: Path, threads: int, index: str = ".bai") -> None:
+    """`samtools cat` of BAMs or CRAMs (blocks and containers copied, not recompressed), indexed
+    (`index`: .bai or .crai); index first, alignments last."""
     part = Path(str(final) + ".part")
-    bai = Path(str(part) + ".bai")
+    idx = Path(str(part) + index)
     try:
-        pysam.samtools.cat("--no-PG", "-o", str(part), *map(str, parts), catch_stdout=False)
-        pysam.samtools.index("-@", str(threads), "-o", str(bai), str(part), catch_stdout=False)
-        bai.replace(Path(str(final) + ".bai"))
+        children.samtools("cat", "--no-PG", "-o", str(part), *map(str, parts))
+        children.samtools("index", "-@", str(threads), "-o", str(idx), str(part))
+        idx.replace(Path(str(final) + index))
         part.replace(final)
     finally:
         part.unlink(missing_ok=True)
-        bai.unlink(missing_ok=True)
+        idx.unlink(missing_ok=True)
 
 
 def to_cram(
@@ -180,17 +183,13 @@ def to_cram(
             "view", *to_cram_args, "-L", str(bed), "-e", w.own(), "-o", str(parts[w.index]), str(bam)
         )
 
-    part, crai = Path(str(final) + ".part"), Path(str(final) + ".part.crai")
     try:
         with ThreadPoolExecutor(threads) as pool:  # each thread waits on its window's samtools
             list(pool.map(convert, planned))
         children.samtools("view", *to_cram_args, "-o", str(parts[-1]), str(bam), "*")
-        children.samtools("cat", "--no-PG", "-o", str(part), *map(str, parts))
-        children.samtools("index", "-@", str(threads), "-o", str(crai), str(part))
-        crai.replace(Path(str(final) + ".crai"))
-        part.replace(final)
+        _concatenate(parts, final, threads, index=".crai")
     finally:
-        for p in (*parts, part, crai):
+        for p in parts:
             p.unlink(missing_ok=True)
 
 

@@ -9,7 +9,6 @@ chromosomes and the per-base work is numpy, not Python.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -211,13 +210,8 @@ def _child_main() -> None:
 
 def _measure_apart(bam_path: Path, chunks: list[Chunk], total: int) -> _Accumulator:
     cfg = json.dumps({"bam": str(bam_path), "chunks": chunks, "total": total})
-    done = subprocess.run(children.command(_CHILD, cfg), env=children.env(), capture_output=True, check=False)
-    if done.returncode != 0:
-        lines = done.stderr.decode(errors="replace").strip().splitlines()
-        raise RuntimeError(
-            f"coverage of {chunks[0][0]}:{chunks[0][1]}: {lines[-1][:300] if lines else 'no message'}"
-        )
-    return _Accumulator.from_json(total, done.stdout.decode())
+    out = children.output(_CHILD, cfg, what=f"coverage of {chunks[0][0]}:{chunks[0][1]}")
+    return _Accumulator.from_json(total, out.decode())
 
 
 def coverage(bam_path: Path, targets: Path | None = None, on_progress=None, threads: int = 1) -> dict:
