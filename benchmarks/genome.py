@@ -107,7 +107,10 @@ def sharded_run(ref: Path, r1: Path, r2: Path, out: Path, shards: int, threads: 
         bams = list(pool.map(align, [p for p in parts if p.pairs]))
     phases["align"] = c
     with Clock() as c:  # as the lead's gather step: windows at once, each counted as it is done
-        windows.gather(bams, out / "sample.bam", out / "work", threads, windows.windows_for(pairs, threads))
+        windows.gather(
+            bams, out / "sample.bam", out / "work", threads, windows.windows_for(pairs, threads),
+            stats=(prepare_reference(ref).fasta, out / "samtools.stats.txt"),
+        )  # fmt: skip
     phases["gather"] = c
     with Clock() as c:
         call_variants(
@@ -122,16 +125,17 @@ def sharded_run(ref: Path, r1: Path, r2: Path, out: Path, shards: int, threads: 
 
 
 def gather_rates(run: dict, threads: int) -> tuple[float, float, float, float]:
-    """The gather over the shard BAMs of `run`, as many windows as threads: one window at a
+    """The gather (with each window's samtools stats) over the shard BAMs of `run`, as many windows as threads: one window at a
     time and `threads` at once (wall pairs a second), its pairs per CPU-second, and the fixed
     CPU-seconds each window adds (its processes' start, the shards' indexes read), from a run
     with four times the windows."""
     pairs, out = run["pairs"], run["out"] / "rates"
+    fasta = next(run["out"].parent.glob("*.fa"))
     clocks = []
     for n, w in ((1, threads), (threads, threads), (threads, 4 * threads)):
         shutil.rmtree(out, ignore_errors=True)
-        with Clock() as c:
-            windows.gather(run["bams"], out / "sample.bam", out, n, w)
+        with Clock() as c:  # as GatherStep runs it: each window's samtools stats too
+            windows.gather(run["bams"], out / "sample.bam", out, n, w, stats=(fasta, out / "stats.txt"))
         clocks.append(c)
     per_window = (clocks[2].cpu - clocks[1].cpu) / (3 * threads)
     return pairs / clocks[0].wall, pairs / clocks[1].wall, pairs / clocks[1].cpu, per_window
@@ -165,7 +169,8 @@ def lead_passes(ref: Path, r1: Path, r2: Path, pairs: int, out: Path, threads: i
     """The other passes over the whole sample in pairs a second: QC alone (as a sharded lead runs
     its part of it; a single worker streams it into the aligner) and HLA class I typing, as the
     pipeline runs them at `threads` (its report's seconds per step); then, over the pipeline's
-    BAM, samtools stats (one thread, as it runs beside calling), and coverage and the CRAM
+    BAM, samtools stats (one thread, as it runs beside calling on a single worker; a sharded
+    sample's gather runs it in its windows), and coverage and the CRAM
     conversion: pairs per CPU-second of one window (`<pass>@cpu`) and the CPU-seconds each
     further window adds (`<pass>@window`, not a rate)."""
     from workers.pipeline.coverage import WINDOW, coverage  # the whole pipeline loads only here

@@ -54,8 +54,8 @@ class Measured:
     shard_bytes_per_pair: float  # the split's level-1 shards
     bam_bytes_per_pair: float  # the shards' level-1 BAMs
     # The other passes over the whole sample (pairs/s): qc (on the shards, as they align), hla (the
-    # shards, after aligning: the lead adds it up), stats (the lead, one thread, from the gather's
-    # end beside everything else); coverage and cram (the lead after calling, windows in child
+    # shards, after aligning: the lead adds it up), stats (one thread over the whole BAM, as a
+    # single worker runs it; not projected: a sharded gather runs it in its windows); coverage and cram (the lead after calling, windows in child
     # processes): <pass>@cpu pairs per CPU-s, <pass>@window CPU-s each window adds.
     lead_pairs_per_s: dict[str, float] = field(default_factory=dict)
 
@@ -90,7 +90,12 @@ class Measured:
                     (f"{name} pass over the sample (one window, one thread)", f"{rate:,.0f} pairs per CPU-s")
                 )
             else:
-                rows.append((f"{name} pass over the sample", f"{rate:,.0f} pairs/s"))
+                label = (
+                    " (whole BAM, one thread: a single worker's; sharded, it is in the gather)"
+                    if name == "stats"
+                    else ""
+                )
+                rows.append((f"{name} pass over the sample{label}", f"{rate:,.0f} pairs/s"))
         return "| phase | throughput |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
 
 
@@ -101,7 +106,6 @@ class Projection:
     gather_s: float
     call_s: float
     after_s: float  # coverage and CRAM, one after the other on the lead's vCPUs, after calling
-    stats_s: float  # samtools stats, one thread, beside calling, coverage and CRAM
     wall_s: float
     usd: float
 
@@ -132,7 +136,6 @@ def project_one(
     split_s = pairs / split_rate
     lead = m.lead_pairs_per_s
     after_s = sum(_on(lead, step, vcpus, pairs) for step in ("coverage", "cram") if f"{step}@cpu" in lead)
-    stats_s = pairs / lead["stats"] if "stats" in lead else 0.0
     # QC reads a shard on one thread while minimap2 maps it on the others: the slower sets the pace
     align_s = per_shard / (m.align_pairs_per_cpu_s * (vcpus - 1))
     if "qc" in lead:
@@ -155,8 +158,8 @@ def project_one(
     gather_s = pairs / gather_rate + 4 * m.gather_cpu_s_per_window
     call_s = call_mb * m.call_cpu_s_per_mb * call_factor / vcpus
     called = max(gather_start + gather_s, BOOT_S + _io_s(FASTA_GB))
-    # samtools stats reads the gathered BAM on one thread while calling, coverage and CRAM run
-    wall = max(called + call_s + after_s, gather_start + gather_s + stats_s)
+    # samtools stats runs in the gather's windows (its rate includes them)
+    wall = called + call_s + after_s
     price = hourly(instance, "spot") or 0.0
     sizes, shards = {"S": pairs * m.gz_bytes_per_pair}, {"S": workers}
     lead_disk, shard_disk = (
@@ -167,13 +170,13 @@ def project_one(
     usd = (sum(ends) + wall) * price / 3600 + (
         wall * volume_hourly(lead_disk.to_dict()) + sum(ends) * volume_hourly(shard_disk.to_dict())
     ) / 3600
-    return Projection(split_s, align_s, gather_s, call_s, after_s, stats_s, wall, usd)
+    return Projection(split_s, align_s, gather_s, call_s, after_s, wall, usd)
 
 
 def project(m: Measured, instance: str, worker_counts: list[int]) -> str:
     lines = [
-        "| sample | shard workers | split | QC + align + HLA (one shard) | gather | call | coverage, CRAM | stats (beside) | wall (goal 20 min) | spot $ (goal $3) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| sample | shard workers | split | QC + align + HLA (one shard) | gather + stats | call | coverage, CRAM | wall (goal 20 min) | spot $ (goal $3) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, (pairs, call_mb, factor) in SAMPLES.items():
         for n in worker_counts:
@@ -181,7 +184,6 @@ def project(m: Measured, instance: str, worker_counts: list[int]) -> str:
             lines.append(
                 f"| {name} | {n} | {p.split_s / 60:.1f} min | {p.align_s / 60:.1f} min "
                 f"| {p.gather_s / 60:.1f} min | {p.call_s / 60:.1f} min | {p.after_s / 60:.1f} min "
-                f"| {p.stats_s / 60:.1f} min "
                 f"| **{p.wall_s / 60:.0f} min** | ${p.usd:.2f} |"
             )
     return "\n".join(lines)
@@ -199,13 +201,13 @@ def render_assumptions(instance: str) -> str:
         "the lead splits (its threads at once on the lead's cores, at the slowest one's pace, streaming and "
         "uploading shards as it cuts them; shard workers wait for theirs); a shard runs QC (one thread) as its reads "
         "stream into minimap2 (the other vCPUs), then maps them for HLA typing, which the lead adds up",
-        "QC and HLA at the rates measured here on --threads threads; samtools stats on one thread from the "
-        "gather's end, beside calling, coverage and CRAM; coverage and CRAM (windows in child processes, four a "
+        "QC and HLA at the rates measured here on --threads threads; samtools stats in the gather's windows "
+        "(merged after: its CPU is in the gather's rate); coverage and CRAM (windows in child processes, four a "
         "vCPU) at their measured work per CPU-second spread over the lead's vCPUs, plus each window's start",
         "the gather's windows (independent processes) fill the lead's vCPUs at the CPU rate measured here "
         f"(they scaled from one at a time to --threads here: the table), or its disk ({DISK_MB_PER_S:.0f} MB/s "
         "read, for the shard BAMs and the gathered one), whichever is slower; each window counts its own "
-        "reads for the report; calling is scattered over the lead's vCPUs",
+        "reads for the report and runs its samtools stats; calling is scattered over the lead's vCPUs",
         "genome: 400 M pairs, 3,100 Mb called at the measured per-Mb cost; exome: 75 M pairs, 60 Mb at 3.5x it "
         "(~100x depth)",
         "every worker bills from launch (60 s minimum ignored), with its root volume as gems.volumes sizes it "

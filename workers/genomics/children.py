@@ -32,6 +32,11 @@ _SAMTOOLS = (
     "try:\n    getattr(pysam.samtools, sys.argv[1])(*sys.argv[2:], catch_stdout=False)\n"
     "except pysam.utils.SamtoolsError as e:\n    sys.exit(str(e.value).split('stderr=')[-1].strip(chr(39) + ' ' + chr(10)))"
 )
+# pysam keeps what a tool writes to its standard output only when it catches it
+_SAMTOOLS_TEXT = _SAMTOOLS.replace(
+    "getattr(pysam.samtools, sys.argv[1])(*sys.argv[2:], catch_stdout=False)",
+    "sys.stdout.write(getattr(pysam.samtools, sys.argv[1])(*sys.argv[2:]))",
+)
 
 
 def output(code: str, *args: str, what: str) -> bytes:
@@ -49,3 +54,8 @@ def samtools(tool: str, *args: str) -> None:
     """`samtools <tool> <args>` in a child, so that threads run several at once; RuntimeError with
     samtools' last line when it fails."""
     output(_SAMTOOLS, tool, *args, what=f"samtools {tool}")
+
+
+def samtools_output(tool: str, *args: str) -> str:
+    """`samtools <tool> <args>` in a child: what it writes to its standard output."""
+    return output(_SAMTOOLS_TEXT, tool, *args, what=f"samtools {tool}").decode()

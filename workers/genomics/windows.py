@@ -27,7 +27,7 @@ from pathlib import Path
 import pysam
 
 from gems.errors import InputError
-from workers.genomics import bamstats, children, regions
+from workers.genomics import bamstats, children, regions, samstats
 from workers.genomics.bamfile import COMPRESSION_LEVEL, WINDOW_STAGES, BamWriter
 
 MARGIN = 10_000
@@ -80,6 +80,11 @@ def _index(bams: list[Path], threads: int) -> None:
         pysam.samtools.index("-M", "-@", str(threads), *todo, catch_stdout=False)
 
 
+def _stats(bam: Path, fasta: Path) -> str:
+    """`samtools stats` of a window in a child, with the whole insert-size table (`-m 1`)."""
+    return children.samtools_output("stats", "-m", "1", "-r", str(fasta), str(bam))
+
+
 def _unplaced(bam: Path, out: Path, threads: int) -> None:
     pysam.samtools.view(
         "-b", "--no-PG", "-@", str(threads), "--output-fmt-option", f"level={COMPRESSION_LEVEL}",
@@ -94,11 +99,13 @@ def gather(
     threads: int = 1,
     windows: int | None = None,
     on_window: Callable[[float], None] | None = None,
+    stats: tuple[Path, Path] | None = None,
 ) -> bamstats.AlignmentCounts:
     """Merge sorted shard BAMs (in read order) and mark duplicates once over all of them into
     `final` (+ .bai), `threads` windows at a time (`windows` of them: WINDOWS_PER_THREAD a
     thread unless given); the final BAM's counts, each window counted as it is done.
-    `on_window` hears the fraction of windows done."""
+    `on_window` hears the fraction of windows done. `stats` (reference FASTA, output file): each
+    window's `samtools stats` too, merged into the whole BAM's (workers.genomics.samstats)."""
     if not shards:
         raise ValueError("no shard BAMs to merge")
     threads = max(1, threads)
@@ -110,6 +117,7 @@ def gather(
     windows_planned = plan(contigs, windows or threads * WINDOWS_PER_THREAD)
     parts = [work / f"window-{w.index:04d}.bam" for w in windows_planned]
     unplaced = [work / f"unplaced-{i:04d}.bam" for i in range(len(shards))]
+    texts: list[str] = [""] * (len(windows_planned) + len(shards))
     done = 0
     lock = threading.Lock()  # the pool's threads finish windows at once
 
@@ -123,6 +131,8 @@ def gather(
             None, parts[w.index], folder, stages=WINDOW_STAGES, inputs=tuple(shards), bed=bed, own=w.own()
         ).close()
         counts = bamstats.count_apart(parts[w.index])
+        if stats is not None:
+            texts[w.index] = _stats(parts[w.index], stats[0])
         with lock:
             done += 1
             if on_window is not None:
@@ -133,10 +143,18 @@ def gather(
         _index(shards, threads)
         with ThreadPoolExecutor(threads) as pool:  # each thread waits on its window's tools
             counts = list(pool.map(mark, windows_planned))
-        for bam, out in zip(shards, unplaced, strict=True):
+        for i, (bam, out) in enumerate(zip(shards, unplaced, strict=True)):
             _unplaced(bam, out, threads)
             counts.append(bamstats.count(out))
+            if stats is not None:
+                texts[len(windows_planned) + i] = _stats(out, stats[0])
         _concatenate([*parts, *unplaced], final, threads)
+        if stats is not None:
+            spans = [sum(e - s for _, s, e in w.intervals) for w in windows_planned] + [0] * len(shards)
+            command = f"stats -r {stats[0].name} {final.name} (gems: {len(texts)} windows' stats, merged)"
+            part = stats[1].with_name(stats[1].name + ".part")
+            part.write_text(samstats.merge(texts, command, spans))
+            part.replace(stats[1])
         return bamstats.AlignmentCounts.added(counts)
     finally:
         for p in (*parts, *unplaced):

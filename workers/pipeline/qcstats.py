@@ -94,10 +94,17 @@ class _Background:
         self.out.unlink(missing_ok=True)
 
 
+def _gathered(ctx: SampleContext) -> str | None:
+    """The `samtools stats` a sharded sample's gather made from its windows, if it made one."""
+    made = ctx.artifacts.get(Artifact.SAMTOOLS_STATS)
+    return Path(made).read_text() if made is not None and Path(made).exists() else None
+
+
 class StatsStep:
-    """samtools stats starts as soon as the BAM is there (`start`, in a child: it reads the whole
-    BAM on one thread, while calling, annotation and coverage run); bcftools stats of the calls
-    (seconds) runs in the step's turn."""
+    """A sharded sample's gather leaves `samtools stats` merged from its windows (run on every
+    core beside the gather); otherwise samtools stats starts as soon as the BAM is there (`start`,
+    in a child: it reads the whole BAM on one thread, while calling, annotation and coverage
+    run). bcftools stats of the calls (seconds) runs in the step's turn."""
 
     name = "stats"
     reads: tuple[Artifact, ...] = (Artifact.BAM,)
@@ -105,7 +112,7 @@ class StatsStep:
 
     def start(self, ctx: SampleContext) -> None:
         bam = ctx.artifacts.get(Artifact.BAM)
-        if ctx.options.reference is None or bam is None or not Path(bam).exists():
+        if ctx.options.reference is None or bam is None or not Path(bam).exists() or _gathered(ctx):
             return
         ref = prepare_reference(ctx.options.reference)
         (Path(ctx.out) / "work").mkdir(parents=True, exist_ok=True)
@@ -123,7 +130,10 @@ class StatsStep:
         ref = prepare_reference(ctx.options.reference)
         out = Path(ctx.out)
         threads = str(max(1, int(ctx.options.threads or 1)))
-        if early is not None and early.bam == Path(bam):
+        gathered = _gathered(ctx)
+        if gathered is not None:  # the gather's windows' stats, merged: no pass over the BAM
+            text = gathered
+        elif early is not None and early.bam == Path(bam):
             text = early.result()
         else:
             if early is not None:
@@ -135,6 +145,7 @@ class StatsStep:
             "samtools_stats": SAMTOOLS_STATS,
             **summary(text),
             "started_early": early is not None,
+            "from_windows": gathered is not None,
         }
         vcf = ctx.artifacts.get(Artifact.VCF)
         if vcf is not None and Path(vcf).exists():

@@ -27,6 +27,7 @@ from workers.pipeline.align import AlignStep, alignment_report
 from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import PipelineOptions, SampleContext, StepSkipped
 from workers.pipeline.qc import QcStep, merged_metrics
+from workers.pipeline.qcstats import SAMTOOLS_STATS
 
 
 class ShardStore(Protocol):
@@ -90,7 +91,7 @@ class SplitStep:
 class GatherStep:
     name = "gather"
     reads: tuple[Artifact, ...] = (Artifact.SHARDS,)
-    writes: tuple[Artifact, ...] = (Artifact.BAM,)
+    writes: tuple[Artifact, ...] = (Artifact.BAM, Artifact.SAMTOOLS_STATS)
 
     def __call__(self, ctx: SampleContext) -> dict:
         shards = load_split(ctx.artifacts[Artifact.SHARDS])
@@ -109,15 +110,19 @@ class GatherStep:
         threads = max(int(ctx.options.threads or 1), 1)
         bam = out / "sample.bam"
         n = windows.windows_for(sum(s.pairs for s in shards), threads)
-        # the BAM's counts come from its windows (markdup's figures too: each window saw margins)
+        ref = prepare_reference(ctx.options.reference)  # type: ignore[arg-type]  # the split needed it
+        stats = out / SAMTOOLS_STATS
+        # the BAM's counts come from its windows (markdup's figures too: each window saw margins),
+        # and so does its `samtools stats`, on every core rather than one thread after the gather
         counts = windows.gather(
-            bams, bam, out / "work" / "gather", threads, n, lambda f: ctx.progress(0.5 + 0.4 * f)
-        )
+            bams, bam, out / "work" / "gather", threads, n, lambda f: ctx.progress(0.5 + 0.4 * f),
+            stats=(ref.fasta, stats),
+        )  # fmt: skip
         for part in bams:
             part.unlink(missing_ok=True)
             Path(str(part) + ".bai").unlink(missing_ok=True)
         ctx.artifacts[Artifact.BAM] = bam
-        ref = prepare_reference(ctx.options.reference)  # type: ignore[arg-type]  # the split needed it
+        ctx.artifacts[Artifact.SAMTOOLS_STATS] = stats
         report = alignment_report(bam, counts.markdup(), ref, minimap2.program(), threads, counts)
         report.update(shards=len(shards), shards_aligned=len(bams), gather_windows=n)
         return report

@@ -17,6 +17,7 @@ from pathlib import Path
 import pysam
 import pytest
 from na12878_slice import DATA
+from samstats_check import assert_merged_like_whole, crossing_pairs
 
 from gems.errors import InputError
 from workers.genomics import bamstats, windows
@@ -84,7 +85,15 @@ def test_sharded_run_equals_the_single_run(sample, n):
         AlignStep(shard=True)(ctx)
         bams.append(ctx.out / "shard.bam")
     # duplicates marked in windows (more of them than shards, so windows cut through dense reads)
-    counts = windows.gather(bams, root / "sample.bam", root / "work", threads=2, windows=3 * n + 2)
+    stats = root / "samtools.stats.txt"
+    counts = windows.gather(
+        bams,
+        root / "sample.bam",
+        root / "work",
+        threads=2,
+        windows=3 * n + 2,
+        stats=(sample["ref"].fasta, stats),
+    )
     call_variants(
         root / "sample.bam", sample["ref"], root / "variants.vcf.gz", root / "work", scatter=n, processes=2
     )
@@ -102,6 +111,12 @@ def test_sharded_run_equals_the_single_run(sample, n):
         assert fh.check_index()
     calls = _calls(root / "variants.vcf.gz")
     assert calls == _calls(single / "variants.vcf.gz") and len(calls) > 50
+    # `samtools stats` from the windows' own stats, beside the whole BAM's
+    whole = pysam.samtools.stats("-r", str(sample["ref"].fasta), str(single / "sample.bam"))
+    with pysam.AlignmentFile(str(single / "sample.bam")) as fh:
+        planned = windows.plan(dict(zip(fh.references, fh.lengths, strict=True)), 3 * n + 2)
+    crossing = crossing_pairs(single / "sample.bam", planned)
+    assert_merged_like_whole(whole, stats.read_text(), crossing, len(planned))
 
 
 def _first_pairs(path: Path, n: int, prefix: bytes) -> bytes:
