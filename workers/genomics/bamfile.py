@@ -56,13 +56,13 @@ def _child_main() -> None:
         args = ["-u", "-", "-"]
     elif tool == "own":
         args = [
-            "-b", "--no-PG", "-e", cfg["own"], "-@", threads, "--output-fmt-option", f"level={COMPRESSION_LEVEL}",
+            "-b", "--no-PG", "-e", cfg["own"], "-@", threads, "--output-fmt-option", f"level={cfg['level']}",
             "-o", part, "-",
         ]  # fmt: skip
         tool = "view"
     else:
         args = [
-            "-@", threads, "-O", "bam", "--output-fmt-option", f"level={COMPRESSION_LEVEL}", "-f", str(work / "markdup.json"),
+            "-@", threads, "-O", "bam", "--output-fmt-option", f"level={cfg['level']}", "-f", str(work / "markdup.json"),
             "--json", "--write-index", "-", f"{part}##idx##{part}.bai",
         ]  # fmt: skip
     getattr(pysam.samtools, tool)(*args, catch_stdout=False)
@@ -84,9 +84,11 @@ class BamWriter:
         threads: int = 1,
         sort_mem_mb: int = 768,
         stages: tuple[str, ...] = TOOLS,
-        inputs: tuple[Path, ...] = (),
+        inputs: tuple[Path | str, ...] = (),  # paths, or S3 URLs (with extra_env)
         bed: Path | None = None,
         own: str = "",
+        extra_env: dict[str, str] | None = None,
+        level: int = COMPRESSION_LEVEL,
     ):
         self.final = Path(final)
         self.stages = stages
@@ -99,9 +101,10 @@ class BamWriter:
             dict(
                 threads=max(threads, 1), work=str(self.work), final=str(self.final), sort_mem_mb=sort_mem_mb,
                 last=stages[-1], inputs=[str(p) for p in inputs], bed=str(bed) if bed else "", own=own,
+                level=level,
             )
         )  # fmt: skip
-        env = children.env()
+        env = children.env(extra_env)  # inputs in S3: the settings htslib reads them with
         self._logs: dict[str, IO[bytes]] = {}
         self._procs: dict[str, subprocess.Popen] = {}
         upstream: IO[bytes] | None = source
@@ -113,6 +116,7 @@ class BamWriter:
                 stdout=subprocess.DEVNULL if tool == stages[-1] else subprocess.PIPE,
                 stderr=log,
                 env=env,
+                cwd=self.work,  # htslib leaves a remote input's index in the working folder
             )
             if upstream is not source and upstream is not None:
                 upstream.close()  # the child holds its own copy

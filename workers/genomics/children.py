@@ -20,8 +20,10 @@ def command(code: str, *args: str) -> list[str]:
     return [sys.executable, "-P", "-c", code, *args]
 
 
-def env() -> dict[str, str]:
-    out = dict(os.environ)
+def env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The child's environment: ours, gems's code on the path, and `extra` (the settings htslib
+    reads S3 with: gems.aws.htslib)."""
+    out = dict(os.environ) | (extra or {})
     given = [p for p in out.get("PYTHONPATH", "").split(os.pathsep) if p]
     out["PYTHONPATH"] = os.pathsep.join([REPO_ROOT, *given])
     return out
@@ -39,10 +41,13 @@ _SAMTOOLS_TEXT = _SAMTOOLS.replace(
 )
 
 
-def output(code: str, *args: str, what: str) -> bytes:
-    """Run `code` in a child with `args`; its stdout. RuntimeError naming `what` with the child's
-    last line of stderr when it fails."""
-    done = subprocess.run(command(code, *args), env=env(), capture_output=True, check=False)
+def output(
+    code: str, *args: str, what: str, extra_env: dict[str, str] | None = None, cwd: Path | None = None
+) -> bytes:
+    """Run `code` in a child with `args` (in `cwd`: htslib leaves a remote file's index in its
+    working folder); its stdout. RuntimeError naming `what` with the child's last line of stderr
+    when it fails."""
+    done = subprocess.run(command(code, *args), env=env(extra_env), capture_output=True, check=False, cwd=cwd)
     if done.returncode != 0:
         lines = [ln for ln in done.stderr.decode(errors="replace").splitlines() if ln.strip()]
         last = lines[-1][:300] if lines else "stopped with no message"
@@ -50,10 +55,10 @@ def output(code: str, *args: str, what: str) -> bytes:
     return done.stdout
 
 
-def samtools(tool: str, *args: str) -> None:
+def samtools(tool: str, *args: str, extra_env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
     """`samtools <tool> <args>` in a child, so that threads run several at once; RuntimeError with
     samtools' last line when it fails."""
-    output(_SAMTOOLS, tool, *args, what=f"samtools {tool}")
+    output(_SAMTOOLS, tool, *args, what=f"samtools {tool}", extra_env=extra_env, cwd=cwd)
 
 
 def samtools_output(tool: str, *args: str) -> str:

@@ -74,7 +74,8 @@ def plan(contigs: dict[str, int], n: int) -> list[Window]:
 # time, from one thread, each with htslib's own threads.
 
 
-def _index(bams: list[Path], threads: int) -> None:
+def index_inputs(bams: list[Path], threads: int) -> None:
+    """Index the shard BAMs that have no index yet (the windows read them by region)."""
     todo = [str(b) for b in bams if not Path(str(b) + ".bai").exists()]
     if todo:
         pysam.samtools.index("-M", "-@", str(threads), *todo, catch_stdout=False)
@@ -140,7 +141,7 @@ def gather(
         return counts
 
     try:
-        _index(shards, threads)
+        index_inputs(shards, threads)
         with ThreadPoolExecutor(threads) as pool:  # each thread waits on its window's tools
             counts = list(pool.map(mark, windows_planned))
         for i, (bam, out) in enumerate(zip(shards, unplaced, strict=True)):
@@ -148,7 +149,7 @@ def gather(
             counts.append(bamstats.count(out))
             if stats is not None:
                 texts[len(windows_planned) + i] = _stats(out, stats[0])
-        _concatenate([*parts, *unplaced], final, threads)
+        concatenate([*parts, *unplaced], final, threads)
         if stats is not None:
             spans = [sum(e - s for _, s, e in w.intervals) for w in windows_planned] + [0] * len(shards)
             command = f"stats -r {stats[0].name} {final.name} (gems: {len(texts)} windows' stats, merged)"
@@ -161,7 +162,7 @@ def gather(
             p.unlink(missing_ok=True)
 
 
-def _concatenate(parts: list[Path], final: Path, threads: int, index: str = ".bai") -> None:
+def concatenate(parts: list[Path], final: Path, threads: int, index: str = ".bai") -> None:
     """`samtools cat` of BAMs or CRAMs (blocks and containers copied, not recompressed), indexed
     (`index`: .bai or .crai); index first, alignments last."""
     part = Path(str(final) + ".part")
@@ -205,7 +206,7 @@ def to_cram(
         with ThreadPoolExecutor(threads) as pool:  # each thread waits on its window's samtools
             list(pool.map(convert, planned))
         children.samtools("view", *to_cram_args, "-o", str(parts[-1]), str(bam), "*")
-        _concatenate(parts, final, threads, index=".crai")
+        concatenate(parts, final, threads, index=".crai")
     finally:
         for p in parts:
             p.unlink(missing_ok=True)

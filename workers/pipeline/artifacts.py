@@ -17,6 +17,7 @@ class Artifact(StrEnum):
     SHARDS = "shards"  # a sharded sample's split: split.json, its shards as the lead cut them
     SHARD_BAM = "shard_bam"  # one shard's alignments: coordinate-sorted, duplicates not yet marked
     CRAM = "cram"  # the alignments as CRAM against the reference (when the BAM is not kept)
+    RAW_CALLS = "raw_calls"  # a sharded sample's calls, made in its windows, before normalising
     VCF = "vcf"  # the sample's normalised calls, bgzipped and indexed
     SAMTOOLS_STATS = "samtools_stats"  # `samtools stats` of the alignments
     BCFTOOLS_STATS = "bcftools_stats"  # `bcftools stats` of the calls

@@ -52,7 +52,8 @@ def htslib_version() -> str:
     return pysam.version.__htslib_version__  # type: ignore[attr-defined]
 
 
-def _run(tool, *args: str) -> None:
+def run_tool(tool, *args: str) -> None:
+    """A bcftools tool in this process; RuntimeError with its last line when it fails."""
     try:
         tool(*args, catch_stdout=False)
     except pysam.utils.SamtoolsError as exc:
@@ -100,8 +101,8 @@ def _region_main() -> None:
     pile = cfg["out"] + ".pileup.bcf"
     try:
         args = ["-f", cfg["fasta"], *cfg["args"], "-R", cfg["bed"], "-Ou", "-o", pile, cfg["bam"]]
-        _run(bcftools.mpileup, *args)
-        _run(bcftools.call, "-m", "-v", "-a", "GQ", "-Ou", "-o", cfg["out"], pile)
+        run_tool(bcftools.mpileup, *args)
+        run_tool(bcftools.call, "-m", "-v", "-a", "GQ", "-Ou", "-o", cfg["out"], pile)
     except RuntimeError as exc:
         sys.stderr.write(f"{exc}\n")
         sys.exit(1)
@@ -109,7 +110,7 @@ def _region_main() -> None:
         Path(pile).unlink(missing_ok=True)
 
 
-def _call_region(cfg: dict) -> None:
+def call_region_child(cfg: dict) -> None:
     done = subprocess.run(
         children.command(_CHILD, json.dumps(cfg)), capture_output=True, text=True, env=children.env()
     )
@@ -118,6 +119,11 @@ def _call_region(cfg: dict) -> None:
         raise RuntimeError(
             lines[-1][:300] if lines else f"bcftools over {cfg['bed']} stopped (exit {done.returncode})"
         )
+
+
+def call_region(ref: Reference, bam: Path, bed: Path, out: Path) -> None:
+    """Raw calls (BCF) of the regions in `bed` into `out`, in a child process."""
+    call_region_child(dict(fasta=str(ref.fasta), bam=str(bam), bed=str(bed), out=str(out), args=MPILEUP_ARGS))
 
 
 def _scattered_calls(
@@ -140,8 +146,8 @@ def _scattered_calls(
         )
     try:
         with ThreadPoolExecutor(max(1, processes)) as pool:  # each thread waits on one child
-            list(pool.map(_call_region, parts))
-        _run(bcftools.concat, "-Ou", "-o", str(out), *[part["out"] for part in parts])
+            list(pool.map(call_region_child, parts))
+        run_tool(bcftools.concat, "-Ou", "-o", str(out), *[part["out"] for part in parts])
     finally:
         for part in parts:
             Path(part["bed"]).unlink(missing_ok=True)
@@ -158,34 +164,38 @@ def call_variants(
     min_qual: float = MIN_QUAL,
     scatter: int = 1,
     processes: int = 1,
+    raw_calls: Path | None = None,
 ) -> None:
     """Write `out_vcf` (+ .tbi) from `bam`; nothing appears under that name unless complete.
     `scatter` regions are called by up to `processes` children at once. `mpileup_args` and
-    `min_qual` are for benchmarks.calling, which compares settings."""
+    `min_qual` are for benchmarks.calling, which compares settings. `raw_calls`: the calls are
+    made already (a sharded sample's windows, workers.pipeline.windowphase), in order: only
+    normalised and filtered here."""
     work.mkdir(parents=True, exist_ok=True)
     fasta = str(ref.fasta)
     pile, raw, norm = work / "mpileup.bcf", work / "calls.bcf", work / "norm.bcf"
     part = Path(str(out_vcf) + ".part")
     wanted = _targets(targets, ref) if targets else None
     try:
-        if scatter > 1:
+        source = raw if raw_calls is None else Path(raw_calls)  # a sharded sample's windows called
+        if raw_calls is None and scatter > 1:
             chosen = regions.merged(wanted, ref.contigs) if wanted else regions.whole(ref.contigs)
             groups = regions.scatter(chosen, scatter)
             _scattered_calls(bam, ref, groups, work, raw, mpileup_args, processes)
-        else:
+        elif raw_calls is None:
             region: tuple[str, ...] = ()
             if wanted:
                 bed = work / "targets.bed"  # named *.bed: bcftools picks BED coordinates by suffix
                 bed.write_text(regions.to_bed(wanted))
                 region = ("-R", str(bed))
-            _run(bcftools.mpileup, "-f", fasta, *mpileup_args, *region, "-Ou", "-o", str(pile), str(bam))
-            _run(bcftools.call, "-m", "-v", "-a", "GQ", "-Ou", "-o", str(raw), str(pile))
-        _run(bcftools.norm, "-f", fasta, "-m", "-any", "-Ou", "-o", str(norm), str(raw))
+            run_tool(bcftools.mpileup, "-f", fasta, *mpileup_args, *region, "-Ou", "-o", str(pile), str(bam))
+            run_tool(bcftools.call, "-m", "-v", "-a", "GQ", "-Ou", "-o", str(raw), str(pile))
+        run_tool(bcftools.norm, "-f", fasta, "-m", "-any", "-Ou", "-o", str(norm), str(source))
         # at min_qual 0 nothing is LowQual, and every record says PASS
-        _run(
+        run_tool(
             bcftools.filter, "-s", "LowQual", "-e", f"QUAL<{min_qual}", "-Oz", "-o", str(part), str(norm),
         )  # fmt: skip
-        _run(bcftools.index, "-t", "-f", "-o", str(part) + ".tbi", str(part))
+        run_tool(bcftools.index, "-t", "-f", "-o", str(part) + ".tbi", str(part))
         Path(str(part) + ".tbi").replace(Path(str(out_vcf) + ".tbi"))
         part.replace(out_vcf)
     finally:
@@ -213,6 +223,7 @@ class VariantStep:
             stale.unlink(missing_ok=True)
         ctx.progress(0.0)
         scatter = max(1, ctx.options.calling_regions or ctx.options.threads)
+        raw = ctx.artifacts.get(Artifact.RAW_CALLS)  # a sharded sample's windows called already
         call_variants(
             Path(bam),
             ref,
@@ -221,6 +232,7 @@ class VariantStep:
             ctx.options.targets,
             scatter=scatter,
             processes=ctx.options.threads,
+            raw_calls=Path(raw) if raw is not None else None,
         )
         ctx.artifacts[Artifact.VCF] = vcf
         metrics = vcf_metrics(vcf)
@@ -231,7 +243,7 @@ class VariantStep:
                 "mpileup": " ".join(MPILEUP_ARGS),
                 "call": "-m -v",
                 "filter": f"LowQual: QUAL<{MIN_QUAL}" if MIN_QUAL > 0 else "none",
-                "regions": scatter,
+                "regions": scatter if raw is None else "the gather's windows",
             },
             targets=os.path.basename(ctx.options.targets) if ctx.options.targets else None,
             vcf="variants.vcf.gz",

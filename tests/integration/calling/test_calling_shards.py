@@ -24,6 +24,7 @@ from workers.genomics import bamstats, windows
 from workers.genomics.fastq import CHUNK_PAIRS
 from workers.genomics.reference import prepare_reference
 from workers.genomics.shards import check_split, split_pairs
+from workers.pipeline import windowphase
 from workers.pipeline.align import AlignStep
 from workers.pipeline.framework import PipelineOptions, SampleContext, SampleFailed
 from workers.pipeline.qc import QcStep
@@ -298,3 +299,35 @@ def test_the_pipelines_child_processes_never_import_from_the_callers_folder(samp
     )
     report = run_sample(sample["name"], sample["r1"], sample["r2"], tmp_path / "out", opts)
     assert report["steps"]["align"]["status"] == "done" and report["steps"]["variants"]["status"] == "done"
+
+
+@pytest.mark.parametrize("units", [1, 3])
+def test_windows_worked_by_the_shards_workers_and_assembled_equal_the_single_run(sample, units):
+    """The fleet's gather: each of `units` workers takes its windows (marks, keeps its own reads,
+    counts, stats, calls), the lead puts the parts together: the single run's BAM and VCF."""
+    root = sample["root"] / f"windows-{units}"
+    shards = split_pairs(sample["r1"], sample["r2"], root / "split", 3, sample["options"].batch_bases)
+    bams = []
+    for shard in shards:
+        ctx = SampleContext(
+            sample["name"], root / "split" / shard.r1, root / "split" / shard.r2, root / f"s{shard.index}",
+            sample["options"],
+        )  # fmt: skip
+        AlignStep(shard=True)(ctx)
+        bams.append(str(ctx.out / "shard.bam"))
+    windows.index_inputs([Path(b) for b in bams], 2)
+    ref = sample["ref"]
+    planned = windowphase.plan(ref.contigs, sum(s.pairs for s in shards), units, threads=2)
+    planned = windows.plan(ref.contigs, max(len(planned), 11))  # windows that cut through the reads
+    parts = []
+    for unit in range(units):  # each worker's share, in a folder of its own
+        mine = windowphase.owned(planned, units, unit)
+        parts += windowphase.work_windows(mine, bams, ref.contigs, ref, root / f"unit{unit}", 2, None)
+    done = windowphase.assemble(parts, bams, planned, root / "sample.bam", root / "work", 2, ref)
+    single = sample["single"].out
+    assert _records(root / "sample.bam") == _records(single / "sample.bam")
+    assert done.counts == bamstats.count(root / "sample.bam")
+    call_variants(root / "sample.bam", ref, root / "variants.vcf.gz", root / "work", raw_calls=done.calls)
+    assert _calls(root / "variants.vcf.gz") == _calls(single / "variants.vcf.gz")
+    whole = pysam.samtools.stats("-r", str(ref.fasta), str(single / "sample.bam"))
+    assert_merged_like_whole(whole, done.stats, crossing_pairs(single / "sample.bam", planned), len(planned))
