@@ -3,17 +3,18 @@ stand-in work sized from benchmarks.genome's projection, and spot interruptions.
 
 The control plane and the sharded line's coordination are the real ones: `POST /job` with
 `shards`, the lead's store uploading each shard's description as the split would and waiting for
-the shard BAMs in the state bucket, each shard worker waiting for its shard, the relaunch of an
-interrupted shard, the sweep, the job view. The work is a stand-in: the split, each shard's
-alignment (with its QC and HLA mapping), the gather and what the lead does after it (calling,
-coverage and CRAM, with samtools stats beside them: the longer of the two) sleep for their
-projected minutes times `--scale` seconds (the boot too), so the run's wall time, divided by the scale, is comparable with the projection's.
-The workers are threads of one process (as in benchmarks.fleet). Reported: the wall time against
-the projection, shards relaunched, the job's cost in instance time, and `GET /job/<key>` against
-the raw tag loop.
+the windows' summaries in the state bucket, each shard worker waiting for its shard, then for
+every shard's BAM before its windows, the relaunch of an interrupted shard (straight to its
+windows when its BAM is in S3), the sweep, the job view. The work is a stand-in: the split,
+each shard's alignment (with its QC and HLA mapping), its windows (marked, kept, stats, called),
+the lead's collection of the parts and what it does after (coverage and CRAM) sleep for their
+projected minutes times `--scale` seconds (the boot too), so the run's wall time, divided by
+the scale, is comparable with the projection's. The workers are threads of one process (as in
+benchmarks.fleet). Reported: the wall time against the projection, shards relaunched, the job's
+cost in instance time, and `GET /job/<key>` against the raw tag loop.
 
     .venv/bin/python -m benchmarks.fleet_shards [--shards 16] [--interrupt 0.125] [--scale 0.5]
-        [--boot-min 1.5 --split-min 5.8 --align-min 7.0 --gather-min 5.2 --after-min 31.5]
+        [--boot-min 1.5 --split-min 8.2 --align-min 4.0 --windows-min 1.4 --collect-min 2.9 --after-min 4.6]
 """
 
 from __future__ import annotations
@@ -56,17 +57,18 @@ def fleet(key: str, phases: dict, interrupt: float, events_path: str, stop_path:
 
     import gems.tags
     import workers.program.worker as worker_module
-    from gems import statekeys
+    from gems import sharding, statekeys
     from gems.auth import KeyStore
     from gems.aws import s3 as S3
     from gems.aws.secrets import CredstashSecrets
     from gems.config import Config
     from gems.states import WorkerStatus
     from workers.genomics.shards import Shard
+    from workers.genomics.windows import Window
     from workers.program import joboptions
-    from workers.program.shardstore import wait_for_shard
+    from workers.program.shardstore import await_keys, wait_for_shard, window_name
 
-    def run_sample(sample, r1, r2, out, options, on_progress=None):  # the lead: split, wait, gather, call
+    def run_sample(sample, r1, r2, out, options, on_progress=None):  # the lead: split, wait, collect
         store, n, folder = options.shard_store, options.shards, Path(out) / "split"
         folder.mkdir(parents=True, exist_ok=True)
         on_progress("split", 0.0)
@@ -78,22 +80,33 @@ def fleet(key: str, phases: dict, interrupt: float, events_path: str, stop_path:
                 (folder / name).write_bytes(b"@r\nACGT\n+\nIIII\n")
             store.put(shard, folder)
             cut.append(shard)
-        store.finish_split(cut)
+        planned = [Window(i, (("c", i, i + 1),)) for i in range(n)]  # one window a shard worker
+        store.finish_split(cut, planned)
         events.append({"split_done": time.time()})
         on_progress("gather", 0.0)
-        store.bams(cut, Path(out) / "bams")
-        time.sleep(phases["gather"] + phases["after"])
+        owners = {i: sharding.unit_name(sample, i) for i in range(n)}
+        wanted = {i: store.key(window_name(i, ".json")) for i in range(n)}
+        await_keys(clients.s3, store.bucket, store.session_key, wanted, owners, phases["poll"])
+        time.sleep(phases["collect"] + phases["after"])
         report = {"sample": sample, "status": "COMPLETE", "summary": {"read_pairs": n}}
         Path(out, "report.json").write_text(json.dumps(report))
         return report
 
-    def align_shard(worker, unit, options, workdir):  # a shard: wait for it, "align", hand the BAM back
+    def align_shard(worker, unit, options, workdir):  # a shard: align it, hand it back, then its window
         shard = wait_for_shard(clients.s3, worker.bucket, worker.session_key, unit, poll_s=phases["poll"])
-        worker._progress(unit.name)("align_shard", 0.0)
-        time.sleep(phases["align"])
-        worker.status(step=f"{unit.name}: upload", sample=unit.name, sample_fields={"step": "upload"})
-        key_ = statekeys.shard_key(worker.session_key, unit.sample, f"shard-{unit.shard:03d}.bam")
-        S3.put_json(clients.s3, worker.bucket, key_, {"stand_in": True})
+        named = functools.partial(statekeys.shard_key, worker.session_key, unit.sample)
+        if S3.get_json(clients.s3, worker.bucket, named(f"shard-{unit.shard:03d}.bam")) is None:
+            worker._progress(unit.name)("align_shard", 0.0)
+            time.sleep(phases["align"])  # a relaunch whose BAM is in S3 goes straight to its window
+            worker.status(step=f"{unit.name}: upload", sample=unit.name, sample_fields={"step": "upload"})
+            S3.put_json(clients.s3, worker.bucket, named(f"shard-{unit.shard:03d}.bam"), {"stand_in": True})
+        n = len(S3.get_json(clients.s3, worker.bucket, named("split.json"))["shards"])
+        owners = {i: sharding.unit_name(unit.sample, i) for i in range(n)}
+        bams = {i: named(f"shard-{i:03d}.bam") for i in range(n)}
+        await_keys(clients.s3, worker.bucket, worker.session_key, bams, owners, phases["poll"])
+        worker._progress(unit.name)("windows", 0.0)
+        time.sleep(phases["windows"])
+        S3.put_json(clients.s3, worker.bucket, named(window_name(unit.shard, ".json")), {"stand_in": True})
         return {"pairs": shard.pairs}
 
     module = types.ModuleType("workers.pipeline.sample")
@@ -147,9 +160,12 @@ def fleet(key: str, phases: dict, interrupt: float, events_path: str, stop_path:
         time.sleep(0.2)
 
 
+PHASES = ("boot", "split", "align", "windows", "collect", "after")
+
+
 def projected_min(m: dict) -> float:
     """The model's wall time (benchmarks.genome_projection), without interruptions or S3 transfers."""
-    return m["boot"] + m["split"] + m["align"] + m["gather"] + m["after"]
+    return sum(m[p] for p in PHASES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,14 +175,14 @@ def main(argv: list[str] | None = None) -> int:
         "--interrupt", type=float, default=0.125, help="fraction of the shard workers interrupted"
     )
     ap.add_argument("--scale", type=float, default=0.5, help="seconds of stand-in per projected minute")
-    # today's projection (benchmarks.genome, 16 c6i.4xlarge workers): after the gather, the lead
-    # calls (18.7), measures coverage and writes CRAM (4.2) beside samtools stats (31.5)
-    for phase, default in (("boot", 1.5), ("split", 5.8), ("align", 7.0), ("gather", 5.2), ("after", 31.5)):
+    # today's projection (benchmarks.genome, 32 c6i.4xlarge workers)
+    defaults = {"boot": 1.5, "split": 8.2, "align": 4.0, "windows": 1.4, "collect": 2.9, "after": 4.6}
+    for phase, default in defaults.items():
         ap.add_argument(
             f"--{phase}-min", type=float, default=default, help=f"projected minutes (default {default})"
         )
     args = ap.parse_args(argv)
-    minutes = {p: getattr(args, f"{p}_min") for p in ("boot", "split", "align", "gather", "after")}
+    minutes = {p: getattr(args, f"{p}_min") for p in PHASES}
     phases = {p: m * args.scale for p, m in minutes.items()} | {"poll": 5 / 60 * args.scale}
     os.environ["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = "http://127.0.0.1:9"  # no metadata: not spot-polled
     load0 = os.getloadavg()[0]
@@ -213,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         ("job", f"{final['overall_status']}; shards complete {final['shards']['GENOME']['complete']} / {args.shards}"),
         ("shard workers interrupted / relaunched", f"{sum('notice' in e for e in events)} / {len(relaunched)}"),
         ("wall, submit to settled", f"{wall:.1f} s = {wall / args.scale:.0f} projected minutes"),
-        ("the projection's wall (boot + split + last shard + gather + after it)", f"{model:.0f} minutes"),
+        ("the projection's wall (boot + split + last shard + windows + collect + after it)", f"{model:.0f} minutes"),
         ("workers billed (attempts)", f"{len(final['cost']['by_worker'])}"),
         ("GET /job/<key> p50 / raw tag loop p50", f"{statistics.median(get) / statistics.median(raw):.2f}x "
                                                   f"({pct(get, 50) * 1000:.0f} / {pct(raw, 50) * 1000:.0f} ms)"),

@@ -5,17 +5,17 @@
 
 1. Throughput on real reads (HG002's 2x148 reads, repeated `--copies` times with names made
    unique): the split (read pairs per second as it runs here, and each of its threads alone: on
-   a worker's cores they run at once, so the slowest sets its pace), a shard's
-   alignment (minimap2 | fixmate | sort, one thread: pairs per CPU-second), the gather (merge |
-   markdup | keep, in windows of the reference: pairs per CPU-second, and per wall-second on one
-   thread and at `--threads`, so the windows' scaling shows, and what each window costs beside its
-   reads), and calling (mpileup |
-   call, one process: CPU-seconds per Mb of reference covered at the reads' own ~31x, on the 1x
-   reads; the copies would be 20 stacked duplicates).
+   a worker's cores they run at once, so the slowest sets its pace), a shard's alignment
+   (minimap2 | fixmate | sort, one thread: pairs per CPU-second), the windows as the shards'
+   workers work them, without calling (merge | markdup with margins, own reads kept, counted,
+   samtools stats: pairs per CPU-second, and per wall-second on one thread and at `--threads`,
+   so their scaling shows, and what each window costs beside its reads), the lead's assembly of
+   the parts, and calling (mpileup | call, one process: CPU-seconds per Mb of reference covered
+   at the reads' own ~31x, on the 1x reads; the copies would be 20 stacked duplicates).
 2. Scaling on this machine: the single-worker line (align, then variants, at `--threads`)
    against the sharded line for each shard count (split, every shard aligned on one thread with
-   `--threads` shards at once, gather, calling over as many regions), wall and CPU seconds, the
-   CPU the sharding adds, and whether the BAM and VCF equal the single run's.
+   `--threads` shards at once, the windows worked `--threads` at once, assembled), wall and CPU
+   seconds, the CPU the sharding adds, and whether the BAM and VCF equal the single run's.
 3. A projection for a 30x genome (400 M pairs) and an exome (75 M pairs) on N spot workers of
    `--instance`, from the throughputs of (1) and the assumptions printed with it.
 """
@@ -39,6 +39,7 @@ from workers.genomics import windows
 from workers.genomics.fastqblocks import BLOCK_BYTES, parse
 from workers.genomics.reference import prepare_reference
 from workers.genomics.shards import SHARD_GZIP_LEVEL, split_pairs
+from workers.pipeline import windowphase
 from workers.pipeline.align import AlignStep
 from workers.pipeline.framework import PipelineOptions, SampleContext
 from workers.pipeline.variants import call_variants
@@ -106,39 +107,44 @@ def sharded_run(ref: Path, r1: Path, r2: Path, out: Path, shards: int, threads: 
     with Clock() as c, ThreadPoolExecutor(threads) as pool:
         bams = list(pool.map(align, [p for p in parts if p.pairs]))
     phases["align"] = c
-    with Clock() as c:  # as the lead's gather step: windows at once, each counted as it is done
-        windows.gather(
-            bams, out / "sample.bam", out / "work", threads, windows.windows_for(pairs, threads),
-            stats=(prepare_reference(ref).fasta, out / "samtools.stats.txt"),
-        )  # fmt: skip
-    phases["gather"] = c
-    with Clock() as c:
-        call_variants(
-            out / "sample.bam", prepare_reference(ref), out / "variants.vcf.gz", out / "work",
-            scatter=shards, processes=threads,
-        )  # fmt: skip
-    phases["call"] = c
+    fasta = prepare_reference(ref)
+    inputs = [str(b) for b in bams]
+    with Clock() as c:  # the shards' workers' windows (here: one machine, `threads` at once)
+        windows.index_inputs(bams, threads)
+        planned = windowphase.plan(fasta.contigs, pairs, shards, threads)
+        parts = windowphase.work_windows(
+            planned, inputs, fasta.contigs, fasta, out / "windows", threads, None
+        )
+    phases["windows"] = c
+    with Clock() as c:  # the lead: parts, unplaced reads, counts, stats and calls put together
+        made = windowphase.assemble(parts, inputs, planned, out / "sample.bam", out / "work", threads, fasta)
+        call_variants(out / "sample.bam", fasta, out / "variants.vcf.gz", out / "work", raw_calls=made.calls)
+    phases["assemble"] = c
     return dict(
-        phases=phases, pairs=pairs, out=out, bams=bams,
+        phases=phases, pairs=pairs, out=out, bams=bams, fasta=fasta,
         wall=sum(p.wall for p in phases.values()), cpu=sum(p.cpu for p in phases.values()),
     )  # fmt: skip
 
 
-def gather_rates(run: dict, threads: int) -> tuple[float, float, float, float]:
-    """The gather (with each window's samtools stats) over the shard BAMs of `run`, as many windows as threads: one window at a
-    time and `threads` at once (wall pairs a second), its pairs per CPU-second, and the fixed
-    CPU-seconds each window adds (its processes' start, the shards' indexes read), from a run
-    with four times the windows."""
-    pairs, out = run["pairs"], run["out"] / "rates"
-    fasta = next(run["out"].parent.glob("*.fa"))
-    clocks = []
+def window_rates(run: dict, threads: int) -> tuple[float, float, float, float, float]:
+    """The windows' work without calling (merge | markdup with margins, own reads kept, counted,
+    samtools stats: calling is measured per Mb apart) over the shard BAMs of `run`, as many
+    windows as threads: one window at a time and `threads` at once (wall pairs a second), its
+    pairs per CPU-second, the fixed CPU-seconds each window adds (from a run with four times the
+    windows), and the lead's assembly of the parts (pairs a second at `threads`)."""
+    pairs, out, ref = run["pairs"], run["out"] / "rates", run["fasta"]
+    inputs = [str(b) for b in run["bams"]]
+    clocks, parts, planned = [], [], []
     for n, w in ((1, threads), (threads, threads), (threads, 4 * threads)):
         shutil.rmtree(out, ignore_errors=True)
-        with Clock() as c:  # as GatherStep runs it: each window's samtools stats too
-            windows.gather(run["bams"], out / "sample.bam", out, n, w, stats=(fasta, out / "stats.txt"))
+        planned = windows.plan(ref.contigs, w)
+        with Clock() as c:
+            parts = windowphase.work_windows(planned, inputs, ref.contigs, ref, out, n, [])
         clocks.append(c)
     per_window = (clocks[2].cpu - clocks[1].cpu) / (3 * threads)
-    return pairs / clocks[0].wall, pairs / clocks[1].wall, pairs / clocks[1].cpu, per_window
+    with Clock() as a:
+        windowphase.assemble(parts, inputs, planned, out / "sample.bam", out / "work", threads, ref)
+    return pairs / clocks[0].wall, pairs / clocks[1].wall, pairs / clocks[1].cpu, per_window, pairs / a.wall
 
 
 def split_threads(r1: Path, r2: Path, pairs: int, out: Path) -> tuple[float, float, float]:
@@ -255,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         ph = run["phases"]
         rows.append(
-            f"| {n} | {ph['split'].wall:.1f} | {ph['align'].wall:.1f} | {ph['gather'].wall:.1f} | {ph['call'].wall:.1f} "
+            f"| {n} | {ph['split'].wall:.1f} | {ph['align'].wall:.1f} | {ph['windows'].wall:.1f} | {ph['assemble'].wall:.1f} "
             f"| {run['wall']:.1f} ({run['wall'] / single['wall']:.2f}x) | {run['cpu']:.1f} "
             f"| {run['cpu'] / single['cpu'] - 1:+.0%} | {'yes' if same else 'NO'} |"
         )
@@ -263,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Scaling on this machine: single-worker line {single['wall']:.1f} s wall, {single['cpu']:.1f} CPU-s\n"
     )
     print(
-        "| shards | split s | align s | gather s | call s | wall s (vs single) | CPU-s | CPU added | BAM+VCF identical |"
+        "| shards | split s | align s | windows s (mark, keep, stats, call) | assemble s (+ normalise) | wall s (vs single) | CPU-s | CPU added | BAM+VCF identical |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
@@ -274,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     one_x = OUT / "single-1x"
     single_run(ref, sample["r1"], sample["r2"], one_x, 1)
     read, cut, write = split_threads(r1, r2, pairs, OUT)
-    gather_at = gather_rates(run, args.threads)
+    gather_at = window_rates(run, args.threads)
     measured = Measured(
         split_pairs_per_s=pairs / ph["split"].wall,
         split_read_pairs_per_s=read,
@@ -286,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         gather_one_pairs_per_s=gather_at[0],
         gather_threads=args.threads,
         gather_cpu_s_per_window=gather_at[3],
+        assemble_pairs_per_s=gather_at[4],
+        final_bam_bytes_per_pair=(run["out"] / "sample.bam").stat().st_size / pairs,
         call_cpu_s_per_mb=calling_rate(ref, one_x / "sample.bam", one_x, window_mb=0.1),
         gz_bytes_per_pair=(r1.stat().st_size + r2.stat().st_size) / pairs,
         shard_bytes_per_pair=sum(f.stat().st_size for f in (run["out"] / "split").glob("shard-*")) / pairs,

@@ -2,10 +2,12 @@
 
 The model follows the sharded line as built: every worker is launched at once; the sample's lead
 worker streams the reads from S3 and splits them in one process, uploading each shard as it is
-cut; shard worker i maps its shard once it is uploaded (and once it has the index); the lead
-downloads every shard's BAM, merges and marks duplicates in windows of the reference on all its
-cores (each window counted as it is done), then calls over regions on its own cores. Every figure that is not measured by benchmarks.genome is an assumption below, printed
-with the table.
+cut; shard worker i maps its shard once it is uploaded (and once it has the index), hands its
+BAM back, and once every shard's BAM is in S3 works its share of the windows of the reference
+(marks duplicates, keeps its own reads, counts them, samtools stats, calls their regions),
+reading every shard's stretch by range; the lead downloads the parts, concatenates and indexes
+them, normalises the calls, then runs coverage and the CRAM conversion. Every figure that is not
+measured by benchmarks.genome is an assumption below, printed with the table.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ class Measured:
     gather_one_pairs_per_s: float  # windows one at a time (wall)
     gather_threads: int
     gather_cpu_s_per_window: float  # what a window costs beside its reads (its processes' start)
+    assemble_pairs_per_s: float  # the lead puts the windows' parts together (at gather_threads)
+    final_bam_bytes_per_pair: float  # the gathered BAM (level 2): the windows' parts
     call_cpu_s_per_mb: float  # at ~31x
     gz_bytes_per_pair: float  # the sample's FASTQ.gz
     shard_bytes_per_pair: float  # the split's level-1 shards
@@ -69,16 +73,21 @@ class Measured:
             ),
             ("align a shard (minimap2 | fixmate | sort)", f"{self.align_pairs_per_cpu_s:,.0f} pairs per CPU-s"),
             (
-                f"gather (merge | markdup | keep, in windows: 1 / {self.gather_threads} at once)",
+                f"windows without calling (merge | markdup with margins, keep own, count, stats: 1 / {self.gather_threads} at once)",
                 f"{self.gather_one_pairs_per_s:,.0f} / {self.gather_pairs_per_s:,.0f} pairs/s "
                 f"({self.gather_pairs_per_s / self.gather_one_pairs_per_s:.2f}x), "
                 f"{self.gather_pairs_per_cpu_s:,.0f} pairs per CPU-s",
             ),
-            ("gather: CPU a window adds beside its reads", f"{self.gather_cpu_s_per_window:.2f} CPU-s"),
+            ("windows: CPU a window adds beside its reads", f"{self.gather_cpu_s_per_window:.2f} CPU-s"),
+            (
+                f"assemble (concatenate parts, index, unplaced reads, stats merged: {self.gather_threads} threads)",
+                f"{self.assemble_pairs_per_s:,.0f} pairs/s",
+            ),
             ("call (mpileup | call, one process, ~31x)", f"{self.call_cpu_s_per_mb:.1f} CPU-s per Mb"),
             (
-                "bytes per pair: FASTQ.gz, shard FASTQ.gz, shard BAM",
-                f"{self.gz_bytes_per_pair:.0f}, {self.shard_bytes_per_pair:.0f}, {self.bam_bytes_per_pair:.0f}",
+                "bytes per pair: FASTQ.gz, shard FASTQ.gz, shard BAM, gathered BAM",
+                f"{self.gz_bytes_per_pair:.0f}, {self.shard_bytes_per_pair:.0f}, {self.bam_bytes_per_pair:.0f}, "
+                f"{self.final_bam_bytes_per_pair:.0f}",
             ),
         ]  # fmt: skip
         for step, rate in self.lead_pairs_per_s.items():
@@ -103,9 +112,9 @@ class Measured:
 class Projection:
     split_s: float
     align_s: float  # one shard: QC as the reads stream into minimap2 (the slower of the two), then HLA
-    gather_s: float
-    call_s: float
-    after_s: float  # coverage and CRAM, one after the other on the lead's vCPUs, after calling
+    windows_s: float  # one worker's windows: marked, kept, counted, stats, called; read and uploaded
+    collect_s: float  # the lead: the parts downloaded, concatenated and indexed
+    after_s: float  # coverage and CRAM, one after the other on the lead's vCPUs
     wall_s: float
     usd: float
 
@@ -142,7 +151,8 @@ def project_one(
         align_s = max(align_s, per_shard / lead["qc"])
     if "hla" in lead:  # the typer maps the shard's reads after; the lead adds the evidence up
         align_s += per_shard / lead["hla"]
-    ready_index = BOOT_S + _io_s(INDEX_GB)
+    # every shard worker fetches the index to map and the FASTA for its windows (stats, calling)
+    ready_index = BOOT_S + _io_s(INDEX_GB + FASTA_GB)
     ends = []
     for i in range(workers):
         cut = (
@@ -150,16 +160,25 @@ def project_one(
         )  # uploaded
         fetched = max(cut, ready_index) + _io_s(per_shard * m.shard_bytes_per_pair / 1e9)
         ends.append(fetched + align_s + _io_s(per_shard * m.bam_bytes_per_pair / 1e9))
-    # The lead fetches the BAMs as they land; what is left after the last is one shard's BAM.
-    gather_start = max(ends) + _io_s(per_shard * m.bam_bytes_per_pair / 1e9)
-    # The windows (four a vCPU) are independent processes, each counting its own reads: they fill
-    # the lead's vCPUs at the measured CPU rate, or go as fast as its disk reads the shard BAMs.
-    gather_rate = min(m.gather_pairs_per_cpu_s * vcpus, DISK_MB_PER_S * 1e6 / (2 * m.bam_bytes_per_pair))
-    gather_s = pairs / gather_rate + 4 * m.gather_cpu_s_per_window
-    call_s = call_mb * m.call_cpu_s_per_mb * call_factor / vcpus
-    called = max(gather_start + gather_s, BOOT_S + _io_s(FASTA_GB))
-    # samtools stats runs in the gather's windows (its rate includes them)
-    wall = called + call_s + after_s
+    # Once every shard's BAM is in S3, each worker works its share of the windows (four a vCPU,
+    # independent processes) at the measured CPU rates, calling its share of the reference, having
+    # read its windows' reads from every shard by range and uploading its parts as they are done.
+    per_unit_windows = min(4 * vcpus, max(1, per_shard // 250_000))
+    window_cpu = (
+        per_shard / m.gather_pairs_per_cpu_s
+        + call_mb / workers * m.call_cpu_s_per_mb * call_factor
+        + per_unit_windows * m.gather_cpu_s_per_window
+    )
+    windows_s = window_cpu / vcpus + _io_s(
+        per_shard * (m.bam_bytes_per_pair + m.final_bam_bytes_per_pair) / 1e9
+    )
+    # The lead downloads every part (at S3's rate) and concatenates and indexes them (at the rate
+    # measured here, scaled to its vCPUs: the index's decompression runs on every thread).
+    collect_s = _io_s(pairs * m.final_bam_bytes_per_pair / 1e9) + pairs / (
+        m.assemble_pairs_per_s * vcpus / m.gather_threads
+    )
+    windows_end = max(ends) + windows_s
+    wall = windows_end + collect_s + after_s
     price = hourly(instance, "spot") or 0.0
     sizes, shards = {"S": pairs * m.gz_bytes_per_pair}, {"S": workers}
     lead_disk, shard_disk = (
@@ -167,15 +186,16 @@ def project_one(
         volumes.for_units(["S+shard000"], sizes, shards),
     )
     # the volumes at the cost view's EBS prices (gems/billing/prices.json)
-    usd = (sum(ends) + wall) * price / 3600 + (
-        wall * volume_hourly(lead_disk.to_dict()) + sum(ends) * volume_hourly(shard_disk.to_dict())
+    shard_s = workers * windows_end  # every shard worker lives until its windows are done
+    usd = (shard_s + wall) * price / 3600 + (
+        wall * volume_hourly(lead_disk.to_dict()) + shard_s * volume_hourly(shard_disk.to_dict())
     ) / 3600
-    return Projection(split_s, align_s, gather_s, call_s, after_s, wall, usd)
+    return Projection(split_s, align_s, windows_s, collect_s, after_s, wall, usd)
 
 
 def project(m: Measured, instance: str, worker_counts: list[int]) -> str:
     lines = [
-        "| sample | shard workers | split | QC + align + HLA (one shard) | gather + stats | call | coverage, CRAM | wall (goal 20 min) | spot $ (goal $3) |",
+        "| sample | shard workers | split | QC + align + HLA (one shard) | windows: mark, stats, call (one worker) | lead: collect | coverage, CRAM | wall (goal 20 min) | spot $ (goal $3) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, (pairs, call_mb, factor) in SAMPLES.items():
@@ -183,7 +203,7 @@ def project(m: Measured, instance: str, worker_counts: list[int]) -> str:
             p = project_one(m, instance, n, pairs, call_mb, factor)
             lines.append(
                 f"| {name} | {n} | {p.split_s / 60:.1f} min | {p.align_s / 60:.1f} min "
-                f"| {p.gather_s / 60:.1f} min | {p.call_s / 60:.1f} min | {p.after_s / 60:.1f} min "
+                f"| {p.windows_s / 60:.1f} min | {p.collect_s / 60:.1f} min | {p.after_s / 60:.1f} min "
                 f"| **{p.wall_s / 60:.0f} min** | ${p.usd:.2f} |"
             )
     return "\n".join(lines)
@@ -195,19 +215,21 @@ def render_assumptions(instance: str) -> str:
         f"{instance}: {VCPUS[instance]} vCPUs at ${price}/h spot (gems/billing/prices.json); one vCPU = one core "
         f"of the measuring machine (x{CPU_PER_VCPU})",
         f"boot {BOOT_S:.0f} s from the worker image; S3 {S3_MB_PER_S:.0f} MB/s per instance; GRCh38 index "
-        f"{INDEX_GB} GB to every shard worker, FASTA {FASTA_GB} GB to the lead",
+        f"{INDEX_GB} GB and the FASTA ({FASTA_GB} GB) to every shard worker",
         "bytes per pair of the FASTQ.gz, the shards and their BAMs as measured on HG002 (older HiSeq qualities; "
         "binned NovaSeq qualities compress better)",
         "the lead splits (its threads at once on the lead's cores, at the slowest one's pace, streaming and "
         "uploading shards as it cuts them; shard workers wait for theirs); a shard runs QC (one thread) as its reads "
         "stream into minimap2 (the other vCPUs), then maps them for HLA typing, which the lead adds up",
-        "QC and HLA at the rates measured here on --threads threads; samtools stats in the gather's windows "
-        "(merged after: its CPU is in the gather's rate); coverage and CRAM (windows in child processes, four a "
-        "vCPU) at their measured work per CPU-second spread over the lead's vCPUs, plus each window's start",
-        "the gather's windows (independent processes) fill the lead's vCPUs at the CPU rate measured here "
-        f"(they scaled from one at a time to --threads here: the table), or its disk ({DISK_MB_PER_S:.0f} MB/s "
-        "read, for the shard BAMs and the gathered one), whichever is slower; each window counts its own "
-        "reads for the report and runs its samtools stats; calling is scattered over the lead's vCPUs",
+        "QC and HLA at the rates measured here on --threads threads; coverage and CRAM (windows in child "
+        "processes on the lead, four a vCPU) at their measured work per CPU-second spread over its vCPUs, plus "
+        "each window's start",
+        "each shard worker's windows (four a vCPU, independent processes) fill its vCPUs at the CPU rate "
+        "measured here without calling (they scaled from one at a time to --threads here: the table), plus "
+        "its share of calling at the measured CPU per Mb; it reads its windows' reads from every shard's BAM "
+        "and uploads its parts at S3's rate",
+        "the lead downloads the parts at S3's rate and puts them together at the rate measured here, scaled "
+        "from --threads to its vCPUs",
         "genome: 400 M pairs, 3,100 Mb called at the measured per-Mb cost; exome: 75 M pairs, 60 Mb at 3.5x it "
         "(~100x depth)",
         "every worker bills from launch (60 s minimum ignored), with its root volume as gems.volumes sizes it "

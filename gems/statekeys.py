@@ -9,8 +9,9 @@ whole bucket). One writer per object, or conditional writes where two may write:
   jobs/<key>/retries.json          the jobs that retried this one    (API, POST .../retry)
   jobs/<key>/callback.json         callback deliveries owed and done (API, If-Match; gems.callbacks.notify)
   jobs/<key>/shards/<sample>/      a sharded sample's work: split.json and the shard reads (its lead),
-                                   shard-<i>.qc.json, .hla.npz and .bam (shard i's worker); removed
-                                   by the API when the job ends
+                                   windows.json (its lead), shard-<i>.qc.json, .hla.npz, .bam and
+                                   .bam.bai, window-<w>.bam, .bcf and .json (shard i's worker);
+                                   removed by the API when the job ends
   callbacks/due/<key>              marks a job with a delivery owed  (API; the sweep lists them)
   locks/<hash>.json                one running job per bucket/prefix/class (API)
   cache/<kind>/<name>.tar.gz       built indexes shared by workers  (any worker; workers.program.indexstore)

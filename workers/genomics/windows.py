@@ -46,6 +46,13 @@ class Window:
     index: int
     intervals: tuple[regions.Interval, ...]
 
+    def to_dict(self) -> dict:
+        return {"index": self.index, "intervals": [list(i) for i in self.intervals]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Window:
+        return cls(int(data["index"]), tuple((str(c), int(s), int(e)) for c, s, e in data["intervals"]))
+
     def bed(self, contigs: dict[str, int], margin: int | None = None) -> str:
         """The reads markdup must see: the intervals with `margin` (MARGIN) bases either side."""
         margin = MARGIN if margin is None else margin

@@ -23,6 +23,7 @@ from workers.genomics import minimap2, windows
 from workers.genomics.reference import prepare_reference
 from workers.genomics.shards import Shard, check_split, load_split, split_pairs
 from workers.hla import shardmap
+from workers.pipeline import variants, windowphase
 from workers.pipeline.align import AlignStep, alignment_report
 from workers.pipeline.artifacts import Artifact
 from workers.pipeline.framework import PipelineOptions, SampleContext, StepSkipped
@@ -34,22 +35,35 @@ class ShardStore(Protocol):
     def existing(self) -> list[Shard] | None:
         """The shards of an earlier split of this sample (a relaunched lead), else None."""
 
+    def planned(self) -> list[windows.Window] | None:
+        """The windows an earlier split planned (a relaunched lead), else None."""
+
     def put(self, shard: Shard, folder: Path) -> None:
         """Hand over one cut shard (its files in `folder`)."""
 
-    def finish_split(self, shards: list[Shard]) -> None:
-        """Every shard is cut and handed over."""
+    def finish_split(self, shards: list[Shard], planned: list[windows.Window]) -> None:
+        """Every shard is cut and handed over; the windows the shards' workers will work."""
 
-    def bams(self, shards: list[Shard], dest: Path) -> list[Path]:
-        """Each non-empty shard's sorted BAM, in shard order, once aligned (InputError when a shard
-        failed for good)."""
+    def windows(self, shards: list[Shard], planned: list[windows.Window], dest: Path) -> WindowsDone:
+        """Every window's parts once worked (workers.pipeline.windowphase; InputError when a shard
+        or a window failed for good)."""
 
     def qc(self, shards: list[Shard]) -> list[dict]:
-        """Each non-empty shard's QC counts (`QcStep.tally`), once `bams` has returned."""
+        """Each non-empty shard's QC counts (`QcStep.tally`), once `windows` has returned."""
 
     def hla(self, shards: list[Shard]) -> list[bytes]:
         """Each non-empty shard's HLA mapping (workers.hla.shardmap), once mapped (InputError when a
         shard failed for good)."""
+
+
+@dataclass(frozen=True)
+class WindowsDone:
+    """The windows' parts, and the shards' BAMs (`inputs`: paths, or S3 URLs read with
+    `extra_env`) for the reads with no position, which the lead adds."""
+
+    parts: list[windowphase.WindowParts]
+    inputs: list[str]
+    extra_env: dict[str, str] | None = None
 
 
 class SplitStep:
@@ -63,8 +77,9 @@ class SplitStep:
         store: ShardStore = ctx.options.shard_store
         work = Path(ctx.out) / "work" / "shards"
         shards = store.existing()
-        reused = shards is not None
-        if shards is None:
+        planned = store.planned()
+        reused = shards is not None and planned is not None
+        if shards is None or planned is None:
             r1 = Path(ctx.artifacts.get(Artifact.READS_R1, ctx.r1))
             r2 = Path(ctx.artifacts.get(Artifact.READS_R2, ctx.r2))
             qc = ctx.report.get("qc") or {}
@@ -74,10 +89,16 @@ class SplitStep:
                 on_shard=lambda shard: store.put(shard, work),
             )  # fmt: skip
             check_split(shards, expected)
-            store.finish_split(shards)
+            # the windows the shards' workers mark, keep and call (each worker the same share)
+            contigs = prepare_reference(ctx.options.reference).contigs
+            threads = max(1, int(ctx.options.threads or 1))
+            planned = windowphase.plan(contigs, sum(s.pairs for s in shards), len(shards), threads)
+            store.finish_split(shards, planned)
         manifest = work / "split.json"
         work.mkdir(parents=True, exist_ok=True)
-        manifest.write_text(json.dumps({"shards": [s.to_dict() for s in shards]}))
+        manifest.write_text(
+            json.dumps({"shards": [s.to_dict() for s in shards], "windows": [w.to_dict() for w in planned]})
+        )
         ctx.artifacts[Artifact.SHARDS] = manifest
         return {
             "shards": len(shards),
@@ -85,20 +106,23 @@ class SplitStep:
             "pairs_per_shard": [s.pairs for s in shards],
             "batch_bases": ctx.options.batch_bases,
             "reused": reused,
+            "windows": len(planned),
         }
 
 
 class GatherStep:
     name = "gather"
     reads: tuple[Artifact, ...] = (Artifact.SHARDS,)
-    writes: tuple[Artifact, ...] = (Artifact.BAM, Artifact.SAMTOOLS_STATS)
+    writes: tuple[Artifact, ...] = (Artifact.BAM, Artifact.SAMTOOLS_STATS, Artifact.RAW_CALLS)
 
     def __call__(self, ctx: SampleContext) -> dict:
         shards = load_split(ctx.artifacts[Artifact.SHARDS])
         store: ShardStore = ctx.options.shard_store
         out = Path(ctx.out)
         ctx.progress(0.0)
-        bams = store.bams(shards, out / "work" / "shard-bams")
+        split = json.loads(Path(ctx.artifacts[Artifact.SHARDS]).read_text())
+        planned = [windows.Window.from_dict(d) for d in split["windows"]]
+        done = store.windows(shards, planned, out / "work" / "windows")  # worked where the shards are
         qc = ctx.report.get("qc") or {}
         if qc.get("deferred_to_shards"):  # QC's figures are the shards' counts added up
             metrics = merged_metrics(store.qc(shards), int(qc.get("min_read_length") or 0))
@@ -109,22 +133,26 @@ class GatherStep:
         ctx.progress(0.5)
         threads = max(int(ctx.options.threads or 1), 1)
         bam = out / "sample.bam"
-        n = windows.windows_for(sum(s.pairs for s in shards), threads)
         ref = prepare_reference(ctx.options.reference)  # type: ignore[arg-type]  # the split needed it
+        # the BAM, its counts (markdup's figures too: each window saw margins), its samtools stats
+        # and the raw calls, put together from the windows
+        made = windowphase.assemble(
+            done.parts, done.inputs, planned, bam, out / "work" / "assemble", threads, ref, done.extra_env
+        )
+        for part in done.parts:
+            for path in (part.bam, part.calls):
+                if path is not None:
+                    path.unlink(missing_ok=True)
         stats = out / SAMTOOLS_STATS
-        # the BAM's counts come from its windows (markdup's figures too: each window saw margins),
-        # and so does its `samtools stats`, on every core rather than one thread after the gather
-        counts = windows.gather(
-            bams, bam, out / "work" / "gather", threads, n, lambda f: ctx.progress(0.5 + 0.4 * f),
-            stats=(ref.fasta, stats),
-        )  # fmt: skip
-        for part in bams:
-            part.unlink(missing_ok=True)
-            Path(str(part) + ".bai").unlink(missing_ok=True)
+        stats.write_text(made.stats)
         ctx.artifacts[Artifact.BAM] = bam
         ctx.artifacts[Artifact.SAMTOOLS_STATS] = stats
-        report = alignment_report(bam, counts.markdup(), ref, minimap2.program(), threads, counts)
-        report.update(shards=len(shards), shards_aligned=len(bams), gather_windows=n)
+        if made.calls is not None:
+            ctx.artifacts[Artifact.RAW_CALLS] = made.calls
+        report = alignment_report(bam, made.counts.markdup(), ref, minimap2.program(), threads, made.counts)
+        report.update(
+            shards=len(shards), shards_aligned=sum(1 for s in shards if s.pairs), gather_windows=len(planned)
+        )
         return report
 
 
@@ -141,10 +169,13 @@ class LocalShards:
     def existing(self) -> list[Shard] | None:
         return None
 
+    def planned(self) -> list[windows.Window] | None:
+        return None
+
     def put(self, shard: Shard, folder: Path) -> None:
         self.folder = folder
 
-    def finish_split(self, shards: list[Shard]) -> None:
+    def finish_split(self, shards: list[Shard], planned: list[windows.Window]) -> None:
         return None
 
     def _run(self, shards: list[Shard]) -> list[ShardWork]:
@@ -162,8 +193,15 @@ class LocalShards:
             list(pool.map(run, todo))
         return [self.done[s.index] for s in shards if s.pairs]
 
-    def bams(self, shards: list[Shard], dest: Path) -> list[Path]:
-        return [work.bam for work in self._run(shards)]
+    def windows(self, shards: list[Shard], planned: list[windows.Window], dest: Path) -> WindowsDone:
+        """Every window worked here, `threads` at once, as the shards' workers would share them."""
+        inputs = [str(work.bam) for work in self._run(shards)]
+        windows.index_inputs([Path(b) for b in inputs], int(self.options.threads or 1))
+        ref = prepare_reference(self.options.reference)  # type: ignore[arg-type]  # the split needed it
+        wanted = variants.target_intervals(self.options.targets, ref) if self.options.targets else None
+        threads = max(1, int(self.options.threads or 1))
+        parts = windowphase.work_windows(planned, inputs, ref.contigs, ref, dest, threads, wanted)
+        return WindowsDone(parts, inputs)
 
     def qc(self, shards: list[Shard]) -> list[dict]:
         return [work.qc for work in self._run(shards)]

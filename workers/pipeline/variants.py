@@ -61,7 +61,7 @@ def run_tool(tool, *args: str) -> None:
         raise RuntimeError(f"bcftools {tool.__name__} failed: {lines[-1][:300] if lines else exc}") from exc
 
 
-def _targets(targets: Path, ref: Reference) -> list[regions.Interval]:
+def target_intervals(targets: Path, ref: Reference) -> list[regions.Interval]:
     """The targets BED's intervals on the reference's contigs; InputError when it is not BED."""
     try:
         lines = Path(targets).read_text().splitlines()
@@ -175,7 +175,7 @@ def call_variants(
     fasta = str(ref.fasta)
     pile, raw, norm = work / "mpileup.bcf", work / "calls.bcf", work / "norm.bcf"
     part = Path(str(out_vcf) + ".part")
-    wanted = _targets(targets, ref) if targets else None
+    wanted = target_intervals(targets, ref) if targets else None
     try:
         source = raw if raw_calls is None else Path(raw_calls)  # a sharded sample's windows called
         if raw_calls is None and scatter > 1:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +51,9 @@ class WindowParts:
 
     def summary(self) -> str:
         """The counts and stats as the store keeps them beside the files."""
+        counts = json.loads(self.counts.to_json())
         return json.dumps(
-            {"index": self.index, "counts": json.loads(self.counts.to_json()), "stats": self.stats}
+            {"index": self.index, "called": self.calls is not None, "counts": counts, "stats": self.stats}
         )
 
     @classmethod
@@ -117,10 +119,19 @@ def work_window(
 def work_windows(
     mine: list[windows.Window], inputs: list[str], contigs: dict[str, int], ref: Reference, work: Path,
     threads: int, wanted: list[regions.Interval] | None, extra_env: dict[str, str] | None = None,
+    on_done: Callable[[WindowParts], None] | None = None,
 ) -> list[WindowParts]:  # fmt: skip
-    """`mine`, `threads` windows at once (each thread waits on its window's tools)."""
+    """`mine`, `threads` windows at once (each thread waits on its window's tools); `on_done` hears
+    each window as it is done (in its thread: a worker uploads it while the others run)."""
+
+    def one(w: windows.Window) -> WindowParts:
+        parts = work_window(w, inputs, contigs, ref, work, wanted, extra_env)
+        if on_done is not None:
+            on_done(parts)
+        return parts
+
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        return list(pool.map(lambda w: work_window(w, inputs, contigs, ref, work, wanted, extra_env), mine))
+        return list(pool.map(one, mine))
 
 
 @dataclass(frozen=True)

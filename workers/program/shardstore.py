@@ -2,16 +2,18 @@
 jobs/<key>/shards/<sample>/ (gems.statekeys), written and polled by the workers themselves.
 
 The lead uploads each shard's reads as the split cuts it, then `shard-<i>.json` (so a shard's
-worker starts before the split ends), then `split.json` once all are cut (so a relaunched lead
-does not split again). Shard i's worker uploads `shard-<i>.bam`; the lead downloads each BAM as it
-appears. Each side reads the other's record while it waits: a unit that failed for good (its
+worker starts before the split ends), then `windows.json` (the windows of the reference the
+shards' workers share out) and `split.json` once all are cut (so a relaunched lead does not
+split again). Shard i's worker uploads `shard-<i>.bam` (+ .bai), then works its windows
+(workers.program.shardunit) and uploads each one's `window-<w>.bam`, `.bcf` and, last, its
+summary `.json`; the lead downloads each window's parts as they appear. Each side reads the other's record while it waits: a unit that failed for good (its
 worker FAILED, or COMPLETE without it) ends the wait with the reason; a unit whose worker was
 interrupted or lost waits for its relaunch, within the job's system_retries.
 """
 
 from __future__ import annotations
 
-import functools
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -22,9 +24,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import gems.records
 from gems import sharding, statekeys
 from gems.aws import s3 as S3
+from gems.aws.htslib import S3Access
 from gems.errors import InputError
 from gems.states import SampleStatus, WorkerStatus
-from workers.pipeline.framework import PipelineOptions, SampleContext
 
 
 class ShardWorker(Protocol):
@@ -41,9 +43,12 @@ class ShardWorker(Protocol):
 
 if TYPE_CHECKING:
     from workers.genomics.shards import Shard
+    from workers.genomics.windows import Window
+    from workers.pipeline.scatter import WindowsDone
 
 log = logging.getLogger("gems.worker")
 POLL_S = 5.0
+WINDOWS = "windows.json"  # the windows the lead planned, which the shards' workers share out
 
 
 def unit_failure(s3, bucket: str, session_key: str, unit: str) -> str | None:
@@ -70,11 +75,15 @@ def unit_failure(s3, bucket: str, session_key: str, unit: str) -> str | None:
 
 
 class S3ShardStore:
-    """The lead's side (workers.pipeline.scatter.ShardStore)."""
+    """The lead's side (workers.pipeline.scatter.ShardStore); `access` is how its samtools reads
+    the shards' BAMs in S3 (gems.aws.htslib) for the reads with no position."""
 
-    def __init__(self, s3, bucket: str, session_key: str, sample: str, poll_s: float = POLL_S):
+    def __init__(
+        self, s3, bucket: str, session_key: str, sample: str, poll_s: float = POLL_S,
+        access: S3Access | None = None,
+    ):  # fmt: skip
         self.s3, self.bucket, self.session_key, self.sample = s3, bucket, session_key, sample
-        self.poll_s = poll_s
+        self.poll_s, self.access = poll_s, access
         self._uploads = ThreadPoolExecutor(2)  # uploads overlap the split
         self._pending: list[Future] = []
 
@@ -97,13 +106,21 @@ class S3ShardStore:
     def put(self, shard: Shard, folder: Path) -> None:
         self._pending.append(self._uploads.submit(self._put, shard, folder))
 
-    def finish_split(self, shards: list[Shard]) -> None:
+    def planned(self) -> list[Window] | None:
+        from workers.genomics.windows import Window
+
+        found = S3.get_json(self.s3, self.bucket, self.key(WINDOWS))
+        return [Window.from_dict(d) for d in found["windows"]] if found else None
+
+    def finish_split(self, shards: list[Shard], planned: list[Window]) -> None:
         for done in self._pending:
             done.result()  # an upload that failed fails the split
         self._pending.clear()
         for shard in shards:  # an empty shard has no files: its worker learns it from its json
             if not shard.pairs:
                 S3.put_json(self.s3, self.bucket, self.key(f"shard-{shard.index:03d}.json"), shard.to_dict())
+        S3.put_json(self.s3, self.bucket, self.key(WINDOWS), {"windows": [w.to_dict() for w in planned]})
+        # last: a relaunched lead that finds it splits no more, and the shards' workers start their windows
         S3.put_json(self.s3, self.bucket, self.key("split.json"), {"shards": [s.to_dict() for s in shards]})
 
     def qc(self, shards: list[Shard]) -> list[dict]:
@@ -117,12 +134,35 @@ class S3ShardStore:
                 out.append(found)
         return out
 
-    def bams(self, shards: list[Shard], dest: Path) -> list[Path]:
+    def windows(self, shards: list[Shard], planned: list[Window], dest: Path) -> WindowsDone:
+        """Every window's parts, downloaded as its summary appears (the summary is written last)."""
+        from workers.pipeline.scatter import WindowsDone
+        from workers.pipeline.windowphase import WindowParts
+
         dest.mkdir(parents=True, exist_ok=True)
-        wanted = {s.index: dest / f"shard-{s.index:03d}.bam" for s in shards if s.pairs}
-        for index, key in self._await(shards, ".bam").items():
-            S3.download(self.s3, self.bucket, key, wanted[index])
-        return [wanted[i] for i in sorted(wanted)]
+        owners = {w.index: sharding.unit_name(self.sample, w.index % len(shards)) for w in planned}
+        found = self._await_keys({w.index: self.key(window_name(w.index, ".json")) for w in planned}, owners)
+
+        def fetch(index: int) -> WindowParts:
+            summary = S3.get_text(self.s3, self.bucket, found[index]) or ""
+            bam = S3.download(
+                self.s3, self.bucket, self.key(window_name(index, ".bam")), dest / window_name(index, ".bam")
+            )
+            calls = None
+            if json.loads(summary).get("called"):
+                calls = dest / window_name(index, ".bcf")
+                S3.download(self.s3, self.bucket, self.key(window_name(index, ".bcf")), calls)
+            return WindowParts.from_summary(summary, bam, calls)
+
+        with ThreadPoolExecutor(8) as pool:  # parallel downloads: S3 gives each connection its share
+            parts = list(pool.map(fetch, sorted(found)))
+        inputs = [self._url(s.index) for s in shards if s.pairs]
+        return WindowsDone(parts, inputs, self.access.env if self.access else None)
+
+    def _url(self, index: int) -> str:
+        if self.access is None:
+            raise RuntimeError("the lead has no S3 access for samtools")
+        return self.access.url(self.bucket, self.key(f"shard-{index:03d}.bam"))
 
     def hla(self, shards: list[Shard]) -> list[bytes]:
         found = self._await(shards, ".hla.npz")
@@ -132,16 +172,36 @@ class S3ShardStore:
         """The key of each non-empty shard's `shard-<i><suffix>` once every one is in S3; InputError
         as soon as a shard's unit failed for good."""
         wanted = {s.index: self.key(f"shard-{s.index:03d}{suffix}") for s in shards if s.pairs}
-        while True:
-            present = {o["Key"] for o in S3.list_keys(self.s3, self.bucket, self.key("shard-"))}
-            missing = sorted(i for i, key in wanted.items() if key not in present)
-            if not missing:
-                return wanted
-            for index in missing:
-                unit = sharding.unit_name(self.sample, index)
-                if why := unit_failure(self.s3, self.bucket, self.session_key, unit):
-                    raise InputError(f"shard {index} of {len(shards)} failed: {why}")
-            time.sleep(self.poll_s)
+        owners = {s.index: sharding.unit_name(self.sample, s.index) for s in shards}
+        return self._await_keys(wanted, owners)
+
+    def _await_keys(self, wanted: dict[int, str], owners: dict[int, str]) -> dict[int, str]:
+        return await_keys(self.s3, self.bucket, self.session_key, wanted, owners, self.poll_s)
+
+
+def await_keys(
+    s3, bucket: str, session_key: str, wanted: dict[int, str], owners: dict[int, str], poll_s: float,
+    on_wait: Callable[[], None] = lambda: None,
+) -> dict[int, str]:  # fmt: skip
+    """`wanted` (keys, by index) once every one is in S3; InputError as soon as the unit that owes
+    one (`owners`) failed for good."""
+    prefixes = {key.rsplit("/", 1)[0] + "/" for key in wanted.values()}
+    while True:
+        present = {o["Key"] for p in prefixes for o in S3.list_keys(s3, bucket, p)}
+        missing = sorted(i for i, key in wanted.items() if key not in present)
+        if not missing:
+            return wanted
+        for unit in sorted({owners[i] for i in missing}):
+            if why := unit_failure(s3, bucket, session_key, unit):
+                what = wanted[next(i for i in missing if owners[i] == unit)].rsplit("/", 1)[-1]
+                raise InputError(f"{unit} failed before it left {what}: {why}")
+        on_wait()
+        time.sleep(poll_s)
+
+
+def window_name(index: int, suffix: str) -> str:
+    """A window's file in the shards' folder: `window-0007.bam`, `.bcf`, `.json` (its summary)."""
+    return f"window-{index:04d}{suffix}"
 
 
 def wait_for_shard(
@@ -161,30 +221,3 @@ def wait_for_shard(
             raise InputError(f"the sample's split failed: {why}")
         on_wait()
         time.sleep(poll_s)
-
-
-def align_shard(worker: ShardWorker, unit: sharding.Unit, options: PipelineOptions, workdir: Path) -> dict:
-    """A shard worker's unit: wait for the shard, QC and align it, hand the counts and the BAM
-    back; its summary."""
-    from workers.pipeline.scatter import run_shard  # the analysis stack loads only here
-
-    name, s3 = unit.name, worker.clients.s3
-    shard = wait_for_shard(s3, worker.bucket, worker.session_key, unit)
-    summary: dict = {"pairs": shard.pairs}
-    if shard.pairs:
-        reads = []
-        for file_name in (shard.r1, shard.r2):
-            key = statekeys.shard_key(worker.session_key, unit.sample, file_name)
-            reads.append(S3.download(s3, worker.bucket, key, workdir / file_name))
-        ctx = SampleContext(unit.sample, reads[0], reads[1], workdir / "out", options)
-        ctx.on_progress = worker._progress(name)
-        work = run_shard(ctx)
-        summary["qc_pairs"] = work.qc["stats"]["pairs"]
-        worker.status(step=f"{name}: upload", sample=name, sample_fields={"step": "upload"})
-        named = functools.partial(statekeys.shard_key, worker.session_key, unit.sample)
-        # the BAM last: the gather reads the QC counts once it has every BAM
-        S3.put_json(s3, worker.bucket, named(f"shard-{unit.shard:03d}.qc.json"), work.qc)
-        if work.hla is not None:
-            S3.put_bytes(s3, worker.bucket, named(f"shard-{unit.shard:03d}.hla.npz"), work.hla)
-        S3.upload(s3, work.bam, worker.bucket, named(f"shard-{unit.shard:03d}.bam"))
-    return summary

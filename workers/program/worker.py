@@ -19,6 +19,7 @@ from pathlib import Path
 import gems.records
 from gems import logs, names, sharding, statekeys
 from gems.alignments import chosen_format
+from gems.aws import htslib
 from gems.aws import s3 as S3
 from gems.aws.clients import Clients, credential_source
 from gems.capacity import Capacity
@@ -33,7 +34,8 @@ from workers.program.beacon import Beacon
 from workers.program.fetch import fetch_pairs
 from workers.program.instance import instance_id
 from workers.program.joboptions import job_options
-from workers.program.shardstore import S3ShardStore, align_shard
+from workers.program.shardstore import S3ShardStore
+from workers.program.shardunit import align_shard
 from workers.program.spot import SpotWatch, is_spot
 
 log = logging.getLogger("gems.worker")
@@ -177,7 +179,9 @@ class Worker:
             size = sum(int(p.get("size") or 0) for p in pairs)
             mine = replace(options, alignment_format=chosen_format(job.options.get("alignment_format"), size))
             if shards.get(name, 1) > 1:  # this worker leads a sharded sample: it splits and gathers
-                store = S3ShardStore(s3, self.bucket, self.session_key, name)
+                store = S3ShardStore(
+                    s3, self.bucket, self.session_key, name, access=htslib.access(self.config)
+                )
                 mine = replace(mine, shards=shards[name], shard_store=store)
             self._run_sample(job, name, pairs, mine, workdir / name)
         if failed := self.record.failed_samples():

@@ -6,6 +6,7 @@ when the job ends."""
 from __future__ import annotations
 
 import gzip
+import json
 import subprocess
 import sys
 import time
@@ -111,6 +112,13 @@ def test_a_sharded_sample_equals_the_single_run_and_a_lost_shard_is_rerun_alone(
             for k in (single["session_key"], key)
         ]
         assert tsv[0] == tsv[1] and len(tsv[0].splitlines()) > 3, tsv
+        # the windows were marked, kept and called on the shards' workers (reading the shards'
+        # BAMs from S3 by range); the lead only put them together
+        report = json.loads(
+            s3.get_object(Bucket=DEMO_BUCKET, Key=f"demo/results/{key}/{SAMPLE}/report.json")["Body"].read()
+        )
+        assert report["gather"]["gather_windows"] >= 3 and report["stats"]["from_windows"]
+        assert report["variants"]["settings"]["regions"] == "the gather's windows"
         assert states_once_ended(stack) <= ENDED
         # the job's MultiQC report: the worker that ends the job builds it before it stops the fleet
         results = {
