@@ -53,6 +53,7 @@ class Measured:
     gather_cpu_s_per_window: float  # what a window costs beside its reads (its processes' start)
     assemble_pairs_per_s: float  # the lead puts the windows' parts together (at gather_threads)
     final_bam_bytes_per_pair: float  # the gathered BAM (level 2): the windows' parts
+    index_pairs_per_cpu_s: float  # samtools index of the gathered BAM
     call_cpu_s_per_mb: float  # at ~31x
     gz_bytes_per_pair: float  # the sample's FASTQ.gz
     shard_bytes_per_pair: float  # the split's level-1 shards
@@ -80,9 +81,11 @@ class Measured:
             ),
             ("windows: CPU a window adds beside its reads", f"{self.gather_cpu_s_per_window:.2f} CPU-s"),
             (
-                f"assemble (concatenate parts, index, unplaced reads, stats merged: {self.gather_threads} threads)",
+                f"assemble here (concatenate parts, index, unplaced reads, stats merged: {self.gather_threads} "
+                "threads; fixed costs rule at this size)",
                 f"{self.assemble_pairs_per_s:,.0f} pairs/s",
             ),
+            ("index the gathered BAM (samtools index, one thread)", f"{self.index_pairs_per_cpu_s:,.0f} pairs per CPU-s"),
             ("call (mpileup | call, one process, ~31x)", f"{self.call_cpu_s_per_mb:.1f} CPU-s per Mb"),
             (
                 "bytes per pair: FASTQ.gz, shard FASTQ.gz, shard BAM, gathered BAM",
@@ -172,10 +175,11 @@ def project_one(
     windows_s = window_cpu / vcpus + _io_s(
         per_shard * (m.bam_bytes_per_pair + m.final_bam_bytes_per_pair) / 1e9
     )
-    # The lead downloads every part (at S3's rate) and concatenates and indexes them (at the rate
-    # measured here, scaled to its vCPUs: the index's decompression runs on every thread).
-    collect_s = _io_s(pairs * m.final_bam_bytes_per_pair / 1e9) + pairs / (
-        m.assemble_pairs_per_s * vcpus / m.gather_threads
+    # The lead downloads every part (at S3's rate), concatenates them (blocks copied: read and
+    # written at its disk's rate) and indexes the result (decompressed on all its vCPUs).
+    final_gb = pairs * m.final_bam_bytes_per_pair / 1e9
+    collect_s = (
+        _io_s(final_gb) + 2 * final_gb * 1000 / DISK_MB_PER_S + pairs / (m.index_pairs_per_cpu_s * vcpus)
     )
     windows_end = max(ends) + windows_s
     wall = windows_end + collect_s + after_s
@@ -228,8 +232,9 @@ def render_assumptions(instance: str) -> str:
         "measured here without calling (they scaled from one at a time to --threads here: the table), plus "
         "its share of calling at the measured CPU per Mb; it reads its windows' reads from every shard's BAM "
         "and uploads its parts at S3's rate",
-        "the lead downloads the parts at S3's rate and puts them together at the rate measured here, scaled "
-        "from --threads to its vCPUs",
+        "the lead downloads the parts at S3's rate, concatenates them at its disk's rate (read and write) and "
+        "indexes the BAM at the measured rate on all its vCPUs; the gathered BAM's bytes per pair are the 1x "
+        "reads' (the copies compress better than a genome would), the shard BAMs' are the copies' (low)",
         "genome: 400 M pairs, 3,100 Mb called at the measured per-Mb cost; exome: 75 M pairs, 60 Mb at 3.5x it "
         "(~100x depth)",
         "every worker bills from launch (60 s minimum ignored), with its root volume as gems.volumes sizes it "

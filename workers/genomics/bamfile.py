@@ -9,9 +9,9 @@ default, about 17% larger than samtools' 6 and half its compression time on our 
 its index are complete.
 
 A sharded sample splits the line: each shard stops after the sort (`SHARD_STAGES`, a sorted BAM
-whose duplicates are not yet marked), and the gather runs `samtools merge | samtools markdup |
-samtools view` over all shards in windows of the reference (`WINDOW_STAGES`,
-workers.genomics.windows), so duplicates are found across shards, once.
+whose duplicates are not yet marked), and each window of the reference runs `samtools merge |
+samtools markdup` over all shards (`WINDOW_STAGES`, workers.pipeline.windowphase), so duplicates
+are found across shards, once.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from workers.genomics import children
 _CHILD = "from workers.genomics.bamfile import _child_main; _child_main()"
 TOOLS = ("fixmate", "sort", "markdup")
 SHARD_STAGES = ("fixmate", "sort")
-WINDOW_STAGES = ("merge", "markdup", "own")  # workers.genomics.windows: one window of the gather
+WINDOW_STAGES = ("merge", "markdup")  # one window of a sharded sample, with its margins
 COMPRESSION_LEVEL = 2
 # A shard's BAM is read once, by the gather, after a trip through S3: fast to write, still small.
 SHARD_COMPRESSION_LEVEL = 1
@@ -52,14 +52,6 @@ def _child_main() -> None:
         # the copies. Ties in position keep file order, and the shards are in read order.
         window = ["--no-PG", "-L", cfg["bed"]] if cfg.get("bed") else []  # a window's reads (indexed inputs)
         args = ["-u", "-c", "-p", *window, "-@", threads, "-o", "-", *cfg["inputs"]]
-    elif tool == "markdup" and not last:  # a window's marks, handed on to keep only its own reads
-        args = ["-u", "-", "-"]
-    elif tool == "own":
-        args = [
-            "-b", "--no-PG", "-e", cfg["own"], "-@", threads, "--output-fmt-option", f"level={cfg['level']}",
-            "-o", part, "-",
-        ]  # fmt: skip
-        tool = "view"
     else:
         args = [
             "-@", threads, "-O", "bam", "--output-fmt-option", f"level={cfg['level']}", "-f", str(work / "markdup.json"),
@@ -72,8 +64,8 @@ class BamWriter:
     """Reads SAM from `source` (a pipe's read end) and leaves `final` (+ .bai) once `close()` succeeds.
 
     `stages` picks the line: the whole of it (`TOOLS`), a shard's (`SHARD_STAGES`: no index, no
-    duplicate marks), or one window of a gather (`WINDOW_STAGES`: the inputs' reads in `bed`, duplicate-marked, of
-    which the reads the `own` expression accepts are kept; no index).
+    duplicate marks), or one window of a sharded sample (`WINDOW_STAGES`: the inputs' reads in `bed`,
+    duplicate-marked, indexed; `level` for its compression).
     """
 
     def __init__(
@@ -86,7 +78,6 @@ class BamWriter:
         stages: tuple[str, ...] = TOOLS,
         inputs: tuple[Path | str, ...] = (),  # paths, or S3 URLs (with extra_env)
         bed: Path | None = None,
-        own: str = "",
         extra_env: dict[str, str] | None = None,
         level: int = COMPRESSION_LEVEL,
     ):
@@ -100,7 +91,7 @@ class BamWriter:
         cfg = json.dumps(
             dict(
                 threads=max(threads, 1), work=str(self.work), final=str(self.final), sort_mem_mb=sort_mem_mb,
-                last=stages[-1], inputs=[str(p) for p in inputs], bed=str(bed) if bed else "", own=own,
+                last=stages[-1], inputs=[str(p) for p in inputs], bed=str(bed) if bed else "",
                 level=level,
             )
         )  # fmt: skip
@@ -127,8 +118,7 @@ class BamWriter:
         log = self._logs[tool]
         log.seek(0)
         lines = [ln for ln in log.read().decode(errors="replace").splitlines() if ln.strip()]
-        name = "view" if tool == "own" else tool
-        return f"samtools {name}: {lines[-1][:300] if lines else 'stopped with no message'}"
+        return f"samtools {tool}: {lines[-1][:300] if lines else 'stopped with no message'}"
 
     def _cleanup(self) -> None:
         part = Path(str(self.final) + ".part")

@@ -1,10 +1,15 @@
 """Regions of the reference that variant calling is scattered over (pure).
 
 bcftools mpileup with a region pulls in every read overlapping it and reports only the sites
-inside it, so regions cut anywhere need no overlap, and calls over consecutive regions,
-concatenated in order, are the calls of one pass (tests/integration/calling/test_calling_shards.py
-holds us to that). Regions are cut to equal numbers of bases, in the reference's order; one
-region may span the end of a contig and the start of the next.
+inside it, but a site near the region's start is not always reported as one pass reports it: an
+indel 83 bases into a region came out with another base-quality bias score (BQBZ) on real
+reads, as the pileup started mid-read. So each region is called from `CALL_PAD` bases before its
+start (every read over its first site then enters the pileup where one pass's does) and only
+its own sites are kept (`calling`); with targets, it is called over the whole targets it cuts,
+as one pass calls them. Calls over consecutive regions, concatenated in order, are then the
+calls of one pass (tests/integration/calling/test_calling_shards.py holds us to that). Regions
+are cut to equal numbers of bases, in the reference's order; one region may span the end of a
+contig and the start of the next.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import math
 
 Interval = tuple[str, int, int]  # contig, 0-based start, end (BED)
+CALL_PAD = 5_000  # far more than a read, its clips and its deletions span
 
 
 def whole(contigs: dict[str, int]) -> list[Interval]:
@@ -56,3 +62,20 @@ def scatter(intervals: list[Interval], n: int) -> list[list[Interval]]:
 
 def to_bed(group: list[Interval]) -> str:
     return "".join(f"{c}\t{s}\t{e}\n" for c, s, e in group)
+
+
+def calling(group: list[Interval], wanted: list[Interval] | None) -> list[Interval]:
+    """Where mpileup reads to call the sites of `group` as one pass does: each piece from
+    CALL_PAD bases before its start (no targets), or the whole targets (merged, in order) that
+    the pieces touch. The sites to keep are `group`'s."""
+    if wanted is None:
+        out: list[Interval] = []
+        for c, s, e in group:
+            start = max(0, s - CALL_PAD)
+            if out and out[-1][0] == c and start <= out[-1][2]:
+                out[-1] = (c, out[-1][1], max(out[-1][2], e))
+            else:
+                out.append((c, start, e))
+        return out
+    touched = [t for t in wanted if any(t[0] == c and t[1] < e and t[2] > s for c, s, e in group)]
+    return [t for i, t in enumerate(touched) if t not in touched[:i]]

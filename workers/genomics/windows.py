@@ -1,4 +1,4 @@
-"""The gather in windows of the reference: duplicates marked over every shard, many windows at once.
+"""Windows of the reference: a sharded sample's duplicates marked, kept and called window by window.
 
 `samtools markdup` decides a read's mark from the reads whose unclipped 5' ends lie within its
 maximum read length (`-l`, 300 bases) of the read's own, keyed by the two ends of its template
@@ -11,15 +11,13 @@ reference's order, then the reads with no position (unmapped pairs, in shard ord
 records of `samtools merge | samtools markdup` over all shards, in the same order with the
 same marks (tests/integration/calling/test_calling_shards.py holds us to it on real reads).
 
-Each window is its own `merge -L | markdup | view -e` line (workers.genomics.bamfile), so a
-gather runs as many at once as it has cores; markdup's one-thread decisions no longer bound it.
-Plan, then execute: `plan` is pure; `gather` runs the plan.
+This module plans the windows (pure) and holds what works on them on any machine: the shards'
+workers mark and call them (workers.pipeline.windowphase), and the CRAM conversion reads a BAM
+window by window (`to_cram`).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +25,7 @@ from pathlib import Path
 import pysam
 
 from gems.errors import InputError
-from workers.genomics import bamstats, children, regions, samstats
-from workers.genomics.bamfile import COMPRESSION_LEVEL, WINDOW_STAGES, BamWriter
+from workers.genomics import children, regions
 
 MARGIN = 10_000
 WINDOWS_PER_THREAD = 4  # windows differ in depth; more of them than threads keeps every thread busy
@@ -86,87 +83,6 @@ def index_inputs(bams: list[Path], threads: int) -> None:
     todo = [str(b) for b in bams if not Path(str(b) + ".bai").exists()]
     if todo:
         pysam.samtools.index("-M", "-@", str(threads), *todo, catch_stdout=False)
-
-
-def _stats(bam: Path, fasta: Path) -> str:
-    """`samtools stats` of a window in a child, with the whole insert-size table (`-m 1`)."""
-    return children.samtools_output("stats", "-m", "1", "-r", str(fasta), str(bam))
-
-
-def _unplaced(bam: Path, out: Path, threads: int) -> None:
-    pysam.samtools.view(
-        "-b", "--no-PG", "-@", str(threads), "--output-fmt-option", f"level={COMPRESSION_LEVEL}",
-        "-o", str(out), str(bam), "*", catch_stdout=False,
-    )  # fmt: skip
-
-
-def gather(
-    shards: list[Path],
-    final: Path,
-    work: Path,
-    threads: int = 1,
-    windows: int | None = None,
-    on_window: Callable[[float], None] | None = None,
-    stats: tuple[Path, Path] | None = None,
-) -> bamstats.AlignmentCounts:
-    """Merge sorted shard BAMs (in read order) and mark duplicates once over all of them into
-    `final` (+ .bai), `threads` windows at a time (`windows` of them: WINDOWS_PER_THREAD a
-    thread unless given); the final BAM's counts, each window counted as it is done.
-    `on_window` hears the fraction of windows done. `stats` (reference FASTA, output file): each
-    window's `samtools stats` too, merged into the whole BAM's (workers.genomics.samstats)."""
-    if not shards:
-        raise ValueError("no shard BAMs to merge")
-    threads = max(1, threads)
-    work = Path(work)
-    work.mkdir(parents=True, exist_ok=True)
-    final = Path(final)
-    with pysam.AlignmentFile(str(shards[0])) as fh:
-        contigs = dict(zip(fh.references, fh.lengths, strict=True))
-    windows_planned = plan(contigs, windows or threads * WINDOWS_PER_THREAD)
-    parts = [work / f"window-{w.index:04d}.bam" for w in windows_planned]
-    unplaced = [work / f"unplaced-{i:04d}.bam" for i in range(len(shards))]
-    texts: list[str] = [""] * (len(windows_planned) + len(shards))
-    done = 0
-    lock = threading.Lock()  # the pool's threads finish windows at once
-
-    def mark(w: Window) -> bamstats.AlignmentCounts:
-        nonlocal done
-        folder = work / f"window-{w.index:04d}"
-        bed = folder / "window.bed"
-        folder.mkdir(parents=True, exist_ok=True)
-        bed.write_text(w.bed(contigs))
-        BamWriter(
-            None, parts[w.index], folder, stages=WINDOW_STAGES, inputs=tuple(shards), bed=bed, own=w.own()
-        ).close()
-        counts = bamstats.count_apart(parts[w.index])
-        if stats is not None:
-            texts[w.index] = _stats(parts[w.index], stats[0])
-        with lock:
-            done += 1
-            if on_window is not None:
-                on_window(done / len(windows_planned))
-        return counts
-
-    try:
-        index_inputs(shards, threads)
-        with ThreadPoolExecutor(threads) as pool:  # each thread waits on its window's tools
-            counts = list(pool.map(mark, windows_planned))
-        for i, (bam, out) in enumerate(zip(shards, unplaced, strict=True)):
-            _unplaced(bam, out, threads)
-            counts.append(bamstats.count(out))
-            if stats is not None:
-                texts[len(windows_planned) + i] = _stats(out, stats[0])
-        concatenate([*parts, *unplaced], final, threads)
-        if stats is not None:
-            spans = [sum(e - s for _, s, e in w.intervals) for w in windows_planned] + [0] * len(shards)
-            command = f"stats -r {stats[0].name} {final.name} (gems: {len(texts)} windows' stats, merged)"
-            part = stats[1].with_name(stats[1].name + ".part")
-            part.write_text(samstats.merge(texts, command, spans))
-            part.replace(stats[1])
-        return bamstats.AlignmentCounts.added(counts)
-    finally:
-        for p in (*parts, *unplaced):
-            p.unlink(missing_ok=True)
 
 
 def concatenate(parts: list[Path], final: Path, threads: int, index: str = ".bai") -> None:

@@ -191,7 +191,7 @@ class AlignStep:
     QC can hand it the reads as it reads them (`open_stream`): minimap2 then maps from pipes
     while QC validates and measures, and the gzipped reads are decompressed once, not twice.
     `AlignStep(shard=True)` maps one shard of a sample into a sorted `shard.bam` whose
-    duplicates the gather marks (workers.genomics.windows.gather).
+    duplicates the shards' windows mark (workers.pipeline.windowphase).
     """
 
     def __init__(self, shard: bool = False):

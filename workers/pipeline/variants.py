@@ -58,7 +58,8 @@ def run_tool(tool, *args: str) -> None:
         tool(*args, catch_stdout=False)
     except pysam.utils.SamtoolsError as exc:
         lines = [ln for ln in str(exc).replace("\\n", "\n").splitlines() if ln.strip()]
-        raise RuntimeError(f"bcftools {tool.__name__} failed: {lines[-1][:300] if lines else exc}") from exc
+        name = getattr(tool, "__name__", None) or getattr(tool, "dispatch", "tool")
+        raise RuntimeError(f"bcftools {name} failed: {lines[-1][:300] if lines else exc}") from exc
 
 
 def target_intervals(targets: Path, ref: Reference) -> list[regions.Interval]:
@@ -102,7 +103,12 @@ def _region_main() -> None:
     try:
         args = ["-f", cfg["fasta"], *cfg["args"], "-R", cfg["bed"], "-Ou", "-o", pile, cfg["bam"]]
         run_tool(bcftools.mpileup, *args)
-        run_tool(bcftools.call, "-m", "-v", "-a", "GQ", "-Ou", "-o", cfg["out"], pile)
+        called = cfg["out"] + ".called.bcf"
+        run_tool(bcftools.call, "-m", "-v", "-a", "GQ", "-Ou", "-o", called, pile)
+        try:  # the region's own sites: it was called from before its start (workers.genomics.regions)
+            run_tool(bcftools.view, "-T", cfg["keep"], "-Ou", "-o", cfg["out"], called)
+        finally:
+            Path(called).unlink(missing_ok=True)
     except RuntimeError as exc:
         sys.stderr.write(f"{exc}\n")
         sys.exit(1)
@@ -121,37 +127,46 @@ def call_region_child(cfg: dict) -> None:
         )
 
 
-def call_region(ref: Reference, bam: Path, bed: Path, out: Path) -> None:
-    """Raw calls (BCF) of the regions in `bed` into `out`, in a child process."""
-    call_region_child(dict(fasta=str(ref.fasta), bam=str(bam), bed=str(bed), out=str(out), args=MPILEUP_ARGS))
+def region_call(
+    ref: Reference, bam: Path, group: list[regions.Interval], wanted: list[regions.Interval] | None,
+    out: Path, args: tuple[str, ...] = MPILEUP_ARGS,
+) -> dict[str, Any]:  # fmt: skip
+    """The settings of one region's call (`call_region_child`): `group`'s sites, from `bam`;
+    its BED files are written next to `out` (*.bed: bcftools reads BED coordinates by suffix)."""
+    bed, keep = Path(str(out) + ".calling.bed"), Path(str(out) + ".keep.bed")
+    bed.write_text(regions.to_bed(regions.calling(group, wanted)))
+    keep.write_text(regions.to_bed(group))
+    return dict(fasta=str(ref.fasta), bam=str(bam), bed=str(bed), keep=str(keep), out=str(out), args=args)
+
+
+def call_region(
+    ref: Reference, bam: Path, group: list[regions.Interval], wanted: list[regions.Interval] | None, out: Path
+) -> None:
+    """Raw calls (BCF) of `group`'s sites into `out`, in a child process."""
+    cfg = region_call(ref, bam, group, wanted, out)
+    try:
+        call_region_child(cfg)
+    finally:
+        Path(cfg["bed"]).unlink(missing_ok=True)
+        Path(cfg["keep"]).unlink(missing_ok=True)
 
 
 def _scattered_calls(
-    bam: Path, ref: Reference, groups: list[list[regions.Interval]], work: Path, out: Path, args: tuple[str, ...],
-    processes: int,
+    bam: Path, ref: Reference, groups: list[list[regions.Interval]], wanted: list[regions.Interval] | None,
+    work: Path, out: Path, args: tuple[str, ...], processes: int,
 ) -> None:  # fmt: skip
     """Raw calls of every region, concatenated in the reference's order into `out`."""
-    parts: list[dict[str, Any]] = []
-    for i, group in enumerate(groups):
-        bed = work / f"region-{i:04d}.bed"
-        bed.write_text(regions.to_bed(group))
-        parts.append(
-            dict(
-                fasta=str(ref.fasta),
-                bam=str(bam),
-                bed=str(bed),
-                out=str(work / f"region-{i:04d}.bcf"),
-                args=args,
-            )
-        )
+    parts = [
+        region_call(ref, bam, g, wanted, work / f"region-{i:04d}.bcf", args) for i, g in enumerate(groups)
+    ]
     try:
         with ThreadPoolExecutor(max(1, processes)) as pool:  # each thread waits on one child
             list(pool.map(call_region_child, parts))
         run_tool(bcftools.concat, "-Ou", "-o", str(out), *[part["out"] for part in parts])
     finally:
         for part in parts:
-            Path(part["bed"]).unlink(missing_ok=True)
-            Path(part["out"]).unlink(missing_ok=True)
+            for name in ("bed", "keep", "out"):
+                Path(part[name]).unlink(missing_ok=True)
 
 
 def call_variants(
@@ -181,12 +196,13 @@ def call_variants(
         if raw_calls is None and scatter > 1:
             chosen = regions.merged(wanted, ref.contigs) if wanted else regions.whole(ref.contigs)
             groups = regions.scatter(chosen, scatter)
-            _scattered_calls(bam, ref, groups, work, raw, mpileup_args, processes)
+            targets_called = regions.merged(wanted, ref.contigs) if wanted else None
+            _scattered_calls(bam, ref, groups, targets_called, work, raw, mpileup_args, processes)
         elif raw_calls is None:
             region: tuple[str, ...] = ()
             if wanted:
                 bed = work / "targets.bed"  # named *.bed: bcftools picks BED coordinates by suffix
-                bed.write_text(regions.to_bed(wanted))
+                bed.write_text(regions.to_bed(regions.merged(wanted, ref.contigs)))
                 region = ("-R", str(bed))
             run_tool(bcftools.mpileup, "-f", fasta, *mpileup_args, *region, "-Ou", "-o", str(pile), str(bam))
             run_tool(bcftools.call, "-m", "-v", "-a", "GQ", "-Ou", "-o", str(raw), str(pile))

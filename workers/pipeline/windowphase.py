@@ -29,7 +29,7 @@ from pathlib import Path
 from pysam import bcftools
 
 from workers.genomics import bamstats, children, regions, samstats, windows
-from workers.genomics.bamfile import COMPRESSION_LEVEL, BamWriter
+from workers.genomics.bamfile import COMPRESSION_LEVEL, WINDOW_STAGES, BamWriter
 from workers.genomics.reference import Reference
 from workers.pipeline import variants
 
@@ -97,7 +97,7 @@ def work_window(
     bed.write_text(w.bed(contigs))
     margin, part = folder / "margin.bam", Path(work) / f"window-{w.index:04d}.bam"
     BamWriter(
-        None, margin, folder, stages=("merge", "markdup"), inputs=tuple(inputs), bed=bed,
+        None, margin, folder, stages=WINDOW_STAGES, inputs=tuple(inputs), bed=bed,
         extra_env=extra_env, level=MARGIN_LEVEL,
     ).close()  # fmt: skip
     children.samtools(
@@ -107,11 +107,11 @@ def work_window(
     counts = bamstats.count_apart(part)
     stats = children.samtools_output("stats", "-m", "1", "-r", str(ref.fasta), str(part))
     calls: Path | None = None
-    called = call_regions(w, wanted)
+    targets = regions.merged(wanted, contigs) if wanted is not None else None
+    called = call_regions(w, targets)
     if called:
         calls = Path(work) / f"window-{w.index:04d}.bcf"
-        (folder / "regions.bed").write_text(regions.to_bed(called))
-        variants.call_region(ref, margin, folder / "regions.bed", calls)
+        variants.call_region(ref, margin, called, targets, calls)
     shutil.rmtree(folder, ignore_errors=True)
     return WindowParts(w.index, part, calls, counts, stats)
 

@@ -13,18 +13,20 @@ from pathlib import Path
 
 import pysam
 import pytest
+from window_gather import gather, reference_for
 
 from workers.genomics import windows
 
 LENGTH = 10_000
 SEQ = ("ACGTTGCAAGCT" * 13)[:150]
+RG = "@RG\tID:r\tSM:s"  # as the pipeline's reads carry: calls name their sample from it
 
 
 def _pair(name: str, rev_pos: int, rev_cigar: str, qual: str) -> list[str]:
     """A proper FR pair: the forward mate at 4,701 (1-based), the reverse one at `rev_pos`."""
     return [
-        f"{name}\t99\tc\t4701\t60\t150M\t=\t{rev_pos}\t0\t{SEQ}\t{qual * 150}",
-        f"{name}\t147\tc\t{rev_pos}\t60\t{rev_cigar}\t=\t4701\t0\t{SEQ}\t{qual * 150}",
+        f"{name}\t99\tc\t4701\t60\t150M\t=\t{rev_pos}\t0\t{SEQ}\t{qual * 150}\tRG:Z:r",
+        f"{name}\t147\tc\t{rev_pos}\t60\t{rev_cigar}\t=\t4701\t0\t{SEQ}\t{qual * 150}\tRG:Z:r",
     ]
 
 
@@ -32,7 +34,7 @@ def _shard(folder: Path, lines: list[str]) -> Path:
     """A shard's BAM as the shards' line leaves it: fixmate -m, coordinate-sorted."""
     folder.mkdir(parents=True)
     sam = folder / "reads.sam"
-    sam.write_text(f"@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:c\tLN:{LENGTH}\n" + "\n".join(lines) + "\n")
+    sam.write_text(f"@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:c\tLN:{LENGTH}\n{RG}\n" + "\n".join(lines) + "\n")
     fixed = folder / "fixed.bam"
     pysam.samtools.fixmate("-m", str(sam), str(fixed), catch_stdout=False)
     out = folder / "shard.bam"
@@ -65,7 +67,7 @@ def test_windows_mark_what_one_pass_marks(shards, tmp_path):
         (("c", 0, 5000),),
         (("c", 5000, LENGTH),),
     ]
-    windows.gather(bams, tmp_path / "sample.bam", tmp_path / "work", threads=2, windows=2)
+    gather(bams, tmp_path / "sample.bam", tmp_path / "work", reference_for(tmp_path, {"c": LENGTH}), 2)
     expected = _marks(whole)
     assert expected[("worse", 0x80)] and expected[("worse", 0x40)]  # the worse copy, both reads
     assert _marks(tmp_path / "sample.bam") == expected
@@ -74,7 +76,7 @@ def test_windows_mark_what_one_pass_marks(shards, tmp_path):
 def test_without_its_margin_a_window_misses_a_duplicate(shards, tmp_path, monkeypatch):
     bams, whole = shards
     monkeypatch.setattr(windows, "MARGIN", 0)
-    windows.gather(bams, tmp_path / "sample.bam", tmp_path / "work", threads=2, windows=2)
+    gather(bams, tmp_path / "sample.bam", tmp_path / "work", reference_for(tmp_path, {"c": LENGTH}), 2)
     got = _marks(tmp_path / "sample.bam")
     assert got[("worse", 0x40)] and not got[("worse", 0x80)]  # the second window never saw `better`
     assert got != _marks(whole)
@@ -102,14 +104,14 @@ def test_windows_across_contigs_and_unplaced_reads_keep_every_read_in_order(tmp_
         for copy in (0, 1):
             q = "I5"[copy]
             lines[copy] += [
-                f"p{i}.{copy}\t99\t{contig}\t{pos}\t60\t150M\t=\t{pos + 100}\t0\t{SEQ}\t{q * 150}",
-                f"p{i}.{copy}\t147\t{contig}\t{pos + 100}\t60\t150M\t=\t{pos}\t0\t{SEQ}\t{q * 150}",
+                f"p{i}.{copy}\t99\t{contig}\t{pos}\t60\t150M\t=\t{pos + 100}\t0\t{SEQ}\t{q * 150}\tRG:Z:r",
+                f"p{i}.{copy}\t147\t{contig}\t{pos + 100}\t60\t150M\t=\t{pos}\t0\t{SEQ}\t{q * 150}\tRG:Z:r",
             ]
     lines[1] += [
-        f"u\t77\t*\t0\t0\t*\t*\t0\t0\t{SEQ}\t{'I' * 150}",
-        f"u\t141\t*\t0\t0\t*\t*\t0\t0\t{SEQ}\t{'I' * 150}",
+        f"u\t77\t*\t0\t0\t*\t*\t0\t0\t{SEQ}\t{'I' * 150}\tRG:Z:r",
+        f"u\t141\t*\t0\t0\t*\t*\t0\t0\t{SEQ}\t{'I' * 150}\tRG:Z:r",
     ]
-    header = "@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:a\tLN:1000\n@SQ\tSN:b\tLN:500\n@SQ\tSN:c\tLN:1000\n"
+    header = f"@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:a\tLN:1000\n@SQ\tSN:b\tLN:500\n@SQ\tSN:c\tLN:1000\n{RG}\n"
     bams = []
     for copy in (0, 1):
         folder = tmp_path / f"s{copy}"
@@ -121,13 +123,16 @@ def test_windows_across_contigs_and_unplaced_reads_keep_every_read_in_order(tmp_
     pysam.samtools.merge("-c", "-p", "-o", str(tmp_path / "merged.bam"), *map(str, bams), catch_stdout=False)
     pysam.samtools.markdup(str(tmp_path / "merged.bam"), str(tmp_path / "whole.bam"), catch_stdout=False)
 
-    def records(bam: Path) -> list[str]:
+    def records(bam: Path) -> list[tuple]:  # tags as a set: samtools merge writes RG:Z last
         with pysam.AlignmentFile(str(bam)) as fh:
-            return [r.to_string() for r in fh.fetch(until_eof=True)]
+            return [
+                (*(f := r.to_string().split("\t"))[:11], frozenset(f[11:])) for r in fh.fetch(until_eof=True)
+            ]
 
     expected = records(tmp_path / "whole.bam")
-    assert sum(int(r.split("\t")[1]) & 0x400 > 0 for r in expected) == 12  # every copy's reads
-    for n in (1, 2, 3, 5):
+    assert sum(int(r[1]) & 0x400 > 0 for r in expected) == 12  # every copy's reads
+    ref = reference_for(tmp_path / "ref", {"a": 1000, "b": 500, "c": 1000})
+    for n, units in ((1, 1), (2, 1), (3, 2), (5, 3)):
         out = tmp_path / f"sample-{n}.bam"
-        windows.gather(bams, out, tmp_path / f"work-{n}", threads=2, windows=n)
+        gather(bams, out, tmp_path / f"work-{n}", ref, n, units)
         assert records(out) == expected, n

@@ -43,3 +43,11 @@ def test_bad_counts_and_empty_input():
         regions.scatter(regions.whole(CONTIGS), 0)
     assert regions.scatter([], 4) == []
     assert regions.to_bed([("c", 0, 5), ("d", 1, 2)]) == "c\t0\t5\nd\t1\t2\n"
+
+
+def test_a_region_is_called_from_before_its_start_and_keeps_only_its_own_sites():
+    group = [("a", 0, 1_000), ("a", 12_000, 20_000), ("b", 3_000, 9_000)]
+    assert regions.calling(group, None) == [("a", 0, 1_000), ("a", 7_000, 20_000), ("b", 0, 9_000)]
+    # with targets: the whole targets the pieces touch, as one pass over the targets calls them
+    targets = [("a", 500, 1_500), ("a", 11_000, 12_500), ("a", 30_000, 31_000), ("b", 8_000, 8_100)]
+    assert regions.calling(group, targets) == [("a", 500, 1_500), ("a", 11_000, 12_500), ("b", 8_000, 8_100)]
