@@ -14,7 +14,7 @@ benchmarks.fleet). Reported: the wall time against the projection, shards relaun
 cost in instance time, and `GET /job/<key>` against the raw tag loop.
 
     .venv/bin/python -m benchmarks.fleet_shards [--shards 16] [--interrupt 0.125] [--scale 0.5]
-        [--boot-min 1.5 --split-min 8.2 --align-min 4.0 --windows-min 1.4 --collect-min 2.9 --after-min 4.6]
+        [--boot-min 1.5 --split-min 5.9 --align-min 3.9 --windows-min 1.0 --collect-min 6.6 --after-min 5.4]
 """
 
 from __future__ import annotations
@@ -100,6 +100,10 @@ def fleet(key: str, phases: dict, interrupt: float, events_path: str, stop_path:
             time.sleep(phases["align"])  # a relaunch whose BAM is in S3 goes straight to its window
             worker.status(step=f"{unit.name}: upload", sample=unit.name, sample_fields={"step": "upload"})
             S3.put_json(clients.s3, worker.bucket, named(f"shard-{unit.shard:03d}.bam"), {"stand_in": True})
+        lead = {0: unit.sample}  # the split's end, as the real unit waits for it
+        await_keys(
+            clients.s3, worker.bucket, worker.session_key, {0: named("split.json")}, lead, phases["poll"]
+        )
         n = len(S3.get_json(clients.s3, worker.bucket, named("split.json"))["shards"])
         owners = {i: sharding.unit_name(unit.sample, i) for i in range(n)}
         bams = {i: named(f"shard-{i:03d}.bam") for i in range(n)}
@@ -176,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--scale", type=float, default=0.5, help="seconds of stand-in per projected minute")
     # today's projection (benchmarks.genome, 32 c6i.4xlarge workers)
-    defaults = {"boot": 1.5, "split": 8.2, "align": 4.0, "windows": 1.4, "collect": 2.9, "after": 4.6}
+    defaults = {"boot": 1.5, "split": 5.9, "align": 3.9, "windows": 1.0, "collect": 6.6, "after": 5.4}
     for phase, default in defaults.items():
         ap.add_argument(
             f"--{phase}-min", type=float, default=default, help=f"projected minutes (default {default})"

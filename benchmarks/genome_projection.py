@@ -103,7 +103,7 @@ class Measured:
                 )
             else:
                 label = (
-                    " (whole BAM, one thread: a single worker's; sharded, it is in the gather)"
+                    " (whole BAM, one thread: a single worker's; sharded, its windows run it)"
                     if name == "stats"
                     else ""
                 )
@@ -220,8 +220,8 @@ def render_assumptions(instance: str) -> str:
         f"of the measuring machine (x{CPU_PER_VCPU})",
         f"boot {BOOT_S:.0f} s from the worker image; S3 {S3_MB_PER_S:.0f} MB/s per instance; GRCh38 index "
         f"{INDEX_GB} GB and the FASTA ({FASTA_GB} GB) to every shard worker",
-        "bytes per pair of the FASTQ.gz, the shards and their BAMs as measured on HG002 (older HiSeq qualities; "
-        "binned NovaSeq qualities compress better)",
+        "bytes per pair of the FASTQ.gz and the shards as measured on HG002, of the BAMs on its 1x reads (older "
+        "HiSeq qualities; binned NovaSeq qualities compress better)",
         "the lead splits (its threads at once on the lead's cores, at the slowest one's pace, streaming and "
         "uploading shards as it cuts them; shard workers wait for theirs); a shard runs QC (one thread) as its reads "
         "stream into minimap2 (the other vCPUs), then maps them for HLA typing, which the lead adds up",
@@ -234,7 +234,7 @@ def render_assumptions(instance: str) -> str:
         "and uploads its parts at S3's rate",
         "the lead downloads the parts at S3's rate, concatenates them at its disk's rate (read and write) and "
         "indexes the BAM at the measured rate on all its vCPUs; the gathered BAM's bytes per pair are the 1x "
-        "reads' (the copies compress better than a genome would), the shard BAMs' are the copies' (low)",
+        "reads' (the copies compress better than a genome would), and so are a shard BAM's",
         "genome: 400 M pairs, 3,100 Mb called at the measured per-Mb cost; exome: 75 M pairs, 60 Mb at 3.5x it "
         "(~100x depth)",
         "every worker bills from launch (60 s minimum ignored), with its root volume as gems.volumes sizes it "

@@ -49,29 +49,43 @@ if TYPE_CHECKING:
 log = logging.getLogger("gems.worker")
 POLL_S = 5.0
 WINDOWS = "windows.json"  # the windows the lead planned, which the shards' workers share out
+FAILURE_EVERY = 6  # polls between reads of the records of the units a wait is owed by
 
 
 def unit_failure(s3, bucket: str, session_key: str, unit: str) -> str | None:
     """Why `unit` failed for good, or None while it may still finish (queued, running, or its
     worker taken and owed a relaunch)."""
+    return unit_failures(s3, bucket, session_key, [unit]).get(unit)
+
+
+def unit_failures(s3, bucket: str, session_key: str, units: list[str]) -> dict[str, str]:
+    """Why each of `units` that failed for good did (the job's record read once, each unit's
+    current worker's record once)."""
     job = gems.records.read_job(s3, bucket, session_key)
     if job is None:
-        return "the job's record is gone"
-    mine = [i for i, plan in enumerate(job.workers) if unit in plan.samples]
-    if not mine:
-        return f"no worker runs {unit}"
-    index = mine[-1]  # a relaunch is appended: the last worker of the unit is its current one
-    record, _ = gems.records.WorkerRecord.read(s3, bucket, session_key, index)
-    if record is None or not record.status.finished or record.status.awaits_relaunch:
-        return None
-    state = record.samples.get(unit)
-    if state is not None and state.status is SampleStatus.COMPLETE:
-        return None
-    if record.status is WorkerStatus.COMPLETE and state is None:
-        return None
-    return (
-        state.reason if state is not None and state.reason else record.reason
-    ) or record.status.value.lower()
+        return dict.fromkeys(units, "the job's record is gone")
+    out: dict[str, str] = {}
+    records: dict[int, Any] = {}
+    for unit in units:
+        mine = [i for i, plan in enumerate(job.workers) if unit in plan.samples]
+        if not mine:
+            out[unit] = f"no worker runs {unit}"
+            continue
+        index = mine[-1]  # a relaunch is appended: the last worker of the unit is its current one
+        if index not in records:
+            records[index] = gems.records.WorkerRecord.read(s3, bucket, session_key, index)[0]
+        record = records[index]
+        if record is None or not record.status.finished or record.status.awaits_relaunch:
+            continue
+        state = record.samples.get(unit)
+        if state is not None and state.status is SampleStatus.COMPLETE:
+            continue
+        if record.status is WorkerStatus.COMPLETE and state is None:
+            continue
+        out[unit] = (
+            state.reason if state is not None and state.reason else record.reason
+        ) or record.status.value.lower()
+    return out
 
 
 class S3ShardStore:
@@ -186,15 +200,20 @@ def await_keys(
     """`wanted` (keys, by index) once every one is in S3; InputError as soon as the unit that owes
     one (`owners`) failed for good."""
     prefixes = {key.rsplit("/", 1)[0] + "/" for key in wanted.values()}
+    polls = 0
     while True:
         present = {o["Key"] for p in prefixes for o in S3.list_keys(s3, bucket, p)}
         missing = sorted(i for i, key in wanted.items() if key not in present)
         if not missing:
             return wanted
-        for unit in sorted({owners[i] for i in missing}):
-            if why := unit_failure(s3, bucket, session_key, unit):
+        # a fleet's workers all wait at once: its records are read every FAILURE_EVERY-th poll
+        # (one listing a poll; a job record and the owing units' records every sixth)
+        if polls % FAILURE_EVERY == 0:
+            failed = unit_failures(s3, bucket, session_key, sorted({owners[i] for i in missing}))
+            for unit, why in failed.items():
                 what = wanted[next(i for i in missing if owners[i] == unit)].rsplit("/", 1)[-1]
                 raise InputError(f"{unit} failed before it left {what}: {why}")
+        polls += 1
         on_wait()
         time.sleep(poll_s)
 
