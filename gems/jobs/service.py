@@ -21,6 +21,7 @@ from gems.config import Config
 from gems.deploy.wheel import worker_code
 from gems.errors import ConflictError, NotFoundError, ValidationError
 from gems.jobs import hml, jobview, shards
+from gems.jobs.inputs import check_inputs_exist
 from gems.jobs.launch import launch_all, record_launches, write_manifests
 from gems.jobs.lifecycle import Lifecycle
 from gems.jobs.readcache import ImmutableCache, RecordCache, TagSnapshot
@@ -105,6 +106,7 @@ class JobService:
             raise ValidationError(
                 f"bucket {request.bucket!r} does not exist or is not readable", field="bucket"
             )
+        check_inputs_exist(self.s3, self.config, request)
         objects = list(S3.list_keys(self.s3, request.bucket, request.prefix))
         pairs = discover_pairs(objects, request.prefix)
         created = gems.tags.now_iso()

@@ -50,6 +50,9 @@ def test_allow_listed_reference_buckets_and_bare_keys_are_accepted(services, con
     from app import create_app
 
     services.clients.s3.create_bucket(Bucket="shared-refs")
+    # they exist: a job naming a file that is not in S3 is refused at submit
+    services.clients.s3.put_object(Bucket="shared-refs", Key="GRCh38.fa", Body=b">c\nACGT\n")
+    services.clients.s3.put_object(Bucket=LAB, Key="refs/t.bed", Body=b"c\t0\t4\n")
     allowed = config.with_(reference_buckets=("shared-refs",))
     services.config = services.jobs.config = allowed
     client = create_app(allowed, services=services).test_client()
