@@ -96,7 +96,7 @@ def work_my_windows(
 
 def align_shard(worker: ShardWorker, unit: sharding.Unit, options: PipelineOptions, workdir: Path) -> dict:
     """A shard worker's unit: wait for the shard, QC and align it, hand the counts and the BAM
-    (indexed) back, then work its share of the sample's windows (workers.program.shardwindows);
+    (indexed) back, then work its share of the sample's windows (`work_my_windows`);
     its summary. A relaunch whose shard is already handed back goes straight to its windows."""
     from workers.pipeline.scatter import run_shard  # the analysis stack loads only here
 
@@ -121,7 +121,7 @@ def align_shard(worker: ShardWorker, unit: sharding.Unit, options: PipelineOptio
         summary["qc_pairs"] = work.qc["stats"]["pairs"]
         worker.status(step=f"{name}: upload", sample=name, sample_fields={"step": "upload"})
         index_inputs([work.bam], int(options.threads or 1))  # the windows read it by range
-        # the BAM last: the gather reads the QC counts once it has every BAM
+        # the BAM last: every worker's windows, and the lead's QC sums, start once all BAMs are in
         S3.put_json(s3, worker.bucket, named(f"shard-{unit.shard:03d}.qc.json"), work.qc)
         if work.hla is not None:
             S3.put_bytes(s3, worker.bucket, named(f"shard-{unit.shard:03d}.hla.npz"), work.hla)
