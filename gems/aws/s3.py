@@ -43,6 +43,11 @@ def list_keys(s3, bucket: str, prefix: str) -> Iterator[dict]:
         yield from page.get("Contents", [])
 
 
+def listed(s3, bucket: str, key: str) -> bool:
+    """Whether exactly `key` is in the bucket, by listing (s3:ListBucket, not s3:GetObject)."""
+    return any(obj["Key"] == key for obj in list_keys(s3, bucket, key))
+
+
 def list_prefixes(s3, bucket: str, prefix: str) -> list[str]:
     out: list[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):

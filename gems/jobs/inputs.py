@@ -17,7 +17,7 @@ def check_inputs_exist(s3, config: Config, request: JobRequest) -> None:
     not list (a shared reference bucket of another account) is left to the worker, which reads it."""
     for field, bucket, key in inputs(config, request):
         try:
-            found = any(obj["Key"] == key for obj in S3.list_keys(s3, bucket, key))
+            found = S3.listed(s3, bucket, key)
         except ClientError:
             continue
         if not found:

@@ -66,8 +66,8 @@ def to_bed(group: list[Interval]) -> str:
 
 def calling(group: list[Interval], wanted: list[Interval] | None) -> list[Interval]:
     """Where mpileup reads to call the sites of `group` as one pass does: each piece from
-    CALL_PAD bases before its start (no targets), or the whole targets (merged, in order) that
-    the pieces touch. The sites to keep are `group`'s."""
+    CALL_PAD bases before its start (no targets), or the whole targets (`wanted`, merged: see
+    `merged`) that the pieces touch. The sites to keep are `group`'s."""
     if wanted is None:
         out: list[Interval] = []
         for c, s, e in group:
@@ -77,5 +77,4 @@ def calling(group: list[Interval], wanted: list[Interval] | None) -> list[Interv
             else:
                 out.append((c, start, e))
         return out
-    touched = [t for t in wanted if any(t[0] == c and t[1] < e and t[2] > s for c, s, e in group)]
-    return [t for i, t in enumerate(touched) if t not in touched[:i]]
+    return [t for t in wanted if any(t[0] == c and t[1] < e and t[2] > s for c, s, e in group)]

@@ -250,14 +250,13 @@ def _gcd(parts: list[_Part], read_length: float) -> list[str]:
     return out
 
 
-def _summary(parts: list[_Part], template: list[str]) -> list[str]:
+def _summary(parts: list[_Part], template: list[str], avg: float, sd: float) -> list[str]:
     """The SN lines of `template` (one window's), every figure the whole sample's."""
     total: dict[str, float] = {}
     for name in SUMMED:
         total[name] = sum(p.number(name) for p in parts)
     for name in MAXED:
         total[name] = max((p.number(name) for p in parts), default=0)
-    _, _, avg, sd = _inserts(parts)
     sequences = total["sequences"]
     sum_qual = 0
     for tag in ("FFQ", "LFQ"):
@@ -305,7 +304,7 @@ def merge(texts: list[str], command: str, spans: list[int] | None = None) -> str
         raise ValueError("no window stats to merge")
     parts = [_Part.parse(t, s) for t, s in zip(texts, spans or [0] * len(texts), strict=True)]
     template = texts[0].splitlines()
-    hist, _, _, _ = _inserts(parts)
+    hist, _, avg, sd = _inserts(parts)
     read_length = _div32(
         sum(p.number("total length") for p in parts), sum(p.number("sequences") for p in parts)
     )
@@ -349,7 +348,7 @@ def merge(texts: list[str], command: str, spans: list[int] | None = None) -> str
             out.append("CHK\t" + "\t".join(f"{c:08x}" for c in chk))
         elif line.startswith("SN\t"):
             if "SN" not in done:
-                out.extend(_summary(parts, sn))
+                out.extend(_summary(parts, sn, avg, sd))
                 done.add("SN")
             pending = None
         else:

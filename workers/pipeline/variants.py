@@ -190,19 +190,17 @@ def call_variants(
     fasta = str(ref.fasta)
     pile, raw, norm = work / "mpileup.bcf", work / "calls.bcf", work / "norm.bcf"
     part = Path(str(out_vcf) + ".part")
-    wanted = target_intervals(targets, ref) if targets else None
+    wanted = regions.merged(target_intervals(targets, ref), ref.contigs) if targets else None
     try:
         source = raw if raw_calls is None else Path(raw_calls)  # a sharded sample's windows called
         if raw_calls is None and scatter > 1:
-            chosen = regions.merged(wanted, ref.contigs) if wanted else regions.whole(ref.contigs)
-            groups = regions.scatter(chosen, scatter)
-            targets_called = regions.merged(wanted, ref.contigs) if wanted else None
-            _scattered_calls(bam, ref, groups, targets_called, work, raw, mpileup_args, processes)
+            groups = regions.scatter(wanted or regions.whole(ref.contigs), scatter)
+            _scattered_calls(bam, ref, groups, wanted, work, raw, mpileup_args, processes)
         elif raw_calls is None:
             region: tuple[str, ...] = ()
             if wanted:
                 bed = work / "targets.bed"  # named *.bed: bcftools picks BED coordinates by suffix
-                bed.write_text(regions.to_bed(regions.merged(wanted, ref.contigs)))
+                bed.write_text(regions.to_bed(wanted))
                 region = ("-R", str(bed))
             run_tool(bcftools.mpileup, "-f", fasta, *mpileup_args, *region, "-Ou", "-o", str(pile), str(bam))
             run_tool(bcftools.call, "-m", "-v", "-a", "GQ", "-Ou", "-o", str(raw), str(pile))

@@ -87,9 +87,10 @@ def call_regions(w: windows.Window, wanted: list[regions.Interval] | None) -> li
 
 def work_window(
     w: windows.Window, inputs: list[str], contigs: dict[str, int], ref: Reference, work: Path,
-    wanted: list[regions.Interval] | None, extra_env: dict[str, str] | None = None,
+    targets: list[regions.Interval] | None, extra_env: dict[str, str] | None = None,
 ) -> WindowParts:  # fmt: skip
-    """One window: `inputs` are the shards' sorted BAMs (paths, or S3 URLs with `extra_env`)."""
+    """One window: `inputs` are the shards' sorted BAMs (paths, or S3 URLs with `extra_env`);
+    `targets` merged (regions.merged), or None to call all of it."""
     folder = Path(work) / f"window-{w.index:04d}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -107,7 +108,6 @@ def work_window(
     counts = bamstats.count_apart(part)
     stats = children.samtools_output("stats", "-m", "1", "-r", str(ref.fasta), str(part))
     calls: Path | None = None
-    targets = regions.merged(wanted, contigs) if wanted is not None else None
     called = call_regions(w, targets)
     if called:
         calls = Path(work) / f"window-{w.index:04d}.bcf"
@@ -123,9 +123,10 @@ def work_windows(
 ) -> list[WindowParts]:  # fmt: skip
     """`mine`, `threads` windows at once (each thread waits on its window's tools); `on_done` hears
     each window as it is done (in its thread: a worker uploads it while the others run)."""
+    targets = regions.merged(wanted, contigs) if wanted is not None else None  # once, not per window
 
     def one(w: windows.Window) -> WindowParts:
-        parts = work_window(w, inputs, contigs, ref, work, wanted, extra_env)
+        parts = work_window(w, inputs, contigs, ref, work, targets, extra_env)
         if on_done is not None:
             on_done(parts)
         return parts

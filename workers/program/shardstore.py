@@ -89,12 +89,13 @@ def unit_failures(s3, bucket: str, session_key: str, units: list[str]) -> dict[s
 
 
 class S3ShardStore:
-    """The lead's side (workers.pipeline.scatter.ShardStore); `access` is how its samtools reads
-    the shards' BAMs in S3 (gems.aws.htslib) for the reads with no position."""
+    """The lead's side (workers.pipeline.scatter.ShardStore); `access` says how its samtools reads
+    the shards' BAMs in S3 (gems.aws.htslib) for the reads with no position, asked when the
+    windows are in (an instance role's credentials are renewed while the lead splits and waits)."""
 
     def __init__(
         self, s3, bucket: str, session_key: str, sample: str, poll_s: float = POLL_S,
-        access: S3Access | None = None,
+        access: Callable[[], S3Access] | None = None,
     ):  # fmt: skip
         self.s3, self.bucket, self.session_key, self.sample = s3, bucket, session_key, sample
         self.poll_s, self.access = poll_s, access
@@ -170,13 +171,11 @@ class S3ShardStore:
 
         with ThreadPoolExecutor(8) as pool:  # parallel downloads: S3 gives each connection its share
             parts = list(pool.map(fetch, sorted(found)))
-        inputs = [self._url(s.index) for s in shards if s.pairs]
-        return WindowsDone(parts, inputs, self.access.env if self.access else None)
-
-    def _url(self, index: int) -> str:
         if self.access is None:
             raise RuntimeError("the lead has no S3 access for samtools")
-        return self.access.url(self.bucket, self.key(f"shard-{index:03d}.bam"))
+        access = self.access()
+        inputs = [access.url(self.bucket, self.key(f"shard-{s.index:03d}.bam")) for s in shards if s.pairs]
+        return WindowsDone(parts, inputs, access.env)
 
     def hla(self, shards: list[Shard]) -> list[bytes]:
         found = self._await(shards, ".hla.npz")

@@ -106,7 +106,7 @@ def align_shard(worker: ShardWorker, unit: sharding.Unit, options: PipelineOptio
     summary: dict = {"pairs": shard.pairs}
     named = functools.partial(statekeys.shard_key, worker.session_key, unit.sample)
     bam_key = named(f"shard-{unit.shard:03d}.bam")
-    handed = any(o["Key"] == bam_key for o in S3.list_keys(s3, worker.bucket, bam_key))
+    handed = S3.listed(s3, worker.bucket, bam_key)
     summary["reused"] = handed
     if shard.pairs and not handed:
         from workers.genomics.windows import index_inputs

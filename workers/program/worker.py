@@ -7,6 +7,7 @@ next sample; one at the job boundary makes sure a crashing worker never stays RU
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import shutil
@@ -180,7 +181,11 @@ class Worker:
             mine = replace(options, alignment_format=chosen_format(job.options.get("alignment_format"), size))
             if shards.get(name, 1) > 1:  # this worker leads a sharded sample: it splits and gathers
                 store = S3ShardStore(
-                    s3, self.bucket, self.session_key, name, access=htslib.access(self.config)
+                    s3,
+                    self.bucket,
+                    self.session_key,
+                    name,
+                    access=functools.partial(htslib.access, self.config),
                 )
                 mine = replace(mine, shards=shards[name], shard_store=store)
             self._run_sample(job, name, pairs, mine, workdir / name)
